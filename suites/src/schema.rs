@@ -1,0 +1,592 @@
+//! The schema suite: the account, sites and devices of one full inventory sync, as canonical
+//! records, against the contract's schemas and cross-references (ACC-1, SITE-*, INV-*, ID-*).
+//!
+//! Each check owns some fields of a record: a device's schema violations are split among the
+//! checks by the field they concern, so a missing `status` fails INV-2 and nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use contract::SchemaId;
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::outcome::{Evidence, Exchange, Finding, Outcome};
+use crate::sync::{InventorySync, ListedDevice};
+
+/// Fields of a device each device check owns.
+const DEVICE_REQUIRED: &[&str] = &["device_id", "name", "type", "site_id", "account_id", ""];
+const DEVICE_STATUS: &[&str] = &["status"];
+const DEVICE_MAC: &[&str] = &["mac_address"];
+const DEVICE_OPTIONAL: &[&str] =
+    &["parent_id", "ip", "hostname", "site_name", "last_seen", "model", "firmware_version"];
+
+/// The field a violation concerns: the first segment of its instance path, or for a missing
+/// required property at the root, that property (`""` for anything else at the root).
+fn violation_field(v: &contract::Violation) -> String {
+    let path = v.instance_path.trim_start_matches('/');
+    if !path.is_empty() {
+        return path.split('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~");
+    }
+    match v.message.strip_suffix(" is a required property") {
+        Some(quoted) => quoted.trim_matches('"').to_owned(),
+        None => String::new(),
+    }
+}
+
+/// The violations of `record` against `schema` that concern one of `fields`.
+fn violations(schema: SchemaId, record: &Value, fields: &[&str]) -> Vec<contract::Violation> {
+    match schema.validate(record) {
+        Ok(()) => Vec::new(),
+        Err(all) => all.into_iter().filter(|v| fields.contains(&violation_field(v).as_str())).collect(),
+    }
+}
+
+/// Collects findings and the exchanges they came from, and ends as PASS or FAIL.
+#[derive(Default)]
+struct Collector {
+    evidence: Evidence,
+}
+
+impl Collector {
+    fn add(&mut self, subject: String, pointer: &str, message: String, record: &Value, exchange: Option<&Exchange>) {
+        if self.evidence.findings.len() < crate::outcome::MAX_FINDINGS
+            && let Some(exchange) = exchange
+        {
+            self.evidence.push_exchange(exchange);
+        }
+        self.evidence.push_finding(Finding {
+            subject,
+            pointer: pointer.to_owned(),
+            message,
+            record: Some(record.clone()),
+            source: exchange.map(|e| e.url.clone()),
+        });
+    }
+
+    fn device(&mut self, device: &ListedDevice<'_>, pointer: &str, message: String) {
+        self.add(device.subject(), pointer, message, device.record(), device.exchange);
+    }
+
+    fn device_violations(&mut self, device: &ListedDevice<'_>, fields: &[&str]) {
+        for v in violations(SchemaId::Device, device.record(), fields) {
+            self.device(device, &v.instance_path, v.message);
+        }
+    }
+
+    /// PASS with `pass` when nothing was found, else FAIL naming `what` and how many.
+    fn finish(self, expected: &str, pass: String, what: &str) -> Outcome {
+        let n = self.evidence.total_findings;
+        if n == 0 {
+            return Outcome::pass(pass).expected(expected);
+        }
+        let first = self
+            .evidence
+            .findings
+            .first()
+            .map(|f| format!(": {} at `{}`: {}", f.subject, pointer_shown(&f.pointer), f.message));
+        Outcome::fail(format!("{n} {what}{}", first.unwrap_or_default()))
+            .expected(expected)
+            .actual(format!("{n} {what}"))
+            .with_evidence(self.evidence)
+    }
+}
+
+fn pointer_shown(pointer: &str) -> &str {
+    if pointer.is_empty() { "/" } else { pointer }
+}
+
+/// ACC-1: the account bound to the credential, `{"account_id", "name"}`.
+pub async fn account(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let fetched = match &sync.account {
+        Ok(f) => f,
+        Err(e) => return e.to_outcome("the account could not be read"),
+    };
+    let expected = "`GET account` answers an object with non-empty string `account_id` and `name`";
+    let mut c = Collector::default();
+    if let Err(all) = SchemaId::Account.validate(&fetched.record) {
+        for v in all {
+            c.add("account".into(), &v.instance_path, v.message, &fetched.record, Some(&fetched.exchange));
+        }
+    }
+    let id = sync.account_id().unwrap_or_default();
+    let mut outcome =
+        c.finish(expected, format!("account {id} has an id and a name"), "schema violations in the account");
+    outcome.evidence.push_exchange(&fetched.exchange);
+    outcome
+}
+
+/// Whether a media type is JSON: `application/json` or `application/<x>+json`, parameters allowed.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Every successful answer of the sync says it is JSON.
+pub async fn json_content_type(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let answered: Vec<&Exchange> =
+        sync.exchanges().into_iter().filter(|e| e.status.is_some_and(|s| (200..300).contains(&s))).collect();
+    if answered.is_empty() {
+        return Outcome::skip("no request of the inventory sync was answered with a 2xx");
+    }
+    let mut evidence = Evidence::default();
+    for e in &answered {
+        let content_type = e.response_header("content-type");
+        if !content_type.is_some_and(is_json_media_type) {
+            evidence.push_exchange(e);
+            evidence.push_finding(Finding {
+                subject: format!("{} {}", e.method, e.url),
+                pointer: String::new(),
+                message: format!("Content-Type is {}", content_type.map_or("missing".into(), |c| format!("`{c}`"))),
+                record: None,
+                source: Some(e.url.clone()),
+            });
+        }
+    }
+    let c = Collector { evidence };
+    c.finish(
+        "every 2xx answer carries `Content-Type: application/json`",
+        format!("{} answers were all labelled JSON", answered.len()),
+        "answers not labelled JSON",
+    )
+}
+
+/// SITE-1: every site has `site_id`, `name` and a descriptor; site ids are unique.
+pub async fn sites(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let listing = match &sync.sites {
+        Ok(l) => l,
+        Err(e) => return e.to_outcome("the sites could not be listed"),
+    };
+    let mut c = Collector::default();
+    let mut seen = BTreeMap::new();
+    for listed in &listing.records {
+        let exchange = listing.exchange_of(listed);
+        let id = listed.record.get("site_id").and_then(Value::as_str);
+        let subject = format!("site {}", id.unwrap_or("<no site_id>"));
+        if let Err(all) = SchemaId::Site.validate(&listed.record) {
+            for v in all.into_iter().filter(|v| violation_field(v) != "timezone") {
+                c.add(subject.clone(), &v.instance_path, v.message, &listed.record, exchange);
+            }
+        }
+        if let Some(id) = id
+            && let Some(first) = seen.insert(id.to_owned(), &listed.record)
+            && first != &listed.record
+        {
+            c.add(
+                subject,
+                "/site_id",
+                "another, different site has the same `site_id`".into(),
+                &listed.record,
+                exchange,
+            );
+        }
+    }
+    let mut outcome = c.finish(
+        "each site has `site_id`, `name` and one of `address`, `coordinates`, `timezone`; ids unique",
+        format!("{} sites are well-formed", listing.records.len()),
+        "site violations",
+    );
+    if listing.records.is_empty() {
+        outcome = outcome.with_note("the account has no sites, so no inventory was checked");
+    }
+    outcome.evidence.notes.extend(listing.notes.iter().cloned());
+    outcome
+}
+
+/// An IANA zone name: `UTC` or `Area/Location[/...]`. Shape only: the harness carries no tz database.
+fn is_iana_shaped(zone: &str) -> bool {
+    if zone == "UTC" {
+        return true;
+    }
+    let mut parts = zone.split('/');
+    let area_ok =
+        parts.next().is_some_and(|a| !a.is_empty() && a.chars().all(|ch| ch.is_ascii_alphabetic() || ch == '_'));
+    let rest: Vec<&str> = parts.collect();
+    area_ok
+        && !rest.is_empty()
+        && rest.iter().all(|p| !p.is_empty() && p.chars().all(|ch| ch.is_ascii_alphanumeric() || "_+-".contains(ch)))
+}
+
+/// SITE-2: every site has an address (or coordinates) and an IANA timezone.
+pub async fn site_location(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let listing = match sync.require_sites() {
+        Ok(l) => l,
+        Err(outcome) => return outcome,
+    };
+    let mut c = Collector::default();
+    for listed in &listing.records {
+        let r = &listed.record;
+        let exchange = listing.exchange_of(listed);
+        let subject = format!("site {}", r.get("site_id").and_then(Value::as_str).unwrap_or("<no site_id>"));
+        let has_address = r.get("address").and_then(Value::as_str).is_some_and(|a| !a.trim().is_empty());
+        let has_coordinates = r.get("coordinates").is_some_and(Value::is_object);
+        if !has_address && !has_coordinates {
+            c.add(subject.clone(), "/address", "neither `address` nor `coordinates`".into(), r, exchange);
+        }
+        match r.get("timezone") {
+            Some(Value::String(zone)) if is_iana_shaped(zone) => {}
+            Some(Value::String(zone)) => {
+                c.add(subject, "/timezone", format!("`{zone}` is not an IANA zone name"), r, exchange)
+            }
+            _ => c.add(subject, "/timezone", "no `timezone`".into(), r, exchange),
+        }
+    }
+    c.finish(
+        "each site has `address` or `coordinates`, and an IANA `timezone` such as `America/Chicago`",
+        format!("{} sites have a location and a time zone", listing.records.len()),
+        "site location problems",
+    )
+}
+
+/// INV-1: every site's inventory can be read; every device has `device_id`, `name`, `type`,
+/// `site_id` (and an `account_id`, when present, that is the account's); device ids are unique.
+pub async fn device_fields(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    if let Err(outcome) = sync.require_sites() {
+        return outcome;
+    }
+    if let Some(failed) = sync.inventories.iter().find_map(|i| i.result.as_ref().err().map(|e| (i, e))) {
+        return failed.1.to_outcome(&format!("the inventory of site {} could not be read", failed.0.site_id));
+    }
+    let devices = match sync.require_devices() {
+        Ok(d) => d,
+        Err(outcome) => return outcome,
+    };
+    let account_id = sync.account_id();
+    let mut c = Collector::default();
+    let mut seen: BTreeMap<&str, &Value> = BTreeMap::new();
+    for device in &devices {
+        c.device_violations(device, DEVICE_REQUIRED);
+        if let (Some(own), Some(account)) = (device.str_field("account_id"), account_id)
+            && own != account
+        {
+            c.device(device, "/account_id", format!("`account_id` {own} is not the credential's account {account}"));
+        }
+        // An identical record listed twice is a pagination fault (PAGE-1); two different
+        // devices sharing an id break INV-1.
+        if let Some(id) = device.str_field("device_id")
+            && let Some(first) = seen.insert(id, device.record())
+            && first != device.record()
+        {
+            c.device(device, "/device_id", "another, different device has the same `device_id`".into());
+        }
+    }
+    c.finish(
+        "each device has `device_id` (unique), `name`, `type` and `site_id`",
+        format!("{} devices on {} sites carry the required fields", devices.len(), sync.inventories.len()),
+        "device violations",
+    )
+}
+
+/// Runs `f` over every device, or ends with the missing precondition.
+fn over_devices(
+    sync: &InventorySync,
+    mut f: impl FnMut(&mut Collector, &ListedDevice<'_>),
+) -> Result<(Collector, usize), Outcome> {
+    let devices = sync.require_devices()?;
+    let mut c = Collector::default();
+    for device in &devices {
+        f(&mut c, device);
+    }
+    Ok((c, devices.len()))
+}
+
+/// INV-2: every device carries its latest `status` in the canonical vocabulary.
+pub async fn device_status(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    match over_devices(&sync, |c, d| c.device_violations(d, DEVICE_STATUS)) {
+        Ok((c, n)) => c.finish(
+            "each device has `status` `online`, `offline`, `degraded` or `unknown` (after mapping)",
+            format!("{n} devices report a status"),
+            "devices without a valid status",
+        ),
+        Err(outcome) => outcome,
+    }
+}
+
+/// INV-3: a `mac_address`, when present, is six colon-separated hex pairs.
+pub async fn mac_address(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let mut with_mac = 0;
+    let result = over_devices(&sync, |c, d| {
+        with_mac += usize::from(d.record().get("mac_address").is_some_and(|m| !m.is_null()));
+        c.device_violations(d, DEVICE_MAC);
+    });
+    match result {
+        Ok((c, n)) => {
+            let mut outcome = c.finish(
+                "`mac_address` written like `00:0f:e5:14:b2:1e`",
+                format!("{with_mac} of {n} devices carry a well-formed MAC address"),
+                "malformed MAC addresses",
+            );
+            if with_mac == 0 && n > 0 {
+                outcome = outcome.with_note("no device carries a MAC address; devices without one need none");
+            }
+            outcome
+        }
+        Err(outcome) => outcome,
+    }
+}
+
+/// INV-4: optional fields, when present, have their documented form.
+pub async fn optional_fields(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    match over_devices(&sync, |c, d| c.device_violations(d, DEVICE_OPTIONAL)) {
+        Ok((c, n)) => c.finish(
+            "`parent_id`, `ip`, `hostname`, `site_name`, `last_seen` (RFC 3339), `model`, `firmware_version` well-formed when present",
+            format!("optional fields of {n} devices are well-formed"),
+            "malformed optional fields",
+        ),
+        Err(outcome) => outcome,
+    }
+}
+
+/// INV-4: a `parent_id` names a device of the same account.
+pub async fn parent_ids(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let devices = match sync.require_devices() {
+        Ok(d) => d,
+        Err(outcome) => return outcome,
+    };
+    let ids: BTreeSet<&str> = devices.iter().filter_map(|d| d.str_field("device_id")).collect();
+    let mut c = Collector::default();
+    let mut with_parent = 0;
+    for device in &devices {
+        if let Some(parent) = device.str_field("parent_id") {
+            with_parent += 1;
+            if !ids.contains(parent) {
+                c.device(device, "/parent_id", format!("`parent_id` {parent} is not a device of this account"));
+            } else if Some(parent) == device.str_field("device_id") {
+                c.device(device, "/parent_id", "the device is its own parent".into());
+            }
+        }
+    }
+    c.finish(
+        "every `parent_id` names another device of the account's inventory",
+        format!("{with_parent} parent references resolve"),
+        "dangling parent references",
+    )
+}
+
+/// INV-5: a device listed under site S carries `site_id` S.
+pub async fn device_site(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let result = over_devices(&sync, |c, d| {
+        if let Some(site) = d.str_field("site_id")
+            && site != d.listed_under
+        {
+            c.device(
+                d,
+                "/site_id",
+                format!("`site_id` is {site}, but the device is listed under site {}", d.listed_under),
+            );
+        }
+    });
+    match result {
+        Ok((c, n)) => c.finish(
+            "a device listed under site S has `site_id` S",
+            format!("{n} devices name the site they are listed under"),
+            "devices naming another site",
+        ),
+        Err(outcome) => outcome,
+    }
+}
+
+/// The ids one sync saw: the account's, the sites', and each site's devices'.
+/// The account id, the site ids, and each site's device ids.
+type Ids = (String, BTreeSet<String>, BTreeMap<String, BTreeSet<String>>);
+
+fn ids_of(sync: &InventorySync) -> Result<Ids, Outcome> {
+    let account = match &sync.account {
+        Ok(_) => sync.account_id().unwrap_or_default().to_owned(),
+        Err(e) => return Err(crate::sync::precondition(e, "the account could not be read (see schema.account)")),
+    };
+    let sites = sync.require_sites()?;
+    let site_ids = sites.records.iter().filter_map(|l| l.record.get("site_id")?.as_str().map(str::to_owned)).collect();
+    sync.require_devices()?;
+    let mut devices = BTreeMap::new();
+    for inventory in &sync.inventories {
+        let listing = inventory.result.as_ref().expect("require_devices checked every inventory");
+        let ids =
+            listing.records.iter().filter_map(|l| l.record.get("device_id")?.as_str().map(str::to_owned)).collect();
+        devices.insert(inventory.site_id.clone(), ids);
+    }
+    Ok((account, site_ids, devices))
+}
+
+/// ID-1: two syncs a moment apart see the same ids.
+pub async fn stable_ids(cx: &Context) -> Outcome {
+    let first = cx.sync().await;
+    let second = cx.second_sync().await;
+    let (a1, s1, d1) = match ids_of(&first) {
+        Ok(ids) => ids,
+        Err(outcome) => return outcome,
+    };
+    let (a2, s2, d2) = match ids_of(&second) {
+        Ok(ids) => ids,
+        Err(outcome) => return outcome.with_note("the second inventory sync failed"),
+    };
+    let mut evidence = Evidence::default();
+    let mut differ = |subject: String, message: String, exchange: Option<&Exchange>| {
+        if let Some(e) = exchange {
+            evidence.push_exchange(e);
+        }
+        evidence.push_finding(Finding {
+            subject,
+            pointer: String::new(),
+            message,
+            record: None,
+            source: exchange.map(|e| e.url.clone()),
+        });
+    };
+    if a1 != a2 {
+        let exchange = second.account.as_ref().ok().map(|f| &f.exchange);
+        differ("account".into(), format!("`account_id` was {a1}, then {a2}"), exchange);
+    }
+    let sites_exchange = second.sites.as_ref().ok().and_then(|l| l.exchanges.first());
+    for gone in s1.difference(&s2) {
+        differ(format!("site {gone}"), "listed by the first sync, missing from the second".into(), sites_exchange);
+    }
+    for new in s2.difference(&s1) {
+        differ(format!("site {new}"), "new in the second sync".into(), sites_exchange);
+    }
+    let empty = BTreeSet::new();
+    for (site, ids) in &d1 {
+        let again = d2.get(site).unwrap_or(&empty);
+        let exchange = second
+            .inventories
+            .iter()
+            .find(|i| &i.site_id == site)
+            .and_then(|i| i.result.as_ref().ok())
+            .and_then(|l| l.exchanges.first());
+        for gone in ids.difference(again) {
+            differ(
+                format!("device {gone} (site {site})"),
+                "listed by the first sync, missing from the second".into(),
+                exchange,
+            );
+        }
+        for new in again.difference(ids) {
+            differ(format!("device {new} (site {site})"), "new in the second sync".into(), exchange);
+        }
+    }
+    let devices: usize = d1.values().map(BTreeSet::len).sum();
+    Collector { evidence }.finish(
+        "the same account, sites and devices have the same ids on every call",
+        format!("1 account, {} sites and {devices} devices kept their ids across two syncs", s1.len()),
+        "ids that changed between two syncs",
+    )
+}
+
+/// UUID-shaped: 8-4-4-4-12 hex digits; version and variant bits are not checked (CONTRACT.md ID-2).
+pub fn is_uuid_shaped(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|ch| ch.is_ascii_hexdigit()))
+}
+
+/// ID-2: account, site and device ids are UUIDs.
+pub async fn uuid_ids(cx: &Context) -> Outcome {
+    let sync = cx.sync().await;
+    let mut c = Collector::default();
+    let mut checked = 0;
+    if let Ok(account) = &sync.account
+        && let Some(id) = sync.account_id()
+    {
+        checked += 1;
+        if !is_uuid_shaped(id) {
+            c.add(
+                "account".into(),
+                "/account_id",
+                format!("`{id}` is not UUID-shaped"),
+                &account.record,
+                Some(&account.exchange),
+            );
+        }
+    }
+    if let Ok(sites) = &sync.sites {
+        for listed in &sites.records {
+            if let Some(id) = listed.record.get("site_id").and_then(Value::as_str) {
+                checked += 1;
+                if !is_uuid_shaped(id) {
+                    let subject = format!("site {id}");
+                    c.add(
+                        subject,
+                        "/site_id",
+                        format!("`{id}` is not UUID-shaped"),
+                        &listed.record,
+                        sites.exchange_of(listed),
+                    );
+                }
+            }
+        }
+    }
+    let devices = match sync.require_devices() {
+        Ok(d) => d,
+        Err(outcome) => return outcome,
+    };
+    for device in &devices {
+        if let Some(id) = device.str_field("device_id") {
+            checked += 1;
+            if !is_uuid_shaped(id) {
+                c.device(device, "/device_id", format!("`{id}` is not UUID-shaped"));
+            }
+        }
+    }
+    c.finish(
+        "account, site and device ids are UUIDs (8-4-4-4-12 hex digits)",
+        format!("{checked} ids are UUID-shaped"),
+        "ids that are not UUIDs",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_shape_ignores_version_bits() {
+        assert!(is_uuid_shaped("698219ad-4de9-896d-3be0-66cb00000001"));
+        assert!(is_uuid_shaped("A1B2C3D4-5678-90ab-cdef-1234567890ab"));
+        for bad in ["", "1009eb6c", "698219ad4de9896d3be066cb00000001", "698219ad-4de9-896d-3be0-66cb0000000g"] {
+            assert!(!is_uuid_shaped(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn iana_shape() {
+        for good in ["America/Chicago", "UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+5"] {
+            assert!(is_iana_shaped(good), "{good}");
+        }
+        for bad in ["", "CST", "-06:00", "America/", "/Chicago", "America Chicago"] {
+            assert!(!is_iana_shaped(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn violations_are_attributed_to_fields() {
+        let device = serde_json::json!({"device_id": "d", "name": "n", "type": "camera", "mac_address": "nope"});
+        let fields = |owned: &[&str]| -> Vec<String> {
+            violations(SchemaId::Device, &device, owned).iter().map(violation_field).collect()
+        };
+        assert_eq!(fields(DEVICE_REQUIRED), ["site_id"]);
+        assert_eq!(fields(DEVICE_STATUS), ["status"]);
+        assert_eq!(fields(DEVICE_MAC), ["mac_address"]);
+        assert!(fields(DEVICE_OPTIONAL).is_empty());
+    }
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json_media_type("application/json"));
+        assert!(is_json_media_type("application/json; charset=utf-8"));
+        assert!(is_json_media_type("application/problem+json"));
+        assert!(!is_json_media_type("text/html"));
+        assert!(!is_json_media_type("text/plain; charset=utf-8"));
+    }
+}
