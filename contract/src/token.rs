@@ -143,7 +143,10 @@ pub fn sign_hs256(header: &Value, claims: &Value, key: &[u8]) -> Secret {
 /// The vendor side's rules (CONTRACT.md AUTH-1 … AUTH-5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenPolicy {
-    pub issuer: String,
+    /// The required `iss`; `None` skips the check (only the mock vendor's faults do that).
+    pub issuer: Option<String>,
+    /// Whether a token without `exp` is refused (AUTH-4); only the mock vendor's faults turn it off.
+    pub require_exp: bool,
     /// `exp - iat` may not exceed this (AUTH-5)...
     pub max_lifetime_secs: u64,
     /// ...plus this much.
@@ -157,7 +160,8 @@ pub struct TokenPolicy {
 impl Default for TokenPolicy {
     fn default() -> Self {
         Self {
-            issuer: ISSUER.to_owned(),
+            issuer: Some(ISSUER.to_owned()),
+            require_exp: true,
             max_lifetime_secs: MAX_LIFETIME_SECS,
             lifetime_leeway_secs: 60,
             exp_leeway_secs: 30,
@@ -290,6 +294,11 @@ impl TokenVerifier {
     /// `kid` is tried against every key. Header fields `jku`, `x5u` and `jwk` are ignored, never
     /// fetched (AUTH-7).
     pub fn verify(&self, token: &str, now: i64) -> Result<VerifiedToken, TokenError> {
+        self.verify_with(token, now, &self.policy)
+    }
+
+    /// [`TokenVerifier::verify`] under another policy (the mock vendor relaxes rules to inject faults).
+    pub fn verify_with(&self, token: &str, now: i64, policy: &TokenPolicy) -> Result<VerifiedToken, TokenError> {
         let decoded = decode_unverified(token)?;
         let alg = decoded.header.get("alg").and_then(Value::as_str).unwrap_or("");
         if alg != "RS256" {
@@ -315,17 +324,23 @@ impl TokenVerifier {
             })
             .ok_or(TokenError::BadSignature)?;
         let claims = decoded.claims;
-        let p = &self.policy;
-        let exp = numeric(&claims, "exp")?.ok_or(TokenError::MissingExp)?;
+        let p = policy;
+        let exp = match numeric(&claims, "exp")? {
+            Some(exp) => exp,
+            None if p.require_exp => return Err(TokenError::MissingExp),
+            None => i64::MAX,
+        };
         if now > exp.saturating_add(p.exp_leeway_secs as i64) {
             return Err(TokenError::Expired(now - exp));
         }
-        match claims.get("iss") {
-            None | Some(Value::Null) => return Err(TokenError::MissingIssuer),
-            Some(Value::String(iss)) if *iss == p.issuer => {}
-            Some(other) => {
-                let shown = other.as_str().map(str::to_owned).unwrap_or_else(|| other.to_string());
-                return Err(TokenError::WrongIssuer(shown.chars().take(64).collect()));
+        if let Some(issuer) = &p.issuer {
+            match claims.get("iss") {
+                None | Some(Value::Null) => return Err(TokenError::MissingIssuer),
+                Some(Value::String(iss)) if iss == issuer => {}
+                Some(other) => {
+                    let shown = other.as_str().map(str::to_owned).unwrap_or_else(|| other.to_string());
+                    return Err(TokenError::WrongIssuer(shown.chars().take(64).collect()));
+                }
             }
         }
         let iat = numeric(&claims, "iat")?;
@@ -338,7 +353,7 @@ impl TokenVerifier {
         }
         // Without `iat` the lifetime is measured from now: a token valid for days is refused either way.
         let lifetime = exp.saturating_sub(iat.unwrap_or(now));
-        if lifetime > (p.max_lifetime_secs + p.lifetime_leeway_secs) as i64 {
+        if exp != i64::MAX && lifetime > p.max_lifetime_secs.saturating_add(p.lifetime_leeway_secs) as i64 {
             return Err(TokenError::LifetimeTooLong(lifetime));
         }
         Ok(VerifiedToken { kid: key.kid.clone(), owner: key.owner.clone(), exp, claims })

@@ -193,3 +193,14 @@ fn minter_debug_hides_the_key() {
     assert!(!shown.contains("PRIVATE"), "{shown}");
     assert!(shown.contains("[redacted]"));
 }
+
+#[test]
+fn a_relaxed_policy_skips_exactly_its_rules() {
+    let m = minter();
+    let relaxed = TokenPolicy { issuer: None, require_exp: false, ..TokenPolicy::default() };
+    let no_exp_wrong_iss = m.mint_custom(&m.header(), &json!({"iss": "someone", "iat": NOW}));
+    assert_eq!(check(&no_exp_wrong_iss), Err(TokenError::MissingExp));
+    assert!(verifier().verify_with(no_exp_wrong_iss.expose(), NOW, &relaxed).is_ok());
+    let expired = m.mint_custom(&m.header(), &json!({"iss": "convergint", "iat": NOW - 7200, "exp": NOW - 3600}));
+    assert_eq!(verifier().verify_with(expired.expose(), NOW, &relaxed), Err(TokenError::Expired(3600)));
+}

@@ -1,0 +1,355 @@
+//! The vendor API of CONTRACT.md §1–§9 under `/api/v1`, with the response-shaping faults.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing};
+use contract::{
+    Account, ErrorBody, EventData, EventFamily, EventTypeCatalog, EventTypeInfo, MAX_PER_PAGE, PageParamError,
+    PageRequest, Pagination, PingAccepted, PingData, SchemaId, Secret, Webhook, WebhookCreate, WebhookCreated,
+    WebhookList, WebhookStatus,
+};
+use rand::seq::SliceRandom;
+use serde_json::{Value, json};
+
+use crate::auth::AccountCtx;
+use crate::events;
+use crate::fault::Fault;
+use crate::fleet::{Fleet, Kind};
+use crate::state::{AppState, WebhookRec, random_token};
+use crate::targets::validate_target;
+
+/// A JSON error body with its status: every 4xx and 5xx of the mock looks like this.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(ErrorBody::new(code, message))).into_response()
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/account", routing::get(account))
+        .route("/api/v1/account/sites", routing::get(sites))
+        .route("/api/v1/sites/{site_id}/inventory", routing::get(inventory))
+        .route("/api/v1/webhooks", routing::get(list_webhooks).post(create_webhook))
+        .route("/api/v1/webhooks/{webhook_id}", routing::delete(delete_webhook))
+        .route("/api/v1/webhooks/{webhook_id}/ping", routing::post(ping))
+        .route("/api/v1/event-types", routing::get(event_types))
+}
+
+type Params = Query<Vec<(String, String)>>;
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+async fn account(State(state): State<AppState>, Extension(AccountCtx(a)): Extension<AccountCtx>) -> Response {
+    let fleet = state.fleet.read().expect("fleet lock");
+    let rec = &fleet.accounts[a as usize];
+    let mut body = serde_json::to_value(Account { account_id: rec.id.to_string(), name: rec.name.clone() })
+        .expect("account serialises");
+    if state.has(Fault::AccountMissingName) {
+        body.as_object_mut().expect("object").remove("name");
+    }
+    Json(body).into_response()
+}
+
+/// Reads page parameters, answering 400 (or the `bad-page-500` fault's 500).
+fn page_request(state: &AppState, params: &[(String, String)]) -> Result<PageRequest, Response> {
+    let max = if state.has(Fault::NoPerPageMax) { u64::MAX } else { MAX_PER_PAGE };
+    PageRequest::parse(param(params, "page"), param(params, "per_page"), max).map_err(|e: PageParamError| {
+        if state.has(Fault::BadPageServerError) {
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected error")
+        } else {
+            error_response(StatusCode::BAD_REQUEST, "invalid_parameter", &e.to_string())
+        }
+    })
+}
+
+/// The item indexes of one page and its pagination block, with the pagination faults applied.
+fn page_slice(state: &AppState, req: PageRequest, total: usize) -> (std::ops::Range<usize>, Pagination) {
+    let mut pagination = Pagination::of(req.page, req.per_page, total as u64);
+    let mut range = pagination.item_range();
+    let last_page = pagination.total_pages;
+    if req.page > 1 && req.page <= last_page {
+        if state.has(Fault::PageDuplicateItem) {
+            range = range.start - 1..if req.page == last_page { range.end } else { range.end - 1 };
+        } else if state.has(Fault::PageSkipItem) {
+            range = range.start + 1..range.end;
+        }
+    }
+    if state.has(Fault::PastEndRepeats) && req.page > last_page && last_page > 0 {
+        range = Pagination::of(last_page, req.per_page, total as u64).item_range();
+    }
+    if state.has(Fault::WrongTotals) {
+        pagination.total_pages += 1;
+    }
+    (range, pagination)
+}
+
+fn shuffle_if_unstable<T>(state: &AppState, items: &mut [T]) {
+    if state.has(Fault::UnstableOrder) && items.len() > 1 {
+        items.shuffle(&mut rand::thread_rng());
+    }
+}
+
+async fn sites(
+    State(state): State<AppState>,
+    Extension(AccountCtx(a)): Extension<AccountCtx>,
+    params: Result<Params, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "the query string cannot be read");
+    };
+    let req = match page_request(&state, &params) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let fleet = state.fleet.read().expect("fleet lock");
+    let all = &fleet.accounts[a as usize].sites;
+    let (range, pagination) = page_slice(&state, req, all.len());
+    let mut sites: Vec<Value> = all[range]
+        .iter()
+        .map(|&s| {
+            let mut v = serde_json::to_value(fleet.site_wire(s)).expect("site serialises");
+            let obj = v.as_object_mut().expect("object");
+            if state.has(Fault::SiteMissingDescriptor) {
+                obj.remove("address");
+                obj.remove("coordinates");
+                obj.remove("timezone");
+            }
+            if state.has(Fault::SiteNoTimezone) {
+                obj.remove("timezone");
+            }
+            v
+        })
+        .collect();
+    shuffle_if_unstable(&state, &mut sites);
+    Json(json!({"sites": sites, "pagination": pagination})).into_response()
+}
+
+const DEVICE_FAULTS: &[Fault] = &[
+    Fault::DeviceMissingType,
+    Fault::DuplicateDeviceId,
+    Fault::BadMacFormat,
+    Fault::DanglingParent,
+    Fault::DeviceWrongSite,
+    Fault::UnstableIds,
+    Fault::NonUuidIds,
+];
+
+/// A device as served, with the record-level faults applied. `position` is its place in the site.
+fn device_value(state: &AppState, fleet: &Fleet, site: u32, position: usize, idx: u32) -> Value {
+    let mut v = serde_json::to_value(fleet.device_wire(idx)).expect("device serialises");
+    if !DEVICE_FAULTS.iter().any(|f| state.has(*f)) {
+        return v;
+    }
+    let obj = v.as_object_mut().expect("object");
+    if state.has(Fault::DeviceMissingType) {
+        obj.remove("type");
+    }
+    let site_devices = &fleet.sites[site as usize].devices;
+    if state.has(Fault::DuplicateDeviceId) && position == 1 {
+        obj.insert("device_id".into(), json!(fleet.devices[site_devices[0] as usize].id.to_string()));
+    }
+    if state.has(Fault::BadMacFormat) {
+        if let Some(Value::String(mac)) = obj.get("mac_address") {
+            let bad = mac.replace(':', "").to_uppercase();
+            obj.insert("mac_address".into(), json!(bad));
+        }
+    }
+    if state.has(Fault::DanglingParent) && obj.contains_key("parent_id") {
+        obj.insert("parent_id".into(), json!("00000000-0000-4000-8000-00000000dead"));
+    }
+    if state.has(Fault::DeviceWrongSite) && position == 0 {
+        let account = &fleet.accounts[fleet.sites[site as usize].account as usize];
+        let other = account.sites.iter().find(|&&s| s != site).map(|&s| fleet.sites[s as usize].id.to_string());
+        obj.insert("site_id".into(), json!(other.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())));
+    }
+    if state.has(Fault::UnstableIds) {
+        obj.insert("device_id".into(), json!(uuid::Uuid::new_v4().to_string()));
+    }
+    if state.has(Fault::NonUuidIds) {
+        obj.insert("device_id".into(), json!(format!("dev-{idx}")));
+    }
+    v
+}
+
+async fn inventory(
+    State(state): State<AppState>,
+    Extension(AccountCtx(a)): Extension<AccountCtx>,
+    Path(site_id): Path<String>,
+    params: Result<Params, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(params)) = params else {
+        return error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "the query string cannot be read");
+    };
+    let req = match page_request(&state, &params) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    if state.has(Fault::SyncNeedsWebhook) && !has_active_webhook(&state, a) {
+        return error_response(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "register a webhook before syncing");
+    }
+    let fleet = state.fleet.read().expect("fleet lock");
+    let site =
+        if state.has(Fault::CrossTenantRead) { fleet.any_site_index(&site_id) } else { fleet.site_index(a, &site_id) };
+    let Some(site) = site else {
+        return error_response(StatusCode::NOT_FOUND, "not_found", "no such site");
+    };
+    let all = &fleet.sites[site as usize].devices;
+    let (range, pagination) = page_slice(&state, req, all.len());
+    let start = range.start;
+    let mut devices: Vec<Value> =
+        all[range].iter().enumerate().map(|(i, &d)| device_value(&state, &fleet, site, start + i, d)).collect();
+    shuffle_if_unstable(&state, &mut devices);
+    Json(json!({"devices": devices, "pagination": pagination})).into_response()
+}
+
+fn has_active_webhook(state: &AppState, account: u16) -> bool {
+    state.webhooks.lock().expect("webhooks lock").iter().any(|w| w.account == account && !w.deleted)
+}
+
+fn wire(w: &WebhookRec) -> Webhook {
+    Webhook { webhook_id: w.id.clone(), name: w.name.clone(), target_url: w.target_url.clone(), status: w.status }
+}
+
+async fn list_webhooks(State(state): State<AppState>, Extension(AccountCtx(a)): Extension<AccountCtx>) -> Response {
+    let hooks = state.webhooks.lock().expect("webhooks lock");
+    let visible = hooks.iter().filter(|w| !w.deleted && (w.account == a || state.has(Fault::CrossTenantRead)));
+    if state.has(Fault::SecretInList) {
+        let list: Vec<WebhookCreated> =
+            visible.map(|w| WebhookCreated { webhook: wire(w), secret: w.secret.clone() }).collect();
+        return Json(json!({"webhooks": list})).into_response();
+    }
+    Json(WebhookList { webhooks: visible.map(wire).collect() }).into_response()
+}
+
+/// Turns an axum body rejection into the mock's JSON error (400, 413 or 415, never a 5xx).
+pub fn rejection_response(rejection: JsonRejection) -> Response {
+    let status = rejection.status();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "invalid_body",
+    };
+    let status = if status.is_server_error() { StatusCode::BAD_REQUEST } else { status };
+    error_response(status, code, &rejection.body_text())
+}
+
+async fn create_webhook(
+    State(state): State<AppState>,
+    Extension(AccountCtx(a)): Extension<AccountCtx>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Response {
+    let body = match body {
+        Ok(Json(v)) => v,
+        Err(rejection) => return rejection_response(rejection),
+    };
+    if let Err(violations) = SchemaId::WebhookCreate.validate(&body) {
+        let details = json!(violations.iter().map(ToString::to_string).collect::<Vec<_>>());
+        let mut err = ErrorBody::new("invalid_body", "the webhook does not match webhook-create.json");
+        err.details = Some(json!({"violations": details}));
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(err)).into_response();
+    }
+    let create: WebhookCreate = match serde_json::from_value(body) {
+        Ok(c) => c,
+        Err(e) => return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", &e.to_string()),
+    };
+    if create.name.trim().is_empty() {
+        return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "`name` is empty");
+    }
+    if !state.has(Fault::AcceptMetadataTarget) {
+        if let Err(reason) = validate_target(&create.target_url, state.config.allow_private_targets) {
+            return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_target_url", &reason);
+        }
+    }
+    let secret = if state.has(Fault::SharedSecret) {
+        state.shared_secret.clone()
+    } else {
+        Secret::new(format!("whsec_{}", random_token(32)))
+    };
+    let rec = WebhookRec {
+        id: uuid::Uuid::new_v4().to_string(),
+        account: a,
+        name: create.name,
+        target_url: create.target_url,
+        status: create.status.unwrap_or(WebhookStatus::Active),
+        secret,
+        deleted: false,
+    };
+    let created = WebhookCreated { webhook: wire(&rec), secret: rec.secret.clone() };
+    state.webhooks.lock().expect("webhooks lock").push(rec);
+    (StatusCode::CREATED, Json(created)).into_response()
+}
+
+async fn delete_webhook(
+    State(state): State<AppState>,
+    Extension(AccountCtx(a)): Extension<AccountCtx>,
+    Path(webhook_id): Path<String>,
+) -> Response {
+    let mut hooks = state.webhooks.lock().expect("webhooks lock");
+    let cross = state.has(Fault::CrossTenantRead);
+    let found = hooks.iter_mut().find(|w| w.id == webhook_id && (w.account == a || cross));
+    match found {
+        Some(w) if !w.deleted => {
+            w.deleted = true;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Some(_) if state.has(Fault::DeleteTwiceServerError) => {
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "webhook already gone")
+        }
+        _ => error_response(StatusCode::NOT_FOUND, "not_found", "no such webhook"),
+    }
+}
+
+async fn ping(
+    State(state): State<AppState>,
+    Extension(AccountCtx(a)): Extension<AccountCtx>,
+    Path(webhook_id): Path<String>,
+) -> Response {
+    if state.has(Fault::NoPing) {
+        return error_response(StatusCode::NOT_FOUND, "not_found", "no such route");
+    }
+    let exists = state
+        .webhooks
+        .lock()
+        .expect("webhooks lock")
+        .iter()
+        .any(|w| w.id == webhook_id && w.account == a && !w.deleted);
+    if !exists {
+        return error_response(StatusCode::NOT_FOUND, "not_found", "no such webhook");
+    }
+    let data = EventData::Ping(PingData { message: Some("test delivery requested through the API".into()) });
+    let event_id = events::emit(&state, a, None, &data, Some(&webhook_id)).unwrap_or_default();
+    (StatusCode::ACCEPTED, Json(PingAccepted { event_id })).into_response()
+}
+
+async fn event_types(State(state): State<AppState>) -> Response {
+    if state.has(Fault::NoEventCatalog) {
+        return error_response(StatusCode::NOT_FOUND, "not_found", "no such route");
+    }
+    let publishing: Vec<String> =
+        [Kind::Camera, Kind::Nvr, Kind::AccessPanel, Kind::Door, Kind::Reader, Kind::IntrusionPanel]
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect();
+    let description = |f: EventFamily| match f {
+        EventFamily::Health => "a device went online or offline (EVT-1)",
+        EventFamily::Alarm => "an alarm or trouble condition started or cleared",
+        EventFamily::Access => "access granted or denied, door forced open, door held open",
+        EventFamily::Video => "recording failure, stream loss or storage issue started or cleared",
+        EventFamily::Ping => "a test delivery requested through POST /webhooks/{id}/ping (WHM-4)",
+    };
+    let event_types = EventFamily::ALL
+        .into_iter()
+        .filter(|f| !state.has(Fault::NoExtraFamilies) || matches!(f, EventFamily::Health | EventFamily::Ping))
+        .map(|f| EventTypeInfo {
+            event_type: f.as_str().to_owned(),
+            description: description(f).to_owned(),
+            data_schema: SchemaId::for_event_data(f).json().clone(),
+            emitted_by: f.is_device_event().then(|| publishing.clone()),
+            not_emitted_by: f.is_device_event().then(|| vec![Kind::Sensor.as_str().to_owned()]),
+        })
+        .collect();
+    Json(EventTypeCatalog { event_types }).into_response()
+}

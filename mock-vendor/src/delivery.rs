@@ -1,0 +1,233 @@
+//! The webhook delivery engine (CONTRACT.md §7, §8): at-least-once with a retry schedule and
+//! jitter, fresh timestamp and signature per attempt over a byte-identical body, 3xx as failure,
+//! 429 `Retry-After` honoured, 410 disables. Each delivery runs in its own task, so a slow or dead
+//! receiver never holds up another webhook.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use contract::{Scheme, Secret, SignatureFormat, WebhookStatus};
+use rand::Rng;
+use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+
+use crate::fault::Fault;
+use crate::state::{AppState, AttemptRec, DeliveryState, now_ms};
+
+/// How one attempt ended.
+enum Answer {
+    Success,
+    Gone,
+    RetryAfter(Duration),
+    Failed,
+}
+
+fn finish(state: &AppState, id: u64, s: DeliveryState) {
+    state.deliveries.lock().expect("deliveries lock")[id as usize].state = s;
+}
+
+fn record(state: &AppState, id: u64, attempt: AttemptRec) {
+    state.deliveries.lock().expect("deliveries lock")[id as usize].attempts.push(attempt);
+}
+
+/// The waits between attempts, after the retry faults.
+fn schedule(state: &AppState) -> Vec<Duration> {
+    let mut schedule = state.config.retry_schedule.clone();
+    if state.has(Fault::NoRetries) {
+        schedule.clear();
+    } else if state.has(Fault::ShortRetryHorizon) {
+        schedule.truncate(1);
+    }
+    schedule
+}
+
+fn jittered(state: &AppState, wait: Duration) -> Duration {
+    let j = state.config.jitter.clamp(0.0, 1.0);
+    if j == 0.0 {
+        return wait;
+    }
+    wait.mul_f64(rand::thread_rng().gen_range(1.0 - j..=1.0 + j))
+}
+
+/// The body of attempt `n`, after the body-changing faults (the stored body is never touched).
+fn attempt_body(state: &AppState, stored: &Bytes, n: usize) -> Bytes {
+    let restamp = state.has(Fault::EventTimestampIsSendTime);
+    let new_id = n > 0 && state.has(Fault::RetryNewEventId);
+    let counter = n > 0 && state.has(Fault::RetryChangedBody);
+    if !(restamp || new_id || counter) {
+        return stored.clone();
+    }
+    let Ok(serde_json::Value::Object(mut event)) = serde_json::from_slice::<serde_json::Value>(stored) else {
+        return stored.clone();
+    };
+    if restamp {
+        event.insert("timestamp".into(), contract::rfc3339_millis(now_ms()).into());
+    }
+    if new_id {
+        event.insert("event_id".into(), uuid::Uuid::new_v4().to_string().into());
+    }
+    if counter {
+        event.insert("delivery_attempt".into(), (n + 1).into());
+    }
+    Bytes::from(serde_json::to_vec(&event).expect("events serialise"))
+}
+
+/// Runs one delivery to completion.
+pub async fn deliver(state: AppState, id: u64) {
+    let (webhook_id, stored) = {
+        let d = &state.deliveries.lock().expect("deliveries lock")[id as usize];
+        (d.webhook_id.clone(), d.body.clone())
+    };
+    let waits = schedule(&state);
+    let format = SignatureFormat::canonical(if state.has(Fault::UnboundTimestamp) {
+        Scheme::Body
+    } else {
+        state.config.signature
+    });
+    let mut first_signature: Option<(i64, Vec<(String, String)>)> = None;
+    let mut attempt = 0usize;
+    loop {
+        let target = {
+            let hooks = state.webhooks.lock().expect("webhooks lock");
+            hooks
+                .iter()
+                .find(|w| w.id == webhook_id)
+                .map(|w| (w.target_url.clone(), w.secret.clone(), w.deleted, w.status))
+        };
+        let Some((url, secret, deleted, status)) = target else { return finish(&state, id, DeliveryState::Cancelled) };
+        if deleted && !state.has(Fault::DeliverAfterDelete) {
+            return finish(&state, id, DeliveryState::Cancelled);
+        }
+        if status == WebhookStatus::Disabled {
+            return finish(&state, id, DeliveryState::Disabled);
+        }
+        let body = attempt_body(&state, &stored, attempt);
+        let headers = signed_headers(&state, &format, &secret, &body, &mut first_signature);
+        let answer = send(&state, id, &url, &headers, &body).await;
+        match answer {
+            Answer::Success => {
+                if state.has(Fault::DeliverAfterSuccess) && attempt == 0 {
+                    let again = signed_headers(&state, &format, &secret, &body, &mut None);
+                    let _ = send(&state, id, &url, &again, &body).await;
+                }
+                return finish(&state, id, DeliveryState::Succeeded);
+            }
+            Answer::Gone if !state.has(Fault::Ignore410) => {
+                let mut hooks = state.webhooks.lock().expect("webhooks lock");
+                if let Some(w) = hooks.iter_mut().find(|w| w.id == webhook_id) {
+                    w.status = WebhookStatus::Disabled;
+                }
+                drop(hooks);
+                return finish(&state, id, DeliveryState::Disabled);
+            }
+            _ => {}
+        }
+        let Some(&scheduled) = waits.get(attempt) else {
+            tracing::warn!(delivery = id, "delivery dead-lettered after {} attempts", attempt + 1);
+            return finish(&state, id, DeliveryState::DeadLettered);
+        };
+        let mut wait = jittered(&state, scheduled);
+        if let Answer::RetryAfter(asked) = answer {
+            if !state.has(Fault::IgnoreRetryAfter) {
+                wait = wait.max(asked.min(state.config.max_retry_after));
+            }
+        }
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+fn signed_headers(
+    state: &AppState,
+    format: &SignatureFormat,
+    secret: &Secret,
+    body: &[u8],
+    first: &mut Option<(i64, Vec<(String, String)>)>,
+) -> Vec<(String, String)> {
+    if state.has(Fault::RetryStaleSignature) {
+        if let Some((_, headers)) = first {
+            return headers.clone();
+        }
+    }
+    let mut ts = contract::unix_now();
+    if state.has(Fault::StaleTimestamp) {
+        ts -= 3600;
+    }
+    let wrong = Secret::new("whsec_not_the_webhooks_secret");
+    let mut headers = format.sign(if state.has(Fault::WrongSignature) { &wrong } else { secret }, body, ts);
+    if state.has(Fault::UnsignedDeliveries) {
+        headers.retain(|(k, _)| k != &format.header);
+    }
+    if state.has(Fault::MissingTimestamp) {
+        headers.retain(|(k, _)| Some(k) != format.timestamp_header.as_ref());
+    }
+    first.get_or_insert_with(|| (ts, headers.clone()));
+    headers
+}
+
+async fn send(state: &AppState, id: u64, url: &str, headers: &[(String, String)], body: &Bytes) -> Answer {
+    let started = Instant::now();
+    let at_ms = now_ms();
+    let mut target = url.to_owned();
+    let mut result = post(state, &target, headers, body).await;
+    if state.has(Fault::FollowRedirects) {
+        if let Ok(r) = &result {
+            if r.status().is_redirection() {
+                if let Some(next) = r
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| reqwest::Url::parse(url).ok()?.join(l).ok())
+                {
+                    target = next.to_string();
+                    result = post(state, &target, headers, body).await;
+                }
+            }
+        }
+    }
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let (answer, status, error) = match result {
+        Ok(r) => {
+            let code = r.status();
+            let answer = if code.is_success() {
+                Answer::Success
+            } else if code.as_u16() == 410 {
+                Answer::Gone
+            } else if code.as_u16() == 429 {
+                let secs = r
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                secs.map_or(Answer::Failed, |s| Answer::RetryAfter(Duration::from_secs(s)))
+            } else {
+                Answer::Failed
+            };
+            (answer, Some(code.as_u16()), None)
+        }
+        Err(e) => {
+            let what = if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connection refused"
+            } else {
+                "request failed"
+            };
+            (Answer::Failed, None, Some(what.to_owned()))
+        }
+    };
+    record(state, id, AttemptRec { at_ms, status, error, duration_ms, target_url: target });
+    answer
+}
+
+async fn post(
+    state: &AppState,
+    url: &str,
+    headers: &[(String, String)],
+    body: &Bytes,
+) -> reqwest::Result<reqwest::Response> {
+    let mut req = state.http.post(url).header(CONTENT_TYPE, "application/json").body(body.clone());
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    req.send().await
+}

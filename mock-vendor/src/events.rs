@@ -1,0 +1,149 @@
+//! Producing events: device status changes and the other families, with the event faults.
+
+use contract::{DeviceStatus, Event, EventData, EventFamily, HealthData};
+use serde_json::{Value, json};
+
+use crate::delivery;
+use crate::fault::Fault;
+use crate::state::{AppState, DeliveryRec, DeliveryState, now_ms};
+
+/// What the control API answers after a change.
+#[derive(Debug, serde::Serialize)]
+pub struct Emitted {
+    pub device_id: String,
+    pub event_ids: Vec<String>,
+}
+
+/// Sets a device's status: inventory and `last_seen` change (INV-2) and a health event goes out
+/// (EVT-1) when the device's kind publishes events.
+pub fn set_status(state: &AppState, device: u32, status: DeviceStatus) -> Emitted {
+    let (account, previous, publishes, device_id) = {
+        let mut fleet = state.fleet.write().expect("fleet lock");
+        let account = fleet.account_of_device(device);
+        let rec = &mut fleet.devices[device as usize];
+        let previous = rec.status;
+        let publishes = rec.kind.publishes_events();
+        let frozen = state.has(Fault::StaleInventory) || (!publishes && state.has(Fault::PartialCoverageStale));
+        if !frozen {
+            rec.status = status;
+            rec.last_seen_ms = now_ms();
+        }
+        (account, previous, publishes, rec.id.to_string())
+    };
+    let mut event_ids = Vec::new();
+    if publishes && previous != status && !state.has(Fault::NoHealthEvents) {
+        let data = EventData::Health(HealthData { status, previous_status: Some(previous), reason: None });
+        event_ids.extend(emit(state, account, Some(device), &data, None));
+    }
+    Emitted { device_id, event_ids }
+}
+
+/// Emits an event of any family for a device (the control API and the simulation).
+pub fn emit_for_device(state: &AppState, device: u32, data: &EventData) -> Emitted {
+    let (account, publishes, device_id) = {
+        let fleet = state.fleet.read().expect("fleet lock");
+        let rec = &fleet.devices[device as usize];
+        (fleet.account_of_device(device), rec.kind.publishes_events(), rec.id.to_string())
+    };
+    let extra = !matches!(data.family(), EventFamily::Health | EventFamily::Ping);
+    let mut event_ids = Vec::new();
+    if publishes && !(extra && state.has(Fault::NoExtraFamilies)) {
+        event_ids.extend(emit(state, account, Some(device), data, None));
+    }
+    Emitted { device_id, event_ids }
+}
+
+fn utc_plus_two(unix_ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(time::macros::offset!(+2));
+    t.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+02:00"
+    ))
+    .expect("a date formats")
+}
+
+/// Builds the event, stores one delivery per target webhook and starts delivering. `only` limits
+/// delivery to one webhook (ping). Returns the event id (absent under `missing-event-id`).
+pub fn emit(
+    state: &AppState,
+    account: u16,
+    device: Option<u32>,
+    data: &EventData,
+    only: Option<&str>,
+) -> Option<String> {
+    let now = now_ms();
+    let (device_ids, account_id) = {
+        let fleet = state.fleet.read().expect("fleet lock");
+        let ids = device.map(|d| {
+            let rec = &fleet.devices[d as usize];
+            (rec.id.to_string(), fleet.sites[rec.site as usize].id.to_string())
+        });
+        (ids, fleet.accounts[account as usize].id.to_string())
+    };
+    let event_id = match (&device_ids, state.has(Fault::DuplicateEventIds)) {
+        // One id per device, whatever the event: distinct events collide.
+        (Some((d, _)), true) => format!("{}-0000-4000-8000-{}", &d[..8], &d[24..]),
+        _ => uuid::Uuid::new_v4().to_string(),
+    };
+    let device_ref = device_ids.as_ref().map(|(d, s)| (d.as_str(), s.as_str()));
+    let mut event = Event::new(event_id.clone(), contract::rfc3339_millis(now), account_id, device_ref, data);
+    if state.has(Fault::EventNonUtcTimestamp) {
+        event.timestamp = utc_plus_two(now);
+    }
+    if state.has(Fault::EventUnknownDevice) && event.device_id.is_some() {
+        event.device_id = Some(uuid::Uuid::new_v4().to_string());
+    }
+    if state.has(Fault::EventMissingSiteId) && data.family().is_device_event() {
+        event.site_id = None;
+    }
+    let mut value: Value = serde_json::to_value(&event).expect("events serialise");
+    if state.has(Fault::MissingEventId) {
+        value.as_object_mut().expect("object").remove("event_id");
+    }
+    let body = bytes::Bytes::from(serde_json::to_vec(&value).expect("events serialise"));
+    let targets: Vec<_> = state
+        .webhooks
+        .lock()
+        .expect("webhooks lock")
+        .iter()
+        .filter(|w| w.account == account)
+        .filter(|w| only.is_none_or(|id| w.id == id))
+        .filter(|w| w.status == contract::WebhookStatus::Active)
+        .filter(|w| !w.deleted || state.has(Fault::DeliverAfterDelete))
+        .map(|w| w.id.clone())
+        .collect();
+    for webhook_id in targets {
+        let delivery_id = {
+            let mut deliveries = state.deliveries.lock().expect("deliveries lock");
+            let id = deliveries.len() as u64;
+            deliveries.push(DeliveryRec {
+                delivery_id: id,
+                webhook_id: webhook_id.clone(),
+                event_id: (!state.has(Fault::MissingEventId)).then(|| event_id.clone()),
+                event_type: event.event_type.clone(),
+                device_id: event.device_id.clone(),
+                created_ms: now,
+                state: DeliveryState::Pending,
+                attempts: Vec::new(),
+                body: body.clone(),
+            });
+            id
+        };
+        tokio::spawn(delivery::deliver(state.clone(), delivery_id));
+    }
+    (!state.has(Fault::MissingEventId)).then_some(event_id)
+}
+
+/// Default data for a family when the control API names only the type.
+pub fn default_data(family: EventFamily) -> Value {
+    match family {
+        EventFamily::Health => json!({"status": "offline"}),
+        EventFamily::Alarm => {
+            json!({"condition": "intrusion", "state": "active", "severity": "major", "zone": "Zone 1"})
+        }
+        EventFamily::Access => json!({"action": "door_forced"}),
+        EventFamily::Video => json!({"condition": "stream_loss", "state": "active"}),
+        EventFamily::Ping => json!({}),
+    }
+}

@@ -1,0 +1,432 @@
+//! Fleets: accounts, sites and devices, generated deterministically from a seed.
+//!
+//! Devices are stored compactly (ids as `Uuid`, addresses as bytes, models as table indexes) and
+//! turned into `contract::Device` only when a page is served, so a 1,000,000-device fleet fits
+//! in a small fraction of a GiB. Each site keeps its devices' indexes in page order.
+
+use std::collections::HashMap;
+
+use contract::{Coordinates, Device, DeviceStatus, Site};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
+
+/// Which fleet to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FleetSpec {
+    /// Two accounts, six sites (one empty), about fifty realistic devices.
+    Demo,
+    /// `n` devices for the first account in sites of about 1,000, plus a small second account.
+    Synthetic(u64),
+}
+
+impl std::str::FromStr for FleetSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "demo" => Ok(Self::Demo),
+            _ => s
+                .strip_prefix("synthetic:")
+                .and_then(|n| n.replace('_', "").parse().ok())
+                .map(Self::Synthetic)
+                .ok_or_else(|| format!("unknown fleet `{s}` (expected `demo` or `synthetic:N`)")),
+        }
+    }
+}
+
+/// Canonical device kinds (`contract::DEVICE_TYPES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Camera,
+    Nvr,
+    AccessPanel,
+    Door,
+    Reader,
+    IntrusionPanel,
+    Sensor,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Camera => "camera",
+            Self::Nvr => "nvr",
+            Self::AccessPanel => "access_panel",
+            Self::Door => "door",
+            Self::Reader => "reader",
+            Self::IntrusionPanel => "intrusion_panel",
+            Self::Sensor => "sensor",
+        }
+    }
+
+    /// Whether devices of this kind publish events. Sensors report through their panel only,
+    /// so their status is known from inventory alone (partial coverage, EVT-1 / FB-4).
+    pub fn publishes_events(self) -> bool {
+        self != Self::Sensor
+    }
+
+    fn models(self) -> &'static [(&'static str, [u8; 3])] {
+        match self {
+            Self::Camera => &[
+                ("Axis P3265-LVE", [0x00, 0x40, 0x8c]),
+                ("Hanwha XNV-8080R", [0x00, 0x16, 0x6c]),
+                ("Bosch FLEXIDOME 5100i", [0x00, 0x07, 0x5f]),
+            ],
+            Self::Nvr => &[("Milestone Husky IVO 350T", [0x00, 0x1b, 0x21])],
+            Self::AccessPanel => &[("Mercury LP1502", [0x00, 0x0f, 0xe5]), ("Mercury MP4502", [0x00, 0x0f, 0xe5])],
+            Self::Door => &[("HID Edge Door", [0, 0, 0])],
+            Self::Reader => &[("HID Signo 40", [0x00, 0x06, 0x8e])],
+            Self::IntrusionPanel => &[("DMP XR550", [0x00, 0x0d, 0x6f])],
+            Self::Sensor => &[("Bosch Blue Line Gen2 PIR", [0, 0, 0])],
+        }
+    }
+
+    fn has_network(self) -> bool {
+        !matches!(self, Self::Door | Self::Sensor)
+    }
+}
+
+const FIRMWARE: &[&str] = &["10.12.3", "11.4.61", "2.3.1", "1.9.0-rc2", "5.0.14"];
+
+#[derive(Debug, Clone)]
+pub struct AccountRec {
+    pub id: Uuid,
+    pub name: String,
+    /// Site indexes, in page order.
+    pub sites: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SiteRec {
+    pub id: Uuid,
+    pub account: u16,
+    pub name: String,
+    pub address: Option<String>,
+    pub coordinates: Option<Coordinates>,
+    pub timezone: Option<String>,
+    /// Device indexes, in page order.
+    pub devices: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceRec {
+    pub id: Uuid,
+    pub site: u32,
+    pub kind: Kind,
+    pub name: Box<str>,
+    pub status: DeviceStatus,
+    pub parent: Option<u32>,
+    pub mac: Option<[u8; 6]>,
+    pub ip: Option<[u8; 4]>,
+    pub model: u8,
+    pub firmware: u8,
+    pub last_seen_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub accounts: Vec<AccountRec>,
+    pub sites: Vec<SiteRec>,
+    pub devices: Vec<DeviceRec>,
+    pub device_index: HashMap<Uuid, u32>,
+}
+
+struct Builder {
+    rng: StdRng,
+    now_ms: i64,
+    fleet: Fleet,
+}
+
+impl Builder {
+    fn uuid(&mut self) -> Uuid {
+        uuid::Builder::from_random_bytes(self.rng.r#gen()).into_uuid()
+    }
+
+    fn account(&mut self, name: &str) -> u16 {
+        let id = self.uuid();
+        self.fleet.accounts.push(AccountRec { id, name: name.to_owned(), sites: Vec::new() });
+        (self.fleet.accounts.len() - 1) as u16
+    }
+
+    fn site(&mut self, account: u16, name: &str, address: &str, coords: (f64, f64), tz: &str) -> u32 {
+        let id = self.uuid();
+        let idx = self.fleet.sites.len() as u32;
+        self.fleet.sites.push(SiteRec {
+            id,
+            account,
+            name: name.to_owned(),
+            address: Some(address.to_owned()),
+            coordinates: Some(Coordinates { latitude: coords.0, longitude: coords.1 }),
+            timezone: Some(tz.to_owned()),
+            devices: Vec::new(),
+        });
+        self.fleet.accounts[account as usize].sites.push(idx);
+        idx
+    }
+
+    fn device(&mut self, site: u32, kind: Kind, name: String, parent: Option<u32>) -> u32 {
+        let id = self.uuid();
+        let models = kind.models();
+        let model = self.rng.gen_range(0..models.len());
+        let oui = models[model].1;
+        let mac = (kind.has_network()).then(|| {
+            let tail: [u8; 3] = self.rng.r#gen();
+            [oui[0], oui[1], oui[2], tail[0], tail[1], tail[2]]
+        });
+        let ip = kind.has_network().then(|| [10, (site % 250) as u8 + 1, self.rng.r#gen(), self.rng.gen_range(2..254)]);
+        let status = if self.rng.gen_ratio(1, 12) { DeviceStatus::Offline } else { DeviceStatus::Online };
+        let last_seen_ms =
+            self.now_ms - self.rng.gen_range(1_000..if status == DeviceStatus::Offline { 86_400_000 } else { 120_000 });
+        let idx = self.fleet.devices.len() as u32;
+        self.fleet.devices.push(DeviceRec {
+            id,
+            site,
+            kind,
+            name: name.into_boxed_str(),
+            status,
+            parent,
+            mac,
+            ip,
+            model: model as u8,
+            firmware: self.rng.gen_range(0..FIRMWARE.len()) as u8,
+            last_seen_ms,
+        });
+        self.fleet.device_index.insert(id, idx);
+        self.fleet.sites[site as usize].devices.push(idx);
+        idx
+    }
+
+    /// A realistic site: an NVR with cameras, an access panel with doors and their readers,
+    /// an intrusion panel with sensors.
+    fn furnish(&mut self, site: u32, cameras: &[&str], doors: &[&str], sensors: &[&str]) {
+        if cameras.len() > 4 {
+            self.device(site, Kind::Nvr, "Video Recorder 1".into(), None);
+        }
+        for c in cameras {
+            self.device(site, Kind::Camera, format!("{c} Camera"), None);
+        }
+        if !doors.is_empty() {
+            let panel = self.device(site, Kind::AccessPanel, "Access Controller 1".into(), None);
+            for d in doors {
+                let door = self.device(site, Kind::Door, format!("{d} Door"), Some(panel));
+                self.device(site, Kind::Reader, format!("{d} Reader"), Some(door));
+            }
+        }
+        if !sensors.is_empty() {
+            let panel = self.device(site, Kind::IntrusionPanel, "Intrusion Panel".into(), None);
+            for s in sensors {
+                self.device(site, Kind::Sensor, s.to_string(), Some(panel));
+            }
+        }
+    }
+}
+
+impl Fleet {
+    pub fn generate(spec: FleetSpec, seed: u64, now_ms: i64) -> Self {
+        let mut b = Builder {
+            rng: StdRng::seed_from_u64(seed),
+            now_ms,
+            fleet: Fleet { accounts: Vec::new(), sites: Vec::new(), devices: Vec::new(), device_index: HashMap::new() },
+        };
+        match spec {
+            FleetSpec::Demo => demo(&mut b),
+            FleetSpec::Synthetic(n) => synthetic(&mut b, n),
+        }
+        b.fleet
+    }
+
+    pub fn site_index(&self, account: u16, site_id: &str) -> Option<u32> {
+        let id = Uuid::parse_str(site_id).ok()?;
+        self.accounts[account as usize].sites.iter().copied().find(|&s| self.sites[s as usize].id == id)
+    }
+
+    /// A site of any account (for cross-tenant faults and the control API).
+    pub fn any_site_index(&self, site_id: &str) -> Option<u32> {
+        let id = Uuid::parse_str(site_id).ok()?;
+        self.sites.iter().position(|s| s.id == id).map(|i| i as u32)
+    }
+
+    pub fn device_by_id(&self, device_id: &str) -> Option<u32> {
+        self.device_index.get(&Uuid::parse_str(device_id).ok()?).copied()
+    }
+
+    pub fn account_of_device(&self, device: u32) -> u16 {
+        self.sites[self.devices[device as usize].site as usize].account
+    }
+
+    pub fn site_wire(&self, idx: u32) -> Site {
+        let s = &self.sites[idx as usize];
+        Site {
+            site_id: s.id.to_string(),
+            name: s.name.clone(),
+            address: s.address.clone(),
+            coordinates: s.coordinates,
+            timezone: s.timezone.clone(),
+        }
+    }
+
+    pub fn device_wire(&self, idx: u32) -> Device {
+        let d = &self.devices[idx as usize];
+        let site = &self.sites[d.site as usize];
+        let account = &self.accounts[site.account as usize];
+        Device {
+            device_id: d.id.to_string(),
+            name: d.name.to_string(),
+            device_type: d.kind.as_str().to_owned(),
+            site_id: site.id.to_string(),
+            status: d.status,
+            account_id: Some(account.id.to_string()),
+            mac_address: d
+                .mac
+                .map(|m| format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])),
+            parent_id: d.parent.map(|p| self.devices[p as usize].id.to_string()),
+            ip: d.ip.map(|ip| std::net::Ipv4Addr::from(ip).to_string()),
+            hostname: d.ip.map(|ip| format!("{}-{:02x}{:02x}", d.kind.as_str().replace('_', "-"), ip[2], ip[3])),
+            site_name: Some(site.name.clone()),
+            last_seen: Some(contract::rfc3339_millis(d.last_seen_ms)),
+            model: Some(d.kind.models()[d.model as usize].0.to_owned()),
+            firmware_version: Some(FIRMWARE[d.firmware as usize].to_owned()),
+        }
+    }
+}
+
+fn demo(b: &mut Builder) {
+    let a = b.account("Northwind Logistics");
+    let chicago = b.site(
+        a,
+        "Chicago Headquarters",
+        "233 S Wacker Dr, Chicago, IL 60606, USA",
+        (41.8789, -87.6359),
+        "America/Chicago",
+    );
+    b.furnish(
+        chicago,
+        &[
+            "Front Lobby",
+            "Main Entrance",
+            "Reception",
+            "Server Room",
+            "Stairwell B",
+            "Cafeteria",
+            "Parking Garage P1",
+            "Rear Exit",
+        ],
+        &["Front Lobby", "Server Room", "Executive Suite", "Rear Exit"],
+        &["Lobby Motion", "Server Room Glass Break", "Rear Exit Contact"],
+    );
+    let dallas = b.site(
+        a,
+        "Dallas Distribution Center",
+        "2500 Victory Ave, Dallas, TX 75219, USA",
+        (32.7905, -96.8103),
+        "America/Chicago",
+    );
+    b.furnish(
+        dallas,
+        &[
+            "Loading Dock",
+            "Warehouse Aisle 4",
+            "Warehouse Aisle 9",
+            "Shipping Office",
+            "Parking Lot North",
+            "Parking Lot South",
+        ],
+        &["Loading Dock", "Shipping Office"],
+        &["Warehouse Motion", "Dock Door Contact"],
+    );
+    let denver =
+        b.site(a, "Denver Office", "1700 Lincoln St, Denver, CO 80203, USA", (39.7436, -104.9866), "America/Denver");
+    b.furnish(denver, &["Front Lobby", "Elevator Bank", "Mail Room"], &["Front Lobby"], &[]);
+    b.site(
+        a,
+        "Seattle Lab (opening soon)",
+        "400 Broad St, Seattle, WA 98109, USA",
+        (47.6205, -122.3493),
+        "America/Los_Angeles",
+    );
+    let h = b.account("Harbor Health");
+    let boston =
+        b.site(h, "Boston Clinic", "55 Fruit St, Boston, MA 02114, USA", (42.3628, -71.0692), "America/New_York");
+    b.furnish(boston, &["Patient Entrance", "Pharmacy", "Records Room", "Ambulance Bay"], &["Pharmacy"], &[]);
+    let phoenix = b.site(
+        h,
+        "Phoenix Clinic",
+        "1111 E McDowell Rd, Phoenix, AZ 85006, USA",
+        (33.4653, -112.0569),
+        "America/Phoenix",
+    );
+    b.furnish(phoenix, &["Main Entrance", "Lab Corridor"], &[], &["Lab Freezer Door Contact"]);
+}
+
+fn synthetic(b: &mut Builder, n: u64) {
+    const PER_SITE: u64 = 1_000;
+    b.fleet.devices.reserve(n as usize + 16);
+    b.fleet.device_index.reserve(n as usize + 16);
+    let a = b.account("Synthetic Fleet Inc.");
+    let sites = n.div_ceil(PER_SITE);
+    let mut left = n;
+    for s in 0..sites {
+        let site = b.site(
+            a,
+            &format!("Synthetic Site {:04}", s + 1),
+            &format!("{} Synthetic Way, Springfield, IL 62701, USA", s + 1),
+            (39.78, -89.65),
+            "America/Chicago",
+        );
+        let count = left.min(PER_SITE);
+        left -= count;
+        let mut panel = None;
+        for i in 0..count {
+            let (kind, parent) = match i {
+                0 => (Kind::AccessPanel, None),
+                _ if i % 20 == 7 => (Kind::Sensor, panel),
+                _ if i % 4 == 1 => (Kind::Door, panel),
+                _ if i % 4 == 2 => (Kind::Reader, panel),
+                _ => (Kind::Camera, None),
+            };
+            let idx = b.device(site, kind, format!("{} {:04}-{:04}", kind.as_str(), s + 1, i + 1), parent);
+            if i == 0 {
+                panel = Some(idx);
+            }
+        }
+    }
+    b.site(a, "Synthetic Empty Site", "1 Empty Way, Springfield, IL 62701, USA", (39.78, -89.65), "America/Chicago");
+    let h = b.account("Second Tenant Co.");
+    let other =
+        b.site(h, "Second Tenant Site", "2 Tenant Rd, Madison, WI 53703, USA", (43.07, -89.38), "America/Chicago");
+    b.furnish(other, &["Lobby", "Dock", "Yard", "Gate", "Roof"], &["Lobby"], &["Yard Motion"]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_is_deterministic_and_realistic() {
+        let a = Fleet::generate(FleetSpec::Demo, 7, 1_770_000_000_000);
+        let b = Fleet::generate(FleetSpec::Demo, 7, 1_770_000_000_000);
+        assert_eq!(
+            a.devices.iter().map(|d| d.id).collect::<Vec<_>>(),
+            b.devices.iter().map(|d| d.id).collect::<Vec<_>>()
+        );
+        assert_eq!(a.accounts.len(), 2);
+        assert!((40..=60).contains(&a.devices.len()), "{}", a.devices.len());
+        assert!(a.sites.iter().any(|s| s.devices.is_empty()), "one site is empty");
+        let door = a.devices.iter().position(|d| d.kind == Kind::Door).unwrap();
+        let parent = a.devices[door].parent.unwrap();
+        assert_eq!(a.devices[parent as usize].kind, Kind::AccessPanel);
+        let wire = a.device_wire(door as u32);
+        assert!(wire.name.ends_with("Door"));
+        let c = Fleet::generate(FleetSpec::Demo, 8, 1_770_000_000_000);
+        assert_ne!(a.devices[0].id, c.devices[0].id, "the seed changes the ids");
+    }
+
+    #[test]
+    fn synthetic_spreads_devices_over_sites_of_a_thousand() {
+        let f = Fleet::generate(FleetSpec::Synthetic(2_500), 1, 0);
+        let first = &f.accounts[0];
+        let counts: Vec<usize> = first.sites.iter().map(|&s| f.sites[s as usize].devices.len()).collect();
+        assert_eq!(counts, vec![1000, 1000, 500, 0]);
+        assert_eq!("synthetic:1_000_000".parse::<FleetSpec>(), Ok(FleetSpec::Synthetic(1_000_000)));
+    }
+}

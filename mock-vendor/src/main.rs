@@ -1,0 +1,116 @@
+//! `mock-vendor`: serve the reference vendor cloud, or print the fault catalogue.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use contract::Scheme;
+use mock_vendor::config::parse_schedule;
+use mock_vendor::{Fault, FleetSpec, MockConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "mock-vendor",
+    version,
+    about = "A reference vendor cloud that serves the integration contract and breaks it on demand"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the contract until SIGINT/SIGTERM.
+    Serve(Serve),
+    /// Print the fault catalogue: name, requirement ids violated, what goes wrong.
+    Faults,
+}
+
+#[derive(Parser)]
+struct Serve {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Where the accounts' private keys and credentials.json are written.
+    #[arg(long)]
+    state_dir: PathBuf,
+    /// `demo` (two accounts, about fifty devices) or `synthetic:N` (N devices in sites of 1,000).
+    #[arg(long, default_value = "demo", value_parser = |s: &str| s.parse::<FleetSpec>())]
+    fleet: FleetSpec,
+    /// Seed of the fleet's ids and attributes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Waits between delivery attempts, e.g. `1s,5s,30s` (default: 10s,1m,5m,30m,2h,6h,12h).
+    #[arg(long, value_parser = |s: &str| parse_schedule(s))]
+    retry_schedule: Option<Vec<std::time::Duration>>,
+    /// Webhook signature scheme.
+    #[arg(long, default_value = "body", value_parser = |s: &str| s.parse::<Scheme>())]
+    signature: Scheme,
+    /// Inject a contract violation (repeatable); `mock-vendor faults` lists them.
+    #[arg(long = "fault", value_parser = |s: &str| s.parse::<Fault>())]
+    faults: Vec<Fault>,
+    /// Accept loopback and private webhook targets (tests and demos).
+    #[arg(long)]
+    allow_private_targets: bool,
+    /// Simulate the fleet: devices flap, alarm/access/video events go out.
+    #[arg(long)]
+    simulate: bool,
+    /// Simulated events per second.
+    #[arg(long, default_value_t = 2.0)]
+    simulation_rate: f64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Faults => {
+            print!("{}", mock_vendor::fault::catalogue_text());
+            Ok(())
+        }
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: Serve) -> anyhow::Result<()> {
+    let mut config =
+        MockConfig { fleet: args.fleet, seed: args.seed, signature: args.signature, ..MockConfig::default() };
+    if let Some(schedule) = args.retry_schedule {
+        config.retry_schedule = schedule;
+    }
+    config.faults = args.faults;
+    config.allow_private_targets = args.allow_private_targets;
+    config.simulate = args.simulate;
+    config.simulation_rate = args.simulation_rate;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", args.listen))?;
+    let started = std::time::Instant::now();
+    let mock = mock_vendor::start(config, listener, &args.state_dir).await?;
+    tracing::info!(credentials = %mock.credentials_path.display(), startup_ms = started.elapsed().as_millis() as u64, "mock vendor ready");
+    println!("READY {}", mock.base_url);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    mock.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

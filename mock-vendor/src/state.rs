@@ -1,0 +1,203 @@
+//! The mock vendor's shared state: fleet, keys, webhooks, deliveries, active faults.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use contract::token::{KeyPair, VerifierKey};
+use contract::{Secret, TokenVerifier, WebhookStatus};
+use serde::Serialize;
+
+use crate::config::MockConfig;
+use crate::fault::Fault;
+use crate::fleet::Fleet;
+
+/// Active faults as a bit set: checked on every request, so reading it takes no lock.
+#[derive(Debug, Default)]
+pub struct FaultSet([AtomicU64; 2]);
+
+impl FaultSet {
+    fn slot(f: Fault) -> (usize, u64) {
+        let i = Fault::ALL.iter().position(|x| *x == f).expect("every fault is in ALL");
+        (i / 64, 1 << (i % 64))
+    }
+
+    pub fn has(&self, f: Fault) -> bool {
+        let (w, bit) = Self::slot(f);
+        self.0[w].load(Ordering::Relaxed) & bit != 0
+    }
+
+    pub fn set(&self, f: Fault, on: bool) {
+        let (w, bit) = Self::slot(f);
+        if on {
+            self.0[w].fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.0[w].fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
+    pub fn replace(&self, faults: &[Fault]) {
+        self.0[0].store(0, Ordering::Relaxed);
+        self.0[1].store(0, Ordering::Relaxed);
+        faults.iter().for_each(|f| self.set(*f, true));
+    }
+
+    pub fn active(&self) -> Vec<Fault> {
+        Fault::ALL.iter().copied().filter(|f| self.has(*f)).collect()
+    }
+}
+
+/// An account's credentials as the console issued them.
+#[derive(Debug)]
+pub struct AccountKeys {
+    pub kid: String,
+    pub keys: KeyPair,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookRec {
+    pub id: String,
+    pub account: u16,
+    pub name: String,
+    pub target_url: String,
+    pub status: WebhookStatus,
+    pub secret: Secret,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Succeeded,
+    /// The retry schedule ran out: kept, visible, never silently dropped.
+    DeadLettered,
+    /// The receiver answered 410 and the webhook was disabled (DLV-4).
+    Disabled,
+    /// The webhook was deleted while the delivery was pending (WHM-2).
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptRec {
+    pub at_ms: i64,
+    /// The receiver's status code; absent when the attempt failed before an answer.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub target_url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryRec {
+    pub delivery_id: u64,
+    pub webhook_id: String,
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub device_id: Option<String>,
+    pub created_ms: i64,
+    pub state: DeliveryState,
+    pub attempts: Vec<AttemptRec>,
+    #[serde(skip)]
+    pub body: Bytes,
+}
+
+/// Cheap to clone: every handler gets one.
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Inner {
+    pub config: MockConfig,
+    pub fleet: RwLock<Fleet>,
+    pub accounts: Vec<AccountKeys>,
+    pub verifier: TokenVerifier,
+    pub faults: FaultSet,
+    /// Tokens that passed the strict policy, until their `exp`: an authenticated page then costs
+    /// a hash lookup, not an RSA verification.
+    pub token_cache: Mutex<HashMap<String, (u16, i64)>>,
+    pub webhooks: Mutex<Vec<WebhookRec>>,
+    pub deliveries: Mutex<Vec<DeliveryRec>>,
+    pub auth_failures: Mutex<(Instant, u32)>,
+    pub admin_token: Secret,
+    /// The secret every webhook gets under the `shared-secret` fault.
+    pub shared_secret: Secret,
+    pub http: reqwest::Client,
+    pub simulation: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl AppState {
+    /// Builds the state: fleet from the seed, one key pair per account (the "console").
+    pub fn new(config: MockConfig, keys: Vec<KeyPair>) -> anyhow::Result<Self> {
+        let fleet = Fleet::generate(config.fleet, config.seed, contract::unix_now() * 1000);
+        anyhow::ensure!(keys.len() == fleet.accounts.len(), "one key pair per account");
+        let accounts: Vec<AccountKeys> = keys
+            .into_iter()
+            .zip(&fleet.accounts)
+            .map(|(keys, account)| AccountKeys { kid: format!("key-{}", &account.id.simple().to_string()[..12]), keys })
+            .collect();
+        let verifier_keys = accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| VerifierKey::from_public_pem(a.kid.clone(), i.to_string(), &a.keys.public_pem))
+            .collect::<Result<Vec<_>, _>>()?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.attempt_timeout)
+            .user_agent("mock-vendor-webhooks/1")
+            .build()?;
+        let faults = FaultSet::default();
+        faults.replace(&config.faults);
+        Ok(Self(Arc::new(Inner {
+            verifier: TokenVerifier::new(config.token_policy.clone(), verifier_keys),
+            fleet: RwLock::new(fleet),
+            accounts,
+            faults,
+            token_cache: Mutex::new(HashMap::new()),
+            webhooks: Mutex::new(Vec::new()),
+            deliveries: Mutex::new(Vec::new()),
+            auth_failures: Mutex::new((Instant::now(), 0)),
+            admin_token: Secret::new(format!("adm_{}", random_token(32))),
+            shared_secret: Secret::new(format!("whsec_{}", random_token(32))),
+            http,
+            simulation: Mutex::new(None),
+            config,
+        })))
+    }
+
+    pub fn has(&self, f: Fault) -> bool {
+        self.faults.has(f)
+    }
+
+    /// Back to the state at start-up: fleet statuses, webhooks, deliveries, faults.
+    pub fn reset(&self) {
+        let fresh = Fleet::generate(self.config.fleet, self.config.seed, contract::unix_now() * 1000);
+        *self.fleet.write().expect("fleet lock") = fresh;
+        self.webhooks.lock().expect("webhooks lock").clear();
+        self.deliveries.lock().expect("deliveries lock").clear();
+        self.token_cache.lock().expect("cache lock").clear();
+        *self.auth_failures.lock().expect("limiter lock") = (Instant::now(), 0);
+        self.faults.replace(&self.config.faults);
+    }
+}
+
+/// Random URL-safe characters for secrets and tokens.
+pub fn random_token(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}
