@@ -185,7 +185,7 @@ pub trait Inbox: Send + Sync + std::fmt::Debug {
     fn public_url(&self) -> String;
     fn deliveries(&self) -> Vec<Delivery>;
     /// Waits until `done` holds over the deliveries so far, or `within` passes; returns whether it held.
-    async fn wait_for(&self, done: &(dyn Fn(&[Delivery]) -> bool + Send + Sync), within: Duration) -> bool;
+    async fn wait_for(&self, done: &(dyn for<'d> Fn(&'d [Delivery]) -> bool + Send + Sync), within: Duration) -> bool;
     /// Answers `answer` for `window`, then 200 again.
     fn answer_for(&self, answer: ReceiverAnswer, window: Duration);
 }

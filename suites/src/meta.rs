@@ -34,7 +34,7 @@ impl std::fmt::Display for Level {
 
 /// What a check needs from the run beyond the vendor API. The runner starts the webhook
 /// receiver only when a selected check needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Need {
     /// The webhook receiver's inbox.

@@ -1,0 +1,346 @@
+//! `vendor.toml`: what the harness needs to know about one vendor. Secrets can come from
+//! environment variables and are never required inline; once loaded they live in `Secret`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use contract::{Scheme, Secret, TokenMinter};
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{PaginationProfile, Profile};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorConfig {
+    pub vendor: VendorSection,
+    pub auth: AuthConfig,
+    /// A second account's credentials, for tenancy checks (ACC-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_account: Option<AuthConfig>,
+    #[serde(default)]
+    pub webhook: WebhookConfig,
+    #[serde(default)]
+    pub trigger: TriggerConfig,
+    #[serde(default)]
+    pub capabilities: CapabilitiesConfig,
+    #[serde(default)]
+    pub budgets: BudgetsConfig,
+    /// Where the vendor keeps the contract's data; the default is the canonical shape.
+    #[serde(default)]
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorSection {
+    /// Shown in reports.
+    pub name: String,
+    /// `https://api.vendor.example` (no trailing `/api/v1`: the profile's paths carry it).
+    pub base_url: String,
+}
+
+/// An account's credential: the private key the vendor's console issued, and its `kid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A PEM file (PKCS#8 or PKCS#1). Relative paths are relative to the config file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_path: Option<PathBuf>,
+    /// Or an environment variable holding the PEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// Token lifetime in seconds (default 300: short-lived, well under the contract's hour).
+    #[serde(default = "default_token_lifetime")]
+    pub token_lifetime_secs: u64,
+}
+
+fn default_token_lifetime() -> u64 {
+    300
+}
+
+impl AuthConfig {
+    pub fn from_key_path(path: impl Into<PathBuf>, kid: Option<String>) -> Self {
+        Self {
+            private_key_path: Some(path.into()),
+            private_key_env: None,
+            kid,
+            token_lifetime_secs: default_token_lifetime(),
+        }
+    }
+
+    /// Reads the key (file or environment) and builds the token minter.
+    pub fn minter(&self) -> anyhow::Result<TokenMinter> {
+        let pem = match (&self.private_key_path, &self.private_key_env) {
+            (Some(path), _) => Secret::new(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("failed to read the private key {}", path.display()))?,
+            ),
+            (None, Some(var)) => {
+                Secret::new(std::env::var(var).with_context(|| format!("failed to read the private key from ${var}"))?)
+            }
+            (None, None) => bail!("`[auth]` needs `private_key_path` or `private_key_env`"),
+        };
+        let minter = TokenMinter::from_pem(&pem, self.kid.clone()).context("failed to load the private key")?;
+        Ok(minter.with_lifetime(self.token_lifetime_secs))
+    }
+}
+
+/// Where the webhook secret comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WebhookSecretSource {
+    /// No secret: deliveries cannot be verified (signature checks are skipped).
+    None,
+    /// An environment variable holding the secret the vendor issued.
+    Env { var: String },
+    /// Inline (discouraged; the config file then is a secret too).
+    Inline { value: Secret },
+    /// Created through the vendor's management API (WHM-1) at the start of the run.
+    ManagementApi,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where the receiver listens.
+    pub listen: SocketAddr,
+    /// The URL the vendor can reach the receiver at (a tunnel, a public host); default: `http://{listen}/webhook`.
+    pub public_url: Option<String>,
+    pub secret: WebhookSecretSource,
+    pub scheme: Scheme,
+    /// The receiver refuses bodies larger than this (413).
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            public_url: None,
+            secret: WebhookSecretSource::None,
+            scheme: Scheme::Body,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// The secret, when it is known before the run (not for `management-api`).
+    pub fn resolve_secret(&self) -> anyhow::Result<Option<Secret>> {
+        match &self.secret {
+            WebhookSecretSource::None | WebhookSecretSource::ManagementApi => Ok(None),
+            WebhookSecretSource::Inline { value } => Ok(Some(value.clone())),
+            WebhookSecretSource::Env { var } => std::env::var(var)
+                .map(|v| Some(Secret::new(v)))
+                .with_context(|| format!("failed to read the webhook secret from ${var}")),
+        }
+    }
+}
+
+/// How the harness makes the vendor act (CONTRACT.md §12).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TriggerConfig {
+    /// Run a program (no shell); `{site_id}`, `{device_id}`, `{status}`, `{event_type}` in the
+    /// arguments are replaced. Exit status 0 means done.
+    Command {
+        argv: Vec<String>,
+        #[serde(default = "default_command_timeout")]
+        timeout_secs: u64,
+    },
+    /// The mock vendor's control API (`POST {admin_url}/_mock/devices/{id}/status|events`),
+    /// authorised by `X-Admin-Token`: from the environment variable `admin_token_env`, or
+    /// `admin_token` inline (the embedded demo mock, whose token is made up per run).
+    MockControl {
+        admin_url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        admin_token_env: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        admin_token: Option<Secret>,
+    },
+    /// Only the ping extension (WHM-4): no device changes.
+    Ping,
+    /// Print what to do and wait for the operator (skipped in non-interactive runs).
+    Prompt {
+        #[serde(default = "default_prompt_wait")]
+        wait_secs: u64,
+    },
+    /// Wait for organic events only.
+    #[default]
+    Passive,
+}
+
+fn default_command_timeout() -> u64 {
+    60
+}
+
+fn default_prompt_wait() -> u64 {
+    120
+}
+
+/// What the vendor declares it offers; optional checks apply only to what is declared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CapabilitiesConfig {
+    /// `webhook-management`, `ping`, `event-types`, `secret-rotation`.
+    pub declared: Vec<String>,
+    /// Event families emitted: `health`, `alarm`, `access`, `video`.
+    pub event_families: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetsConfig {
+    pub connect_timeout_secs: u64,
+    /// One request, body included.
+    pub request_timeout_secs: u64,
+    /// A body larger than this is a FAIL, not a memory problem.
+    pub max_body_bytes: u64,
+    /// A walk of more pages than this is a FAIL (endless pagination).
+    pub max_pages: u64,
+    /// The longest `Retry-After` the client waits for.
+    pub max_retry_after_secs: u64,
+    /// How often one request is retried after a 429.
+    pub max_rate_limit_retries: u32,
+    /// How long an event check waits for a delivery.
+    pub event_wait_secs: u64,
+    /// One check, all its requests and waits included.
+    pub check_timeout_secs: u64,
+}
+
+impl Default for BudgetsConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout_secs: 5,
+            request_timeout_secs: 20,
+            max_body_bytes: 8 * 1024 * 1024,
+            max_pages: 1000,
+            max_retry_after_secs: 30,
+            max_rate_limit_retries: 3,
+            event_wait_secs: 30,
+            check_timeout_secs: 300,
+        }
+    }
+}
+
+impl BudgetsConfig {
+    pub fn check_timeout(&self) -> Duration {
+        Duration::from_secs(self.check_timeout_secs)
+    }
+}
+
+impl VendorConfig {
+    /// A configuration for `base_url` with the canonical profile and every default.
+    pub fn new(name: impl Into<String>, base_url: impl Into<String>, auth: AuthConfig) -> Self {
+        Self {
+            vendor: VendorSection { name: name.into(), base_url: base_url.into() },
+            auth,
+            second_account: None,
+            webhook: WebhookConfig::default(),
+            trigger: TriggerConfig::default(),
+            capabilities: CapabilitiesConfig::default(),
+            budgets: BudgetsConfig::default(),
+            profile: Profile::default(),
+        }
+    }
+
+    /// Reads `path`; relative key paths become relative to the file's directory.
+    pub fn load(path: impl AsRef<Path>) -> anyhow::Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
+        let mut config: Self = toml::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for auth in std::iter::once(&mut config.auth).chain(config.second_account.as_mut()) {
+            if let Some(key) = &auth.private_key_path
+                && key.is_relative()
+            {
+                auth.private_key_path = Some(dir.join(key));
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses what cannot work, before any request is made.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let base = reqwest::Url::parse(&self.vendor.base_url)
+            .with_context(|| format!("`vendor.base_url` `{}` is not a URL", self.vendor.base_url))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            bail!("`vendor.base_url` must be http or https");
+        }
+        if let Some(format) = &self.profile.signature {
+            format.validate().context("`profile.signature` cannot work")?;
+        }
+        if let TriggerConfig::Command { argv, .. } = &self.trigger
+            && argv.is_empty()
+        {
+            bail!("`trigger.argv` is empty");
+        }
+        if let PaginationProfile::Page { per_page: 0, .. } = self.profile.pagination {
+            bail!("`profile.pagination.per_page` must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The URL the vendor delivers webhooks to.
+    pub fn webhook_public_url(&self, bound: SocketAddr) -> String {
+        self.webhook.public_url.clone().unwrap_or_else(|| format!("http://{bound}/webhook"))
+    }
+
+    /// The template `harness init` writes.
+    pub const TEMPLATE: &'static str = include_str!("vendor.template.toml");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vendor.toml");
+        std::fs::write(&path, VendorConfig::TEMPLATE).unwrap();
+        let config = VendorConfig::load(&path).unwrap();
+        assert_eq!(config.profile, Profile::default());
+        assert_eq!(config.auth.private_key_path, Some(dir.path().join("keys/vendor.pem")));
+        assert!(matches!(config.trigger, TriggerConfig::Passive));
+    }
+
+    #[test]
+    fn trigger_kinds_parse() {
+        let parse = |t: &str| toml::from_str::<TriggerConfig>(t).unwrap();
+        assert_eq!(
+            parse("kind = \"mock-control\"\nadmin_url = \"http://127.0.0.1:1\"\nadmin_token_env = \"T\""),
+            TriggerConfig::MockControl {
+                admin_url: "http://127.0.0.1:1".into(),
+                admin_token_env: Some("T".into()),
+                admin_token: None
+            }
+        );
+        assert_eq!(
+            parse("kind = \"command\"\nargv = [\"x\", \"{device_id}\"]"),
+            TriggerConfig::Command { argv: vec!["x".into(), "{device_id}".into()], timeout_secs: 60 }
+        );
+        assert_eq!(parse("kind = \"prompt\""), TriggerConfig::Prompt { wait_secs: 120 });
+        assert_eq!(parse("kind = \"ping\""), TriggerConfig::Ping);
+    }
+
+    #[test]
+    fn a_config_round_trips_and_never_prints_an_inline_secret() {
+        let mut config = VendorConfig::new("v", "http://127.0.0.1:9", AuthConfig::from_key_path("k.pem", None));
+        config.webhook.secret = WebhookSecretSource::Inline { value: Secret::new("whsec_topsecret") };
+        assert!(!format!("{config:?}").contains("whsec_topsecret"));
+        let back: VendorConfig = toml::from_str(&toml::to_string(&config).unwrap()).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn bad_configs_are_refused_up_front() {
+        let config = VendorConfig::new("v", "ftp://x", AuthConfig::from_key_path("k.pem", None));
+        assert!(config.validate().is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! The conformance harness: points at any vendor endpoint, runs the suites, receives the
+//! vendor's webhooks and writes reports with evidence.
+//!
+//! `run` is the whole pipeline as a library call, so the CLI, the demo and the tests share it.
+
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod profile;
+pub mod progress;
+pub mod receiver;
+pub mod report;
+pub mod runner;
+pub mod trigger;
+
+pub use config::VendorConfig;
+pub use report::Verdict;
+pub use runner::{CheckOutcome, RunOptions, RunSummary, run};

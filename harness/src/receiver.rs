@@ -1,0 +1,250 @@
+//! The webhook receiver: verifies each delivery over the raw bytes per the profile's signature
+//! format, records every delivery, dedupes on `event_id`, caps body size, and answers what a
+//! check asks for during a window (to simulate outages).
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use contract::{Secret, SignatureFormat};
+use suites::{Delivery, Inbox, ReceiverAnswer, Verification};
+use tokio::sync::{oneshot, watch};
+
+/// Shared between the server and the checks.
+pub struct ReceiverState {
+    format: SignatureFormat,
+    secrets: Mutex<Vec<Secret>>,
+    max_body_bytes: usize,
+    deliveries: Mutex<Vec<Delivery>>,
+    seen: Mutex<HashSet<String>>,
+    answer: Mutex<Option<(ReceiverAnswer, Instant)>>,
+    /// Bumped on every delivery, so waiters wake without polling.
+    arrivals: watch::Sender<u64>,
+    public_url: Mutex<String>,
+}
+
+impl std::fmt::Debug for ReceiverState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiverState").field("format", &self.format).finish_non_exhaustive()
+    }
+}
+
+impl ReceiverState {
+    pub fn new(format: SignatureFormat, secrets: Vec<Secret>, max_body_bytes: usize) -> Arc<Self> {
+        Arc::new(Self {
+            format,
+            secrets: Mutex::new(secrets),
+            max_body_bytes,
+            deliveries: Mutex::new(Vec::new()),
+            seen: Mutex::new(HashSet::new()),
+            answer: Mutex::new(None),
+            arrivals: watch::channel(0).0,
+            public_url: Mutex::new(String::new()),
+        })
+    }
+
+    /// Replaces the secrets deliveries are verified with (a webhook created mid-run, rotation).
+    pub fn set_secrets(&self, secrets: Vec<Secret>) {
+        *self.secrets.lock().expect("receiver lock") = secrets;
+    }
+
+    fn current_answer(&self) -> (ReceiverAnswer, Option<Instant>) {
+        let mut answer = self.answer.lock().expect("receiver lock");
+        match *answer {
+            Some((a, until)) if Instant::now() < until => (a, Some(until)),
+            _ => {
+                *answer = None;
+                (ReceiverAnswer::Ok, None)
+            }
+        }
+    }
+
+    fn record(&self, headers: &HeaderMap, body: &[u8], too_large: bool) -> (Verification, bool) {
+        let now = contract::unix_now();
+        let verification = if too_large {
+            Verification::Invalid { reason: format!("body larger than {} bytes", self.max_body_bytes) }
+        } else {
+            let secrets = self.secrets.lock().expect("receiver lock").clone();
+            if secrets.is_empty() {
+                Verification::NoSecret
+            } else {
+                let refs: Vec<&Secret> = secrets.iter().collect();
+                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+                match self.format.verify(header, body, &refs, now) {
+                    Ok(v) => Verification::Valid { timestamp: v.timestamp },
+                    Err(e) => Verification::Invalid { reason: e.to_string() },
+                }
+            }
+        };
+        let event_id = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_owned));
+        // Only verified deliveries count as processed: a forged one must not block the real one.
+        let duplicate = match (&event_id, &verification) {
+            (Some(id), Verification::Valid { .. }) => !self.seen.lock().expect("receiver lock").insert(id.clone()),
+            _ => false,
+        };
+        (verification, duplicate)
+    }
+}
+
+async fn deliver(State(state): State<Arc<ReceiverState>>, headers: HeaderMap, body: Body) -> Response {
+    let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
+    let (bytes, too_large) = match axum::body::to_bytes(body, state.max_body_bytes).await {
+        Ok(b) => (b, false),
+        Err(_) => (bytes::Bytes::new(), true),
+    };
+    let (verification, duplicate) = state.record(&headers, &bytes, too_large);
+    let (answer, until) = state.current_answer();
+    let status = match answer {
+        _ if too_large => Some(StatusCode::PAYLOAD_TOO_LARGE),
+        ReceiverAnswer::Ok => Some(match verification {
+            Verification::Invalid { .. } => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::OK,
+        }),
+        ReceiverAnswer::ServerError => Some(StatusCode::INTERNAL_SERVER_ERROR),
+        ReceiverAnswer::TooManyRequests { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+        ReceiverAnswer::Gone => Some(StatusCode::GONE),
+        ReceiverAnswer::Timeout => None,
+    };
+    let event_id = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_owned));
+    {
+        let mut deliveries = state.deliveries.lock().expect("receiver lock");
+        let seq = deliveries.len() as u64;
+        deliveries.push(Delivery {
+            seq,
+            received_at_ms,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body_bytes: bytes.len(),
+            verification,
+            event_id,
+            duplicate,
+            answered: status.map(|s| s.as_u16()),
+        });
+    }
+    state.arrivals.send_modify(|n| *n += 1);
+    match (answer, status) {
+        (ReceiverAnswer::TooManyRequests { retry_after_secs }, Some(status)) => {
+            (status, [("retry-after", retry_after_secs.to_string())]).into_response()
+        }
+        (_, Some(status)) => status.into_response(),
+        (_, None) => {
+            // Hold the request open for the rest of the window: the vendor's timeout fires first.
+            if let Some(until) = until {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// The receiver's routes: every POST path is a delivery (vendors append their own paths).
+pub fn app(state: Arc<ReceiverState>) -> Router {
+    Router::new().fallback(axum::routing::post(deliver)).with_state(state)
+}
+
+/// The inbox checks see.
+#[derive(Debug, Clone)]
+pub struct ReceiverInbox(pub Arc<ReceiverState>);
+
+#[async_trait]
+impl Inbox for ReceiverInbox {
+    fn public_url(&self) -> String {
+        self.0.public_url.lock().expect("receiver lock").clone()
+    }
+
+    fn deliveries(&self) -> Vec<Delivery> {
+        self.0.deliveries.lock().expect("receiver lock").clone()
+    }
+
+    async fn wait_for(&self, done: &(dyn for<'d> Fn(&'d [Delivery]) -> bool + Send + Sync), within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut arrivals = self.0.arrivals.subscribe();
+        loop {
+            let so_far = self.deliveries();
+            if done(&so_far) {
+                return true;
+            }
+            match tokio::time::timeout_at(deadline, arrivals.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => {
+                    let so_far = self.deliveries();
+                    return done(&so_far);
+                }
+            }
+        }
+    }
+
+    fn answer_for(&self, answer: ReceiverAnswer, window: Duration) {
+        *self.0.answer.lock().expect("receiver lock") = Some((answer, Instant::now() + window));
+    }
+}
+
+/// A running receiver.
+#[derive(Debug)]
+pub struct Receiver {
+    addr: SocketAddr,
+    state: Arc<ReceiverState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Binds `addr` (port 0 picks a free port) and serves until [`Receiver::shutdown`].
+    pub async fn bind(
+        addr: SocketAddr,
+        format: SignatureFormat,
+        secrets: Vec<Secret>,
+        max_body_bytes: usize,
+    ) -> std::io::Result<Self> {
+        let state = ReceiverState::new(format, secrets, max_body_bytes);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let router = app(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Self { addr, state, stop: Some(stop), task })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> Arc<ReceiverState> {
+        self.state.clone()
+    }
+
+    /// The inbox, announcing `public_url` as where the vendor delivers.
+    pub fn inbox(&self, public_url: String) -> Arc<dyn Inbox> {
+        *self.state.public_url.lock().expect("receiver lock") = public_url;
+        Arc::new(ReceiverInbox(self.state.clone()))
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // A request held open by a `Timeout` answer must not keep the run waiting.
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.task).await;
+        self.task.abort();
+    }
+}

@@ -1,0 +1,259 @@
+//! The run's report as data, and the writers that turn it into files: `report.json` (schema in
+//! `schemas/report.json`), `junit.xml`, `report.html`, `summary.md` and `evidence/`. Each format
+//! is one small consumer of [`Report`].
+
+pub mod diff;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use suites::{CheckMeta, Evidence, Level, Outcome, Status};
+
+/// The run's overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Verdict {
+    #[serde(rename = "CONFORMANT")]
+    Conformant,
+    #[serde(rename = "CONFORMANT WITH ADVISORIES")]
+    ConformantWithAdvisories,
+    #[serde(rename = "NOT CONFORMANT")]
+    NotConformant,
+    /// A MUST check errored or was skipped, or the run was interrupted.
+    #[serde(rename = "INCOMPLETE")]
+    Incomplete,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Conformant => "CONFORMANT",
+            Self::ConformantWithAdvisories => "CONFORMANT WITH ADVISORIES",
+            Self::NotConformant => "NOT CONFORMANT",
+            Self::Incomplete => "INCOMPLETE",
+        }
+    }
+
+    /// The process exit code (README "Exit codes").
+    pub fn exit_code(self, strict: bool, interrupted: bool) -> i32 {
+        if interrupted {
+            return 130;
+        }
+        match self {
+            Self::Conformant => 0,
+            Self::ConformantWithAdvisories => i32::from(strict),
+            Self::NotConformant => 1,
+            Self::Incomplete => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One check's row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub suite: String,
+    pub level: Level,
+    pub requirements: Vec<String>,
+    pub title: String,
+    pub status: Status,
+    /// A FAIL below MUST.
+    pub advisory: bool,
+    /// `false` when the check does not apply (a capability the vendor does not declare): its
+    /// SKIP does not make the run incomplete.
+    pub applicable: bool,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    pub duration_ms: u64,
+    /// Relative to the report directory.
+    pub evidence_file: String,
+    pub evidence: Evidence,
+}
+
+impl CheckReport {
+    pub fn new(meta: &CheckMeta, outcome: Outcome, applicable: bool, duration_ms: u64) -> Self {
+        Self {
+            id: meta.id.to_owned(),
+            suite: meta.suite.to_owned(),
+            level: meta.level,
+            requirements: meta.requirements.iter().map(|r| (*r).to_owned()).collect(),
+            title: meta.title.to_owned(),
+            status: outcome.status,
+            advisory: outcome.status.is_advisory(meta.level),
+            applicable,
+            message: outcome.message,
+            expected: outcome.expected,
+            actual: outcome.actual,
+            duration_ms,
+            evidence_file: format!("evidence/{}.json", meta.id),
+            evidence: *outcome.evidence,
+        }
+    }
+
+    /// The reproduce commands of the exchanges in the evidence.
+    pub fn reproduce(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for e in &self.evidence.exchanges {
+            if !e.reproduce.is_empty() && !out.contains(&e.reproduce.as_str()) {
+                out.push(&e.reproduce);
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteReport {
+    pub name: String,
+    pub description: String,
+    pub checks: Vec<CheckReport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub total: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub advisory: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorInfo {
+    pub name: String,
+    pub base_url: String,
+    /// The profile the records were mapped through (MAP-2).
+    pub profile: String,
+    pub signature_scheme: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub strict: bool,
+    pub non_interactive: bool,
+    pub suites: Vec<String>,
+    pub checks: Vec<String>,
+}
+
+/// Everything one run found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Version of this document's shape (`schemas/report.json`).
+    pub report_version: u32,
+    pub run_id: String,
+    pub harness_version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub vendor: VendorInfo,
+    pub options: RunInfo,
+    pub verdict: Verdict,
+    pub exit_code: i32,
+    /// The run was stopped (Ctrl-C) before every check ran.
+    pub interrupted: bool,
+    pub counts: Counts,
+    pub suites: Vec<SuiteReport>,
+}
+
+impl Report {
+    pub fn checks(&self) -> impl Iterator<Item = &CheckReport> {
+        self.suites.iter().flat_map(|s| &s.checks)
+    }
+
+    /// The verdict of a set of rows: NOT CONFORMANT beats INCOMPLETE beats advisories.
+    pub fn verdict_of<'a>(checks: impl IntoIterator<Item = &'a CheckReport>, interrupted: bool) -> Verdict {
+        let (mut failed, mut incomplete, mut advisory) = (false, interrupted, false);
+        for c in checks {
+            match (c.status, c.level) {
+                (Status::Fail, Level::Must) => failed = true,
+                (Status::Fail, _) => advisory = true,
+                (Status::Error | Status::Skip, Level::Must) if c.applicable => incomplete = true,
+                _ => {}
+            }
+        }
+        if failed {
+            Verdict::NotConformant
+        } else if incomplete {
+            Verdict::Incomplete
+        } else if advisory {
+            Verdict::ConformantWithAdvisories
+        } else {
+            Verdict::Conformant
+        }
+    }
+
+    pub fn count<'a>(checks: impl IntoIterator<Item = &'a CheckReport>) -> Counts {
+        let mut counts = Counts::default();
+        for c in checks {
+            counts.total += 1;
+            match c.status {
+                Status::Pass => counts.pass += 1,
+                Status::Fail if c.advisory => counts.advisory += 1,
+                Status::Fail => counts.fail += 1,
+                Status::Skip => counts.skip += 1,
+                Status::Error => counts.error += 1,
+            }
+        }
+        counts
+    }
+
+    /// Writes every output file into `dir` (created if missing).
+    pub fn write_all(&self, dir: &Path) -> anyhow::Result<()> {
+        let evidence = dir.join("evidence");
+        std::fs::create_dir_all(&evidence).with_context(|| format!("failed to create {}", evidence.display()))?;
+        let write = |name: &str, content: &[u8]| -> anyhow::Result<()> {
+            let path = dir.join(name);
+            std::fs::write(&path, content).with_context(|| format!("failed to write {}", path.display()))
+        };
+        write("report.json", &serde_json::to_vec_pretty(self)?)?;
+        write("junit.xml", junit::render(self)?.as_bytes())?;
+        write("report.html", html::render(self).as_bytes())?;
+        write("summary.md", markdown::render(self).as_bytes())?;
+        for check in self.checks() {
+            let doc = serde_json::json!({
+                "id": check.id,
+                "status": check.status,
+                "message": check.message,
+                "expected": check.expected,
+                "actual": check.actual,
+                "evidence": check.evidence,
+            });
+            write(&check.evidence_file, &serde_json::to_vec_pretty(&doc)?)?;
+        }
+        Ok(())
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let path = if path.is_dir() { path.join("report.json") } else { path.to_owned() };
+        let text = std::fs::read(&path).with_context(|| format!("failed to read {}", path.display()))?;
+        serde_json::from_slice(&text).with_context(|| format!("failed to parse {}", path.display()))
+    }
+}
+
+/// Points `<out>/latest` at the run directory: a symlink, or a file holding the run id where
+/// symlinks cannot be made.
+pub fn point_latest(out: &Path, run_id: &str) -> anyhow::Result<PathBuf> {
+    let latest = out.join("latest");
+    if latest.is_symlink() || latest.is_file() {
+        std::fs::remove_file(&latest).with_context(|| format!("failed to replace {}", latest.display()))?;
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::symlink(run_id, &latest).is_ok() {
+        return Ok(latest);
+    }
+    std::fs::write(&latest, format!("{run_id}\n")).with_context(|| format!("failed to write {}", latest.display()))?;
+    Ok(latest)
+}
