@@ -151,11 +151,11 @@ fn device_value(state: &AppState, fleet: &Fleet, site: u32, position: usize, idx
     if state.has(Fault::DuplicateDeviceId) && position == 1 {
         obj.insert("device_id".into(), json!(fleet.devices[site_devices[0] as usize].id.to_string()));
     }
-    if state.has(Fault::BadMacFormat) {
-        if let Some(Value::String(mac)) = obj.get("mac_address") {
-            let bad = mac.replace(':', "").to_uppercase();
-            obj.insert("mac_address".into(), json!(bad));
-        }
+    if state.has(Fault::BadMacFormat)
+        && let Some(Value::String(mac)) = obj.get("mac_address")
+    {
+        let bad = mac.replace(':', "").to_uppercase();
+        obj.insert("mac_address".into(), json!(bad));
     }
     if state.has(Fault::DanglingParent) && obj.contains_key("parent_id") {
         obj.insert("parent_id".into(), json!("00000000-0000-4000-8000-00000000dead"));
@@ -258,10 +258,10 @@ async fn create_webhook(
     if create.name.trim().is_empty() {
         return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "`name` is empty");
     }
-    if !state.has(Fault::AcceptMetadataTarget) {
-        if let Err(reason) = validate_target(&create.target_url, state.config.allow_private_targets) {
-            return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_target_url", &reason);
-        }
+    if !state.has(Fault::AcceptMetadataTarget)
+        && let Err(reason) = validate_target(&create.target_url, state.config.allow_private_targets)
+    {
+        return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_target_url", &reason);
     }
     let secret = if state.has(Fault::SharedSecret) {
         state.shared_secret.clone()

@@ -101,10 +101,11 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {
         .map(|_| value[7..].trim())
         .ok_or(Refusal::NotBearer)?;
     let now = contract::unix_now();
-    if let Some(&(account, exp)) = state.token_cache.lock().expect("cache lock").get(token) {
-        if now <= exp.saturating_add(state.verifier.policy.exp_leeway_secs as i64) {
-            return Ok(account);
-        }
+    let cached = state.token_cache.lock().expect("cache lock").get(token).copied();
+    if let Some((account, exp)) = cached
+        && now <= exp.saturating_add(state.verifier.policy.exp_leeway_secs as i64)
+    {
+        return Ok(account);
     }
     if state.has(Fault::FetchJku) {
         fetch_key_url(state, token);

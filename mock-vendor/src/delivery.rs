@@ -126,10 +126,10 @@ pub async fn deliver(state: AppState, id: u64) {
             return finish(&state, id, DeliveryState::DeadLettered);
         };
         let mut wait = jittered(&state, scheduled);
-        if let Answer::RetryAfter(asked) = answer {
-            if !state.has(Fault::IgnoreRetryAfter) {
-                wait = wait.max(asked.min(state.config.max_retry_after));
-            }
+        if let Answer::RetryAfter(asked) = answer
+            && !state.has(Fault::IgnoreRetryAfter)
+        {
+            wait = wait.max(asked.min(state.config.max_retry_after));
         }
         tokio::time::sleep(wait).await;
         attempt += 1;
@@ -143,10 +143,10 @@ fn signed_headers(
     body: &[u8],
     first: &mut Option<(i64, Vec<(String, String)>)>,
 ) -> Vec<(String, String)> {
-    if state.has(Fault::RetryStaleSignature) {
-        if let Some((_, headers)) = first {
-            return headers.clone();
-        }
+    if state.has(Fault::RetryStaleSignature)
+        && let Some((_, headers)) = first
+    {
+        return headers.clone();
     }
     let mut ts = contract::unix_now();
     if state.has(Fault::StaleTimestamp) {
@@ -169,20 +169,17 @@ async fn send(state: &AppState, id: u64, url: &str, headers: &[(String, String)]
     let at_ms = now_ms();
     let mut target = url.to_owned();
     let mut result = post(state, &target, headers, body).await;
-    if state.has(Fault::FollowRedirects) {
-        if let Ok(r) = &result {
-            if r.status().is_redirection() {
-                if let Some(next) = r
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| reqwest::Url::parse(url).ok()?.join(l).ok())
-                {
-                    target = next.to_string();
-                    result = post(state, &target, headers, body).await;
-                }
-            }
-        }
+    if state.has(Fault::FollowRedirects)
+        && let Ok(r) = &result
+        && r.status().is_redirection()
+        && let Some(next) = r
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| reqwest::Url::parse(url).ok()?.join(l).ok())
+    {
+        target = next.to_string();
+        result = post(state, &target, headers, body).await;
     }
     let duration_ms = started.elapsed().as_millis() as u64;
     let (answer, status, error) = match result {

@@ -45,18 +45,44 @@ async fn every_broken_token_gets_a_401_that_leaks_nothing() {
         ("basic scheme", Some(format!("Basic {good}"))),
         ("two segments", Some(format!("Bearer {gh}.{gc}"))),
         ("four segments", Some(format!("Bearer {good}.x"))),
-        ("expired just now", Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now - 3700, "exp": now - 100}))))),
-        ("expired an hour ago", Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now - 7200, "exp": now - 3600}))))),
+        (
+            "expired just now",
+            Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now - 3700, "exp": now - 100})))),
+        ),
+        (
+            "expired an hour ago",
+            Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now - 7200, "exp": now - 3600})))),
+        ),
         ("another key", Some(format!("Bearer {}", stranger.mint(now).expose()))),
         ("alg none", Some(format!("Bearer {}.{}.", b64_json(&json!({"alg": "none"})), gc))),
-        ("hs256 with the public key", Some(format!("Bearer {}", sign_hs256(&json!({"alg": "HS256", "kid": m.mock.credentials.accounts[0].kid}), &json!({"iss": "convergint", "iat": now, "exp": now + 60}), public_pem.as_bytes()).expose()))),
+        (
+            "hs256 with the public key",
+            Some(format!(
+                "Bearer {}",
+                sign_hs256(
+                    &json!({"alg": "HS256", "kid": m.mock.credentials.accounts[0].kid}),
+                    &json!({"iss": "convergint", "iat": now, "exp": now + 60}),
+                    public_pem.as_bytes()
+                )
+                .expose()
+            )),
+        ),
         ("no exp", Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now}))))),
         ("wrong iss", Some(format!("Bearer {}", claims(json!({"iss": "mallory", "iat": now, "exp": now + 60}))))),
         ("no iss", Some(format!("Bearer {}", claims(json!({"iat": now, "exp": now + 60}))))),
         ("tampered payload", Some(format!("Bearer {gh}.{}.{gs}", b64_json(&tampered_claims)))),
-        ("exp as a string", Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now, "exp": (now + 60).to_string()}))))),
-        ("lifetime two hours", Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now, "exp": now + 7200}))))),
-        ("iat in an hour", Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now + 3600, "exp": now + 3900}))))),
+        (
+            "exp as a string",
+            Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now, "exp": (now + 60).to_string()})))),
+        ),
+        (
+            "lifetime two hours",
+            Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now, "exp": now + 7200})))),
+        ),
+        (
+            "iat in an hour",
+            Some(format!("Bearer {}", claims(json!({"iss": "convergint", "iat": now + 3600, "exp": now + 3900})))),
+        ),
     ];
     for (what, auth) in cases {
         let mut req = m.http.get(m.url("/api/v1/account/sites"));
@@ -69,14 +95,21 @@ async fn every_broken_token_gets_a_401_that_leaks_nothing() {
         assert!(SchemaId::Error.is_valid(&body), "{what}: {body}");
         assert!(body.get("sites").is_none(), "{what}: no data");
         let text = body.to_string();
-        assert!(!text.contains("BEGIN") && !text.contains("jsonwebtoken") && !text.contains("backtrace"), "{what}: {text}");
+        assert!(
+            !text.contains("BEGIN") && !text.contains("jsonwebtoken") && !text.contains("backtrace"),
+            "{what}: {text}"
+        );
     }
 }
 
 #[tokio::test]
 async fn bursts_of_bad_tokens_are_rate_limited() {
     let config = mock_vendor::MockConfig {
-        rate_limit: mock_vendor::config::RateLimit { max_failures: 5, window: std::time::Duration::from_secs(60), retry_after_secs: 7 },
+        rate_limit: mock_vendor::config::RateLimit {
+            max_failures: 5,
+            window: std::time::Duration::from_secs(60),
+            retry_after_secs: 7,
+        },
         ..test_config()
     };
     let m = Mock::start(config).await;

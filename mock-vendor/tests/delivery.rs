@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{Answer, Mock, Receiver, eventually, test_config};
 use contract::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use contract::{Scheme, SchemaId, Secret, SignatureFormat};
+use contract::{SchemaId, Scheme, Secret, SignatureFormat};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -26,7 +26,11 @@ async fn setup(scheme: Scheme) -> (Mock, Receiver, Secret, String) {
 
 async fn flip(m: &Mock, device: &str) -> String {
     let changed = m.set_status(device, "offline").await;
-    let changed = if changed["event_ids"].as_array().unwrap().is_empty() { m.set_status(device, "online").await } else { changed };
+    let changed = if changed["event_ids"].as_array().unwrap().is_empty() {
+        m.set_status(device, "online").await
+    } else {
+        changed
+    };
     changed["event_ids"][0].as_str().unwrap().to_owned()
 }
 
@@ -124,7 +128,13 @@ async fn an_outage_loses_nothing() {
     let mut ids = Vec::new();
     let others: Vec<String> = {
         let site = m.sites(0).await[0]["site_id"].as_str().unwrap().to_owned();
-        m.devices(0, &site).await.iter().filter(|d| d["type"] == "camera").map(|d| d["device_id"].as_str().unwrap().to_owned()).take(3).collect()
+        m.devices(0, &site)
+            .await
+            .iter()
+            .filter(|d| d["type"] == "camera")
+            .map(|d| d["device_id"].as_str().unwrap().to_owned())
+            .take(3)
+            .collect()
     };
     for d in others.iter().chain(std::iter::once(&device)) {
         ids.push(flip(&m, d).await);
@@ -184,7 +194,8 @@ async fn ping_delivers_a_signed_ping() {
     let m = Mock::start(test_config()).await;
     let rx = Receiver::start().await;
     let (id, secret) = m.create_webhook(0, &rx.url).await;
-    let (status, _, accepted) = m.send(m.http.post(m.url(&format!("/api/v1/webhooks/{id}/ping"))).bearer_auth(m.token(0))).await;
+    let (status, _, accepted) =
+        m.send(m.http.post(m.url(&format!("/api/v1/webhooks/{id}/ping"))).bearer_auth(m.token(0))).await;
     assert_eq!(status, 202);
     let got = rx.wait_for(1, WAIT).await;
     verify(Scheme::Body, &secret, &got[0]).unwrap();
@@ -199,7 +210,11 @@ async fn every_family_can_be_emitted_and_validates() {
     let (m, rx, _, device) = setup(Scheme::Body).await;
     for family in ["alarm", "access", "video"] {
         let (status, body) = m
-            .admin(reqwest::Method::POST, &format!("/_mock/devices/{device}/events"), Some(serde_json::json!({"event_type": family})))
+            .admin(
+                reqwest::Method::POST,
+                &format!("/_mock/devices/{device}/events"),
+                Some(serde_json::json!({"event_type": family})),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
     }
@@ -220,7 +235,11 @@ async fn every_family_can_be_emitted_and_validates() {
 async fn the_simulation_produces_events() {
     let (m, rx, _, _) = setup(Scheme::Body).await;
     let (status, _) = m
-        .admin(reqwest::Method::POST, "/_mock/simulation", Some(serde_json::json!({"running": true, "events_per_second": 200.0})))
+        .admin(
+            reqwest::Method::POST,
+            "/_mock/simulation",
+            Some(serde_json::json!({"running": true, "events_per_second": 200.0})),
+        )
         .await;
     assert_eq!(status, 200);
     rx.wait_for(5, WAIT).await;

@@ -239,3 +239,16 @@ pub async fn eventually<T>(deadline: Duration, what: &str, mut check: impl Async
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+impl Receiver {
+    /// Forgets what arrived and answers 200 again.
+    pub fn clear(&self) {
+        self.received.lock().unwrap().clear();
+        self.set(Answer::Status(200));
+    }
+
+    /// The JSON bodies that arrived.
+    pub fn events(&self) -> Vec<Value> {
+        self.all().iter().map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null)).collect()
+    }
+}
