@@ -1,1 +1,96 @@
-//! The command line.
+//! The command line: every flag defined once (clap derive), one command per file. Commands
+//! return the process exit code; errors print with their context and exit 2.
+
+pub mod init;
+pub mod list;
+pub mod listen;
+pub mod report;
+pub mod run;
+pub mod sign;
+pub mod token;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes (README "Exit codes").
+pub mod exit {
+    /// Conformant (advisories allowed unless `--strict`).
+    pub const OK: i32 = 0;
+    /// Not conformant (or advisories under `--strict`; or a regression in `report diff`).
+    pub const NOT_CONFORMANT: i32 = 1;
+    /// Incomplete, or a harness/configuration error.
+    pub const INCOMPLETE_OR_ERROR: i32 = 2;
+    /// Interrupted (a partial report is still written).
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about = "Checks a vendor cloud against the cloud-to-cloud integration contract")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the conformance suites against a vendor and write reports
+    Run(run::Args),
+    /// List the checks (the catalogue)
+    List(list::Args),
+    /// Write a commented vendor.toml template
+    Init(init::Args),
+    /// Run the webhook receiver alone, printing each delivery and its verification
+    Listen(listen::Args),
+    /// Mint a bearer token from the configured key (for curl)
+    Token(token::Args),
+    /// Compute a webhook signature for a body file
+    Sign(sign::SignArgs),
+    /// Check a webhook signature for a body file
+    Verify(sign::VerifyArgs),
+    /// Work with written reports
+    #[command(subcommand)]
+    Report(report::Command),
+}
+
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
+    let code = match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit::INCOMPLETE_OR_ERROR
+        }
+    };
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run(args) => runtime()?.block_on(run::execute(args)),
+        Command::List(args) => list::execute(args),
+        Command::Init(args) => init::execute(args),
+        Command::Listen(args) => runtime()?.block_on(listen::execute(args)),
+        Command::Token(args) => token::execute(args),
+        Command::Sign(args) => sign::sign(args),
+        Command::Verify(args) => sign::verify(args),
+        Command::Report(command) => report::execute(command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,46 @@
+//! `harness run`: the suites against one vendor.
+
+use std::path::PathBuf;
+
+use crate::config::VendorConfig;
+use crate::progress::ProgressMode;
+use crate::runner::{RunOptions, run};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The vendor configuration
+    #[arg(long, default_value = "vendor.toml")]
+    pub config: PathBuf,
+    /// Run only this suite (repeatable)
+    #[arg(long = "suite", value_name = "NAME")]
+    pub suites: Vec<String>,
+    /// Run only this check (repeatable)
+    #[arg(long = "check", value_name = "ID")]
+    pub checks: Vec<String>,
+    /// Where run directories are written
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Advisories (SHOULD failures) fail the run
+    #[arg(long)]
+    pub strict: bool,
+    /// Never wait for an operator; checks that need one are skipped
+    #[arg(long)]
+    pub non_interactive: bool,
+}
+
+pub async fn execute(args: Args) -> anyhow::Result<i32> {
+    let config = VendorConfig::load(&args.config)?;
+    let options = RunOptions {
+        out_dir: args.out,
+        suites: args.suites,
+        checks: args.checks,
+        strict: args.strict,
+        non_interactive: args.non_interactive,
+        progress: ProgressMode::Auto,
+        config_hint: args.config.display().to_string(),
+    };
+    let summary = run(config, options).await?;
+    println!("{}{}", summary.verdict, if summary.interrupted { " (interrupted)" } else { "" });
+    println!("report: {}", summary.report_dir.join("report.html").display());
+    Ok(summary.exit_code)
+}

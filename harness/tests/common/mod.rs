@@ -1,0 +1,123 @@
+//! A canonical fake vendor on wiremock (an account, 2 sites, a few devices over two pages) and
+//! the configuration that points the harness at it.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use contract::token::{KeyPair, generate_keypair};
+use harness::config::{AuthConfig, VendorConfig};
+use harness::profile::PaginationProfile;
+use serde_json::{Value, json};
+use wiremock::matchers::{header_exists, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const ACCOUNT: &str = "a1b2c3d4-5678-90ab-cdef-1234567890ab";
+pub const SITE_A: &str = "5e6693c0-091d-47a2-b90a-6c15531b3c50";
+pub const SITE_B: &str = "7f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+
+/// One RSA key pair per test binary: generating one is slow-ish.
+pub fn keypair() -> &'static KeyPair {
+    static KEY: OnceLock<KeyPair> = OnceLock::new();
+    KEY.get_or_init(|| generate_keypair(2048).expect("a key pair"))
+}
+
+pub fn device(id: &str, site: &str, ty: &str) -> Value {
+    json!({"device_id": id, "name": format!("{ty} {}", &id[..4]), "type": ty, "site_id": site, "status": "online",
+           "account_id": ACCOUNT, "mac_address": "00:0f:e5:14:b2:1e", "ip": "10.0.4.17",
+           "last_seen": "2026-02-04T14:31:58.120Z", "model": "X-100", "firmware_version": "4.2.1"})
+}
+
+/// The fleet the fake vendor serves; tests break it before serving.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub account: Value,
+    pub sites: Vec<Value>,
+    /// Site A's devices (served 2 per page) and site B's.
+    pub site_a: Vec<Value>,
+    pub site_b: Vec<Value>,
+}
+
+pub fn clean_fleet() -> Fleet {
+    let mut door = device("11111111-2222-4333-8444-555555555555", SITE_A, "door");
+    door["parent_id"] = json!("22222222-2222-4333-8444-555555555555");
+    Fleet {
+        account: json!({"account_id": ACCOUNT, "name": "Acme Security"}),
+        sites: vec![
+            json!({"site_id": SITE_A, "name": "Chicago HQ", "address": "233 S Wacker Dr, Chicago, IL 60606", "timezone": "America/Chicago"}),
+            json!({"site_id": SITE_B, "name": "Depot", "coordinates": {"latitude": 41.9, "longitude": -87.6}, "timezone": "America/Chicago"}),
+        ],
+        site_a: vec![
+            door,
+            device("22222222-2222-4333-8444-555555555555", SITE_A, "access_panel"),
+            device("33333333-2222-4333-8444-555555555555", SITE_A, "camera"),
+        ],
+        site_b: vec![device("44444444-2222-4333-8444-555555555555", SITE_B, "camera")],
+    }
+}
+
+pub const PER_PAGE: u64 = 2;
+
+fn page(key: &str, items: &[Value], page: u64) -> Value {
+    let total = items.len() as u64;
+    let start = ((page - 1) * PER_PAGE) as usize;
+    let slice: Vec<Value> = items.iter().skip(start).take(PER_PAGE as usize).cloned().collect();
+    json!({key: slice, "pagination": contract::Pagination::of(page, PER_PAGE, total)})
+}
+
+/// Serves `fleet` in the canonical shape; every endpoint requires a bearer token.
+pub async fn serve(fleet: &Fleet) -> MockServer {
+    let server = MockServer::start().await;
+    let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account"))
+        .and(header_exists("authorization"))
+        .respond_with(ok(fleet.account.clone()))
+        .mount(&server)
+        .await;
+    for p in 1..=2 {
+        Mock::given(method("GET"))
+            .and(path("/api/v1/account/sites"))
+            .and(query_param("page", p.to_string()))
+            .respond_with(ok(page("sites", &fleet.sites, p)))
+            .mount(&server)
+            .await;
+        for (site, devices) in [(SITE_A, &fleet.site_a), (SITE_B, &fleet.site_b)] {
+            Mock::given(method("GET"))
+                .and(path(format!("/api/v1/sites/{site}/inventory")))
+                .and(query_param("page", p.to_string()))
+                .respond_with(ok(page("devices", devices, p)))
+                .mount(&server)
+                .await;
+        }
+    }
+    server
+}
+
+/// A config pointing at `base_url`, its key written into `dir`.
+pub fn config_for(base_url: &str, dir: &std::path::Path) -> VendorConfig {
+    let key: PathBuf = dir.join("vendor.pem");
+    std::fs::write(&key, keypair().private_pem.expose()).unwrap();
+    let mut config = VendorConfig::new("Fake vendor", base_url, AuthConfig::from_key_path(key, Some("key-1".into())));
+    if let PaginationProfile::Page { per_page, .. } = &mut config.profile.pagination {
+        *per_page = PER_PAGE;
+    }
+    config.budgets.request_timeout_secs = 2;
+    config.budgets.connect_timeout_secs = 2;
+    config
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.is_symlink() {
+            out.extend(files_under(&path));
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    out
+}
