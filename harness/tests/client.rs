@@ -1,0 +1,151 @@
+//! Odd vendor HTTP behaviour: each ends as a FAIL or an ERROR with evidence, never a hang or a crash.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use harness::client::{Limits, VendorClient};
+use harness::profile::Profile;
+use serde_json::json;
+use suites::{ApiErrorKind, Blame, VendorApi};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn limits() -> Limits {
+    Limits {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(1),
+        max_body_bytes: 64 * 1024,
+        max_pages: 5,
+        max_retry_after: Duration::from_secs(1),
+        max_rate_limit_retries: 2,
+    }
+}
+
+fn client(server: &MockServer) -> VendorClient {
+    let minter = contract::TokenMinter::from_pem(&keypair().private_pem, None).unwrap();
+    VendorClient::new(&server.uri(), Profile::default(), Arc::new(minter), limits(), "vendor.toml").unwrap()
+}
+
+async fn answer(route: &str, template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).and(path(route)).respond_with(template).mount(&server).await;
+    server
+}
+
+#[tokio::test]
+async fn a_huge_body_stops_at_the_cap() {
+    let server = answer("/api/v1/account", ResponseTemplate::new(200).set_body_string("x".repeat(1024 * 1024))).await;
+    let err = client(&server).account().await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::TooLarge);
+    assert_eq!(err.kind.blame(), Blame::Vendor);
+    let exchange = &err.exchanges[0];
+    assert!(exchange.truncated && exchange.body_bytes <= 64 * 1024 + 1024 * 1024);
+}
+
+#[tokio::test]
+async fn invalid_json_is_the_vendors_fault_with_the_body_as_evidence() {
+    let server = answer("/api/v1/account", ResponseTemplate::new(200).set_body_string("{not json")).await;
+    let err = client(&server).account().await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::InvalidJson);
+    assert_eq!(err.exchanges[0].body_excerpt.as_deref(), Some("{not json"));
+}
+
+#[tokio::test]
+async fn endless_pages_stop_at_the_guard() {
+    let body = json!({"sites": [{"site_id": "s", "name": "n", "timezone": "UTC"}],
+                      "pagination": {"page": 1, "per_page": 1, "total_pages": 1_000_000, "total_count": 1_000_000}});
+    let server = answer("/api/v1/account/sites", ResponseTemplate::new(200).set_body_json(body)).await;
+    let err = client(&server).sites().await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::TooManyPages);
+    assert_eq!(server.received_requests().await.unwrap().len(), 5);
+    assert!(err.exchanges.len() <= 4, "long walks keep only their ends as evidence");
+}
+
+#[tokio::test]
+async fn a_stalled_answer_times_out_as_the_harness_could_not_test() {
+    let stalled = ResponseTemplate::new(200).set_body_json(json!({})).set_delay(Duration::from_secs(30));
+    let server = answer("/api/v1/account", stalled).await;
+    let started = Instant::now();
+    let err = client(&server).account().await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Timeout);
+    assert_eq!(err.kind.blame(), Blame::Harness);
+    assert!(started.elapsed() < Duration::from_secs(10), "the timeout bounds the wait");
+}
+
+#[tokio::test]
+async fn redirects_are_reported_and_never_followed() {
+    let server = MockServer::start().await;
+    let loop_to = format!("{}/api/v1/account", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", loop_to.as_str()))
+        .mount(&server)
+        .await;
+    let err = client(&server).account().await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Redirect);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "the redirect was not followed");
+    assert!(err.message.contains(&loop_to));
+}
+
+#[tokio::test]
+async fn a_cross_origin_redirect_never_carries_the_token() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&elsewhere).await;
+    let server = answer(
+        "/api/v1/account",
+        ResponseTemplate::new(307).insert_header("location", format!("{}/steal", elsewhere.uri()).as_str()),
+    )
+    .await;
+    assert_eq!(client(&server).account().await.unwrap_err().kind, ApiErrorKind::Redirect);
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_within_the_bound_and_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"account_id": ACCOUNT, "name": "n"})))
+        .mount(&server)
+        .await;
+    let fetched = client(&server).account().await.unwrap();
+    assert_eq!(fetched.record["account_id"], ACCOUNT);
+    assert!(fetched.exchange.notes.iter().any(|n| n.contains("429")), "{:?}", fetched.exchange.notes);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_bound_is_not_waited_for() {
+    let server = answer("/api/v1/account", ResponseTemplate::new(429).insert_header("retry-after", "3600")).await;
+    let started = Instant::now();
+    let err = client(&server).account().await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Status);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(err.exchanges[0].notes.iter().any(|n| n.contains("beyond")));
+}
+
+#[tokio::test]
+async fn every_request_carries_a_fresh_token_and_evidence_shows_only_its_claims() {
+    let server =
+        answer("/api/v1/account", ResponseTemplate::new(200).set_body_json(json!({"account_id": "a", "name": "n"})))
+            .await;
+    let c = client(&server);
+    let first = c.account().await.unwrap();
+    c.account().await.unwrap();
+    let received = server.received_requests().await.unwrap();
+    let auth: Vec<&str> = received.iter().map(|r| r.headers.get("authorization").unwrap().to_str().unwrap()).collect();
+    assert!(auth.iter().all(|a| a.starts_with("Bearer ey")));
+    let token = first.exchange.token.as_ref().unwrap();
+    assert_eq!(token.header["alg"], "RS256");
+    assert_eq!(token.signature, "[elided]");
+    let shown = serde_json::to_string(&first.exchange).unwrap();
+    assert!(!shown.contains(auth[0].trim_start_matches("Bearer ")));
+}

@@ -1,0 +1,94 @@
+//! Triggers: the mock's control API (paths, bodies, admin header) and commands with placeholders.
+
+use contract::Secret;
+use harness::config::TriggerConfig;
+use harness::trigger::{MockControlTrigger, fill_placeholders, from_config};
+use serde_json::json;
+use suites::{Action, Trigger, TriggerError};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn offline() -> Action {
+    Action::DeviceStatus { site_id: "s-1".into(), device_id: "d-1".into(), status: "offline".into() }
+}
+
+#[tokio::test]
+async fn mock_control_posts_status_and_events_with_the_admin_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/_mock/devices/d-1/status"))
+        .and(header("X-Admin-Token", "admin-secret"))
+        .and(body_json(json!({"status": "offline"})))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/_mock/devices/d-1/events"))
+        .and(header("X-Admin-Token", "admin-secret"))
+        .and(body_json(json!({"event_type": "alarm", "data": {"condition": "tamper", "state": "active"}})))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let trigger = MockControlTrigger::new(&server.uri(), Secret::new("admin-secret")).unwrap();
+    trigger.act(&offline()).await.unwrap();
+    let alarm = Action::DeviceEvent {
+        site_id: "s-1".into(),
+        device_id: "d-1".into(),
+        event_type: "alarm".into(),
+        data: json!({"condition": "tamper", "state": "active"}),
+    };
+    let done = trigger.act(&alarm).await.unwrap();
+    assert!(!done.contains("admin-secret"));
+    assert!(!format!("{trigger:?}").contains("admin-secret"));
+}
+
+#[tokio::test]
+async fn mock_control_reports_a_refusal_as_a_failed_trigger() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(401)).mount(&server).await;
+    let config = TriggerConfig::MockControl {
+        admin_url: server.uri(),
+        admin_token_env: None,
+        admin_token: Some(Secret::new("t")),
+    };
+    let trigger = from_config(&config, true).unwrap();
+    assert!(matches!(trigger.act(&offline()).await, Err(TriggerError::Failed(m)) if m.contains("401")));
+}
+
+#[test]
+fn placeholders_are_filled_per_action() {
+    assert_eq!(fill_placeholders("{site_id}/{device_id}/{status}/{event_type}", &offline()), "s-1/d-1/offline/health");
+}
+
+#[tokio::test]
+async fn a_command_runs_without_a_shell_and_its_failure_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.txt");
+    let script = format!("printf '%s %s' \"$1\" \"$2\" > {}", out.display());
+    let config = TriggerConfig::Command {
+        argv: vec!["sh".into(), "-c".into(), script, "trigger".into(), "{device_id}".into(), "{status}".into()],
+        timeout_secs: 10,
+    };
+    from_config(&config, true).unwrap().act(&offline()).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "d-1 offline");
+    let failing = TriggerConfig::Command {
+        argv: vec!["sh".into(), "-c".into(), "echo nope >&2; exit 3".into()],
+        timeout_secs: 10,
+    };
+    let err = from_config(&failing, true).unwrap().act(&offline()).await.unwrap_err();
+    assert!(matches!(&err, TriggerError::Failed(m) if m.contains("nope")), "{err}");
+}
+
+#[tokio::test]
+async fn prompt_ping_and_passive_skip_what_they_cannot_do() {
+    let prompt = from_config(&TriggerConfig::Prompt { wait_secs: 1 }, true).unwrap();
+    assert_eq!(prompt.act(&offline()).await, Err(TriggerError::NonInteractive));
+    for config in [TriggerConfig::Ping, TriggerConfig::Passive] {
+        assert!(matches!(
+            from_config(&config, false).unwrap().act(&offline()).await,
+            Err(TriggerError::Unsupported { .. })
+        ));
+    }
+}
