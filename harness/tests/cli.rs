@@ -1,0 +1,94 @@
+//! The binary's small commands: `init`, `list`, `sign` / `verify` (against GitHub's documented
+//! test vector), `token`, `run` exit codes and `report diff`.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn harness(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn sign_and_verify_follow_githubs_test_vector() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body");
+    std::fs::write(&body, "Hello, World!").unwrap();
+    let env = [("WH_SECRET", "It's a Secret to Everybody")];
+    let body = body.to_str().unwrap();
+    let signed = harness(&["sign", "--body", body, "--secret-env", "WH_SECRET", "--timestamp", "1700000000"], &env);
+    let expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    assert!(stdout(&signed).contains(&format!("X-Webhook-Signature: {expected}")), "{}", stdout(&signed));
+    let ok = harness(
+        &[
+            "verify",
+            "--body",
+            body,
+            "--secret-env",
+            "WH_SECRET",
+            "--signature",
+            expected,
+            "--timestamp",
+            "1",
+            "--ignore-window",
+        ],
+        &env,
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let bad = harness(
+        &[
+            "verify",
+            "--body",
+            body,
+            "--secret-env",
+            "WH_SECRET",
+            "--signature",
+            &expected.replace('7', "8"),
+            "--ignore-window",
+        ],
+        &env,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn init_writes_a_template_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vendor.toml");
+    let path = path.to_str().unwrap();
+    assert_eq!(harness(&["init", "--path", path], &[]).status.code(), Some(0));
+    assert!(std::fs::read_to_string(path).unwrap().contains("[vendor]"));
+    assert_eq!(harness(&["init", "--path", path], &[]).status.code(), Some(2));
+}
+
+#[test]
+fn list_prints_the_catalogue() {
+    let out = harness(&["list", "--format", "json"], &[]);
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(checks.as_array().unwrap().len(), suites::catalogue().len());
+}
+
+#[test]
+fn token_mints_a_verifiable_token_and_bad_configs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_for("http://127.0.0.1:9", dir.path());
+    let path = dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let out = harness(&["token", "--config", path.to_str().unwrap()], &[]);
+    let token = stdout(&out).trim().to_owned();
+    let key = contract::token::VerifierKey::from_public_pem("key-1", "acct", &common::keypair().public_pem).unwrap();
+    let verifier = contract::TokenVerifier::new(contract::TokenPolicy::default(), vec![key]);
+    verifier.verify(&token, contract::unix_now()).unwrap();
+    let missing = harness(&["run", "--config", dir.path().join("nope.toml").to_str().unwrap()], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: failed to read"));
+}
