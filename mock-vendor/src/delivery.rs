@@ -22,11 +22,11 @@ enum Answer {
 }
 
 fn finish(state: &AppState, id: u64, s: DeliveryState) {
-    state.deliveries.lock().expect("deliveries lock")[id as usize].state = s;
+    state.with_delivery(id, |d| d.state = s);
 }
 
 fn record(state: &AppState, id: u64, attempt: AttemptRec) {
-    state.deliveries.lock().expect("deliveries lock")[id as usize].attempts.push(attempt);
+    state.with_delivery(id, |d| d.attempts.push(attempt));
 }
 
 /// The waits between attempts, after the retry faults.
@@ -73,9 +73,8 @@ fn attempt_body(state: &AppState, stored: &Bytes, n: usize) -> Bytes {
 
 /// Runs one delivery to completion.
 pub async fn deliver(state: AppState, id: u64) {
-    let (webhook_id, stored) = {
-        let d = &state.deliveries.lock().expect("deliveries lock")[id as usize];
-        (d.webhook_id.clone(), d.body.clone())
+    let Some((webhook_id, stored)) = state.with_delivery(id, |d| (d.webhook_id.clone(), d.body.clone())) else {
+        return;
     };
     let waits = schedule(&state);
     let format = SignatureFormat::canonical(if state.has(Fault::UnboundTimestamp) {

@@ -116,7 +116,7 @@ pub fn emit(
     for webhook_id in targets {
         let delivery_id = {
             let mut deliveries = state.deliveries.lock().expect("deliveries lock");
-            let id = deliveries.len() as u64;
+            let id = state.next_delivery_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             deliveries.push(DeliveryRec {
                 delivery_id: id,
                 webhook_id: webhook_id.clone(),

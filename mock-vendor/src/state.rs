@@ -126,7 +126,10 @@ pub struct Inner {
     /// a hash lookup, not an RSA verification.
     pub token_cache: Mutex<HashMap<String, (u16, i64)>>,
     pub webhooks: Mutex<Vec<WebhookRec>>,
+    /// Sorted by `delivery_id`, which never repeats, not even across a reset: a delivery task
+    /// still running from before a reset finds its record gone and stops.
     pub deliveries: Mutex<Vec<DeliveryRec>>,
+    pub next_delivery_id: AtomicU64,
     pub auth_failures: Mutex<(Instant, u32)>,
     pub admin_token: Secret,
     /// The secret every webhook gets under the `shared-secret` fault.
@@ -165,6 +168,7 @@ impl AppState {
             token_cache: Mutex::new(HashMap::new()),
             webhooks: Mutex::new(Vec::new()),
             deliveries: Mutex::new(Vec::new()),
+            next_delivery_id: AtomicU64::new(0),
             auth_failures: Mutex::new((Instant::now(), 0)),
             admin_token: Secret::new(format!("adm_{}", random_token(32))),
             shared_secret: Secret::new(format!("whsec_{}", random_token(32))),
@@ -176,6 +180,13 @@ impl AppState {
 
     pub fn has(&self, f: Fault) -> bool {
         self.faults.has(f)
+    }
+
+    /// Runs `f` on delivery `id` if it still exists.
+    pub fn with_delivery<T>(&self, id: u64, f: impl FnOnce(&mut DeliveryRec) -> T) -> Option<T> {
+        let mut deliveries = self.deliveries.lock().expect("deliveries lock");
+        let at = deliveries.binary_search_by_key(&id, |d| d.delivery_id).ok()?;
+        Some(f(&mut deliveries[at]))
     }
 
     /// Back to the state at start-up: fleet statuses, webhooks, deliveries, faults.

@@ -21,6 +21,8 @@ const QUIET: Duration = Duration::from_millis(300);
 struct Probe {
     m: Mock,
     rx: Receiver,
+    /// Which probe run this is.
+    run: std::sync::atomic::AtomicUsize,
 }
 
 impl Probe {
@@ -46,7 +48,7 @@ impl Probe {
     }
 
     async fn hook(&self) -> (String, Secret) {
-        self.m.create_webhook(0, &self.rx.url).await
+        self.m.create_webhook(0, &self.target()).await
     }
 
     async fn camera(&self) -> String {
@@ -70,7 +72,7 @@ impl Probe {
         let (_, secret) = self.hook().await;
         let cam = self.camera().await;
         self.flip(&cam).await;
-        let got = self.rx.wait_for(1, WAIT).await;
+        let got = self.wait_mine(1).await;
         (serde_json::from_slice(&got[0].body).unwrap(), got[0].clone(), secret)
     }
 
@@ -80,14 +82,34 @@ impl Probe {
         self.rx.set(answer);
         let cam = self.camera().await;
         self.flip(&cam).await;
-        self.rx.wait_for(n, WAIT).await;
+        self.wait_mine(n).await;
         self.rx.set(Answer::Status(200));
         eventually(WAIT, "the delivery to end", async || {
             let d = self.m.deliveries().await;
             (d.first()?["state"] != "pending").then_some(())
         })
         .await;
-        self.rx.all()
+        self.mine()
+    }
+
+    /// This probe's webhook target: each probe gets its own path, so a straggling attempt from
+    /// before the reset is told apart.
+    fn target(&self) -> String {
+        format!("{}/p{}", self.rx.url, self.run.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    async fn wait_mine(&self, n: usize) -> Vec<common::Received> {
+        eventually(WAIT, "this probe's deliveries", async || {
+            let mine = self.mine();
+            (mine.len() >= n).then_some(mine)
+        })
+        .await
+    }
+
+    fn mine(&self) -> Vec<common::Received> {
+        let prefix = self.target();
+        let prefix = prefix.split_once("/hook").unwrap().1;
+        self.rx.all().into_iter().filter(|r| r.path.starts_with(&format!("/hook{prefix}"))).collect()
     }
 
     async fn walk(&self, site: &str, per_page: u64) -> (Vec<String>, u64) {
@@ -324,10 +346,10 @@ impl Probe {
                     (m.deliveries().await[0]["state"] != "pending").then_some(())
                 })
                 .await;
-                self.rx.count() > 1
+                self.mine().len() > 1
             }
             Fault::FollowRedirects => {
-                let got = self.retried(Answer::Redirect(format!("{}/moved", self.rx.url)), 1).await;
+                let got = self.retried(Answer::Redirect(format!("{}/moved", self.target())), 1).await;
                 got.iter().any(|r| r.path.ends_with("/moved"))
             }
             Fault::IgnoreRetryAfter => {
@@ -404,13 +426,14 @@ async fn every_fault_shows_its_symptom_and_the_clean_mock_does_not() {
         },
         ..common::test_config()
     };
-    let probe = Probe { m: Mock::start(config).await, rx: Receiver::start().await };
+    let probe = Probe { m: Mock::start(config).await, rx: Receiver::start().await, run: Default::default() };
     let mut wrong = Vec::new();
     for &fault in Fault::ALL {
         for on in [false, true] {
             let (status, _) = probe.m.admin(reqwest::Method::POST, "/_mock/reset", None).await;
             assert_eq!(status, 204);
             probe.rx.clear();
+            probe.run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             probe.m.fault(fault.name(), on).await;
             let shown = probe.symptom(fault).await;
             if shown != on {
