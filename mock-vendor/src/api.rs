@@ -25,6 +25,22 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     (status, Json(ErrorBody::new(code, message))).into_response()
 }
 
+/// The `wrong-content-type` fault: JSON answers labelled `text/plain`.
+pub async fn content_type_fault(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(req).await;
+    if state.has(Fault::WrongContentType) {
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    response
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/account", routing::get(account))
@@ -128,6 +144,8 @@ async fn sites(
 }
 
 const DEVICE_FAULTS: &[Fault] = &[
+    Fault::BadStatusValue,
+    Fault::BadLastSeen,
     Fault::DeviceMissingType,
     Fault::DuplicateDeviceId,
     Fault::BadMacFormat,
@@ -146,6 +164,13 @@ fn device_value(state: &AppState, fleet: &Fleet, site: u32, position: usize, idx
     let obj = v.as_object_mut().expect("object");
     if state.has(Fault::DeviceMissingType) {
         obj.remove("type");
+    }
+    if state.has(Fault::BadStatusValue) {
+        let up = obj.get("status") == Some(&json!("online"));
+        obj.insert("status".into(), json!(if up { "up" } else { "down" }));
+    }
+    if state.has(Fault::BadLastSeen) && obj.contains_key("last_seen") {
+        obj.insert("last_seen".into(), json!("yesterday"));
     }
     let site_devices = &fleet.sites[site as usize].devices;
     if state.has(Fault::DuplicateDeviceId) && position == 1 {

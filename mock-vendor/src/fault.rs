@@ -37,6 +37,7 @@ macro_rules! faults {
 faults! {
     // §1 Account and sites
     AccountMissingName => "account-missing-name", ["ACC-1"], "GET /account omits `name`";
+    WrongContentType => "wrong-content-type", ["ACC-1", "SITE-1", "INV-1"], "JSON answers are labelled `text/plain`";
     CrossTenantRead => "cross-tenant-read", ["ACC-2"], "another account's site inventory, webhooks and webhook deletion are served to any valid token";
     SiteMissingDescriptor => "site-missing-descriptor", ["SITE-1"], "sites carry no address, coordinates or timezone";
     SiteNoTimezone => "site-no-timezone", ["SITE-2"], "sites carry an address but no timezone";
@@ -45,6 +46,8 @@ faults! {
     DuplicateDeviceId => "duplicate-device-id", ["INV-1"], "two devices of one site share a device_id";
     StaleInventory => "stale-inventory", ["INV-2", "FB-3"], "status changes are not reflected in inventory (events still go out)";
     BadMacFormat => "bad-mac-format", ["INV-3"], "MAC addresses are served as `000FE514B21E`";
+    BadStatusValue => "bad-status-value", ["INV-2"], "device status is served as `up`/`down`, outside the canonical vocabulary with no mapping declared";
+    BadLastSeen => "bad-last-seen", ["INV-4"], "last_seen is served as `yesterday`, not RFC 3339";
     DanglingParent => "dangling-parent", ["INV-4"], "parent_id names a device that does not exist in the account";
     DeviceWrongSite => "device-wrong-site", ["INV-5"], "one device per site carries another site's site_id";
     // §3 Identifiers

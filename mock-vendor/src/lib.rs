@@ -33,7 +33,9 @@ pub use state::AppState;
 
 /// The whole mock vendor as a router: `/api/v1` behind bearer tokens, `/_mock` behind the admin token.
 pub fn app(state: AppState) -> Router {
-    let api = api::routes().route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+    let api = api::routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token))
+        .layer(middleware::from_fn_with_state(state.clone(), api::content_type_fault));
     let control = control::routes().route_layer(middleware::from_fn_with_state(state.clone(), control::require_admin));
     Router::new()
         .merge(api)

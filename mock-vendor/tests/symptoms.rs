@@ -134,6 +134,13 @@ impl Probe {
         let now = contract::unix_now();
         match fault {
             Fault::AccountMissingName => m.get(0, "/api/v1/account").await.2.get("name").is_none(),
+            Fault::WrongContentType => {
+                !m.get(0, "/api/v1/account").await.1["content-type"].to_str().unwrap().starts_with("application/json")
+            }
+            Fault::BadStatusValue => {
+                self.busiest_site(0).await.1.iter().any(|d| d["status"] == "up" || d["status"] == "down")
+            }
+            Fault::BadLastSeen => self.busiest_site(0).await.1.iter().any(|d| d["last_seen"] == "yesterday"),
             Fault::CrossTenantRead => {
                 let b_site = m.sites(1).await[0]["site_id"].as_str().unwrap().to_owned();
                 m.get(0, &format!("/api/v1/sites/{b_site}/inventory")).await.0 == 200

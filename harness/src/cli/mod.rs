@@ -1,6 +1,7 @@
 //! The command line: every flag defined once (clap derive), one command per file. Commands
 //! return the process exit code; errors print with their context and exit 2.
 
+pub mod demo;
 pub mod init;
 pub mod list;
 pub mod listen;
@@ -34,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suites against a vendor and write reports
     Run(run::Args),
+    /// Certify the embedded mock vendor end to end (no set-up needed)
+    Demo(demo::Args),
     /// List the checks (the catalogue)
     List(list::Args),
     /// Write a commented vendor.toml template
@@ -74,6 +77,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => runtime()?.block_on(run::execute(args)),
+        Command::Demo(args) => runtime()?.block_on(demo::execute(args)),
         Command::List(args) => list::execute(args),
         Command::Init(args) => init::execute(args),
         Command::Listen(args) => runtime()?.block_on(listen::execute(args)),
