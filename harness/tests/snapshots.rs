@@ -1,0 +1,91 @@
+//! The demo's `report.json` and `summary.md`, pinned with `insta`: run ids, clocks, durations,
+//! ports and token times are normalised, everything else is exactly what a user gets.
+
+use harness::cli::demo::{demo_mock_config, run_demo};
+use harness::progress::ProgressMode;
+use harness::runner::RunOptions;
+use serde_json::Value;
+
+const VOLATILE_KEYS: &[&str] = &["run_id", "started_at", "finished_at", "duration_ms", "elapsed_ms", "iat", "exp"];
+
+/// Replaces every RFC 3339 UTC timestamp (`2026-11-22T09:41:36.669Z`) in `s` by `[time]`.
+fn mask_times(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let fits = bytes.len() - i >= shape.len()
+            && shape.iter().zip(&bytes[i..]).all(|(p, b)| if *p == b'd' { b.is_ascii_digit() } else { p == b });
+        if fits {
+            let mut j = i + shape.len();
+            if bytes.get(j) == Some(&b'.') {
+                j += 1;
+                while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+            }
+            if bytes.get(j) == Some(&b'Z') {
+                j += 1;
+            }
+            out.push_str("[time]");
+            i = j;
+        } else {
+            let c = s[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+fn normalise(value: &mut Value, base_url: &str, run_id: &str) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if VOLATILE_KEYS.contains(&k.as_str()) {
+                    *v = Value::String("[normalised]".into());
+                } else {
+                    normalise(v, base_url, run_id);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if items.len() == 2 && items[0] == "date" {
+                items[1] = Value::String("[date]".into());
+            }
+            items.iter_mut().for_each(|v| normalise(v, base_url, run_id));
+        }
+        Value::String(s) => *s = mask_times(&s.replace(base_url, "http://127.0.0.1:PORT").replace(run_id, "RUN-ID")),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_reports_are_stable() {
+    let out = tempfile::tempdir().unwrap();
+    let mut config = demo_mock_config(Vec::new());
+    config.key_bits = 1024;
+    let options = RunOptions {
+        out_dir: out.path().to_owned(),
+        non_interactive: true,
+        progress: ProgressMode::Quiet,
+        ..RunOptions::default()
+    };
+    let summary = run_demo(config, options).await.unwrap();
+    let mut report: Value =
+        serde_json::from_str(&std::fs::read_to_string(summary.report_dir.join("report.json")).unwrap()).unwrap();
+    let base_url = report["vendor"]["base_url"].as_str().unwrap().to_owned();
+    normalise(&mut report, &base_url, &summary.run_id);
+    insta::assert_json_snapshot!("demo_report", report);
+    let summary_md = std::fs::read_to_string(summary.report_dir.join("summary.md")).unwrap();
+    insta::assert_snapshot!(
+        "demo_summary",
+        mask_times(&summary_md.replace(&base_url, "http://127.0.0.1:PORT").replace(&summary.run_id, "RUN-ID"))
+    );
+}
+
+#[test]
+fn timestamps_are_masked() {
+    assert_eq!(mask_times("at 2026-11-22T09:41:36.669Z and 2026-11-22T09:41:36Z."), "at [time] and [time].");
+}
