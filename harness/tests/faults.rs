@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use harness::cli::demo::{demo_mock_config, run_demo};
-use harness::progress::ProgressMode;
-use harness::runner::{RunOptions, RunSummary};
+mod common;
+
+use harness::runner::RunSummary;
 use mock_vendor::Fault;
 use suites::Status;
 
@@ -28,26 +28,13 @@ const TABLE: &[(Fault, &[&str])] = &[
     (Fault::NonUuidIds, &["schema.uuid-ids", "schema.parent-ids"]),
 ];
 
-async fn run_against(faults: Vec<Fault>) -> (RunSummary, tempfile::TempDir) {
-    let out = tempfile::tempdir().unwrap();
-    let mut config = demo_mock_config(faults);
-    config.key_bits = 1024;
-    let options = RunOptions {
-        out_dir: out.path().to_owned(),
-        non_interactive: true,
-        progress: ProgressMode::Quiet,
-        ..RunOptions::default()
-    };
-    (run_demo(config, options).await.unwrap(), out)
-}
-
 fn failing(summary: &RunSummary) -> BTreeSet<String> {
     summary.with_status(Status::Fail).into_iter().map(str::to_owned).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_mock_passes_every_check() {
-    let (summary, _out) = run_against(Vec::new()).await;
+    let (summary, _out) = common::demo_run(Vec::new()).await;
     let not_passing: Vec<_> = summary.outcomes.iter().filter(|o| o.status != Status::Pass).collect();
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     assert_eq!(summary.outcomes.len(), suites::catalogue().len(), "every check ran");
@@ -58,7 +45,7 @@ async fn a_clean_mock_passes_every_check() {
 async fn each_fault_fails_exactly_its_checks() {
     let mut wrong = Vec::new();
     for (fault, expected) in TABLE {
-        let (summary, _out) = run_against(vec![*fault]).await;
+        let (summary, _out) = common::demo_run(vec![*fault]).await;
         let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
         let got = failing(&summary);
         if got != expected {

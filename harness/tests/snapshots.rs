@@ -1,9 +1,8 @@
 //! The demo's `report.json` and `summary.md`, pinned with `insta`: run ids, clocks, durations,
 //! ports and token times are normalised, everything else is exactly what a user gets.
 
-use harness::cli::demo::{demo_mock_config, run_demo};
-use harness::progress::ProgressMode;
-use harness::runner::RunOptions;
+mod common;
+
 use serde_json::Value;
 
 const VOLATILE_KEYS: &[&str] = &["run_id", "started_at", "finished_at", "duration_ms", "elapsed_ms", "iat", "exp"];
@@ -63,16 +62,7 @@ fn normalise(value: &mut Value, base_url: &str, run_id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_reports_are_stable() {
-    let out = tempfile::tempdir().unwrap();
-    let mut config = demo_mock_config(Vec::new());
-    config.key_bits = 1024;
-    let options = RunOptions {
-        out_dir: out.path().to_owned(),
-        non_interactive: true,
-        progress: ProgressMode::Quiet,
-        ..RunOptions::default()
-    };
-    let summary = run_demo(config, options).await.unwrap();
+    let (summary, _out) = common::demo_run(Vec::new()).await;
     let mut report: Value =
         serde_json::from_str(&std::fs::read_to_string(summary.report_dir.join("report.json")).unwrap()).unwrap();
     let base_url = report["vendor"]["base_url"].as_str().unwrap().to_owned();

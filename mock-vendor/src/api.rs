@@ -1,6 +1,6 @@
 //! The vendor API of CONTRACT.md §1–§9 under `/api/v1`, with the response-shaping faults.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -70,7 +70,11 @@ async fn account(State(state): State<AppState>, Extension(AccountCtx(a)): Extens
 }
 
 /// Reads page parameters, answering 400 (or the `bad-page-500` fault's 500).
-fn page_request(state: &AppState, params: &[(String, String)]) -> Result<PageRequest, Response> {
+fn page_request(state: &AppState, params: Result<Params, QueryRejection>) -> Result<PageRequest, Response> {
+    let Ok(Query(params)) = params else {
+        return Err(error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "the query string cannot be read"));
+    };
+    let params = params.as_slice();
     let max = if state.has(Fault::NoPerPageMax) { u64::MAX } else { MAX_PER_PAGE };
     PageRequest::parse(param(params, "page"), param(params, "per_page"), max).map_err(|e: PageParamError| {
         if state.has(Fault::BadPageServerError) {
@@ -111,12 +115,9 @@ fn shuffle_if_unstable<T>(state: &AppState, items: &mut [T]) {
 async fn sites(
     State(state): State<AppState>,
     Extension(AccountCtx(a)): Extension<AccountCtx>,
-    params: Result<Params, axum::extract::rejection::QueryRejection>,
+    params: Result<Params, QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
-        return error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "the query string cannot be read");
-    };
-    let req = match page_request(&state, &params) {
+    let req = match page_request(&state, params) {
         Ok(r) => r,
         Err(response) => return response,
     };
@@ -203,12 +204,9 @@ async fn inventory(
     State(state): State<AppState>,
     Extension(AccountCtx(a)): Extension<AccountCtx>,
     Path(site_id): Path<String>,
-    params: Result<Params, axum::extract::rejection::QueryRejection>,
+    params: Result<Params, QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
-        return error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "the query string cannot be read");
-    };
-    let req = match page_request(&state, &params) {
+    let req = match page_request(&state, params) {
         Ok(r) => r,
         Err(response) => return response,
     };

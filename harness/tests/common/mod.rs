@@ -121,3 +121,18 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A run of every suite against the embedded mock vendor with `faults` (small keys, quiet), and
+/// the folder its reports went to.
+pub async fn demo_run(faults: Vec<mock_vendor::Fault>) -> (harness::runner::RunSummary, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let mut config = harness::cli::demo::demo_mock_config(faults);
+    config.key_bits = 1024;
+    let options = harness::runner::RunOptions {
+        out_dir: out.path().to_owned(),
+        non_interactive: true,
+        progress: harness::progress::ProgressMode::Quiet,
+        ..harness::runner::RunOptions::default()
+    };
+    (harness::cli::demo::run_demo(config, options).await.unwrap(), out)
+}
