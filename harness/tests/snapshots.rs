@@ -79,3 +79,26 @@ async fn demo_reports_are_stable() {
 fn timestamps_are_masked() {
     assert_eq!(mask_times("at 2026-11-22T09:41:36.669Z and 2026-11-22T09:41:36Z."), "at [time] and [time].");
 }
+
+/// No secret of the demo run (private keys, webhook secrets, the admin token, bearer tokens)
+/// reaches any file the run wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_run_writes_no_secret() {
+    let (summary, out) = common::demo_run(Vec::new()).await;
+    assert!(summary.report_dir.join("report.html").exists());
+    let mut files = vec![out.path().to_owned()];
+    let mut read = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        read += 1;
+        // PEM keys, `whsec_` webhook secrets, `adm_` admin tokens, and compact JWTs (`eyJ…`).
+        for marker in ["PRIVATE KEY", "whsec_", "adm_", "eyJ"] {
+            assert!(!text.contains(marker), "{} contains `{marker}`", path.display());
+        }
+    }
+    assert!(read >= 5, "read {read} files");
+}
