@@ -34,6 +34,13 @@ impl std::str::FromStr for FleetSpec {
     }
 }
 
+impl FleetSpec {
+    /// How many accounts the fleet has, known without generating it (a large fleet takes a while).
+    pub fn account_count(self) -> usize {
+        2
+    }
+}
+
 /// Canonical device kinds (`contract::DEVICE_TYPES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -409,7 +416,7 @@ mod tests {
             a.devices.iter().map(|d| d.id).collect::<Vec<_>>(),
             b.devices.iter().map(|d| d.id).collect::<Vec<_>>()
         );
-        assert_eq!(a.accounts.len(), 2);
+        assert_eq!(a.accounts.len(), FleetSpec::Demo.account_count());
         assert!((40..=60).contains(&a.devices.len()), "{}", a.devices.len());
         assert!(a.sites.iter().any(|s| s.devices.is_empty()), "one site is empty");
         let door = a.devices.iter().position(|d| d.kind == Kind::Door).unwrap();
@@ -427,6 +434,7 @@ mod tests {
         let first = &f.accounts[0];
         let counts: Vec<usize> = first.sites.iter().map(|&s| f.sites[s as usize].devices.len()).collect();
         assert_eq!(counts, vec![1000, 1000, 500, 0]);
+        assert_eq!(f.accounts.len(), FleetSpec::Synthetic(2_500).account_count());
         assert_eq!("synthetic:1_000_000".parse::<FleetSpec>(), Ok(FleetSpec::Synthetic(1_000_000)));
     }
 }

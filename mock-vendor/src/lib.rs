@@ -120,7 +120,7 @@ pub async fn start(
     listener: tokio::net::TcpListener,
     state_dir: &Path,
 ) -> anyhow::Result<RunningMock> {
-    let accounts = fleet::Fleet::generate(config.fleet, config.seed, 0).accounts.len();
+    let accounts = config.fleet.account_count();
     let bits = config.key_bits;
     let keys = tokio::task::spawn_blocking(move || {
         (0..accounts).map(|_| contract::token::generate_keypair(bits)).collect::<Result<Vec<_>, _>>()
