@@ -336,8 +336,14 @@ impl Event {
 
     pub fn typed_data(&self) -> Result<EventData, EventDataError> {
         let family = self.family().ok_or_else(|| EventDataError::UnknownFamily(self.event_type.clone()))?;
+        EventData::parse(family, self.data.clone())
+    }
+}
+
+impl EventData {
+    /// Reads `data` as the typed data of `family` (a ping's data may be absent).
+    pub fn parse(family: EventFamily, data: Value) -> Result<EventData, EventDataError> {
         let invalid = |source| EventDataError::Invalid { family, source };
-        let data = self.data.clone();
         Ok(match family {
             EventFamily::Health => EventData::Health(serde_json::from_value(data).map_err(invalid)?),
             EventFamily::Alarm => EventData::Alarm(serde_json::from_value(data).map_err(invalid)?),

@@ -351,11 +351,8 @@ async fn event_types(State(state): State<AppState>) -> Response {
     if state.has(Fault::NoEventCatalog) {
         return error_response(StatusCode::NOT_FOUND, "not_found", "no such route");
     }
-    let publishing: Vec<String> =
-        [Kind::Camera, Kind::Nvr, Kind::AccessPanel, Kind::Door, Kind::Reader, Kind::IntrusionPanel]
-            .iter()
-            .map(|k| k.as_str().to_owned())
-            .collect();
+    let (publishing, silent): (Vec<Kind>, Vec<Kind>) = Kind::ALL.into_iter().partition(|k| k.publishes_events());
+    let names = |kinds: &[Kind]| kinds.iter().map(|k| k.as_str().to_owned()).collect::<Vec<_>>();
     let description = |f: EventFamily| match f {
         EventFamily::Health => "a device went online or offline (EVT-1)",
         EventFamily::Alarm => "an alarm or trouble condition started or cleared",
@@ -370,8 +367,8 @@ async fn event_types(State(state): State<AppState>) -> Response {
             event_type: f.as_str().to_owned(),
             description: description(f).to_owned(),
             data_schema: SchemaId::for_event_data(f).json().clone(),
-            emitted_by: f.is_device_event().then(|| publishing.clone()),
-            not_emitted_by: f.is_device_event().then(|| vec![Kind::Sensor.as_str().to_owned()]),
+            emitted_by: f.is_device_event().then(|| names(&publishing)),
+            not_emitted_by: f.is_device_event().then(|| names(&silent)),
         })
         .collect();
     Json(EventTypeCatalog { event_types }).into_response()

@@ -9,7 +9,10 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
-use contract::{DeviceStatus, Event, EventData, EventFamily};
+use contract::{
+    AccessAction, AccessData, AlarmData, ConditionState, DeviceStatus, EventData, EventFamily, Severity,
+    VideoCondition, VideoData,
+};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -92,16 +95,7 @@ async fn emit_event(
     let Some(family) = EventFamily::parse(&req.event_type) else {
         return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "unknown event_type");
     };
-    let probe = Event {
-        event_id: String::new(),
-        event_type: req.event_type.clone(),
-        device_id: None,
-        timestamp: String::new(),
-        account_id: String::new(),
-        site_id: None,
-        data: req.data.unwrap_or_else(|| events::default_data(family)),
-    };
-    let data = match probe.typed_data() {
+    let data = match EventData::parse(family, req.data.unwrap_or_else(|| events::default_data(family))) {
         Ok(data) => data,
         Err(e) => return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", &e.to_string()),
     };
@@ -231,19 +225,24 @@ fn simulate_one(state: &AppState) {
             events::set_status(state, device, next);
             return;
         }
-        40..60 => {
-            json!({"event_type": "alarm", "data": {"condition": "trouble", "state": "active", "severity": "minor"}})
-        }
-        60..90 => {
-            json!({"event_type": "access", "data": {"action": if roll % 3 == 0 { "denied" } else { "granted" }, "credential_id": format!("card-{roll:04}")}})
-        }
-        _ => json!({"event_type": "video", "data": {"condition": "stream_loss", "state": "active"}}),
+        40..60 => EventData::Alarm(AlarmData {
+            condition: "trouble".into(),
+            state: ConditionState::Active,
+            severity: Some(Severity::Minor),
+            zone: None,
+        }),
+        60..90 => EventData::Access(AccessData {
+            action: if roll % 3 == 0 { AccessAction::Denied } else { AccessAction::Granted },
+            credential_id: Some(format!("card-{roll:04}")),
+            holder_name: None,
+            reason: None,
+            door_id: None,
+        }),
+        _ => EventData::Video(VideoData {
+            condition: VideoCondition::StreamLoss,
+            state: ConditionState::Active,
+            detail: None,
+        }),
     };
-    let event: Event = serde_json::from_value(json!({
-        "event_id": "", "timestamp": "", "account_id": "", "event_type": data["event_type"], "data": data["data"]
-    }))
-    .expect("simulated events are well-formed");
-    if let Ok(typed) = event.typed_data() {
-        events::emit_for_device(state, device, &typed);
-    }
+    events::emit_for_device(state, device, &data);
 }

@@ -82,7 +82,7 @@ pub async fn deliver(state: AppState, id: u64) {
     } else {
         state.config.signature
     });
-    let mut first_signature: Option<(i64, Vec<(String, String)>)> = None;
+    let mut first_signature: Option<Vec<(String, String)>> = None;
     let mut attempt = 0usize;
     loop {
         let target = {
@@ -140,10 +140,10 @@ fn signed_headers(
     format: &SignatureFormat,
     secret: &Secret,
     body: &[u8],
-    first: &mut Option<(i64, Vec<(String, String)>)>,
+    first: &mut Option<Vec<(String, String)>>,
 ) -> Vec<(String, String)> {
     if state.has(Fault::RetryStaleSignature)
-        && let Some((_, headers)) = first
+        && let Some(headers) = first
     {
         return headers.clone();
     }
@@ -159,7 +159,7 @@ fn signed_headers(
     if state.has(Fault::MissingTimestamp) {
         headers.retain(|(k, _)| Some(k) != format.timestamp_header.as_ref());
     }
-    first.get_or_insert_with(|| (ts, headers.clone()));
+    first.get_or_insert_with(|| headers.clone());
     headers
 }
 

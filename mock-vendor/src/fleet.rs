@@ -54,6 +54,9 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 7] =
+        [Self::Camera, Self::Nvr, Self::AccessPanel, Self::Door, Self::Reader, Self::IntrusionPanel, Self::Sensor];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Camera => "camera",
