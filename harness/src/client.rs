@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use contract::{Secret, TokenMinter};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
-use suites::{ApiError, ApiErrorKind, Exchange, Fetched, Listed, Listing, TokenView, VendorApi};
+use suites::{
+    Answer, ApiError, ApiErrorKind, Collection, Endpoints, Exchange, Fetched, Listed, Listing, PageParams, PageSeen,
+    PageVisitor, Probe, ProbeAuth, TokenView, VendorApi, Walk, WalkEnd, encode_segment,
+};
 
 use crate::config::{BudgetsConfig, VendorConfig};
 use crate::profile::{ListEndpoint, PaginationProfile, Profile, map_record};
@@ -70,16 +73,6 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Percent-encodes a path segment (ids come from the vendor and may hold anything).
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 impl VendorClient {
     pub fn new(
         base_url: &str,
@@ -123,11 +116,22 @@ impl VendorClient {
         Ok(url)
     }
 
-    fn reproduce(&self, method: &Method, url: &Url, body: Option<&str>) -> String {
-        let mut cmd = format!(
-            "curl -sS -i -X {method} -H \"Authorization: Bearer $(harness token --config {})\"",
-            shell_quote(&self.config_hint)
-        );
+    fn reproduce(&self, method: &Method, url: &Url, body: Option<&str>, auth: &ProbeAuth) -> String {
+        let config = shell_quote(&self.config_hint);
+        let mut cmd = format!("curl -sS -i -X {method}");
+        match auth {
+            ProbeAuth::Fresh => {
+                cmd.push_str(&format!(" -H \"Authorization: Bearer $(harness token --config {config})\""))
+            }
+            ProbeAuth::Header { craft: Some(name), .. } => cmd.push_str(&format!(
+                " -H \"Authorization: Bearer $(harness token --config {config} --craft {})\"",
+                shell_quote(name)
+            )),
+            ProbeAuth::Header { craft: None, .. } => {
+                cmd.push_str(" -H 'Authorization: <the header shown in the evidence>'")
+            }
+            ProbeAuth::Missing => {}
+        }
         if let Some(body) = body {
             cmd.push_str(&format!(" -H 'Content-Type: application/json' --data {}", shell_quote(body)));
         }
@@ -139,10 +143,22 @@ impl VendorClient {
     /// Sends one request with a fresh token, honouring 429 `Retry-After` within the bounds.
     /// Any answer (4xx and 5xx included) is `Ok`; only a missing, oversized or redirected answer is `Err`.
     pub async fn send(&self, method: Method, url: Url, body: Option<Value>) -> Result<Response, ApiError> {
+        self.send_as(method, url, body, &ProbeAuth::Fresh).await
+    }
+
+    /// [`VendorClient::send`] with any authentication; only `Fresh` requests wait out a 429.
+    pub async fn send_as(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+        auth: &ProbeAuth,
+    ) -> Result<Response, ApiError> {
         let mut notes = Vec::new();
         let mut attempt = 0;
+        let retries = if matches!(auth, ProbeAuth::Fresh) { self.limits.max_rate_limit_retries } else { 0 };
         loop {
-            let response = self.send_once(method.clone(), url.clone(), body.as_ref()).await;
+            let response = self.send_once(method.clone(), url.clone(), body.as_ref(), auth).await;
             let mut response = match response {
                 Ok(r) => r,
                 Err(mut e) => {
@@ -152,7 +168,7 @@ impl VendorClient {
                     return Err(e);
                 }
             };
-            if response.status == StatusCode::TOO_MANY_REQUESTS && attempt < self.limits.max_rate_limit_retries {
+            if response.status == StatusCode::TOO_MANY_REQUESTS && attempt < retries {
                 let retry_after =
                     response.exchange.response_header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
                 match retry_after {
@@ -166,7 +182,8 @@ impl VendorClient {
                         "answered 429 with Retry-After {secs} s, beyond the {} s the harness waits",
                         self.limits.max_retry_after.as_secs()
                     )),
-                    None => notes.push("answered 429 without a usable Retry-After (AUTH-8)".into()),
+                    None if retries > 0 => notes.push("answered 429 without a usable Retry-After (AUTH-8)".into()),
+                    None => {}
                 }
             }
             response.exchange.notes.splice(0..0, notes);
@@ -174,26 +191,43 @@ impl VendorClient {
         }
     }
 
-    async fn send_once(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Response, ApiError> {
-        let token = self.minter.mint(contract::unix_now());
+    async fn send_once(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        auth: &ProbeAuth,
+    ) -> Result<Response, ApiError> {
+        // What goes in `Authorization`, and the token text an echo must not leak.
+        let (header, token) = match auth {
+            ProbeAuth::Fresh => {
+                let token = self.minter.mint(contract::unix_now());
+                (Some(Secret::new(format!("Bearer {}", token.expose()))), token)
+            }
+            ProbeAuth::Missing => (None, Secret::new("")),
+            ProbeAuth::Header { value, .. } => {
+                let token = value.expose().split_once(' ').map_or(value.expose(), |(_, t)| t).trim();
+                (Some(value.clone()), Secret::new(token))
+            }
+        };
         let body_text = body.map(|b| b.to_string());
+        let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
+        if let Some(header) = &header {
+            request_headers.push(("authorization".into(), redacted_authorization(header)));
+        }
         let mut exchange = Exchange {
             method: method.to_string(),
             url: url.to_string(),
-            request_headers: vec![
-                ("accept".into(), "application/json".into()),
-                ("authorization".into(), "Bearer [redacted]".into()),
-            ],
+            request_headers,
             token: token_view(&token),
             request_body: body_text.clone(),
-            reproduce: self.reproduce(&method, &url, body_text.as_deref()),
+            reproduce: self.reproduce(&method, &url, body_text.as_deref(), auth),
             ..Exchange::default()
         };
-        let mut request = self
-            .http
-            .request(method, url.clone())
-            .header("accept", "application/json")
-            .header("authorization", format!("Bearer {}", token.expose()));
+        let mut request = self.http.request(method, url.clone()).header("accept", "application/json");
+        if let Some(header) = &header {
+            request = request.header("authorization", header.expose());
+        }
         if let Some(text) = body_text {
             exchange.request_headers.push(("content-type".into(), "application/json".into()));
             request = request.header("content-type", "application/json").body(text);
@@ -282,63 +316,102 @@ impl VendorClient {
         }
     }
 
-    /// Walks every page of a list endpoint.
-    pub async fn list(
+    /// The path of a collection.
+    fn collection_path(&self, collection: &Collection) -> (String, &ListEndpoint, &crate::profile::FieldMap) {
+        match collection {
+            Collection::Sites => (self.profile.sites.path.clone(), &self.profile.sites, &self.profile.site_fields),
+            Collection::Inventory { site_id } => (
+                self.profile.inventory.path.replace("{site_id}", &encode_segment(site_id)),
+                &self.profile.inventory,
+                &self.profile.device_fields,
+            ),
+        }
+    }
+
+    /// Walks every page of a collection, handing each to `visit` (raw records included, as the
+    /// second element) and keeping nothing: the memory a walk needs is the visitor's.
+    pub async fn walk_raw(
         &self,
-        endpoint: &ListEndpoint,
-        path: &str,
-        fields: &crate::profile::FieldMap,
-    ) -> Result<Listing, ApiError> {
-        let mut listing = Listing::default();
+        collection: &Collection,
+        per_page: Option<u64>,
+        visit: &mut (dyn FnMut(PageSeen, Vec<Value>) -> Walk + Send + '_),
+    ) -> Result<WalkEnd, ApiError> {
+        let (path, endpoint, fields) = self.collection_path(collection);
+        let mut end = WalkEnd { pages: 0, notes: Vec::new() };
+        // The last few exchanges, for the evidence of a walk that breaks.
+        let mut recent: Vec<Exchange> = Vec::new();
+        let with_recent = |mut e: ApiError, mut recent: Vec<Exchange>| {
+            recent.append(&mut e.exchanges);
+            e.exchanges = keep_last(recent);
+            e
+        };
         let mut page = 1u64;
         loop {
             let query = match &self.profile.pagination {
-                PaginationProfile::Page { page_param, per_page_param, per_page, .. } => {
-                    vec![(page_param.clone(), page.to_string()), (per_page_param.clone(), per_page.to_string())]
-                }
+                PaginationProfile::Page { page_param, per_page_param, per_page: default, .. } => vec![
+                    (page_param.clone(), page.to_string()),
+                    (per_page_param.clone(), per_page.unwrap_or(*default).to_string()),
+                ],
                 PaginationProfile::None => vec![],
             };
-            let url = self.url(path, &query)?;
+            let url = self.url(&path, &query)?;
             let (doc, exchange) = match self.get_json(url).await {
                 Ok(ok) => ok,
-                Err(mut e) => {
-                    let mut all = std::mem::take(&mut listing.exchanges);
-                    all.append(&mut e.exchanges);
-                    e.exchanges = keep_last(all);
-                    return Err(e);
-                }
-            };
-            let index = listing.exchanges.len();
-            listing.exchanges.push(exchange);
-            let shape = |message: String, listing: Listing| {
-                ApiError::new(ApiErrorKind::Shape, message, keep_last(listing.exchanges))
+                Err(e) => return Err(with_recent(e, recent)),
             };
             let items = match doc.pointer(&endpoint.list_pointer) {
                 Some(Value::Array(items)) => items,
-                Some(_) => {
-                    return Err(shape(format!("`{}` is not an array", pointer_shown(&endpoint.list_pointer)), listing));
-                }
-                None => {
-                    return Err(shape(
-                        format!("the answer has no `{}` list", pointer_shown(&endpoint.list_pointer)),
-                        listing,
-                    ));
+                other => {
+                    let what = pointer_shown(&endpoint.list_pointer);
+                    let message = if other.is_some() {
+                        format!("`{what}` is not an array")
+                    } else {
+                        format!("the answer has no `{what}` list")
+                    };
+                    return Err(with_recent(ApiError::new(ApiErrorKind::Shape, message, vec![exchange]), recent));
                 }
             };
             let count = items.len();
-            listing.records.extend(items.iter().map(|raw| Listed {
-                record: map_record(raw, fields),
-                raw: raw.clone(),
-                page: index,
-            }));
-            let total_pages = match &self.profile.pagination {
-                PaginationProfile::None => break,
-                PaginationProfile::Page { total_pages_pointer, .. } => {
-                    doc.pointer(total_pages_pointer).and_then(Value::as_u64)
-                }
+            let number =
+                |pointer: &Option<String>| pointer.as_deref().and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
+            let (seen_page, seen_per_page, total_pages, total_count) = match &self.profile.pagination {
+                PaginationProfile::None => (None, None, None, None),
+                PaginationProfile::Page {
+                    page_pointer,
+                    per_page_pointer,
+                    total_pages_pointer,
+                    total_count_pointer,
+                    ..
+                } => (
+                    number(page_pointer),
+                    number(per_page_pointer),
+                    doc.pointer(total_pages_pointer).and_then(Value::as_u64),
+                    number(total_count_pointer),
+                ),
             };
+            recent.push(exchange.clone());
+            if recent.len() > 4 {
+                recent.remove(0);
+            }
+            end.pages += 1;
+            let seen = PageSeen {
+                index: page,
+                records: items.iter().map(|raw| map_record(raw, fields)).collect(),
+                page: seen_page,
+                per_page: seen_per_page,
+                total_pages,
+                total_count,
+                exchange,
+            };
+            let raws = items.clone();
+            if visit(seen, raws) == Walk::Stop {
+                break;
+            }
+            if matches!(self.profile.pagination, PaginationProfile::None) {
+                break;
+            }
             let Some(total_pages) = total_pages else {
-                listing.notes.push(format!("page {page} has no total page count; the walk stopped there"));
+                end.notes.push(format!("page {page} has no total page count; the walk stopped there"));
                 break;
             };
             if page >= total_pages || count == 0 {
@@ -349,10 +422,29 @@ impl VendorClient {
                     "pagination did not end within {} pages (the vendor reports {total_pages})",
                     self.limits.max_pages
                 );
-                return Err(ApiError::new(ApiErrorKind::TooManyPages, message, keep_last(listing.exchanges)));
+                return Err(ApiError::new(ApiErrorKind::TooManyPages, message, keep_last(recent)));
             }
             page += 1;
         }
+        Ok(end)
+    }
+
+    /// Walks every page of a collection and keeps every record and exchange (the schema sync).
+    pub async fn list(&self, collection: &Collection) -> Result<Listing, ApiError> {
+        let mut listing = Listing::default();
+        let end = self
+            .walk_raw(collection, None, &mut |seen, raws| {
+                let index = listing.exchanges.len();
+                listing.records.extend(seen.records.into_iter().zip(raws).map(|(record, raw)| Listed {
+                    record,
+                    raw,
+                    page: index,
+                }));
+                listing.exchanges.push(seen.exchange);
+                Walk::Continue
+            })
+            .await?;
+        listing.notes = end.notes;
         Ok(listing)
     }
 }
@@ -415,14 +507,60 @@ impl VendorApi for VendorClient {
     }
 
     async fn sites(&self) -> Result<Listing, ApiError> {
-        let endpoint = self.profile.sites.clone();
-        self.list(&endpoint, &endpoint.path, &self.profile.site_fields).await
+        self.list(&Collection::Sites).await
     }
 
     async fn inventory(&self, site_id: &str) -> Result<Listing, ApiError> {
-        let endpoint = self.profile.inventory.clone();
-        let path = endpoint.path.replace("{site_id}", &encode_segment(site_id));
-        self.list(&endpoint, &path, &self.profile.device_fields).await
+        self.list(&Collection::Inventory { site_id: site_id.to_owned() }).await
+    }
+
+    fn endpoints(&self) -> Endpoints {
+        let p = &self.profile;
+        Endpoints {
+            account: p.account.path.clone(),
+            sites: p.sites.path.clone(),
+            inventory: p.inventory.path.clone(),
+            webhooks: p.webhooks.collection.clone(),
+            webhook: p.webhooks.item.clone(),
+            webhook_ping: p.webhooks.ping.clone(),
+            event_types: p.webhooks.event_types.clone(),
+            page_params: match &p.pagination {
+                PaginationProfile::Page { page_param, per_page_param, per_page, .. } => Some(PageParams {
+                    page: page_param.clone(),
+                    per_page: per_page_param.clone(),
+                    per_page_default: *per_page,
+                }),
+                PaginationProfile::None => None,
+            },
+        }
+    }
+
+    async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {
+        let method = Method::from_bytes(probe.method.as_bytes())
+            .map_err(|_| ApiError::new(ApiErrorKind::Config, format!("bad method `{}`", probe.method), vec![]))?;
+        let url = self.url(&probe.path, &probe.query)?;
+        let response = self.send_as(method, url, probe.body, &probe.auth).await?;
+        let text = String::from_utf8_lossy(&response.body).into_owned();
+        let json = serde_json::from_slice(&response.body).ok();
+        Ok(Answer { status: response.status.as_u16(), json, text, exchange: response.exchange })
+    }
+
+    async fn walk(
+        &self,
+        collection: &Collection,
+        per_page: Option<u64>,
+        visit: &mut PageVisitor<'_>,
+    ) -> Result<WalkEnd, ApiError> {
+        self.walk_raw(collection, per_page, &mut |seen, _raw| visit(seen)).await
+    }
+}
+
+/// `Authorization` as evidence shows it: the scheme, and the credential redacted.
+fn redacted_authorization(header: &Secret) -> String {
+    match header.expose().split_once(' ') {
+        Some((scheme, _)) if scheme.len() <= 16 => format!("{scheme} [redacted]"),
+        _ if header.is_empty() => String::new(),
+        _ => "[redacted]".into(),
     }
 }
 
@@ -435,6 +573,13 @@ mod tests {
         assert_eq!(shell_quote("a'b"), r"'a'\''b'");
         assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
         assert_eq!(encode_segment("5e6693c0-091d"), "5e6693c0-091d");
+    }
+
+    #[test]
+    fn authorization_headers_are_redacted_in_evidence() {
+        assert_eq!(redacted_authorization(&Secret::new("Bearer abc.def.ghi")), "Bearer [redacted]");
+        assert_eq!(redacted_authorization(&Secret::new("garbage")), "[redacted]");
+        assert_eq!(redacted_authorization(&Secret::new("")), "");
     }
 
     #[test]

@@ -72,8 +72,28 @@ impl AuthConfig {
         }
     }
 
+    /// The minter and the public key that goes with it (for the auth suite's crafted tokens).
+    pub fn token_kit(&self) -> anyhow::Result<suites::TokenKit> {
+        let pem = self.private_pem()?;
+        let public_pem = contract::token::public_pem_of(&pem).context("failed to load the private key")?;
+        Ok(suites::TokenKit {
+            minter: std::sync::Arc::new(self.minter_from(&pem)?),
+            public_pem,
+            lifetime_secs: self.token_lifetime_secs,
+        })
+    }
+
     /// Reads the key (file or environment) and builds the token minter.
     pub fn minter(&self) -> anyhow::Result<TokenMinter> {
+        self.minter_from(&self.private_pem()?)
+    }
+
+    fn minter_from(&self, pem: &Secret) -> anyhow::Result<TokenMinter> {
+        let minter = TokenMinter::from_pem(pem, self.kid.clone()).context("failed to load the private key")?;
+        Ok(minter.with_lifetime(self.token_lifetime_secs))
+    }
+
+    fn private_pem(&self) -> anyhow::Result<Secret> {
         let pem = match (&self.private_key_path, &self.private_key_env) {
             (Some(path), _) => Secret::new(
                 std::fs::read_to_string(path)
@@ -84,8 +104,7 @@ impl AuthConfig {
             }
             (None, None) => bail!("`[auth]` needs `private_key_path` or `private_key_env`"),
         };
-        let minter = TokenMinter::from_pem(&pem, self.kid.clone()).context("failed to load the private key")?;
-        Ok(minter.with_lifetime(self.token_lifetime_secs))
+        Ok(pem)
     }
 }
 
@@ -192,7 +211,7 @@ pub struct CapabilitiesConfig {
     pub event_families: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BudgetsConfig {
     pub connect_timeout_secs: u64,
@@ -208,6 +227,16 @@ pub struct BudgetsConfig {
     pub max_rate_limit_retries: u32,
     /// How long an event check waits for a delivery.
     pub event_wait_secs: u64,
+    /// How long to watch for attempts that should not come (after a 2xx, after a delete).
+    pub quiet_window_secs: f64,
+    /// How long a simulated receiver outage lasts.
+    pub outage_secs: f64,
+    /// The retry horizon the vendor declares (DLV-5): how long after an outage its events may
+    /// still arrive.
+    pub retry_horizon_secs: u64,
+    /// At most this many bad-token requests probe for a rate limit (AUTH-8). 0 (the default)
+    /// skips the probe: it may lock the account out of a production API for a while.
+    pub rate_limit_burst: u32,
     /// One check, all its requests and waits included.
     pub check_timeout_secs: u64,
 }
@@ -222,6 +251,10 @@ impl Default for BudgetsConfig {
             max_retry_after_secs: 30,
             max_rate_limit_retries: 3,
             event_wait_secs: 30,
+            quiet_window_secs: 10.0,
+            outage_secs: 30.0,
+            retry_horizon_secs: 300,
+            rate_limit_burst: 0,
             check_timeout_secs: 300,
         }
     }
@@ -230,6 +263,18 @@ impl Default for BudgetsConfig {
 impl BudgetsConfig {
     pub fn check_timeout(&self) -> Duration {
         Duration::from_secs(self.check_timeout_secs)
+    }
+
+    /// The budgets checks see.
+    pub fn for_checks(&self) -> suites::Budgets {
+        let secs = |s: f64| Duration::from_secs_f64(s.max(0.0));
+        suites::Budgets {
+            event_wait: Duration::from_secs(self.event_wait_secs),
+            quiet_window: secs(self.quiet_window_secs),
+            outage: secs(self.outage_secs),
+            retry_horizon: Duration::from_secs(self.retry_horizon_secs),
+            rate_limit_burst: self.rate_limit_burst,
+        }
     }
 }
 

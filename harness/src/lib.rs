@@ -11,6 +11,7 @@ pub mod progress;
 pub mod receiver;
 pub mod report;
 pub mod runner;
+pub mod setup;
 pub mod trigger;
 
 pub use config::VendorConfig;

@@ -29,6 +29,31 @@ pub struct ListEndpoint {
     pub list_pointer: String,
 }
 
+/// Where the webhook management endpoints (WHM-1, WHM-4) and the event catalogue (EVT-5) are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookEndpoints {
+    /// `POST` creates, `GET` lists.
+    pub collection: String,
+    /// `DELETE`; `{webhook_id}` is replaced.
+    pub item: String,
+    /// `POST`; `{webhook_id}` is replaced.
+    pub ping: String,
+    /// `GET`.
+    pub event_types: String,
+}
+
+impl Default for WebhookEndpoints {
+    fn default() -> Self {
+        Self {
+            collection: "/api/v1/webhooks".into(),
+            item: "/api/v1/webhooks/{webhook_id}".into(),
+            ping: "/api/v1/webhooks/{webhook_id}/ping".into(),
+            event_types: "/api/v1/event-types".into(),
+        }
+    }
+}
+
 /// How a list is split into pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -41,9 +66,28 @@ pub enum PaginationProfile {
         per_page: u64,
         /// JSON Pointer of the total page count in each answer.
         total_pages_pointer: String,
+        /// JSON Pointers of the rest of the pagination block, when the vendor reports them.
+        #[serde(default = "default_page_pointer", skip_serializing_if = "Option::is_none")]
+        page_pointer: Option<String>,
+        #[serde(default = "default_per_page_pointer", skip_serializing_if = "Option::is_none")]
+        per_page_pointer: Option<String>,
+        #[serde(default = "default_total_count_pointer", skip_serializing_if = "Option::is_none")]
+        total_count_pointer: Option<String>,
     },
     /// One answer holds the whole list.
     None,
+}
+
+fn default_page_pointer() -> Option<String> {
+    Some("/pagination/page".into())
+}
+
+fn default_per_page_pointer() -> Option<String> {
+    Some("/pagination/per_page".into())
+}
+
+fn default_total_count_pointer() -> Option<String> {
+    Some("/pagination/total_count".into())
 }
 
 /// Canonical field name → JSON Pointer into the vendor's record.
@@ -58,6 +102,8 @@ pub struct Profile {
     pub sites: ListEndpoint,
     pub inventory: ListEndpoint,
     pub pagination: PaginationProfile,
+    /// The webhook management API (WHM-1) and the event catalogue (EVT-5).
+    pub webhooks: WebhookEndpoints,
     pub account_fields: FieldMap,
     pub site_fields: FieldMap,
     pub device_fields: FieldMap,
@@ -84,7 +130,11 @@ impl Default for Profile {
                 per_page_param: "per_page".into(),
                 per_page: contract::DEFAULT_PER_PAGE,
                 total_pages_pointer: "/pagination/total_pages".into(),
+                page_pointer: default_page_pointer(),
+                per_page_pointer: default_per_page_pointer(),
+                total_count_pointer: default_total_count_pointer(),
             },
+            webhooks: WebhookEndpoints::default(),
             account_fields: identity(&["account_id", "name"]),
             site_fields: identity(&["site_id", "name", "address", "coordinates", "timezone"]),
             device_fields: identity(&[

@@ -1,6 +1,7 @@
 //! The webhook receiver: verifies each delivery over the raw bytes per the profile's signature
 //! format, records every delivery, dedupes on `event_id`, caps body size, and answers what a
-//! check asks for during a window (to simulate outages).
+//! check asks for during a window (to simulate outages, down to refusing connections). It also
+//! records any other request (a vendor fetching a `jku` URL the auth suite planted: AUTH-7).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -14,7 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use contract::{Secret, SignatureFormat};
-use suites::{Delivery, Inbox, ReceiverAnswer, Verification};
+use suites::{Delivery, Fetch, Inbox, ReceiverAnswer, Verification};
 use tokio::sync::{oneshot, watch};
 
 /// Shared between the server and the checks.
@@ -25,9 +26,14 @@ pub struct ReceiverState {
     deliveries: Mutex<Vec<Delivery>>,
     seen: Mutex<HashSet<String>>,
     answer: Mutex<Option<(ReceiverAnswer, Instant)>>,
+    fetches: Mutex<Vec<Fetch>>,
     /// Bumped on every delivery, so waiters wake without polling.
     arrivals: watch::Sender<u64>,
+    /// Bumped when a check changes the answer, so the listener closes at once for `Refuse`.
+    answer_changed: watch::Sender<u64>,
     public_url: Mutex<String>,
+    /// Where the receiver listens (for requests to itself).
+    local_addr: Mutex<Option<SocketAddr>>,
 }
 
 impl std::fmt::Debug for ReceiverState {
@@ -45,14 +51,25 @@ impl ReceiverState {
             deliveries: Mutex::new(Vec::new()),
             seen: Mutex::new(HashSet::new()),
             answer: Mutex::new(None),
+            fetches: Mutex::new(Vec::new()),
             arrivals: watch::channel(0).0,
+            answer_changed: watch::channel(0).0,
             public_url: Mutex::new(String::new()),
+            local_addr: Mutex::new(None),
         })
     }
 
     /// Replaces the secrets deliveries are verified with (a webhook created mid-run, rotation).
     pub fn set_secrets(&self, secrets: Vec<Secret>) {
         *self.secrets.lock().expect("receiver lock") = secrets;
+    }
+
+    /// Until when connections are refused, if they are now.
+    fn refusing_until(&self) -> Option<Instant> {
+        match self.current_answer() {
+            (ReceiverAnswer::Refuse, until) => until,
+            _ => None,
+        }
     }
 
     fn current_answer(&self) -> (ReceiverAnswer, Option<Instant>) {
@@ -112,6 +129,8 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, headers: HeaderMap, bo
         ReceiverAnswer::ServerError => Some(StatusCode::INTERNAL_SERVER_ERROR),
         ReceiverAnswer::TooManyRequests { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
         ReceiverAnswer::Gone => Some(StatusCode::GONE),
+        // A connection accepted just before the window began: answer as an outage would.
+        ReceiverAnswer::Refuse => Some(StatusCode::SERVICE_UNAVAILABLE),
         ReceiverAnswer::Timeout => None,
     };
     let event_id = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -151,9 +170,72 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, headers: HeaderMap, bo
     }
 }
 
-/// The receiver's routes: every POST path is a delivery (vendors append their own paths).
+/// Any other request: recorded, answered 404.
+async fn fetch(State(state): State<Arc<ReceiverState>>, request: axum::extract::Request) -> StatusCode {
+    let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
+    let path = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.to_string());
+    state.fetches.lock().expect("receiver lock").push(Fetch {
+        received_at_ms,
+        method: request.method().to_string(),
+        path,
+    });
+    state.arrivals.send_modify(|n| *n += 1);
+    StatusCode::NOT_FOUND
+}
+
+/// The receiver's routes: every POST path is a delivery (vendors append their own paths); any
+/// other method is recorded as a fetch.
 pub fn app(state: Arc<ReceiverState>) -> Router {
-    Router::new().fallback(axum::routing::post(deliver)).with_state(state)
+    Router::new().fallback(axum::routing::post(deliver).fallback(fetch)).with_state(state)
+}
+
+/// A listener that closes its socket while the receiver refuses connections and binds the same
+/// address again afterwards, so the vendor sees a refused connection, not an answer.
+struct RefusingListener {
+    inner: Option<tokio::net::TcpListener>,
+    addr: SocketAddr,
+    state: Arc<ReceiverState>,
+    changed: watch::Receiver<u64>,
+}
+
+impl axum::serve::Listener for RefusingListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            if let Some(until) = self.state.refusing_until() {
+                self.inner = None;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.into()) => {}
+                    _ = self.changed.changed() => {}
+                }
+                continue;
+            }
+            if self.inner.is_none() {
+                match tokio::net::TcpListener::bind(self.addr).await {
+                    Ok(listener) => self.inner = Some(listener),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the receiver failed to listen again; retrying");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                }
+            }
+            let Some(listener) = self.inner.as_ref() else { continue };
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => return pair,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                _ = self.changed.changed() => {}
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.addr)
+    }
 }
 
 /// The inbox checks see.
@@ -190,6 +272,32 @@ impl Inbox for ReceiverInbox {
 
     fn answer_for(&self, answer: ReceiverAnswer, window: Duration) {
         *self.0.answer.lock().expect("receiver lock") = Some((answer, Instant::now() + window));
+        self.0.answer_changed.send_modify(|n| *n += 1);
+    }
+
+    fn fetches(&self) -> Vec<Fetch> {
+        self.0.fetches.lock().expect("receiver lock").clone()
+    }
+
+    fn add_secret(&self, secret: Secret) {
+        let mut secrets = self.0.secrets.lock().expect("receiver lock");
+        if !secrets.iter().any(|s| s.expose() == secret.expose()) {
+            secrets.push(secret);
+        }
+    }
+
+    async fn post_to_self(&self, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<u16, String> {
+        let addr = self.0.local_addr.lock().expect("receiver lock").ok_or("the receiver is not listening")?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| format!("failed to build a client: {e}"))?;
+        let mut request = client.post(format!("http://{addr}/webhook")).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| format!("POST to the receiver failed: {e}"))?;
+        Ok(response.status().as_u16())
     }
 }
 
@@ -213,6 +321,13 @@ impl Receiver {
         let state = ReceiverState::new(format, secrets, max_body_bytes);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        *state.local_addr.lock().expect("receiver lock") = Some(addr);
+        let listener = RefusingListener {
+            inner: Some(listener),
+            addr,
+            state: state.clone(),
+            changed: state.answer_changed.subscribe(),
+        };
         let (stop, stopped) = oneshot::channel();
         let router = app(state.clone());
         let task = tokio::spawn(async move {

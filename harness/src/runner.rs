@@ -3,15 +3,15 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use futures::FutureExt as _;
 use serde::Serialize;
-use suites::{Budgets, Check, Context, Declared, Need, Outcome, Status};
+use suites::{Check, Context, Declared, Need, Outcome, Status, VendorApi, WebhookSetup};
 
 use crate::client::VendorClient;
-use crate::config::VendorConfig;
+use crate::config::{VendorConfig, WebhookSecretSource};
 use crate::progress::{Progress, ProgressMode};
 use crate::receiver::Receiver;
 use crate::report::{CheckReport, Report, RunInfo, SuiteReport, VendorInfo, Verdict, point_latest};
@@ -118,23 +118,49 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     let run_id = new_run_id();
     let report_dir = options.out_dir.join(&run_id);
 
-    let client = VendorClient::from_config(&config, options.config_hint.clone())?;
+    let kit = config.auth.token_kit()?;
+    let limits = crate::client::Limits::from(&config.budgets);
+    let client: Arc<dyn VendorApi> = Arc::new(VendorClient::new(
+        &config.vendor.base_url,
+        config.profile.clone(),
+        kit.minter.clone(),
+        limits,
+        options.config_hint.clone(),
+    )?);
     let declared = Declared {
         capabilities: config.capabilities.declared.iter().cloned().collect(),
         event_families: config.capabilities.event_families.iter().cloned().collect(),
     };
-    let budgets = Budgets { event_wait: Duration::from_secs(config.budgets.event_wait_secs) };
-    let mut cx = Context::new(Arc::new(client)).with_declared(declared.clone()).with_budgets(budgets);
+    let budgets = config.budgets.for_checks();
+    let signature = config.profile.signature_format(config.webhook.scheme);
+    let mut cx = Context::new(client.clone())
+        .with_declared(declared.clone())
+        .with_budgets(budgets)
+        .with_tokens(Arc::new(kit))
+        .with_signature(signature.clone());
+    if let Some(second) = &config.second_account {
+        let second: Arc<dyn VendorApi> = Arc::new(VendorClient::new(
+            &config.vendor.base_url,
+            config.profile.clone(),
+            Arc::new(second.minter().context("the second account's key")?),
+            limits,
+            options.config_hint.clone(),
+        )?);
+        cx = cx.with_second(second);
+    }
     let needs: BTreeSet<Need> = selected.iter().flat_map(|c| c.meta.needs.iter().copied()).collect();
     let mut receiver = None;
     if needs.contains(&Need::Inbox) {
-        let format = config.profile.signature_format(config.webhook.scheme);
         let secrets = config.webhook.resolve_secret()?.into_iter().collect();
-        let started = Receiver::bind(config.webhook.listen, format, secrets, config.webhook.max_body_bytes)
+        let started = Receiver::bind(config.webhook.listen, signature, secrets, config.webhook.max_body_bytes)
             .await
             .context("failed to start the webhook receiver")?;
         let public = config.webhook_public_url(started.local_addr());
-        let inbox = started.inbox(public);
+        let inbox = started.inbox(public.clone());
+        if config.webhook.secret == WebhookSecretSource::ManagementApi {
+            let name = format!("conformance-harness {run_id}");
+            cx = cx.with_webhook(crate::setup::register(client.as_ref(), inbox.as_ref(), &name, &public).await);
+        }
         cx = cx.with_inbox(inbox);
         receiver = Some(started);
     }
@@ -178,6 +204,9 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         rows.push(CheckReport::new(&check.meta, Outcome::skip("not run: the run was interrupted"), true, 0));
     }
     progress.finish();
+    if let WebhookSetup::Registered(webhook) = &cx.webhook {
+        crate::setup::unregister(client.as_ref(), webhook).await;
+    }
     if let Some(receiver) = receiver {
         receiver.shutdown().await;
     }

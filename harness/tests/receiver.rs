@@ -106,3 +106,34 @@ async fn wait_for_wakes_on_arrival_and_gives_up_at_the_deadline() {
     );
     receiver.shutdown().await;
 }
+
+#[tokio::test]
+async fn refusing_closes_the_listener_for_the_window_only() {
+    let (receiver, inbox) = start(Scheme::Timestamped).await;
+    let body = r#"{"event_id":"e-2","event_type":"ping"}"#;
+    inbox.answer_for(ReceiverAnswer::Refuse, Duration::from_millis(400));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = tokio::net::TcpStream::connect(receiver.local_addr()).await;
+    assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(post(inbox.as_ref(), body, &signed(Scheme::Timestamped, body)).await, 200);
+    receiver.shutdown().await;
+}
+
+#[tokio::test]
+async fn other_requests_are_recorded_as_fetches_and_the_inbox_posts_to_itself() {
+    let (receiver, inbox) = start(Scheme::Body).await;
+    let url = format!("http://{}/jwks/abc?x=1", receiver.local_addr());
+    assert_eq!(reqwest::get(&url).await.unwrap().status().as_u16(), 404);
+    let fetches = inbox.fetches();
+    assert_eq!((fetches.len(), fetches[0].method.as_str(), fetches[0].path.as_str()), (1, "GET", "/jwks/abc?x=1"));
+    assert!(inbox.deliveries().is_empty());
+    let body = r#"{"event_id":"e-3"}"#;
+    let status = inbox.post_to_self(signed(Scheme::Body, body), body.as_bytes().to_vec()).await.unwrap();
+    assert_eq!(status, 200);
+    inbox.add_secret(Secret::new("whsec_second"));
+    let other =
+        SignatureFormat::canonical(Scheme::Body).sign(&Secret::new("whsec_second"), b"{}", contract::unix_now());
+    assert_eq!(inbox.post_to_self(other, b"{}".to_vec()).await.unwrap(), 200);
+    receiver.shutdown().await;
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use contract::{Secret, SignatureFormat, TokenMinter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -121,6 +122,203 @@ impl Listing {
     }
 }
 
+/// How a probe authenticates.
+#[derive(Debug, Clone)]
+pub enum ProbeAuth {
+    /// A fresh valid token of the client's own account (what every other request uses).
+    Fresh,
+    /// No `Authorization` header at all.
+    Missing,
+    /// This exact `Authorization` header value (`Bearer <crafted>`, `Basic ...`, garbage). `craft`
+    /// names the crafted token (`harness token --craft <name>`), so the reproduce command can
+    /// rebuild it instead of embedding it; the value itself never reaches evidence.
+    Header { value: Secret, craft: Option<String> },
+}
+
+/// One request a check makes on purpose (bad parameters, crafted tokens, webhook management).
+/// Unlike the walks, a probe answers whatever status the vendor sent; only a missing, oversized or
+/// redirected answer is an `Err`. A crafted-token probe is never retried on 429: the check wants
+/// to see it (AUTH-8).
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// `GET`, `POST`, `DELETE`, ...
+    pub method: String,
+    /// Path under the base URL, already filled (`/api/v1/sites/<id>/inventory`); see [`Endpoints`].
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+    pub auth: ProbeAuth,
+}
+
+impl Probe {
+    pub fn get(path: impl Into<String>) -> Self {
+        Self { method: "GET".into(), path: path.into(), query: Vec::new(), body: None, auth: ProbeAuth::Fresh }
+    }
+
+    pub fn post(path: impl Into<String>, body: Option<Value>) -> Self {
+        Self { method: "POST".into(), body, ..Self::get(path) }
+    }
+
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self { method: "DELETE".into(), ..Self::get(path) }
+    }
+
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn auth(mut self, auth: ProbeAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+}
+
+/// What a probe got back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// The body, when it parsed as JSON.
+    pub json: Option<Value>,
+    /// The whole body (UTF-8, lossy).
+    pub text: String,
+    pub exchange: Exchange,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.exchange.response_header(name)
+    }
+}
+
+/// The vendor's page parameters, when it paginates with `page`/`per_page` style parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageParams {
+    pub page: String,
+    pub per_page: String,
+    /// The page size the run walks with by default.
+    pub per_page_default: u64,
+}
+
+/// Where the contract's endpoints are at this vendor (the profile's paths, filled by [`Endpoints`]'
+/// helpers). Checks build probes from these, never from hard-coded paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub account: String,
+    pub sites: String,
+    /// Contains `{site_id}`.
+    pub inventory: String,
+    /// Create (POST) and list (GET).
+    pub webhooks: String,
+    /// Contains `{webhook_id}`: DELETE.
+    pub webhook: String,
+    /// Contains `{webhook_id}`: POST (WHM-4).
+    pub webhook_ping: String,
+    /// `GET` (EVT-5).
+    pub event_types: String,
+    /// `None` when the vendor's pagination is not page-numbered (the page-parameter checks skip).
+    pub page_params: Option<PageParams>,
+}
+
+/// Percent-encodes a path segment (ids come from the vendor and may hold anything).
+pub fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Endpoints {
+    pub fn inventory_of(&self, site_id: &str) -> String {
+        self.inventory.replace("{site_id}", &encode_segment(site_id))
+    }
+
+    pub fn webhook_of(&self, webhook_id: &str) -> String {
+        self.webhook.replace("{webhook_id}", &encode_segment(webhook_id))
+    }
+
+    pub fn ping_of(&self, webhook_id: &str) -> String {
+        self.webhook_ping.replace("{webhook_id}", &encode_segment(webhook_id))
+    }
+}
+
+/// A collection the client can walk page by page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Collection {
+    Sites,
+    Inventory { site_id: String },
+}
+
+/// One page of a streaming walk, handed to the visitor and then dropped.
+#[derive(Debug, Clone)]
+pub struct PageSeen {
+    /// 1-based position of the page in the walk.
+    pub index: u64,
+    /// The canonical records of the page, mapped through the profile.
+    pub records: Vec<Value>,
+    /// The vendor's pagination block as canonical fields (`page`, `per_page`, `total_pages`,
+    /// `total_count`), each `None` when absent or not a non-negative integer.
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    pub total_pages: Option<u64>,
+    pub total_count: Option<u64>,
+    pub exchange: Exchange,
+}
+
+/// What the visitor tells the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    Continue,
+    Stop,
+}
+
+/// How a walk ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkEnd {
+    pub pages: u64,
+    /// What the walk noticed without failing (no total page count, ...).
+    pub notes: Vec<String>,
+}
+
+/// A streaming walk's visitor: sees each page once, keeps what it needs (ids, a sample of
+/// exchanges), so a million-device walk holds ids, not pages.
+pub type PageVisitor<'v> = dyn FnMut(PageSeen) -> Walk + Send + 'v;
+
+/// What the webhook management API answered to a create (WHM-2), as the run registered it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredWebhook {
+    pub webhook_id: String,
+    pub target_url: String,
+    /// The create answer (its body's `secret` redacted).
+    pub exchange: Exchange,
+}
+
+/// How the run's webhook came to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookSetup {
+    /// Registered outside the run; its secret (if any) comes from the configuration.
+    Configured,
+    /// The run registered it through the management API (and deletes it at the end).
+    Registered(Box<RegisteredWebhook>),
+    /// The run tried to register it and could not.
+    Failed(ApiError),
+}
+
+impl WebhookSetup {
+    pub fn registered(&self) -> Option<&RegisteredWebhook> {
+        match self {
+            Self::Registered(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
 /// The vendor's API, seen through its profile: canonical records plus the raw exchanges.
 #[async_trait]
 pub trait VendorApi: Send + Sync + std::fmt::Debug {
@@ -130,6 +328,19 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
     async fn sites(&self) -> Result<Listing, ApiError>;
     /// Every device of one site, all pages (INV-*).
     async fn inventory(&self, site_id: &str) -> Result<Listing, ApiError>;
+    /// Where the endpoints are.
+    fn endpoints(&self) -> Endpoints;
+    /// One request as the check builds it.
+    async fn probe(&self, probe: Probe) -> Result<Answer, ApiError>;
+    /// Walks a collection page by page with `per_page` (the profile's default when `None`),
+    /// handing each page to `visit` and keeping nothing itself. `Err` when a page did not give a
+    /// usable answer (with that exchange) or the walk exceeded the page-count guard.
+    async fn walk(
+        &self,
+        collection: &Collection,
+        per_page: Option<u64>,
+        visit: &mut PageVisitor<'_>,
+    ) -> Result<WalkEnd, ApiError>;
 }
 
 /// How a webhook delivery's signature check ended.
@@ -164,6 +375,16 @@ pub struct Delivery {
     pub answered: Option<u16>,
 }
 
+/// A request to the receiver that was not a delivery (a `GET` of a `jku`/`x5u` URL the harness
+/// planted in a token header: AUTH-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fetch {
+    pub received_at_ms: i64,
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+}
+
 /// What the receiver answers while a check simulates an outage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "answer")]
@@ -176,6 +397,8 @@ pub enum ReceiverAnswer {
         retry_after_secs: u64,
     },
     Gone,
+    /// Refuse connections outright (the listener is closed for the window).
+    Refuse,
 }
 
 /// The harness's webhook receiver, as checks see it.
@@ -188,6 +411,13 @@ pub trait Inbox: Send + Sync + std::fmt::Debug {
     async fn wait_for(&self, done: &(dyn for<'d> Fn(&'d [Delivery]) -> bool + Send + Sync), within: Duration) -> bool;
     /// Answers `answer` for `window`, then 200 again.
     fn answer_for(&self, answer: ReceiverAnswer, window: Duration);
+    /// Requests other than deliveries (`GET`s of planted URLs), in arrival order.
+    fn fetches(&self) -> Vec<Fetch>;
+    /// Adds a secret deliveries are verified with (a webhook the run or a check created).
+    fn add_secret(&self, secret: Secret);
+    /// Sends a request to the receiver itself, as an attacker replaying a capture would: the
+    /// receiver's self-checks (RPL-1). Returns the status it answered.
+    async fn post_to_self(&self, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<u16, String>;
 }
 
 /// What a check wants the vendor to do (CONTRACT.md §12).
@@ -237,11 +467,41 @@ pub struct Declared {
 pub struct Budgets {
     /// How long to wait for a webhook delivery after the vendor was made to act.
     pub event_wait: Duration,
+    /// How long to watch for attempts that should not come (after a 2xx, after a delete).
+    pub quiet_window: Duration,
+    /// How long a simulated receiver outage lasts.
+    pub outage: Duration,
+    /// The vendor's declared retry horizon: how long after an outage began its events may still
+    /// arrive (DLV-5). Waits for retries are bounded by this and `event_wait`.
+    pub retry_horizon: Duration,
+    /// At most this many bad-token requests probe for a rate limit (AUTH-8); 0 = do not probe.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for Budgets {
     fn default() -> Self {
-        Self { event_wait: Duration::from_secs(30) }
+        Self {
+            event_wait: Duration::from_secs(30),
+            quiet_window: Duration::from_secs(10),
+            outage: Duration::from_secs(30),
+            retry_horizon: Duration::from_secs(300),
+            rate_limit_burst: 0,
+        }
+    }
+}
+
+/// What the auth suite crafts tokens from: the account's signing key and its public key.
+pub struct TokenKit {
+    pub minter: Arc<TokenMinter>,
+    /// The account's public key (SubjectPublicKeyInfo PEM): the HS256 confusion attack keys with it.
+    pub public_pem: String,
+    /// The lifetime the run's own tokens have.
+    pub lifetime_secs: u64,
+}
+
+impl std::fmt::Debug for TokenKit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKit").field("minter", &self.minter).finish_non_exhaustive()
     }
 }
 
@@ -253,6 +513,15 @@ pub struct Context {
     pub trigger: Option<Arc<dyn Trigger>>,
     pub declared: Declared,
     pub budgets: Budgets,
+    /// The account's keys, for crafted tokens (auth suite).
+    pub tokens: Option<Arc<TokenKit>>,
+    /// The second account's API, when the configuration has one (tenancy, ACC-2).
+    pub second: Option<Arc<dyn VendorApi>>,
+    /// The signature format deliveries are verified with (the profile's, or the contract's for
+    /// the configured scheme).
+    pub signature: Option<SignatureFormat>,
+    /// The webhook deliveries come through: registered by the run, or configured.
+    pub webhook: WebhookSetup,
     sync: OnceCell<Arc<InventorySync>>,
     second_sync: OnceCell<Arc<InventorySync>>,
 }
@@ -265,6 +534,10 @@ impl Context {
             trigger: None,
             declared: Declared::default(),
             budgets: Budgets::default(),
+            tokens: None,
+            second: None,
+            signature: None,
+            webhook: WebhookSetup::Configured,
             sync: OnceCell::new(),
             second_sync: OnceCell::new(),
         }
@@ -287,6 +560,26 @@ impl Context {
 
     pub fn with_budgets(mut self, budgets: Budgets) -> Self {
         self.budgets = budgets;
+        self
+    }
+
+    pub fn with_tokens(mut self, tokens: Arc<TokenKit>) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    pub fn with_second(mut self, second: Arc<dyn VendorApi>) -> Self {
+        self.second = Some(second);
+        self
+    }
+
+    pub fn with_signature(mut self, format: SignatureFormat) -> Self {
+        self.signature = Some(format);
+        self
+    }
+
+    pub fn with_webhook(mut self, webhook: WebhookSetup) -> Self {
+        self.webhook = webhook;
         self
     }
 

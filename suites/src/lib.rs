@@ -5,19 +5,32 @@
 //! inbox and the trigger are traits ([`VendorApi`], [`Inbox`], [`Trigger`]) that `harness`
 //! implements. Adding a check is one async function plus one line in [`CHECKS`].
 
+#[macro_use]
+mod macros;
+
+pub mod auth;
+pub mod consumer;
 pub mod context;
+pub mod delivery;
+pub mod events;
+pub mod fallback;
 pub mod meta;
 pub mod outcome;
+pub mod pagination;
+pub mod replay;
 pub mod schema;
 pub mod sync;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
 
 pub use context::{
-    Action, ApiError, ApiErrorKind, Blame, Budgets, Context, Declared, Delivery, Fetched, Inbox, Listed, Listing,
-    ReceiverAnswer, Trigger, TriggerError, VendorApi, Verification,
+    Action, Answer, ApiError, ApiErrorKind, Blame, Budgets, Collection, Context, Declared, Delivery, Endpoints, Fetch,
+    Fetched, Inbox, Listed, Listing, PageParams, PageSeen, PageVisitor, Probe, ProbeAuth, ReceiverAnswer,
+    RegisteredWebhook, TokenKit, Trigger, TriggerError, VendorApi, Verification, Walk, WalkEnd, WebhookSetup,
+    encode_segment,
 };
 pub use meta::{CheckMeta, Level, Need};
 pub use outcome::{Evidence, Exchange, Finding, Outcome, Status, TokenView};
@@ -41,133 +54,31 @@ impl std::fmt::Debug for Check {
 }
 
 /// Suites in the order they run and are reported.
-pub const SUITES: &[(&str, &str)] =
-    &[("schema", "Account, sites and inventory records against the contract's schemas (one full sync)")];
+pub const SUITES: &[(&str, &str)] = &[
+    ("schema", "Account, sites and inventory records against the contract's schemas (one full sync)"),
+    ("pagination", "Page walks of sites and every site's inventory: completeness, totals, bad parameters, order"),
+    ("auth", "Bearer tokens: valid ones work everywhere, crafted ones are refused; tenancy between accounts"),
+    ("webhooks", "Webhook management: create, list, delete, target validation, ping"),
+    ("replay", "Delivery signatures and timestamps, and the harness receiver's own replay protection"),
+    ("delivery", "At-least-once delivery: retries, idempotent event ids, backoff and status handling"),
+    ("events", "Event envelopes and families, the event catalogue, ids that resolve to inventory"),
+    ("fallback", "Bootstrap, outage reconcile, late and replayed events, partial coverage"),
+];
 
-/// One catalogue line: `check!(body, id, suite, LEVEL, [requirements], title)`.
-macro_rules! check {
-    ($body:path, $id:literal, $suite:literal, $level:ident, [$($req:literal),+], $title:literal $(, capability = $cap:literal)? $(, needs = [$($need:ident),*])?) => {
-        Check {
-            meta: CheckMeta {
-                id: $id,
-                suite: $suite,
-                level: Level::$level,
-                requirements: &[$($req),+],
-                title: $title,
-                capability: check!(@cap $($cap)?),
-                needs: &[$($(Need::$need),*)?],
-            },
-            run: {
-                fn run(cx: &Context) -> CheckFuture<'_> {
-                    Box::pin($body(cx))
-                }
-                run
-            },
-        }
-    };
-    (@cap) => { None };
-    (@cap $cap:literal) => { Some($cap) };
-}
+/// Each suite's checks, in [`SUITES`] order.
+const SUITE_CHECKS: &[&[Check]] = &[
+    schema::CHECKS,
+    pagination::CHECKS,
+    auth::CHECKS,
+    webhooks::CHECKS,
+    replay::CHECKS,
+    delivery::CHECKS,
+    events::CHECKS,
+    fallback::CHECKS,
+];
 
 /// Every check, in run order.
-pub static CHECKS: &[Check] = &[
-    check!(
-        schema::account,
-        "schema.account",
-        "schema",
-        Must,
-        ["ACC-1"],
-        "The account endpoint returns the credential's account with `account_id` and `name`"
-    ),
-    check!(
-        schema::json_content_type,
-        "schema.json-content-type",
-        "schema",
-        Must,
-        ["ACC-1", "SITE-1", "INV-1"],
-        "Successful answers are labelled `Content-Type: application/json`"
-    ),
-    check!(
-        schema::sites,
-        "schema.sites",
-        "schema",
-        Must,
-        ["SITE-1"],
-        "Every site has `site_id`, `name` and a location descriptor; site ids are unique"
-    ),
-    check!(
-        schema::site_location,
-        "schema.site-location",
-        "schema",
-        Should,
-        ["SITE-2"],
-        "Every site has an address or coordinates, and an IANA time zone"
-    ),
-    check!(
-        schema::device_fields,
-        "schema.device-fields",
-        "schema",
-        Must,
-        ["INV-1"],
-        "Every device has a unique `device_id`, `name`, `type` and `site_id`"
-    ),
-    check!(
-        schema::device_status,
-        "schema.device-status",
-        "schema",
-        Must,
-        ["INV-2", "FB-4"],
-        "Every device carries its latest `status` in the canonical vocabulary"
-    ),
-    check!(
-        schema::mac_address,
-        "schema.mac-address",
-        "schema",
-        Should,
-        ["INV-3"],
-        "MAC addresses are written like `00:0f:e5:14:b2:1e`"
-    ),
-    check!(
-        schema::optional_fields,
-        "schema.optional-fields",
-        "schema",
-        May,
-        ["INV-4"],
-        "Optional device fields (`ip`, `last_seen`, ...) are well-formed when present"
-    ),
-    check!(
-        schema::parent_ids,
-        "schema.parent-ids",
-        "schema",
-        May,
-        ["INV-4"],
-        "Every `parent_id` names a device of the same account"
-    ),
-    check!(
-        schema::device_site,
-        "schema.device-site",
-        "schema",
-        Must,
-        ["INV-5"],
-        "A device listed under site S carries `site_id` S"
-    ),
-    check!(
-        schema::stable_ids,
-        "schema.stable-ids",
-        "schema",
-        Must,
-        ["ID-1"],
-        "Account, site and device ids are the same on two syncs"
-    ),
-    check!(
-        schema::uuid_ids,
-        "schema.uuid-ids",
-        "schema",
-        Should,
-        ["ID-2"],
-        "Account, site and device ids are UUID-shaped"
-    ),
-];
+static CHECKS: LazyLock<Vec<Check>> = LazyLock::new(|| SUITE_CHECKS.iter().flat_map(|c| c.iter().copied()).collect());
 
 static METAS: LazyLock<Vec<CheckMeta>> = LazyLock::new(|| CHECKS.iter().map(|c| c.meta).collect());
 
@@ -178,7 +89,7 @@ pub fn catalogue() -> &'static [CheckMeta] {
 
 /// Every check, with its body.
 pub fn checks() -> &'static [Check] {
-    CHECKS
+    &CHECKS
 }
 
 /// The check with this id.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use contract::SchemaId;
 use serde_json::Value;
 
+use crate::Check;
 use crate::context::Context;
 use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 use crate::sync::{InventorySync, ListedDevice};
@@ -545,6 +546,99 @@ pub async fn uuid_ids(cx: &Context) -> Outcome {
         "ids that are not UUIDs",
     )
 }
+
+/// The schema suite, in run order.
+pub(crate) static CHECKS: &[Check] = &[
+    check!(
+        account,
+        "schema.account",
+        "schema",
+        Must,
+        ["ACC-1"],
+        "The account endpoint returns the credential's account with `account_id` and `name`"
+    ),
+    check!(
+        json_content_type,
+        "schema.json-content-type",
+        "schema",
+        Must,
+        ["ACC-1", "SITE-1", "INV-1"],
+        "Successful answers are labelled `Content-Type: application/json`"
+    ),
+    check!(
+        sites,
+        "schema.sites",
+        "schema",
+        Must,
+        ["SITE-1"],
+        "Every site has `site_id`, `name` and a location descriptor; site ids are unique"
+    ),
+    check!(
+        site_location,
+        "schema.site-location",
+        "schema",
+        Should,
+        ["SITE-2"],
+        "Every site has an address or coordinates, and an IANA time zone"
+    ),
+    check!(
+        device_fields,
+        "schema.device-fields",
+        "schema",
+        Must,
+        ["INV-1"],
+        "Every device has a unique `device_id`, `name`, `type` and `site_id`"
+    ),
+    check!(
+        device_status,
+        "schema.device-status",
+        "schema",
+        Must,
+        ["INV-2", "FB-4"],
+        "Every device carries its latest `status` in the canonical vocabulary"
+    ),
+    check!(
+        mac_address,
+        "schema.mac-address",
+        "schema",
+        Should,
+        ["INV-3"],
+        "MAC addresses are written like `00:0f:e5:14:b2:1e`"
+    ),
+    check!(
+        optional_fields,
+        "schema.optional-fields",
+        "schema",
+        May,
+        ["INV-4"],
+        "Optional device fields (`ip`, `last_seen`, ...) are well-formed when present"
+    ),
+    check!(
+        parent_ids,
+        "schema.parent-ids",
+        "schema",
+        May,
+        ["INV-4"],
+        "Every `parent_id` names a device of the same account"
+    ),
+    check!(
+        device_site,
+        "schema.device-site",
+        "schema",
+        Must,
+        ["INV-5"],
+        "A device listed under site S carries `site_id` S"
+    ),
+    check!(
+        stable_ids,
+        "schema.stable-ids",
+        "schema",
+        Must,
+        ["ID-1"],
+        "Account, site and device ids are the same on two syncs"
+    ),
+    check!(uuid_ids, "schema.uuid-ids", "schema", Should, ["ID-2"], "Account, site and device ids are UUID-shaped"),
+];
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use suites::{ApiError, ApiErrorKind, Context, Exchange, Fetched, Listed, Listing, Status, VendorApi};
+use suites::{
+    Answer, ApiError, ApiErrorKind, Collection, Context, Endpoints, Exchange, Fetched, Listed, Listing, PageVisitor,
+    Probe, Status, VendorApi, WalkEnd,
+};
 
 const ACCOUNT: &str = "a1b2c3d4-5678-90ab-cdef-1234567890ab";
 const SITE_A: &str = "5e6693c0-091d-47a2-b90a-6c15531b3c50";
@@ -101,6 +104,33 @@ impl VendorApi for FakeApi {
             }
         }
         Ok(self.listing(url, devices))
+    }
+
+    fn endpoints(&self) -> Endpoints {
+        Endpoints {
+            account: "/api/v1/account".into(),
+            sites: "/api/v1/account/sites".into(),
+            inventory: "/api/v1/sites/{site_id}/inventory".into(),
+            webhooks: "/api/v1/webhooks".into(),
+            webhook: "/api/v1/webhooks/{webhook_id}".into(),
+            webhook_ping: "/api/v1/webhooks/{webhook_id}/ping".into(),
+            event_types: "/api/v1/event-types".into(),
+            page_params: None,
+        }
+    }
+
+    // The schema suite reads the sync only; probes and walks belong to other suites' fakes.
+    async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {
+        Err(ApiError::new(ApiErrorKind::Config, format!("the schema fake serves no probe of {}", probe.path), vec![]))
+    }
+
+    async fn walk(
+        &self,
+        _collection: &Collection,
+        _per_page: Option<u64>,
+        _visit: &mut PageVisitor<'_>,
+    ) -> Result<WalkEnd, ApiError> {
+        Err(ApiError::new(ApiErrorKind::Config, "the schema fake serves no walk", vec![]))
     }
 }
 

@@ -1,0 +1,23 @@
+//! Schema suite faults.
+
+use mock_vendor::Fault;
+
+/// Each fault and the checks it must make fail: these and no others.
+pub const TABLE: &[(Fault, &[&str])] = &[
+    (Fault::AccountMissingName, &["schema.account"]),
+    (Fault::WrongContentType, &["schema.json-content-type"]),
+    (Fault::SiteMissingDescriptor, &["schema.sites", "schema.site-location"]),
+    (Fault::SiteNoTimezone, &["schema.site-location"]),
+    (Fault::DeviceMissingType, &["schema.device-fields"]),
+    (Fault::DuplicateDeviceId, &["schema.device-fields"]),
+    (Fault::BadStatusValue, &["schema.device-status"]),
+    (Fault::BadMacFormat, &["schema.mac-address"]),
+    (Fault::BadLastSeen, &["schema.optional-fields"]),
+    (Fault::DanglingParent, &["schema.parent-ids"]),
+    (Fault::DeviceWrongSite, &["schema.device-site"]),
+    (Fault::UnstableIds, &["schema.stable-ids", "schema.parent-ids"]),
+    (Fault::NonUuidIds, &["schema.uuid-ids", "schema.parent-ids"]),
+];
+
+/// Checks of this suite no mock fault can make fail, each with the reason.
+pub const UNFAILABLE: &[(&str, &str)] = &[];
