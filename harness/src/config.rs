@@ -209,6 +209,9 @@ pub struct CapabilitiesConfig {
     pub declared: Vec<String>,
     /// Event families emitted: `health`, `alarm`, `access`, `video`.
     pub event_families: Vec<String>,
+    /// Device types that publish no events (partial coverage, FB-4), for a vendor without an
+    /// event catalogue (EVT-5) that says so.
+    pub silent_device_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

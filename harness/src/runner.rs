@@ -130,6 +130,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     let declared = Declared {
         capabilities: config.capabilities.declared.iter().cloned().collect(),
         event_families: config.capabilities.event_families.iter().cloned().collect(),
+        silent_device_types: config.capabilities.silent_device_types.iter().cloned().collect(),
     };
     let budgets = config.budgets.for_checks();
     let signature = config.profile.signature_format(config.webhook.scheme);

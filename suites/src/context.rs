@@ -460,6 +460,9 @@ pub struct Declared {
     pub capabilities: BTreeSet<String>,
     /// Event families the vendor emits (`health`, `alarm`, ...).
     pub event_families: BTreeSet<String>,
+    /// Device types that publish no events (partial coverage, FB-4), when the vendor has no
+    /// event catalogue saying so.
+    pub silent_device_types: BTreeSet<String>,
 }
 
 /// Time budgets checks wait within.
@@ -522,6 +525,8 @@ pub struct Context {
     pub signature: Option<SignatureFormat>,
     /// The webhook deliveries come through: registered by the run, or configured.
     pub webhook: WebhookSetup,
+    /// What the run has made devices do.
+    pub acted: crate::act::Acted,
     sync: OnceCell<Arc<InventorySync>>,
     second_sync: OnceCell<Arc<InventorySync>>,
 }
@@ -538,6 +543,7 @@ impl Context {
             second: None,
             signature: None,
             webhook: WebhookSetup::Configured,
+            acted: crate::act::Acted::default(),
             sync: OnceCell::new(),
             second_sync: OnceCell::new(),
         }

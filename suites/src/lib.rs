@@ -8,6 +8,7 @@
 #[macro_use]
 mod macros;
 
+pub mod act;
 pub mod auth;
 pub mod consumer;
 pub mod context;

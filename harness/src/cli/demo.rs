@@ -52,6 +52,14 @@ pub fn config_for(mock: &RunningMock) -> VendorConfig {
     config.capabilities.declared =
         ["webhook-management", "ping", "event-types"].into_iter().map(String::from).collect();
     config.capabilities.event_families = ["health", "alarm", "access", "video"].into_iter().map(String::from).collect();
+    // The fast mock retries within about 3 s and times an attempt out after 1.5 s: waits sized
+    // to it keep the whole demo within seconds.
+    config.budgets.event_wait_secs = 5;
+    config.budgets.quiet_window_secs = 1.0;
+    config.budgets.outage_secs = 1.5;
+    config.budgets.retry_horizon_secs = 10;
+    // The mock limits after 100 failed authentications in 10 s: a burst of 150 must meet it.
+    config.budgets.rate_limit_burst = 150;
     config
 }
 

@@ -1,0 +1,169 @@
+//! Making the vendor act and watching what arrives: what every event-side check (webhooks,
+//! replay, delivery, events, fallback) shares, so each check is the judgement, not the plumbing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::context::{Action, Context, Delivery, Inbox, Trigger, TriggerError, Verification};
+use crate::outcome::Outcome;
+
+/// A device a check can make act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub site_id: String,
+    pub device_id: String,
+    pub device_type: String,
+    /// Its status as last known to the run (inventory, or what the run last set).
+    pub status: String,
+}
+
+/// What the run has done to devices: the status it last set per device, and which device it
+/// handed out last, so consecutive checks use different devices and late retries of one check's
+/// events cannot be mistaken for the next check's.
+#[derive(Debug, Default)]
+pub struct Acted {
+    statuses: Mutex<BTreeMap<String, String>>,
+    next: Mutex<usize>,
+}
+
+/// The inbox, or the outcome a check that needs one ends with.
+pub fn require_inbox(cx: &Context) -> Result<&dyn Inbox, Outcome> {
+    cx.inbox.as_deref().ok_or_else(|| Outcome::error("no webhook receiver was started for this run (a harness bug)"))
+}
+
+/// The trigger, or the outcome a check that needs one ends with.
+pub fn require_trigger(cx: &Context) -> Result<&dyn Trigger, Outcome> {
+    cx.trigger.as_deref().ok_or_else(|| Outcome::skip("no trigger is configured (`[trigger]`, CONTRACT.md §12)"))
+}
+
+/// The outcome of a check whose trigger could not act.
+pub fn trigger_outcome(error: &TriggerError) -> Outcome {
+    match error {
+        TriggerError::Unsupported { .. } | TriggerError::NonInteractive => Outcome::skip(error.to_string()),
+        TriggerError::Failed(_) => Outcome::error(error.to_string()),
+    }
+}
+
+/// Device types the vendor declares publish no events (partial coverage, EVT-1 / FB-4): from the
+/// event catalogue's `not_emitted_by` when it answers, else from the configuration.
+pub async fn silent_types(cx: &Context) -> BTreeSet<String> {
+    let mut silent: BTreeSet<String> = cx.declared.silent_device_types.clone();
+    if let Ok(answer) = cx.api.probe(crate::context::Probe::get(cx.api.endpoints().event_types)).await
+        && answer.is_success()
+        && let Some(types) = answer.json.as_ref().and_then(|j| j.get("event_types")).and_then(Value::as_array)
+    {
+        for entry in types {
+            if let Some(list) = entry.get("not_emitted_by").and_then(Value::as_array) {
+                silent.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+        }
+    }
+    silent
+}
+
+/// Every device of the first sync, with the status the run last set (or inventory's).
+pub async fn devices(cx: &Context) -> Result<Vec<Target>, Outcome> {
+    let sync = cx.sync().await;
+    let devices = sync.require_devices()?;
+    let statuses = cx.acted.statuses.lock().expect("acted lock");
+    Ok(devices
+        .iter()
+        .filter_map(|d| {
+            let device_id = d.str_field("device_id")?.to_owned();
+            Some(Target {
+                site_id: d.listed_under.to_owned(),
+                status: statuses
+                    .get(&device_id)
+                    .cloned()
+                    .or_else(|| d.str_field("status").map(str::to_owned))
+                    .unwrap_or_else(|| "online".into()),
+                device_type: d.str_field("type").unwrap_or_default().to_owned(),
+                device_id,
+            })
+        })
+        .collect())
+}
+
+/// The next device whose type publishes events, round-robin over the fleet.
+pub async fn claim_publishing_device(cx: &Context) -> Result<Target, Outcome> {
+    let silent = silent_types(cx).await;
+    let publishing: Vec<Target> = devices(cx).await?.into_iter().filter(|t| !silent.contains(&t.device_type)).collect();
+    if publishing.is_empty() {
+        return Err(Outcome::skip("the inventory lists no device whose type publishes events"));
+    }
+    let mut next = cx.acted.next.lock().expect("acted lock");
+    let target = publishing[*next % publishing.len()].clone();
+    *next += 1;
+    Ok(target)
+}
+
+/// The status a flip sets: `offline` for an online device, `online` otherwise.
+pub fn flipped(status: &str) -> &'static str {
+    if status == "online" { "offline" } else { "online" }
+}
+
+/// Makes `target` change status through the trigger; returns the trigger's description and the
+/// status set. The run remembers it, so the next flip of the same device goes back.
+pub async fn flip_status(cx: &Context, target: &Target) -> Result<(String, String), Outcome> {
+    let trigger = require_trigger(cx)?;
+    let status = flipped(&target.status).to_owned();
+    let action = Action::DeviceStatus {
+        site_id: target.site_id.clone(),
+        device_id: target.device_id.clone(),
+        status: status.clone(),
+    };
+    let done = trigger.act(&action).await.map_err(|e| trigger_outcome(&e))?;
+    cx.acted.statuses.lock().expect("acted lock").insert(target.device_id.clone(), status.clone());
+    Ok((done, status))
+}
+
+/// A delivery's body as JSON, when it is.
+pub fn body_json(delivery: &Delivery) -> Option<Value> {
+    serde_json::from_str(&delivery.body).ok()
+}
+
+/// Whether a delivery is a (verified or not) event about `device_id` of `event_type`.
+pub fn is_event(delivery: &Delivery, event_type: &str, device_id: &str) -> bool {
+    body_json(delivery).is_some_and(|b| {
+        b.get("event_type").and_then(Value::as_str) == Some(event_type)
+            && b.get("device_id").and_then(Value::as_str) == Some(device_id)
+    })
+}
+
+/// Whether a delivery verified.
+pub fn verified(delivery: &Delivery) -> bool {
+    matches!(delivery.verification, Verification::Valid { .. })
+}
+
+/// Deliveries after `since` (a count of deliveries seen before acting) that match `matches`.
+pub fn arrived_since(inbox: &dyn Inbox, since: usize, matches: impl Fn(&Delivery) -> bool) -> Vec<Delivery> {
+    inbox.deliveries().into_iter().skip(since).filter(|d| matches(d)).collect()
+}
+
+/// Waits up to `within` for the first delivery after `since` that matches.
+pub async fn wait_for_first(
+    inbox: &dyn Inbox,
+    since: usize,
+    within: Duration,
+    matches: impl Fn(&Delivery) -> bool + Send + Sync,
+) -> Option<Delivery> {
+    let done = |all: &[Delivery]| all.iter().skip(since).any(&matches);
+    inbox.wait_for(&done, within).await;
+    inbox.deliveries().into_iter().skip(since).find(|d| matches(d))
+}
+
+/// Flips a publishing device and waits for the health event about it: the common case of
+/// "make one event happen". Returns the target, the new status and the first delivery of the
+/// event (`None` when none came within `event_wait`), plus the trigger's description.
+pub async fn health_event(cx: &Context) -> Result<(Target, String, Option<Delivery>, String), Outcome> {
+    let inbox = require_inbox(cx)?;
+    let target = claim_publishing_device(cx).await?;
+    let since = inbox.deliveries().len();
+    let (done, status) = flip_status(cx, &target).await?;
+    let device_id = target.device_id.clone();
+    let first = wait_for_first(inbox, since, cx.budgets.event_wait, move |d| is_event(d, "health", &device_id)).await;
+    Ok((target, status, first, done))
+}
