@@ -390,11 +390,20 @@ impl Tally {
         let mut notes = end.notes;
         let (total_count, total_pages) = self.totals.unwrap_or_default();
         let items = self.order.len() as u64;
+        // Records sharing an id but not their content count as distinct: INV-1's concern.
+        let distinct = (self.seen.len() + self.collisions) as u64;
         match total_count {
-            Some(total) if total != items => {
+            Some(total) if total != items || total != distinct => {
                 let subject = format!("{}, {}", self.label, size_shown(self.requested));
-                let message =
-                    format!("the walk listed {items} items over {} pages; `total_count` is {total}", self.pages);
+                let mut listed = format!("{} over {}", plural(items, "item"), plural(self.pages, "page"));
+                if distinct != items {
+                    listed.push_str(&format!(", {distinct} of them distinct"));
+                }
+                let missing = match total.checked_sub(distinct) {
+                    Some(0) | None => String::new(),
+                    Some(n) => format!(": {n} never listed"),
+                };
+                let message = format!("the walk listed {listed}; `total_count` is {total}{missing}");
                 self.flag(Flaw::Count, subject, "/pagination/total_count", message, None);
             }
             Some(_) => {}
@@ -429,6 +438,11 @@ impl Tally {
             notes,
         }
     }
+}
+
+/// `1 item`, `2 items`.
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 fn names_bytes(names: &IdMap<String>) -> usize {
