@@ -3,9 +3,10 @@
 //!
 //! Walks stream: a [`Tally`] sees each page once and keeps a 128-bit hash per item (the id text of
 //! only the first [`NAMED_ITEMS`]), the first and last page's exchange and the exchanges of a few
-//! failing pages per flaw, so a million-device inventory is walked in bounded memory. Every walk is
-//! made once per run, in one survey that the checks share through [`Context::memo`]; each check
-//! judges its own flaws in it.
+//! failing pages per flaw. A finished walk of a million devices holds 16 MB of hashes (under
+//! 100 MB at its peak, with the map that spots repeats), where its records would take gigabytes.
+//! Every walk is made once per run, in one survey that the checks share through
+//! [`Context::memo`]; each check judges its own flaws in it.
 
 use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::{BTreeMap, HashMap};
@@ -612,14 +613,20 @@ fn prime_size(default: u64, max: u64) -> Option<u64> {
     PRIMES.into_iter().find(|&p| p != default && p <= max)
 }
 
-async fn walk(cx: &Context, collection: &Collection, per_page: Option<u64>, after: Option<Arc<Walked>>) -> SizedWalk {
+async fn walk(
+    cx: &Context,
+    collection: &Collection,
+    role: Role,
+    per_page: Option<u64>,
+    after: Option<Arc<Walked>>,
+) -> SizedWalk {
     let mut tally = Tally::new(collection, per_page);
     if let Some(earlier) = after {
         tally = tally.following(earlier);
     }
     let result = cx.api.walk(collection, per_page, &mut |seen| tally.visit(seen)).await;
     let result = result.map(|end| Arc::new(tally.finish(end)));
-    SizedWalk { role: Role::Default, per_page, result }
+    SizedWalk { role, per_page, result }
 }
 
 impl Survey {
@@ -667,7 +674,7 @@ impl Survey {
         let mut collections = Vec::new();
         for (collection, path, _) in subjects {
             let default = params.as_ref().map(|p| p.per_page_default);
-            let first = walk(cx, &collection, default, None).await;
+            let first = walk(cx, &collection, Role::Default, default, None).await;
             let mut walks = Vec::new();
             let mut size_notes = Vec::new();
             if let (Some(default), Some((max, _)), Ok(walked)) = (default, max, &first.result) {
@@ -677,24 +684,30 @@ impl Survey {
                 for (role, size) in small {
                     let Some(size) = size.filter(|&s| s != default) else { continue };
                     let pages = items.div_ceil(size).max(1);
-                    if pages > limit || pages > budget {
+                    let why = if pages > limit {
+                        format!("beyond the {limit}-page limit of a walk at a small page size")
+                    } else if pages > budget {
+                        format!("beyond what is left of the run's {SMALL_WALK_BUDGET} pages for small page sizes")
+                    } else {
+                        String::new()
+                    };
+                    if !why.is_empty() {
+                        let what = label(&collection);
                         size_notes.push(format!(
-                            "{}: not walked at per_page {size}: {items} items take {pages} pages, beyond the {} pages allowed for a small page size",
-                            label(&collection),
-                            limit.min(budget)
+                            "{what}: not walked at per_page {size}: {items} items take {pages} pages, {why}"
                         ));
                         continue;
                     }
                     budget -= pages;
-                    walks.push(SizedWalk { role, ..walk(cx, &collection, Some(size), None).await });
+                    walks.push(walk(cx, &collection, role, Some(size), None).await);
                 }
                 if max != default {
-                    walks.push(SizedWalk { role: Role::Max, ..walk(cx, &collection, Some(max), None).await });
+                    walks.push(walk(cx, &collection, Role::Max, Some(max), None).await);
                 }
             }
-            let again = walk(cx, &collection, default, first.result.as_ref().ok().cloned()).await;
+            let again = walk(cx, &collection, Role::Again, default, first.result.as_ref().ok().cloned()).await;
             walks.insert(0, first);
-            walks.push(SizedWalk { role: Role::Again, ..again });
+            walks.push(again);
             collections.push(Surveyed { collection, path, walks, notes: size_notes });
         }
         Ok(Survey { params, max, collections, huge, notes })
@@ -890,7 +903,7 @@ pub async fn totals(cx: &Context) -> Outcome {
 }
 
 /// Up to three items of `ids` by name (or as many as the walks kept names for).
-fn some_names<'a>(ids: &[u128], named_by: &[&'a Walked], noun: &str) -> String {
+fn some_names(ids: &[u128], named_by: &[&Walked], noun: &str) -> String {
     let names: Vec<String> = ids
         .iter()
         .filter_map(|id| named_by.iter().find_map(|w| w.name(id)))
