@@ -286,8 +286,8 @@ impl VendorApi for Fake {
 }
 
 /// Runs the pagination suite over `api` and returns each check's outcome.
-async fn run(api: Fake) -> Vec<(&'static str, suites::Outcome)> {
-    let cx = Context::new(Arc::new(api));
+async fn run(api: impl Into<Arc<Fake>>) -> Vec<(&'static str, suites::Outcome)> {
+    let cx = Context::new(api.into());
     let mut outcomes = Vec::new();
     for c in suites::checks().iter().filter(|c| c.meta.suite == "pagination") {
         let outcome = (c.run)(&cx).await;
@@ -313,10 +313,14 @@ const FLEET: &[u64] = &[23, 0, 7];
 
 #[tokio::test]
 async fn a_clean_vendor_passes_every_check() {
-    let outcomes = run(fake(FLEET, Bugs::default())).await;
+    let api = Arc::new(fake(FLEET, Bugs::default()));
+    let outcomes = run(api.clone()).await;
     let not_passing: Vec<_> = outcomes.iter().filter(|(_, o)| o.status != Status::Pass).collect();
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     assert_eq!(outcomes.len(), 7);
+    // One survey serves the seven checks: sites and three inventories, each walked at the
+    // default size, 1, 7 and 500, and at the default again.
+    assert_eq!(api.walks.load(Ordering::SeqCst), 4 * 5);
 }
 
 #[tokio::test]
