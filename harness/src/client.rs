@@ -372,23 +372,7 @@ impl VendorClient {
                 }
             };
             let count = items.len();
-            let number =
-                |pointer: &Option<String>| pointer.as_deref().and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
-            let (seen_page, seen_per_page, total_pages, total_count) = match &self.profile.pagination {
-                PaginationProfile::None => (None, None, None, None),
-                PaginationProfile::Page {
-                    page_pointer,
-                    per_page_pointer,
-                    total_pages_pointer,
-                    total_count_pointer,
-                    ..
-                } => (
-                    number(page_pointer),
-                    number(per_page_pointer),
-                    doc.pointer(total_pages_pointer).and_then(Value::as_u64),
-                    number(total_count_pointer),
-                ),
-            };
+            let (seen_page, seen_per_page, total_pages, total_count) = self.pagination_block(&doc);
             recent.push(exchange.clone());
             if recent.len() > 4 {
                 recent.remove(0);
@@ -427,6 +411,27 @@ impl VendorClient {
             page += 1;
         }
         Ok(end)
+    }
+
+    /// The pagination block of an answer as canonical fields (`page`, `per_page`, `total_pages`,
+    /// `total_count`), each `None` when absent or not a non-negative integer.
+    fn pagination_block(&self, doc: &Value) -> (Option<u64>, Option<u64>, Option<u64>, Option<u64>) {
+        let number = |pointer: &Option<String>| pointer.as_deref().and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
+        match &self.profile.pagination {
+            PaginationProfile::None => (None, None, None, None),
+            PaginationProfile::Page {
+                page_pointer,
+                per_page_pointer,
+                total_pages_pointer,
+                total_count_pointer,
+                ..
+            } => (
+                number(page_pointer),
+                number(per_page_pointer),
+                doc.pointer(total_pages_pointer).and_then(Value::as_u64),
+                number(total_count_pointer),
+            ),
+        }
     }
 
     /// Walks every page of a collection and keeps every record and exchange (the schema sync).
@@ -552,6 +557,22 @@ impl VendorApi for VendorClient {
         visit: &mut PageVisitor<'_>,
     ) -> Result<WalkEnd, ApiError> {
         self.walk_raw(collection, per_page, &mut |seen, _raw| visit(seen)).await
+    }
+
+    fn read_page(&self, collection: &Collection, answer: &Answer) -> Option<PageSeen> {
+        let doc = answer.json.as_ref()?;
+        let (_, endpoint, fields) = self.collection_path(collection);
+        let items = doc.pointer(&endpoint.list_pointer)?.as_array()?;
+        let (page, per_page, total_pages, total_count) = self.pagination_block(doc);
+        Some(PageSeen {
+            index: page.unwrap_or(0),
+            records: items.iter().map(|raw| map_record(raw, fields)).collect(),
+            page,
+            per_page,
+            total_pages,
+            total_count,
+            exchange: answer.exchange.clone(),
+        })
     }
 }
 

@@ -277,6 +277,7 @@ impl BudgetsConfig {
             outage: secs(self.outage_secs),
             retry_horizon: Duration::from_secs(self.retry_horizon_secs),
             rate_limit_burst: self.rate_limit_burst,
+            max_pages: self.max_pages,
         }
     }
 }

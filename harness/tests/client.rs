@@ -149,3 +149,33 @@ async fn every_request_carries_a_fresh_token_and_evidence_shows_only_its_claims(
     let shown = serde_json::to_string(&first.exchange).unwrap();
     assert!(!shown.contains(auth[0].trim_start_matches("Bearer ")));
 }
+
+#[tokio::test]
+async fn a_probed_page_reads_through_the_vendors_profile() {
+    let body = json!({"data": {"items": [{"id": "s-1", "title": "Depot"}]},
+                      "meta": {"pg": 3, "size": 25, "pages": 2, "count": 26}});
+    let server = answer("/v2/locations", ResponseTemplate::new(200).set_body_json(body)).await;
+    let mut profile = Profile::default();
+    profile.sites = harness::profile::ListEndpoint { path: "/v2/locations".into(), list_pointer: "/data/items".into() };
+    profile.site_fields = [("site_id", "/id"), ("name", "/title")].map(|(k, v)| (k.into(), v.into())).into();
+    profile.pagination = harness::profile::PaginationProfile::Page {
+        page_param: "pg".into(),
+        per_page_param: "size".into(),
+        per_page: 25,
+        total_pages_pointer: "/meta/pages".into(),
+        page_pointer: Some("/meta/pg".into()),
+        per_page_pointer: Some("/meta/size".into()),
+        total_count_pointer: Some("/meta/count".into()),
+    };
+    let minter = contract::TokenMinter::from_pem(&keypair().private_pem, None).unwrap();
+    let client = VendorClient::new(&server.uri(), profile, Arc::new(minter), limits(), "vendor.toml").unwrap();
+    let answer = client.probe(suites::Probe::get("/v2/locations").query("pg", "3")).await.unwrap();
+    let page = client.read_page(&suites::Collection::Sites, &answer).expect("a page");
+    assert_eq!(page.records, [json!({"site_id": "s-1", "name": "Depot"})]);
+    assert_eq!(
+        (page.index, page.page, page.per_page, page.total_pages, page.total_count),
+        (3, Some(3), Some(25), Some(2), Some(26))
+    );
+    let inventory = suites::Collection::Inventory { site_id: "s-1".into() };
+    assert!(client.read_page(&inventory, &answer).is_none(), "no inventory list where the profile says");
+}

@@ -1,8 +1,10 @@
 //! What a check runs against: the vendor API, the webhook inbox and the trigger, as traits that
 //! the harness implements (so this crate knows nothing of HTTP clients or servers).
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -341,6 +343,34 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
         per_page: Option<u64>,
         visit: &mut PageVisitor<'_>,
     ) -> Result<WalkEnd, ApiError>;
+    /// Reads a probe's answer as one page of `collection`, as a walk would see it (records mapped
+    /// through the profile, the pagination block as canonical fields), so a check can judge a page
+    /// it asked for with parameters of its own (`page=0`, a page past the end). `None` when the
+    /// answer holds no list where the profile says. `index` is the reported `page`, else 0.
+    /// The default reads the canonical shape (CONTRACT.md §4).
+    fn read_page(&self, collection: &Collection, answer: &Answer) -> Option<PageSeen> {
+        canonical_page(collection, answer)
+    }
+}
+
+/// A page in the canonical shape: the list under `sites` or `devices`, the block under `pagination`.
+pub fn canonical_page(collection: &Collection, answer: &Answer) -> Option<PageSeen> {
+    let json = answer.json.as_ref()?;
+    let key = match collection {
+        Collection::Sites => "sites",
+        Collection::Inventory { .. } => "devices",
+    };
+    let records = json.get(key)?.as_array()?.clone();
+    let number = |name: &str| json.get("pagination").and_then(|p| p.get(name)).and_then(Value::as_u64);
+    Some(PageSeen {
+        index: number("page").unwrap_or(0),
+        records,
+        page: number("page"),
+        per_page: number("per_page"),
+        total_pages: number("total_pages"),
+        total_count: number("total_count"),
+        exchange: answer.exchange.clone(),
+    })
 }
 
 /// How a webhook delivery's signature check ended.
@@ -479,6 +509,9 @@ pub struct Budgets {
     pub retry_horizon: Duration,
     /// At most this many bad-token requests probe for a rate limit (AUTH-8); 0 = do not probe.
     pub rate_limit_burst: u32,
+    /// The client's page guard: a walk of more pages is a failure, so checks that choose their
+    /// own page size (the pagination suite's `per_page=1` walks) stay under it.
+    pub max_pages: u64,
 }
 
 impl Default for Budgets {
@@ -489,6 +522,7 @@ impl Default for Budgets {
             outage: Duration::from_secs(30),
             retry_horizon: Duration::from_secs(300),
             rate_limit_burst: 0,
+            max_pages: 1000,
         }
     }
 }
@@ -529,7 +563,11 @@ pub struct Context {
     pub acted: crate::act::Acted,
     sync: OnceCell<Arc<InventorySync>>,
     second_sync: OnceCell<Arc<InventorySync>>,
+    /// What a suite computes once per run for several of its checks, one value per type.
+    memo: Mutex<HashMap<TypeId, Arc<MemoCell>>>,
 }
+
+type MemoCell = OnceCell<Arc<dyn Any + Send + Sync>>;
 
 impl Context {
     pub fn new(api: Arc<dyn VendorApi>) -> Self {
@@ -546,6 +584,7 @@ impl Context {
             acted: crate::act::Acted::default(),
             sync: OnceCell::new(),
             second_sync: OnceCell::new(),
+            memo: Mutex::new(HashMap::new()),
         }
     }
 
@@ -593,6 +632,21 @@ impl Context {
     /// done on first use and shared by every check.
     pub async fn sync(&self) -> Arc<InventorySync> {
         self.sync.get_or_init(|| async { Arc::new(InventorySync::fetch(self.api.as_ref()).await) }).await.clone()
+    }
+
+    /// The run's one value of type `T`, computed by `init` on first use and shared by every check
+    /// that asks for a `T` (the pagination suite's walks serve several of its checks). Each suite
+    /// keys by a type of its own, so suites cannot read each other's values. A first use that is
+    /// cancelled (a check's timeout) leaves nothing behind: the next use computes afresh.
+    pub async fn memo<T, F, Fut>(&self, init: F) -> Arc<T>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let cell = self.memo.lock().expect("memo lock").entry(TypeId::of::<T>()).or_default().clone();
+        let value = cell.get_or_init(|| async { Arc::new(init().await) as Arc<dyn Any + Send + Sync> }).await.clone();
+        value.downcast::<T>().expect("the memo holds a T under T's type id")
     }
 
     /// A second, independent sync after the first, for stability checks (ID-1).
