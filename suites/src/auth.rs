@@ -145,10 +145,13 @@ impl Verdicts {
     fn finish(self, expected: &str, pass: String) -> Outcome {
         if let Some(first) = self.wrong.first() {
             let n = self.wrong.len();
-            return Outcome::fail(format!("{n} of {} bad credentials were not refused with 401: {first}", self.sent.len()))
-                .expected(expected)
-                .actual(self.wrong.join("; "))
-                .with_evidence(self.evidence);
+            return Outcome::fail(format!(
+                "{n} of {} bad credentials were not refused with 401: {first}",
+                self.sent.len()
+            ))
+            .expected(expected)
+            .actual(self.wrong.join("; "))
+            .with_evidence(self.evidence);
         }
         if let Some(limited) = &self.limited {
             return rate_limited_midway(limited);
@@ -480,7 +483,11 @@ pub async fn www_authenticate(cx: &Context) -> Outcome {
         if values.is_empty() {
             verdicts.fail(cred, answer, "the 401 has no `WWW-Authenticate` header".into());
         } else if !values.iter().any(|v| offers_bearer(v)) {
-            verdicts.fail(cred, answer, format!("`WWW-Authenticate` is `{}`, without the Bearer scheme", values.join(", ")));
+            verdicts.fail(
+                cred,
+                answer,
+                format!("`WWW-Authenticate` is `{}`, without the Bearer scheme", values.join(", ")),
+            );
         }
     }
     let shown = unauthorized[0].1.header("www-authenticate").unwrap_or_default().to_owned();
@@ -575,8 +582,7 @@ pub async fn no_leak(cx: &Context) -> Outcome {
             .actual(verdicts.wrong.join("; "))
             .with_evidence(verdicts.evidence);
     }
-    let mut outcome =
-        Outcome::pass(format!("{} 401 bodies leak no internals", unauthorized.len())).expected(expected);
+    let mut outcome = Outcome::pass(format!("{} 401 bodies leak no internals", unauthorized.len())).expected(expected);
     outcome.evidence.notes.extend(notes);
     outcome
 }
@@ -598,10 +604,8 @@ pub async fn jku_x5u(cx: &Context) -> Outcome {
     let Some(origin) = origin(&public) else {
         return Outcome::error(format!("the receiver's public URL `{public}` has no origin (a configuration problem)"));
     };
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or_default();
+    let millis =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
     let planted = format!("/conformance-harness/auth-7-{millis}");
     let cred = Cred::craft(format!("jku-x5u:{origin}{planted}"));
     let answer = match send(cx, &cx.api.endpoints().account, &cred).await {
@@ -671,11 +675,11 @@ pub async fn rate_limit(cx: &Context) -> Outcome {
         if answer.status == 429 {
             let retry_after = answer.header("retry-after").map(str::trim).filter(|v| !v.is_empty());
             return match retry_after {
-                Some(value) => Outcome::pass(format!(
-                    "bad token {sent} of the burst was answered 429 with `Retry-After: {value}`"
-                ))
-                .expected(expected)
-                .with_note("earlier checks' refused tokens count towards the vendor's limit too"),
+                Some(value) => {
+                    Outcome::pass(format!("bad token {sent} of the burst was answered 429 with `Retry-After: {value}`"))
+                        .expected(expected)
+                        .with_note("earlier checks' refused tokens count towards the vendor's limit too")
+                }
                 None => Outcome::fail(format!("bad token {sent} of the burst was answered 429 without `Retry-After`"))
                     .expected(expected)
                     .actual("429 without Retry-After")
@@ -845,7 +849,9 @@ mod tests {
         let clean = r#"{"error":"unauthorized","message":"missing or invalid bearer token"}"#;
         assert!(leaks_in(clean, None).is_empty());
         assert!(leaks_in(r#"{"message":"Unauthorized"}"#, None).is_empty());
-        assert!(leaks_in(r#"{"error":"invalid_token","error_description":"The access token expired"}"#, None).is_empty());
+        assert!(
+            leaks_in(r#"{"error":"invalid_token","error_description":"The access token expired"}"#, None).is_empty()
+        );
         let leaky = "jsonwebtoken::errors::Error: signature does not verify\n   at mock_vendor::auth (src/auth.rs:88)\n   stack backtrace:";
         let found: Vec<&str> = leaks_in(leaky, None).into_iter().map(|(what, _)| what).collect();
         assert!(found.contains(&"a backtrace"), "{found:?}");

@@ -301,7 +301,10 @@ mod tests {
         }
         assert_eq!(refused("expired:3600"), TokenError::Expired(3600));
         assert_eq!(refused("expired:31"), TokenError::Expired(31));
-        assert!(verifier.verify(craft(&kit, "expired:30", NOW).unwrap().expose(), NOW).is_ok(), "30 s is in the leeway");
+        assert!(
+            verifier.verify(craft(&kit, "expired:30", NOW).unwrap().expose(), NOW).is_ok(),
+            "30 s is in the leeway"
+        );
         for name in ["foreign-key", "foreign-key-no-kid", "unsigned", "tampered-claim", "tampered-exp"] {
             assert_eq!(refused(name), TokenError::BadSignature, "{name}");
         }
@@ -321,7 +324,10 @@ mod tests {
         assert_eq!(refused("lifetime:3720"), TokenError::LifetimeTooLong(3720));
         assert_eq!(refused("future-iat:1800"), TokenError::IssuedInFuture(1800));
         assert_eq!(refused("future-nbf:1800"), TokenError::NotYetValid(1800));
-        assert_eq!(refused("jku-x5u:http://127.0.0.1:9/x"), TokenError::UnknownKid("conformance-harness-planted-key".into()));
+        assert_eq!(
+            refused("jku-x5u:http://127.0.0.1:9/x"),
+            TokenError::UnknownKid("conformance-harness-planted-key".into())
+        );
     }
 
     #[test]

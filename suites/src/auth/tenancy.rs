@@ -78,7 +78,11 @@ async fn some_device_ids(second: &dyn VendorApi, site: &str) -> Vec<String> {
     let _ = second
         .walk(&collection, None, &mut |page| {
             ids.extend(
-                page.records.iter().filter_map(|r| r.get("device_id").and_then(Value::as_str)).map(str::to_owned).take(20),
+                page.records
+                    .iter()
+                    .filter_map(|r| r.get("device_id").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .take(20),
             );
             Walk::Stop
         })
@@ -112,11 +116,7 @@ pub async fn inventory(cx: &Context) -> Outcome {
     let mut findings = Findings::default();
     for shared in b_ids.iter().filter(|id| a_ids.contains(id.as_str())) {
         let exchange = a_sites.exchanges.first().cloned().unwrap_or_default();
-        findings.add(
-            format!("site {shared}"),
-            "account A's site list shows a site of account B".into(),
-            &exchange,
-        );
+        findings.add(format!("site {shared}"), "account A's site list shows a site of account B".into(), &exchange);
     }
     let foreign: Vec<&String> = b_ids.iter().filter(|id| !a_ids.contains(id.as_str())).take(SITES_TRIED).collect();
     for site in &foreign {
@@ -226,8 +226,10 @@ pub async fn webhooks(cx: &Context) -> Outcome {
             .with_exchange(&created.exchange);
         }
         (true, None) => {
-            return Outcome::skip("the second account's webhook create answer has no `webhook_id` (see the webhooks suite)")
-                .with_exchange(&created.exchange);
+            return Outcome::skip(
+                "the second account's webhook create answer has no `webhook_id` (see the webhooks suite)",
+            )
+            .with_exchange(&created.exchange);
         }
     };
     let mut outcome = cross_tenant_webhook(cx, &webhook_id, secret.as_deref()).await;
@@ -305,7 +307,10 @@ mod tests {
             redact_secret_fields(r#"{"webhook_id":"w","secret":"whsec_abc","name":"n"}"#),
             r#"{"webhook_id":"w","secret":"[redacted]","name":"n"}"#
         );
-        assert_eq!(redact_secret_fields(r#"[{"secret" : "a\"b"},{"secret":"c"}]"#), r#"[{"secret" : "[redacted]"},{"secret":"[redacted]"}]"#);
+        assert_eq!(
+            redact_secret_fields(r#"[{"secret" : "a\"b"},{"secret":"c"}]"#),
+            r#"[{"secret" : "[redacted]"},{"secret":"[redacted]"}]"#
+        );
         assert_eq!(redact_secret_fields(r#"{"secret":"whsec_cut"#), r#"{"secret":"[redacted]"#);
         assert_eq!(redact_secret_fields(r#"{"secret":null,"x":"secret"}"#), r#"{"secret":null,"x":"secret"}"#);
         let mut exchange = Exchange { body_excerpt: Some("token whsec_x1 again".into()), ..Exchange::default() };
