@@ -191,26 +191,32 @@ fn crafts(names: &[&str]) -> Vec<Cred> {
 pub async fn valid_token(cx: &Context) -> Outcome {
     let endpoints = cx.api.endpoints();
     let sync = cx.sync().await;
-    let mut paths = vec![("account", endpoints.account.clone()), ("sites", endpoints.sites.clone())];
+    // (what, path, whether it is a page of a collection)
+    let mut paths = vec![("account", endpoints.account.clone(), false), ("sites", endpoints.sites.clone(), true)];
     let first_site = sync
         .sites
         .as_ref()
         .ok()
         .and_then(|l| l.records.iter().find_map(|r| r.record.get("site_id").and_then(Value::as_str)));
     if let Some(site) = first_site {
-        paths.push(("a site's inventory", endpoints.inventory_of(site)));
+        paths.push(("a site's inventory", endpoints.inventory_of(site), true));
     }
     if cx.declared.capabilities.contains("webhook-management") {
-        paths.push(("webhook list", endpoints.webhooks.clone()));
+        paths.push(("webhook list", endpoints.webhooks.clone(), false));
     }
     if cx.declared.capabilities.contains("event-types") {
-        paths.push(("event catalogue", endpoints.event_types.clone()));
+        paths.push(("event catalogue", endpoints.event_types.clone(), false));
     }
     let mut evidence = Evidence::default();
     let mut refused = Vec::new();
+    let mut accepted: Vec<&str> = Vec::new();
     let mut notes = Vec::new();
-    for (what, path) in &paths {
-        let answer = match cx.api.probe(Probe::get(path.clone())).await {
+    for (what, path, paged) in &paths {
+        let mut probe = Probe::get(path.clone());
+        if let (true, Some(params)) = (paged, &endpoints.page_params) {
+            probe = probe.query(&params.page, "1").query(&params.per_page, params.per_page_default.to_string());
+        }
+        let answer = match cx.api.probe(probe).await {
             Ok(a) => a,
             Err(e) => return e.to_outcome(&format!("the {what} could not be read with a fresh token")),
         };
@@ -226,20 +232,24 @@ pub async fn valid_token(cx: &Context) -> Outcome {
                     source: Some(answer.exchange.url.clone()),
                 });
             }
-            s if (200..300).contains(&s) => {}
+            s if (200..300).contains(&s) => accepted.push(what),
             // Not a refusal of the credential: the endpoint's own checks report it.
             s => notes.push(format!("the {what} answered {s}, which is not about the token")),
         }
     }
     let expected = "a fresh RS256 token of the account is accepted on every endpoint the vendor declares";
-    let names: Vec<&str> = paths.iter().map(|(what, _)| *what).collect();
-    let mut outcome = if refused.is_empty() {
-        Outcome::pass(format!("a fresh token was accepted on {}", names.join(", "))).expected(expected)
-    } else {
+    let mut outcome = if !refused.is_empty() {
         Outcome::fail(format!("a fresh, valid token was refused: {}", refused.join("; ")))
             .expected(expected)
             .actual(refused.join("; "))
             .with_evidence(evidence)
+    } else if accepted.is_empty() {
+        Outcome::skip(
+            "no endpoint answered a fresh token with a 2xx, so its acceptance could not be seen (see schema.account)",
+        )
+    } else {
+        let others = if accepted.len() < paths.len() { "; the others answered without refusing it" } else { "" };
+        Outcome::pass(format!("a fresh token was accepted on {}{others}", accepted.join(", "))).expected(expected)
     };
     if first_site.is_none() {
         notes.push("no site was listed, so no inventory was tried".into());

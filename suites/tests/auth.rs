@@ -43,6 +43,10 @@ struct Behaviour {
     cross_site: (u16, String),
     /// Every probe fails as the harness's own network would.
     unreachable: bool,
+    /// Paths starting with this refuse even a fresh, valid token (401).
+    refuse_valid_under: Option<&'static str>,
+    /// Paths starting with this answer 404 (an endpoint the vendor lacks).
+    missing_under: Option<&'static str>,
 }
 
 impl Default for Behaviour {
@@ -55,6 +59,8 @@ impl Default for Behaviour {
             retry_after: Some("10"),
             cross_site: (404, r#"{"error":"not_found"}"#.into()),
             unreachable: false,
+            refuse_valid_under: None,
+            missing_under: None,
         }
     }
 }
@@ -168,6 +174,12 @@ impl VendorApi for FakeVendor {
                 headers.into_iter().collect(),
             ));
         }
+        if self.behaviour.refuse_valid_under.is_some_and(|p| probe.path.starts_with(p)) {
+            return Ok(self.answer(&probe.method, &probe.path, 401, "{}", vec![]));
+        }
+        if self.behaviour.missing_under.is_some_and(|p| probe.path.starts_with(p)) {
+            return Ok(self.answer(&probe.method, &probe.path, 404, "{}", vec![]));
+        }
         let own_site = self.sites.iter().any(|s| probe.path.contains(s));
         if probe.path.contains("/sites/") && !own_site {
             let (status, body) = &self.behaviour.cross_site;
@@ -235,6 +247,25 @@ async fn a_strict_vendor_passes_every_refusal_and_the_leeway_is_measured() {
     let actual = expired.actual.unwrap();
     // The contract's default policy allows 30 s; a second may tick between minting and verifying.
     assert!(actual.starts_with("a leeway of 30 s") || actual.starts_with("a leeway of 29 s"), "{actual}");
+}
+
+#[tokio::test]
+async fn a_valid_token_refused_on_a_declared_endpoint_fails_but_a_missing_endpoint_does_not() {
+    let declared = suites::Declared {
+        capabilities: ["webhook-management", "event-types"].into_iter().map(String::from).collect(),
+        ..suites::Declared::default()
+    };
+    let (cx, vendor) = context(Behaviour { refuse_valid_under: Some("/api/v1/webhooks"), ..Behaviour::default() });
+    let outcome = run("auth.valid-token", &cx.with_declared(declared.clone())).await;
+    assert_eq!(outcome.status, Status::Fail, "{outcome:#?}");
+    assert_eq!(outcome.message, "a fresh, valid token was refused: webhook list answered 401");
+    assert!(vendor.requests.lock().unwrap().iter().any(|r| r.contains(SITE_A)), "an inventory was tried");
+
+    let (cx, _) = context(Behaviour { missing_under: Some("/api/v1/event-types"), ..Behaviour::default() });
+    let outcome = run("auth.valid-token", &cx.with_declared(declared)).await;
+    assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    assert!(outcome.message.ends_with("the others answered without refusing it"), "{}", outcome.message);
+    assert_eq!(outcome.evidence.notes, ["the event catalogue answered 404, which is not about the token"]);
 }
 
 #[tokio::test]
