@@ -282,6 +282,7 @@ const LEEWAY_SEARCH_STEPS: u32 = 9;
 /// search can use, `None` when it is already a failure (recorded in `verdicts`).
 async fn expired_by(cx: &Context, path: &str, secs: u32, verdicts: &mut Verdicts) -> Result<Option<bool>, Outcome> {
     let cred = Cred::craft(format!("expired:{secs}"));
+    early_in_a_second().await;
     let answer = send(cx, path, &cred).await?;
     verdicts.sent.push(cred.label());
     let problem = match judge(answer.status) {
@@ -299,6 +300,19 @@ async fn expired_by(cx: &Context, path: &str, secs: u32, verdicts: &mut Verdicts
     };
     verdicts.fail(&cred, &answer, problem);
     Ok(None)
+}
+
+/// Waits for the next second when the current one is nearly over, so the vendor reads the same
+/// unix second as the token was minted in (clocks agreeing) and the leeway is measured to the
+/// second, not off by one now and then. Waits at most 100 ms.
+async fn early_in_a_second() {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_millis()))
+        .unwrap_or_default();
+    if millis >= 900 {
+        tokio::time::sleep(Duration::from_millis(1000 - millis)).await;
+    }
 }
 
 /// AUTH-2: expired tokens are refused; the leeway on `exp` is measured and at most 300 s.
