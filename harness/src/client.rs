@@ -60,6 +60,9 @@ pub struct VendorClient {
     limits: Limits,
     /// The config path reproduce commands name (`harness token --config <this>`).
     config_hint: String,
+    /// Added to `harness token` in reproduce commands (` --second-account` for the second
+    /// account's client), so the command mints the credential this client used.
+    token_flags: String,
 }
 
 impl std::fmt::Debug for VendorClient {
@@ -94,7 +97,14 @@ impl VendorClient {
             minter,
             limits,
             config_hint: config_hint.into(),
+            token_flags: String::new(),
         })
+    }
+
+    /// Reproduce commands mint their token with `harness token ... <flags>` (` --second-account`).
+    pub fn with_token_flags(mut self, flags: impl Into<String>) -> Self {
+        self.token_flags = flags.into();
+        self
     }
 
     pub fn from_config(config: &VendorConfig, config_hint: impl Into<String>) -> anyhow::Result<Self> {
@@ -117,7 +127,7 @@ impl VendorClient {
     }
 
     fn reproduce(&self, method: &Method, url: &Url, body: Option<&str>, auth: &ProbeAuth) -> String {
-        let config = shell_quote(&self.config_hint);
+        let config = format!("{}{}", shell_quote(&self.config_hint), self.token_flags);
         let mut cmd = format!("curl -sS -i -X {method}");
         match auth {
             ProbeAuth::Fresh => {

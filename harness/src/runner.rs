@@ -140,13 +140,16 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         .with_tokens(Arc::new(kit))
         .with_signature(signature.clone());
     if let Some(second) = &config.second_account {
-        let second: Arc<dyn VendorApi> = Arc::new(VendorClient::new(
-            &config.vendor.base_url,
-            config.profile.clone(),
-            Arc::new(second.minter().context("the second account's key")?),
-            limits,
-            options.config_hint.clone(),
-        )?);
+        let second: Arc<dyn VendorApi> = Arc::new(
+            VendorClient::new(
+                &config.vendor.base_url,
+                config.profile.clone(),
+                Arc::new(second.minter().context("the second account's key")?),
+                limits,
+                options.config_hint.clone(),
+            )?
+            .with_token_flags(" --second-account"),
+        );
         cx = cx.with_second(second);
     }
     let needs: BTreeSet<Need> = selected.iter().flat_map(|c| c.meta.needs.iter().copied()).collect();

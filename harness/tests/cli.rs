@@ -92,3 +92,31 @@ fn token_mints_a_verifiable_token_and_bad_configs_exit_2() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: failed to read"));
 }
+
+#[test]
+fn token_crafts_the_auth_suites_tokens_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_for("http://127.0.0.1:9", dir.path());
+    let path = dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let key = contract::token::VerifierKey::from_public_pem("key-1", "acct", &common::keypair().public_pem).unwrap();
+    let verifier = contract::TokenVerifier::new(contract::TokenPolicy::default(), vec![key]);
+    let crafted = |name: &str| {
+        let out = harness(&["token", "--config", path, "--craft", name], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let token = stdout(&out).trim().to_owned();
+        verifier.verify(&token, contract::unix_now()).expect_err(name)
+    };
+    assert!(matches!(crafted("expired:3600"), contract::TokenError::Expired(s) if (3600..3610).contains(&s)));
+    assert_eq!(crafted("alg-none:none"), contract::TokenError::UnsupportedAlgorithm("none".into()));
+    assert_eq!(crafted("hs256-public-der"), contract::TokenError::UnsupportedAlgorithm("HS256".into()));
+    assert_eq!(crafted("foreign-key"), contract::TokenError::BadSignature);
+
+    let list = harness(&["token", "--list-crafts"], &[]);
+    assert_eq!(list.status.code(), Some(0));
+    assert_eq!(stdout(&list).lines().count(), suites::auth::craft::CRAFTS.len());
+    let unknown = harness(&["token", "--config", path, "--craft", "nope"], &[]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--list-crafts"));
+}

@@ -1,6 +1,916 @@
-//! The auth suite (AUTH-1 … AUTH-8) and tenancy (ACC-2).
+//! The auth suite (CONTRACT.md §6, AUTH-1 … AUTH-8) and tenancy between accounts (ACC-2).
+//!
+//! Every bad token comes from one catalogue ([`craft`]), so a failing probe's reproduce command
+//! (`harness token --craft <name>`) rebuilds the same kind of token. The refusal checks send
+//! their tokens to the account endpoint: which endpoint answers is AUTH-1's business, and the
+//! cheapest authenticated request keeps the suite fast.
+//!
+//! The vendor may rate-limit refused tokens (AUTH-8, the mock after 100 in 10 s). The checks
+//! before the burst probe send about fifty refused tokens in all, and the burst probe runs last.
+
+pub mod craft;
+pub mod tenancy;
+
+use std::time::Duration;
+
+use contract::Secret;
+use serde_json::Value;
 
 use crate::Check;
+use crate::context::{Answer, Context, Inbox, Probe, ProbeAuth, TokenKit};
+use crate::outcome::{Evidence, Finding, Outcome};
 
-/// The auth suite, in run order.
-pub(crate) static CHECKS: &[Check] = &[];
+/// A credential a check sends: no `Authorization` header, or a crafted token by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cred {
+    Missing,
+    Craft(String),
+}
+
+impl Cred {
+    fn craft(name: impl Into<String>) -> Self {
+        Self::Craft(name.into())
+    }
+
+    /// How evidence names it.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Missing => "no `Authorization` header".into(),
+            Self::Craft(name) => format!("`{name}`"),
+        }
+    }
+
+    /// What it is, from the catalogue.
+    fn what(&self) -> String {
+        match self {
+            Self::Missing => "a request without credentials".into(),
+            Self::Craft(name) => craft::parse_name(name)
+                .map(|(kind, arg)| match (kind.arg, arg) {
+                    (Some(placeholder), Some(arg)) => kind.what.replace(placeholder, arg),
+                    _ => kind.what.to_owned(),
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// How the vendor answered one bad credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// 401: what the contract asks.
+    Refused,
+    /// 2xx: the vendor served data to a bad credential.
+    Accepted,
+    /// 429: the vendor's rate limit answered before its verdict on the token (AUTH-8).
+    Limited,
+    /// Any other status: a 5xx, or a 4xx other than 401.
+    Wrong,
+}
+
+pub fn judge(status: u16) -> Judged {
+    match status {
+        401 => Judged::Refused,
+        429 => Judged::Limited,
+        s if (200..300).contains(&s) => Judged::Accepted,
+        _ => Judged::Wrong,
+    }
+}
+
+/// The token kit, or the outcome a check ends with when the run has none.
+fn require_kit(cx: &Context) -> Result<&TokenKit, Outcome> {
+    cx.tokens.as_deref().ok_or_else(|| {
+        Outcome::error("the run holds no signing key to craft tokens from (a harness bug: the runner sets one)")
+    })
+}
+
+/// Sends `cred` to `path` and returns the answer; a request that got no usable answer ends the
+/// check (ERROR when the harness could not test, FAIL when the vendor answered unusably).
+pub async fn send(cx: &Context, path: &str, cred: &Cred) -> Result<Answer, Outcome> {
+    let auth = match cred {
+        Cred::Missing => ProbeAuth::Missing,
+        Cred::Craft(name) => {
+            let kit = require_kit(cx)?;
+            if craft::needs_foreign_key(name) {
+                // Generating the key takes a moment: not on the runtime's threads.
+                let warmed = tokio::task::spawn_blocking(|| craft::foreign_minter().map(|_| ())).await;
+                if let Ok(Err(e)) = warmed {
+                    return Err(Outcome::error(e.to_string()));
+                }
+            }
+            let token = craft::craft(kit, name, contract::unix_now()).map_err(|e| Outcome::error(e.to_string()))?;
+            ProbeAuth::Header { value: Secret::new(format!("Bearer {}", token.expose())), craft: Some(name.clone()) }
+        }
+    };
+    cx.api.probe(Probe::get(path).auth(auth)).await.map_err(|e| e.to_outcome(&format!("sending {}", cred.label())))
+}
+
+/// Collects what went wrong with each credential and ends as PASS, FAIL or ERROR.
+#[derive(Default)]
+struct Verdicts {
+    evidence: Evidence,
+    wrong: Vec<String>,
+    limited: Option<Answer>,
+    sent: Vec<String>,
+}
+
+impl Verdicts {
+    /// Records one answer.
+    fn add(&mut self, cred: &Cred, answer: &Answer) {
+        self.sent.push(cred.label());
+        let problem = match judge(answer.status) {
+            Judged::Refused => return,
+            Judged::Limited => {
+                self.limited.get_or_insert_with(|| answer.clone());
+                return;
+            }
+            Judged::Accepted => format!("accepted: answered {} and served the request", answer.status),
+            Judged::Wrong if answer.status >= 500 => format!("answered {} (a server error), not 401", answer.status),
+            Judged::Wrong => format!("answered {}, not 401", answer.status),
+        };
+        self.fail(cred, answer, problem);
+    }
+
+    fn fail(&mut self, cred: &Cred, answer: &Answer, problem: String) {
+        self.wrong.push(format!("{} {problem}", cred.label()));
+        self.evidence.push_exchange(&answer.exchange);
+        self.evidence.push_finding(Finding {
+            subject: format!("{} ({})", cred.label(), cred.what()),
+            pointer: String::new(),
+            message: problem,
+            record: None,
+            source: Some(answer.exchange.url.clone()),
+        });
+    }
+
+    fn finish(self, expected: &str, pass: String) -> Outcome {
+        if let Some(first) = self.wrong.first() {
+            let n = self.wrong.len();
+            return Outcome::fail(format!(
+                "{n} of {} bad credentials were not refused with 401: {first}",
+                self.sent.len()
+            ))
+            .expected(expected)
+            .actual(self.wrong.join("; "))
+            .with_evidence(self.evidence);
+        }
+        if let Some(limited) = &self.limited {
+            return rate_limited_midway(limited);
+        }
+        Outcome::pass(pass).expected(expected).with_note(format!("sent {}", self.sent.join(", ")))
+    }
+}
+
+/// A 429 before the vendor judged a token: the harness cannot tell whether it would have refused.
+fn rate_limited_midway(answer: &Answer) -> Outcome {
+    let wait = answer.header("retry-after").map_or("its rate limit".to_owned(), |s| format!("Retry-After ({s})"));
+    Outcome::error(format!(
+        "the vendor answered 429 before judging every token (its rate limit on refused tokens, AUTH-8); wait {wait} and run the auth suite again, alone"
+    ))
+    .with_exchange(&answer.exchange)
+}
+
+/// Sends each credential to the account endpoint; each must be refused with 401.
+async fn refusals(cx: &Context, creds: &[Cred], expected: &str, pass: &str) -> Outcome {
+    let path = cx.api.endpoints().account;
+    let mut verdicts = Verdicts::default();
+    for cred in creds {
+        match send(cx, &path, cred).await {
+            Ok(answer) => verdicts.add(cred, &answer),
+            Err(outcome) => return outcome,
+        }
+    }
+    let n = creds.len();
+    verdicts.finish(expected, format!("{n} {pass} were refused with 401"))
+}
+
+fn crafts(names: &[&str]) -> Vec<Cred> {
+    names.iter().map(|n| Cred::craft(*n)).collect()
+}
+
+/// AUTH-1: a fresh token of the account works on every endpoint the vendor declares.
+pub async fn valid_token(cx: &Context) -> Outcome {
+    let endpoints = cx.api.endpoints();
+    let sync = cx.sync().await;
+    // (what, path, whether it is a page of a collection)
+    let mut paths = vec![("account", endpoints.account.clone(), false), ("sites", endpoints.sites.clone(), true)];
+    let first_site = sync
+        .sites
+        .as_ref()
+        .ok()
+        .and_then(|l| l.records.iter().find_map(|r| r.record.get("site_id").and_then(Value::as_str)));
+    if let Some(site) = first_site {
+        paths.push(("a site's inventory", endpoints.inventory_of(site), true));
+    }
+    if cx.declared.capabilities.contains("webhook-management") {
+        paths.push(("webhook list", endpoints.webhooks.clone(), false));
+    }
+    if cx.declared.capabilities.contains("event-types") {
+        paths.push(("event catalogue", endpoints.event_types.clone(), false));
+    }
+    let mut evidence = Evidence::default();
+    let mut refused = Vec::new();
+    let mut accepted: Vec<&str> = Vec::new();
+    let mut notes = Vec::new();
+    for (what, path, paged) in &paths {
+        let mut probe = Probe::get(path.clone());
+        if let (true, Some(params)) = (paged, &endpoints.page_params) {
+            probe = probe.query(&params.page, "1").query(&params.per_page, params.per_page_default.to_string());
+        }
+        let answer = match cx.api.probe(probe).await {
+            Ok(a) => a,
+            Err(e) => return e.to_outcome(&format!("the {what} could not be read with a fresh token")),
+        };
+        match answer.status {
+            401 | 403 => {
+                refused.push(format!("{what} answered {}", answer.status));
+                evidence.push_exchange(&answer.exchange);
+                evidence.push_finding(Finding {
+                    subject: format!("GET {path}"),
+                    pointer: String::new(),
+                    message: format!("refused a fresh, valid token with {}", answer.status),
+                    record: None,
+                    source: Some(answer.exchange.url.clone()),
+                });
+            }
+            s if (200..300).contains(&s) => accepted.push(what),
+            // Not a refusal of the credential: the endpoint's own checks report it.
+            s => notes.push(format!("the {what} answered {s}, which is not about the token")),
+        }
+    }
+    let expected = "a fresh RS256 token of the account is accepted on every endpoint the vendor declares";
+    let mut outcome = if !refused.is_empty() {
+        Outcome::fail(format!("a fresh, valid token was refused: {}", refused.join("; ")))
+            .expected(expected)
+            .actual(refused.join("; "))
+            .with_evidence(evidence)
+    } else if accepted.is_empty() {
+        Outcome::skip(
+            "no endpoint answered a fresh token with a 2xx, so its acceptance could not be seen (see schema.account)",
+        )
+    } else {
+        let others = if accepted.len() < paths.len() { "; the others answered without refusing it" } else { "" };
+        Outcome::pass(format!("a fresh token was accepted on {}{others}", accepted.join(", "))).expected(expected)
+    };
+    if first_site.is_none() {
+        notes.push("no site was listed, so no inventory was tried".into());
+    }
+    outcome.evidence.notes.extend(notes);
+    outcome
+}
+
+/// AUTH-2: missing and malformed credentials get 401, never data and never a 5xx.
+pub async fn malformed(cx: &Context) -> Outcome {
+    let mut creds = vec![Cred::Missing];
+    creds.extend(crafts(&["empty", "garbage", "two-segments", "four-segments", "not-base64", "header-not-json"]));
+    refusals(
+        cx,
+        &creds,
+        "401 for no header, an empty bearer, garbage, 2- and 4-segment tokens, non-base64 and non-JSON segments",
+        "missing or malformed credentials",
+    )
+    .await
+}
+
+/// An hour past `exp`: no leeway excuses accepting that.
+const EXPIRED_AN_HOUR: u32 = 3600;
+/// The largest leeway on `exp` AUTH-2 allows.
+const MAX_LEEWAY: u32 = 300;
+/// Steps of the search for the vendor's leeway between 1 s and 301 s (1 s resolution).
+const LEEWAY_SEARCH_STEPS: u32 = 9;
+
+/// Sends a token expired by `secs`: `Some(accepted)` when the answer is a verdict the leeway
+/// search can use, `None` when it is already a failure (recorded in `verdicts`).
+async fn expired_by(cx: &Context, path: &str, secs: u32, verdicts: &mut Verdicts) -> Result<Option<bool>, Outcome> {
+    let cred = Cred::craft(format!("expired:{secs}"));
+    early_in_a_second().await;
+    let answer = send(cx, path, &cred).await?;
+    verdicts.sent.push(cred.label());
+    let problem = match judge(answer.status) {
+        Judged::Refused => return Ok(Some(false)),
+        Judged::Accepted if secs <= MAX_LEEWAY => return Ok(Some(true)),
+        Judged::Limited => return Err(rate_limited_midway(&answer)),
+        Judged::Accepted if secs >= EXPIRED_AN_HOUR => {
+            format!("accepted a token expired {secs} s ago (answered {})", answer.status)
+        }
+        Judged::Accepted => format!(
+            "accepted a token expired {secs} s ago, beyond the {MAX_LEEWAY} s of leeway AUTH-2 allows (answered {})",
+            answer.status
+        ),
+        Judged::Wrong => format!("answered {}, not 401", answer.status),
+    };
+    verdicts.fail(&cred, &answer, problem);
+    Ok(None)
+}
+
+/// Waits for the next second when the current one is nearly over, so the vendor reads the same
+/// unix second as the token was minted in (clocks agreeing) and the leeway is measured to the
+/// second, not off by one now and then. Waits at most 100 ms.
+async fn early_in_a_second() {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_millis()))
+        .unwrap_or_default();
+    if millis >= 900 {
+        tokio::time::sleep(Duration::from_millis(1000 - millis)).await;
+    }
+}
+
+/// AUTH-2: expired tokens are refused; the leeway on `exp` is measured and at most 300 s.
+pub async fn expired(cx: &Context) -> Outcome {
+    let path = cx.api.endpoints().account;
+    let expected = "tokens expired by an hour or by 301 s get 401; a leeway on `exp` of at most 300 s";
+    let mut verdicts = Verdicts::default();
+    for secs in [EXPIRED_AN_HOUR, MAX_LEEWAY + 1] {
+        if let Err(outcome) = expired_by(cx, &path, secs, &mut verdicts).await {
+            return outcome;
+        }
+    }
+    if !verdicts.wrong.is_empty() {
+        return verdicts.finish(expected, String::new());
+    }
+    // The boundary, by bisection: `accepted` is the largest delay seen accepted (0: none was),
+    // `refused` the smallest seen refused.
+    let (mut accepted, mut refused) = match expired_by(cx, &path, 1, &mut verdicts).await {
+        Ok(Some(false)) => (0, 1),
+        Ok(Some(true)) => (1, MAX_LEEWAY + 1),
+        Ok(None) => return verdicts.finish(expected, String::new()),
+        Err(outcome) => return outcome,
+    };
+    let mut steps = 0;
+    while refused - accepted > 1 && steps < LEEWAY_SEARCH_STEPS {
+        steps += 1;
+        let mid = accepted + (refused - accepted) / 2;
+        match expired_by(cx, &path, mid, &mut verdicts).await {
+            Ok(Some(true)) => accepted = mid,
+            Ok(Some(false)) => refused = mid,
+            Ok(None) => return verdicts.finish(expected, String::new()),
+            Err(outcome) => return outcome,
+        }
+    }
+    let leeway = if accepted == 0 {
+        "no leeway: a token 1 s past `exp` is refused".to_owned()
+    } else if refused - accepted == 1 {
+        format!("a leeway of {accepted} s: accepted {accepted} s past `exp`, refused {refused} s past")
+    } else {
+        format!("a leeway between {accepted} s and {} s", refused - 1)
+    };
+    Outcome::pass(format!("tokens expired by an hour and by 301 s are refused; the vendor allows {leeway}"))
+        .expected(expected)
+        .actual(leeway)
+        .with_note(format!("sent {}", verdicts.sent.join(", ")))
+        .with_note("measured against the harness's clock: a skew between the clocks shifts it")
+}
+
+/// AUTH-2: tokens signed by a key the vendor does not hold, or not signed, get 401.
+pub async fn bad_signature(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["foreign-key", "foreign-key-no-kid", "unsigned"]),
+        "401 for tokens signed by another key (with and without the account's `kid`) and for an empty signature",
+        "wrongly signed tokens",
+    )
+    .await
+}
+
+/// AUTH-4: a payload changed under the original signature gets 401.
+pub async fn tampered(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["tampered-claim", "tampered-exp"]),
+        "401 for a valid token whose claims were changed after signing",
+        "tampered tokens",
+    )
+    .await
+}
+
+/// AUTH-3: `alg: none` in several spellings gets 401.
+pub async fn alg_none(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["alg-none:none", "alg-none:None", "alg-none:NONE", "alg-none:nOnE", "alg-none-signed", "no-alg"]),
+        "401 for `alg: none` (any case, with or without a signature) and for a header without `alg`",
+        "unsigned-algorithm tokens",
+    )
+    .await
+}
+
+/// AUTH-3: HS256 keyed with the account's public key (PEM and DER) gets 401.
+pub async fn hs256_public_key(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["hs256-public-pem", "hs256-public-pem-trimmed", "hs256-public-der"]),
+        "401 for HS256 tokens keyed with the account's public key as PEM, trimmed PEM and DER",
+        "algorithm-confusion tokens",
+    )
+    .await
+}
+
+/// AUTH-4 (and AUTH-2's malformed claims): a token without a usable `exp` gets 401.
+pub async fn no_exp(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["no-exp", "exp-null", "exp-string"]),
+        "401 for tokens without `exp`, with `exp: null` and with `exp` as a string",
+        "tokens without a numeric `exp`",
+    )
+    .await
+}
+
+/// AUTH-4: a wrong or missing `iss` gets 401.
+pub async fn issuer(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["wrong-iss", "no-iss", "iss-case"]),
+        "401 for `iss` other than `convergint` (another value, missing, another case)",
+        "tokens with a wrong `iss`",
+    )
+    .await
+}
+
+/// AUTH-5: tokens living longer than an hour (plus 60 s) are refused.
+pub async fn long_lifetime(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["lifetime:3720", "lifetime:86400"]),
+        "401 for tokens whose `exp - iat` exceeds 3600 s plus at most 60 s of leeway (tried 3720 s and a day)",
+        "long-lived tokens",
+    )
+    .await
+}
+
+/// AUTH-5: `iat` or `nbf` far in the future is refused.
+pub async fn future_iat(cx: &Context) -> Outcome {
+    refusals(
+        cx,
+        &crafts(&["future-iat:1800", "future-nbf:1800"]),
+        "401 for `iat` or `nbf` 1800 s in the future (beyond any clock-skew leeway of at most 300 s)",
+        "tokens from the future",
+    )
+    .await
+}
+
+/// Credentials the AUTH-6 checks look at 401s of: ones no single rule relaxation lets through
+/// (a missing header, HS256 with an unknown key), and common refusals (expired, foreign key).
+fn refusal_samples() -> Vec<Cred> {
+    vec![Cred::Missing, Cred::craft("hs256-random"), Cred::craft("expired:3600"), Cred::craft("foreign-key")]
+}
+
+/// Sends each sample and keeps the 401s; other answers are other checks' business.
+async fn sample_401s(cx: &Context, creds: &[Cred]) -> Result<(Vec<(Cred, Answer)>, Vec<String>), Outcome> {
+    let path = cx.api.endpoints().account;
+    let mut unauthorized = Vec::new();
+    let mut notes = Vec::new();
+    for cred in creds {
+        let answer = send(cx, &path, cred).await?;
+        match judge(answer.status) {
+            Judged::Refused => unauthorized.push((cred.clone(), answer)),
+            Judged::Limited => return Err(rate_limited_midway(&answer)),
+            _ => notes.push(format!("{} answered {}, not a 401 to look at", cred.label(), answer.status)),
+        }
+    }
+    Ok((unauthorized, notes))
+}
+
+/// Whether a `WWW-Authenticate` value offers the `Bearer` scheme (one of its challenges).
+pub fn offers_bearer(value: &str) -> bool {
+    // Challenges are separated by commas, as are their parameters; a challenge starts with a
+    // scheme token that is not followed by `=`.
+    value.split(',').any(|part| {
+        let part = part.trim_start();
+        let scheme = part.split(|c: char| c.is_whitespace() || c == '=').next().unwrap_or_default();
+        scheme.eq_ignore_ascii_case("bearer") && !part[scheme.len()..].trim_start().starts_with('=')
+    })
+}
+
+/// AUTH-6: every 401 carries `WWW-Authenticate` with the `Bearer` scheme.
+pub async fn www_authenticate(cx: &Context) -> Outcome {
+    let samples = [Cred::Missing, Cred::craft("hs256-random"), Cred::craft("expired:3600")];
+    let (unauthorized, notes) = match sample_401s(cx, &samples).await {
+        Ok(got) => got,
+        Err(outcome) => return outcome,
+    };
+    if unauthorized.is_empty() {
+        return Outcome::skip("none of the bad credentials was answered 401, so there is no 401 to look at")
+            .with_note(notes.join("; "));
+    }
+    let expected = "every 401 carries `WWW-Authenticate: Bearer ...` (RFC 6750)";
+    let mut verdicts = Verdicts::default();
+    for (cred, answer) in &unauthorized {
+        verdicts.sent.push(cred.label());
+        let values: Vec<&str> = answer
+            .exchange
+            .response_headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if values.is_empty() {
+            verdicts.fail(cred, answer, "the 401 has no `WWW-Authenticate` header".into());
+        } else if !values.iter().any(|v| offers_bearer(v)) {
+            verdicts.fail(
+                cred,
+                answer,
+                format!("`WWW-Authenticate` is `{}`, without the Bearer scheme", values.join(", ")),
+            );
+        }
+    }
+    let shown = unauthorized[0].1.header("www-authenticate").unwrap_or_default().to_owned();
+    if let Some(first) = verdicts.wrong.first() {
+        let n = verdicts.wrong.len();
+        return Outcome::fail(format!("{n} of {} 401 answers lack a Bearer challenge: {first}", unauthorized.len()))
+            .expected(expected)
+            .actual(verdicts.wrong.join("; "))
+            .with_evidence(verdicts.evidence);
+    }
+    let mut outcome = Outcome::pass(format!("{} 401 answers carry `WWW-Authenticate: {shown}`", unauthorized.len()))
+        .expected(expected);
+    outcome.evidence.notes.extend(notes);
+    outcome
+}
+
+/// Text in a 401 body that gives internals away: stack frames, library names and error texts,
+/// key material. Lower case; matched against the lower-cased body.
+const LEAKS: &[(&str, &str)] = &[
+    ("backtrace", "a backtrace"),
+    ("stack trace", "a stack trace"),
+    ("stacktrace", "a stack trace"),
+    ("traceback (most recent call last)", "a Python traceback"),
+    ("panicked at", "a Rust panic message"),
+    ("\n   at ", "stack frames"),
+    ("\n\tat ", "stack frames"),
+    (" at src/", "a source path"),
+    (".rs:", "a Rust source location"),
+    (".java:", "a Java source location"),
+    (".py\", line", "a Python source location"),
+    ("node_modules/", "a Node.js module path"),
+    ("jsonwebtoken", "the JWT library's name"),
+    ("jsonwebtokenerror", "the JWT library's error type"),
+    ("io.jsonwebtoken", "the JWT library's name"),
+    ("jwt.exceptions", "the JWT library's error type"),
+    ("microsoft.identitymodel", "the JWT library's name"),
+    ("rsa::", "the RSA library's name"),
+    ("ring::", "the crypto library's name"),
+    ("openssl", "the crypto library's name"),
+    ("-----begin", "PEM key material"),
+    ("private key", "key material"),
+];
+
+/// What in `body` gives internals away, if anything: `(what, the text found)`.
+pub fn leaks_in(body: &str, public_pem: Option<&str>) -> Vec<(&'static str, String)> {
+    let lower = body.to_lowercase();
+    let mut found: Vec<(&'static str, String)> = Vec::new();
+    for (needle, what) in LEAKS {
+        if let Some(at) = lower.find(needle)
+            && !found.iter().any(|(w, _)| w == what)
+        {
+            let text: String = body.get(at..).unwrap_or_default().chars().take(48).collect();
+            found.push((what, text.trim().to_owned()));
+        }
+    }
+    // The public key's body (not secret, but an answer has no business carrying it).
+    let key_body: Option<String> =
+        public_pem.map(|pem| pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>());
+    if let Some(key) = key_body.filter(|k| k.len() >= 64)
+        && body.contains(&key[..64])
+    {
+        found.push(("the account's public key", format!("{}...", &key[..24])));
+    }
+    found
+}
+
+/// AUTH-6: 401 bodies leak no internals (stack traces, key material, library error text).
+pub async fn no_leak(cx: &Context) -> Outcome {
+    let (unauthorized, notes) = match sample_401s(cx, &refusal_samples()).await {
+        Ok(got) => got,
+        Err(outcome) => return outcome,
+    };
+    if unauthorized.is_empty() {
+        return Outcome::skip("none of the bad credentials was answered 401, so there is no 401 body to look at")
+            .with_note(notes.join("; "));
+    }
+    let public_pem = cx.tokens.as_deref().map(|k| k.public_pem.as_str());
+    let expected = "401 bodies say the token was refused and nothing about the verifier's internals";
+    let mut verdicts = Verdicts::default();
+    for (cred, answer) in &unauthorized {
+        verdicts.sent.push(cred.label());
+        let found = leaks_in(&answer.text, public_pem);
+        if !found.is_empty() {
+            let list: Vec<String> = found.iter().map(|(what, text)| format!("{what} (`{text}`)")).collect();
+            verdicts.fail(cred, answer, format!("the 401 body carries {}", list.join(", ")));
+        }
+    }
+    if let Some(first) = verdicts.wrong.first() {
+        let n = verdicts.wrong.len();
+        return Outcome::fail(format!("{n} of {} 401 bodies leak internals: {first}", unauthorized.len()))
+            .expected(expected)
+            .actual(verdicts.wrong.join("; "))
+            .with_evidence(verdicts.evidence);
+    }
+    let mut outcome = Outcome::pass(format!("{} 401 bodies leak no internals", unauthorized.len())).expected(expected);
+    outcome.evidence.notes.extend(notes);
+    outcome
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<&str> {
+    let rest = url.find("://").map(|i| i + 3)?;
+    let end = url[rest..].find(['/', '?', '#']).map_or(url.len(), |i| rest + i);
+    (end > rest).then(|| &url[..end])
+}
+
+/// AUTH-7: header `jku` and `x5u` URLs are never fetched.
+pub async fn jku_x5u(cx: &Context) -> Outcome {
+    let inbox: &dyn Inbox = match crate::act::require_inbox(cx) {
+        Ok(i) => i,
+        Err(outcome) => return outcome,
+    };
+    let public = inbox.public_url();
+    let Some(origin) = origin(&public) else {
+        return Outcome::error(format!("the receiver's public URL `{public}` has no origin (a configuration problem)"));
+    };
+    let millis =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+    let planted = format!("/conformance-harness/auth-7-{millis}");
+    let cred = Cred::craft(format!("jku-x5u:{origin}{planted}"));
+    let answer = match send(cx, &cx.api.endpoints().account, &cred).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    let window = cx.budgets.quiet_window.max(Duration::from_millis(500));
+    let hits = |inbox: &dyn Inbox| -> Vec<crate::context::Fetch> {
+        inbox.fetches().into_iter().filter(|f| f.path.starts_with(&planted)).collect()
+    };
+    inbox.wait_for(&|_: &[crate::context::Delivery]| !hits(inbox).is_empty(), window).await;
+    let fetched = hits(inbox);
+    let expected = "header `jku`/`x5u` URLs are ignored, never fetched";
+    let mut outcome = if fetched.is_empty() {
+        Outcome::pass(format!(
+            "the vendor fetched neither planted URL within {:.1} s (answered {})",
+            window.as_secs_f64(),
+            answer.status
+        ))
+        .expected(expected)
+    } else {
+        let mut evidence = Evidence::default();
+        evidence.push_exchange(&answer.exchange);
+        for f in &fetched {
+            evidence.push_finding(Finding {
+                subject: format!("{} {}{}", f.method, origin, f.path),
+                pointer: String::new(),
+                message: "the vendor fetched a URL the harness planted in a token header".into(),
+                record: None,
+                source: None,
+            });
+        }
+        let paths: Vec<String> = fetched.iter().map(|f| format!("{} {}", f.method, f.path)).collect();
+        Outcome::fail(format!("the vendor fetched the planted key URL: {}", paths.join(", ")))
+            .expected(expected)
+            .actual(paths.join(", "))
+            .with_evidence(evidence)
+    };
+    if judge(answer.status) == Judged::Accepted {
+        outcome = outcome.with_note(format!(
+            "the token, signed by a key the vendor does not hold, was accepted ({}): see auth.bad-signature",
+            answer.status
+        ));
+    }
+    outcome
+}
+
+/// AUTH-8: a burst of bad tokens meets 429 with `Retry-After`.
+pub async fn rate_limit(cx: &Context) -> Outcome {
+    let burst = cx.budgets.rate_limit_burst;
+    if burst == 0 {
+        return Outcome::skip(
+            "the rate-limit probe is off: set `rate_limit_burst` under `[budgets]` (e.g. 150) to send up to that many bad tokens; the vendor may then refuse bad tokens from this client for a while",
+        );
+    }
+    let path = cx.api.endpoints().account;
+    let cred = Cred::craft("hs256-random");
+    let expected = format!("429 with `Retry-After` within a burst of {burst} bad tokens");
+    let mut first: Option<Answer> = None;
+    let mut last: Option<Answer> = None;
+    let mut others: Vec<String> = Vec::new();
+    for sent in 1..=burst {
+        let answer = match send(cx, &path, &cred).await {
+            Ok(a) => a,
+            Err(outcome) => return outcome,
+        };
+        if answer.status == 429 {
+            let retry_after = answer.header("retry-after").map(str::trim).filter(|v| !v.is_empty());
+            return match retry_after {
+                Some(value) => {
+                    Outcome::pass(format!("bad token {sent} of the burst was answered 429 with `Retry-After: {value}`"))
+                        .expected(expected)
+                        .with_note("earlier checks' refused tokens count towards the vendor's limit too")
+                }
+                None => Outcome::fail(format!("bad token {sent} of the burst was answered 429 without `Retry-After`"))
+                    .expected(expected)
+                    .actual("429 without Retry-After")
+                    .with_exchange(&answer.exchange),
+            };
+        }
+        if answer.status != 401 && others.len() < 3 {
+            others.push(format!("request {sent} answered {}, not 401", answer.status));
+        }
+        if first.is_none() {
+            first = Some(answer);
+        } else {
+            last = Some(answer);
+        }
+    }
+    let mut outcome = Outcome::fail(format!("{burst} bad tokens in a row were never answered 429"))
+        .expected(expected)
+        .actual(format!("no 429 in {burst} requests"));
+    for answer in first.iter().chain(&last) {
+        outcome.evidence.push_exchange(&answer.exchange);
+    }
+    outcome.evidence.notes.extend(others);
+    outcome
+}
+
+/// The auth suite, in run order. The burst probe (AUTH-8) is last: once it meets the vendor's
+/// limit, refused tokens are answered 429 for a while.
+pub(crate) static CHECKS: &[Check] = &[
+    check!(
+        valid_token,
+        "auth.valid-token",
+        "auth",
+        Must,
+        ["AUTH-1"],
+        "A fresh RS256 token is accepted on every endpoint the vendor declares"
+    ),
+    check!(
+        malformed,
+        "auth.malformed",
+        "auth",
+        Must,
+        ["AUTH-2"],
+        "Missing and malformed credentials get 401, never data, never a 5xx"
+    ),
+    check!(
+        expired,
+        "auth.expired",
+        "auth",
+        Must,
+        ["AUTH-2"],
+        "Expired tokens get 401; the leeway on `exp` is measured and at most 300 s"
+    ),
+    check!(
+        bad_signature,
+        "auth.bad-signature",
+        "auth",
+        Must,
+        ["AUTH-2"],
+        "Tokens signed by another key, or unsigned, get 401"
+    ),
+    check!(alg_none, "auth.alg-none", "auth", Must, ["AUTH-3"], "`alg: none` tokens get 401, in every spelling"),
+    check!(
+        hs256_public_key,
+        "auth.hs256-public-key",
+        "auth",
+        Must,
+        ["AUTH-3"],
+        "HS256 tokens keyed with the account's public key (PEM or DER) get 401"
+    ),
+    check!(no_exp, "auth.no-exp", "auth", Must, ["AUTH-4", "AUTH-2"], "Tokens without a numeric `exp` get 401"),
+    check!(issuer, "auth.issuer", "auth", Must, ["AUTH-4"], "Tokens whose `iss` is not `convergint` get 401"),
+    check!(
+        tampered,
+        "auth.tampered",
+        "auth",
+        Must,
+        ["AUTH-4"],
+        "A payload changed under the original signature gets 401"
+    ),
+    check!(
+        long_lifetime,
+        "auth.long-lifetime",
+        "auth",
+        Should,
+        ["AUTH-5"],
+        "Tokens living longer than an hour are refused"
+    ),
+    check!(
+        future_iat,
+        "auth.future-iat",
+        "auth",
+        Should,
+        ["AUTH-5"],
+        "Tokens with `iat` or `nbf` far in the future are refused"
+    ),
+    check!(
+        www_authenticate,
+        "auth.www-authenticate",
+        "auth",
+        Should,
+        ["AUTH-6"],
+        "401 answers carry `WWW-Authenticate` with the Bearer scheme"
+    ),
+    check!(
+        no_leak,
+        "auth.no-leak",
+        "auth",
+        Should,
+        ["AUTH-6"],
+        "401 bodies leak no stack traces, key material or library error text"
+    ),
+    check!(
+        jku_x5u,
+        "auth.jku-x5u",
+        "auth",
+        Should,
+        ["AUTH-7"],
+        "Token header `jku` and `x5u` URLs are never fetched",
+        needs = [Inbox]
+    ),
+    check!(
+        tenancy::inventory,
+        "auth.tenant-inventory",
+        "auth",
+        Must,
+        ["ACC-2"],
+        "One account's token gets 404 or 403 for another account's sites, never its devices"
+    ),
+    check!(
+        tenancy::webhooks,
+        "auth.tenant-webhooks",
+        "auth",
+        Must,
+        ["ACC-2"],
+        "One account's token neither lists nor deletes another account's webhooks",
+        capability = "webhook-management",
+        needs = [Inbox]
+    ),
+    check!(
+        rate_limit,
+        "auth.rate-limit",
+        "auth",
+        Should,
+        ["AUTH-8"],
+        "A burst of bad tokens is answered 429 with `Retry-After`"
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_challenges_are_recognised() {
+        assert!(offers_bearer("Bearer"));
+        assert!(offers_bearer("Bearer realm=\"mock-vendor\", error=\"invalid_token\""));
+        assert!(offers_bearer("bearer error=\"invalid_token\""));
+        assert!(offers_bearer("Basic realm=\"x\", Bearer realm=\"y\""));
+        assert!(!offers_bearer("Basic realm=\"x\""));
+        assert!(!offers_bearer("Basic realm=\"x\", bearer=\"no\""));
+        assert!(!offers_bearer("BearerToken"));
+        assert!(!offers_bearer(""));
+    }
+
+    #[test]
+    fn leaks_are_found_and_plain_refusals_are_not() {
+        let clean = r#"{"error":"unauthorized","message":"missing or invalid bearer token"}"#;
+        assert!(leaks_in(clean, None).is_empty());
+        assert!(leaks_in(r#"{"message":"Unauthorized"}"#, None).is_empty());
+        assert!(
+            leaks_in(r#"{"error":"invalid_token","error_description":"The access token expired"}"#, None).is_empty()
+        );
+        let leaky = "jsonwebtoken::errors::Error: signature does not verify\n   at mock_vendor::auth (src/auth.rs:88)\n   stack backtrace:";
+        let found: Vec<&str> = leaks_in(leaky, None).into_iter().map(|(what, _)| what).collect();
+        assert!(found.contains(&"a backtrace"), "{found:?}");
+        assert!(found.contains(&"the JWT library's name"), "{found:?}");
+        assert!(found.contains(&"a Rust source location"), "{found:?}");
+        let pem = format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", "A".repeat(64));
+        assert_eq!(leaks_in(&format!("key {}", "A".repeat(70)), Some(&pem))[0].0, "the account's public key");
+        assert_eq!(leaks_in(&pem, None)[0].0, "PEM key material");
+    }
+
+    #[test]
+    fn statuses_are_judged() {
+        assert_eq!(judge(401), Judged::Refused);
+        assert_eq!(judge(200), Judged::Accepted);
+        assert_eq!(judge(204), Judged::Accepted);
+        assert_eq!(judge(429), Judged::Limited);
+        assert_eq!(judge(403), Judged::Wrong);
+        assert_eq!(judge(500), Judged::Wrong);
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin("http://127.0.0.1:8080/webhook"), Some("http://127.0.0.1:8080"));
+        assert_eq!(origin("https://hooks.example.com"), Some("https://hooks.example.com"));
+        assert_eq!(origin("https://h.example.com?x=1"), Some("https://h.example.com"));
+        assert_eq!(origin("not a url"), None);
+        assert_eq!(origin("http:///path"), None);
+    }
+
+    #[test]
+    fn every_crafted_name_the_suite_sends_is_in_the_catalogue() {
+        for cred in refusal_samples() {
+            if let Cred::Craft(name) = cred {
+                craft::parse_name(&name).unwrap();
+            }
+        }
+    }
+}

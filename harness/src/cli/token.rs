@@ -1,7 +1,13 @@
 //! `harness token`: mints a bearer token from the configured key, for curl. This is the one
 //! place the harness prints a token, because the operator asked for it.
+//!
+//! `--craft <name>` mints one of the auth suite's crafted bad tokens instead (the reproduce
+//! command of a crafted-token probe calls it); `--list-crafts` lists the names.
 
 use std::path::PathBuf;
+
+use anyhow::Context as _;
+use suites::auth::craft;
 
 use crate::config::VendorConfig;
 
@@ -12,16 +18,60 @@ pub struct Args {
     /// Use the `[second_account]` credential
     #[arg(long)]
     pub second_account: bool,
+    /// Mint the auth suite's crafted token NAME (`expired:3600`, `alg-none:none`, ...) instead of a valid one
+    #[arg(long, value_name = "NAME")]
+    pub craft: Option<String>,
+    /// List the crafted token names `--craft` takes, and exit
+    #[arg(long, conflicts_with_all = ["craft", "second_account"])]
+    pub list_crafts: bool,
+}
+
+/// The `--list-crafts` text: one name (with its argument) and description a line.
+pub fn crafts_text() -> String {
+    let names: Vec<String> = craft::CRAFTS
+        .iter()
+        .map(|c| c.arg.map_or_else(|| c.kind.to_owned(), |arg| format!("{}:{arg}", c.kind)))
+        .collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    names.iter().zip(craft::CRAFTS).map(|(name, c)| format!("{name:width$}  {}\n", c.what)).collect()
 }
 
 pub fn execute(args: Args) -> anyhow::Result<i32> {
+    if args.list_crafts {
+        print!("{}", crafts_text());
+        return Ok(0);
+    }
+    // A bad name is reported before the key is read.
+    if let Some(name) = &args.craft {
+        craft::parse_name(name)?;
+    }
     let config = VendorConfig::load(&args.config)?;
     let auth = if args.second_account {
         config.second_account.as_ref().ok_or_else(|| anyhow::anyhow!("the config has no `[second_account]`"))?
     } else {
         &config.auth
     };
-    let token = auth.minter()?.mint(contract::unix_now());
+    let now = contract::unix_now();
+    let token = match &args.craft {
+        None => auth.minter()?.mint(now),
+        Some(name) => {
+            let kit = auth.token_kit()?;
+            craft::craft(&kit, name, now).with_context(|| format!("failed to craft the token `{name}`"))?
+        }
+    };
     println!("{}", token.expose());
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_names_every_kind_with_its_argument() {
+        let text = crafts_text();
+        assert_eq!(text.lines().count(), craft::CRAFTS.len());
+        assert!(text.lines().any(|l| l.starts_with("expired:<secs> ")), "{text}");
+        assert!(text.lines().any(|l| l.starts_with("alg-none-signed ")), "{text}");
+    }
 }

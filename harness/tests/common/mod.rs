@@ -1,5 +1,6 @@
-//! A canonical fake vendor on wiremock (an account, 2 sites, a few devices over two pages) and
-//! the configuration that points the harness at it.
+//! A canonical fake vendor on wiremock (an account, 2 sites, a few devices over two pages; a
+//! second account with one site of its own; bad tokens refused with 401) and the configuration
+//! that points the harness at it.
 
 #![allow(dead_code)]
 
@@ -10,17 +11,61 @@ use contract::token::{KeyPair, generate_keypair};
 use harness::config::{AuthConfig, VendorConfig};
 use harness::profile::PaginationProfile;
 use serde_json::{Value, json};
-use wiremock::matchers::{header_exists, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Match, Mock, MockServer, ResponseTemplate};
 
 pub const ACCOUNT: &str = "a1b2c3d4-5678-90ab-cdef-1234567890ab";
 pub const SITE_A: &str = "5e6693c0-091d-47a2-b90a-6c15531b3c50";
 pub const SITE_B: &str = "7f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+/// The second account's only site (tenancy, ACC-2).
+pub const SECOND_ACCOUNT: &str = "b2c3d4e5-6789-40ab-8def-234567890abc";
+pub const SITE_C: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 
 /// One RSA key pair per test binary: generating one is slow-ish.
 pub fn keypair() -> &'static KeyPair {
     static KEY: OnceLock<KeyPair> = OnceLock::new();
     KEY.get_or_init(|| generate_keypair(2048).expect("a key pair"))
+}
+
+/// The second account's key pair (small: only the fake vendor verifies with it).
+pub fn second_keypair() -> &'static KeyPair {
+    static KEY: OnceLock<KeyPair> = OnceLock::new();
+    KEY.get_or_init(|| generate_keypair(1024).expect("a key pair"))
+}
+
+/// The bearer token of a request, if it has one.
+fn bearer(request: &wiremock::Request) -> Option<&str> {
+    let value = request.headers.get("authorization")?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Requests whose token the contract's verifier refuses (missing, malformed, expired, another
+/// key, `alg: none`, ...): the fake vendor answers them 401, as CONTRACT.md §6 asks.
+struct Refused(contract::TokenVerifier);
+
+impl Match for Refused {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        bearer(request).is_none_or(|token| self.0.verify(token, contract::unix_now()).is_err())
+    }
+}
+
+/// Requests whose token names `kid`: which account's data a request gets.
+struct Kid(&'static str);
+
+impl Match for Kid {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        bearer(request)
+            .and_then(|t| contract::token::decode_unverified(t).ok())
+            .is_some_and(|t| t.header.get("kid").and_then(Value::as_str) == Some(self.0))
+    }
+}
+
+fn verifier() -> contract::TokenVerifier {
+    let key = |kid: &str, owner: &str, pair: &KeyPair| {
+        contract::token::VerifierKey::from_public_pem(kid, owner, &pair.public_pem).expect("a public key")
+    };
+    let keys = vec![key("key-1", ACCOUNT, keypair()), key("key-2", SECOND_ACCOUNT, second_keypair())];
+    contract::TokenVerifier::new(contract::TokenPolicy::default(), keys)
 }
 
 pub fn device(id: &str, site: &str, ty: &str) -> Value {
@@ -70,9 +115,18 @@ fn page(key: &str, items: &[Value], page: u64) -> Value {
 pub async fn serve(fleet: &Fleet) -> MockServer {
     let server = MockServer::start().await;
     let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
+    Mock::given(Refused(verifier()))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("www-authenticate", "Bearer error=\"invalid_token\"")
+                .set_body_json(json!({"error": "unauthorized"})),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/account"))
-        .and(header_exists("authorization"))
+        .and(Kid("key-1"))
         .respond_with(ok(fleet.account.clone()))
         .mount(&server)
         .await;
@@ -80,6 +134,7 @@ pub async fn serve(fleet: &Fleet) -> MockServer {
         Mock::given(method("GET"))
             .and(path("/api/v1/account/sites"))
             .and(query_param("page", p.to_string()))
+            .and(Kid("key-1"))
             .respond_with(ok(page("sites", &fleet.sites, p)))
             .mount(&server)
             .await;
@@ -87,11 +142,27 @@ pub async fn serve(fleet: &Fleet) -> MockServer {
             Mock::given(method("GET"))
                 .and(path(format!("/api/v1/sites/{site}/inventory")))
                 .and(query_param("page", p.to_string()))
+                .and(Kid("key-1"))
                 .respond_with(ok(page("devices", devices, p)))
                 .mount(&server)
                 .await;
         }
     }
+    // The second account sees its own site only; the first account's token gets the default 404
+    // for it.
+    let site_c = json!({"site_id": SITE_C, "name": "Elsewhere", "timezone": "UTC"});
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account/sites"))
+        .and(Kid("key-2"))
+        .respond_with(ok(page("sites", &[site_c], 1)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/sites/{SITE_C}/inventory")))
+        .and(Kid("key-2"))
+        .respond_with(ok(page("devices", &[device("55555555-2222-4333-8444-555555555555", SITE_C, "camera")], 1)))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -100,11 +171,19 @@ pub fn config_for(base_url: &str, dir: &std::path::Path) -> VendorConfig {
     let key: PathBuf = dir.join("vendor.pem");
     std::fs::write(&key, keypair().private_pem.expose()).unwrap();
     let mut config = VendorConfig::new("Fake vendor", base_url, AuthConfig::from_key_path(key, Some("key-1".into())));
+    let second: PathBuf = dir.join("other-account.pem");
+    std::fs::write(&second, second_keypair().private_pem.expose()).unwrap();
+    config.second_account = Some(AuthConfig::from_key_path(second, Some("key-2".into())));
     if let PaginationProfile::Page { per_page, .. } = &mut config.profile.pagination {
         *per_page = PER_PAGE;
     }
     config.budgets.request_timeout_secs = 2;
     config.budgets.connect_timeout_secs = 2;
+    // Checks that need the receiver (auth.jku-x5u, ...) start it: on a free port, since tests
+    // run in parallel.
+    config.webhook.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    // What checks watch for and should not see (a fetched `jku`, ...) needs no long wait here.
+    config.budgets.quiet_window_secs = 0.5;
     config
 }
 

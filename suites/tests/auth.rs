@@ -1,0 +1,383 @@
+//! The auth suite against an in-memory vendor that verifies tokens with the contract's own
+//! verifier under a configurable policy: the edge cases the mock vendor has no fault for (403
+//! instead of 401, a measured leeway of 0 or 300 s, a rate limit without `Retry-After`, a `Basic`
+//! challenge, a tenancy leak as an empty 200, the harness's own network failing).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use async_trait::async_trait;
+use contract::token::{KeyPair, TokenVerifier, VerifierKey, generate_keypair};
+use contract::{TokenMinter, TokenPolicy};
+use serde_json::{Value, json};
+use suites::{
+    Answer, ApiError, ApiErrorKind, Budgets, Collection, Context, Endpoints, Exchange, Fetched, Listed, Listing,
+    PageSeen, PageVisitor, Probe, ProbeAuth, Status, TokenKit, VendorApi, WalkEnd,
+};
+
+const SITE_A: &str = "5e6693c0-091d-47a2-b90a-6c15531b3c50";
+const SITE_B: &str = "7f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+const DEVICE_B: &str = "44444444-2222-4333-8444-555555555555";
+
+fn keypair() -> &'static KeyPair {
+    static KEY: OnceLock<KeyPair> = OnceLock::new();
+    KEY.get_or_init(|| generate_keypair(1024).expect("a key pair"))
+}
+
+fn kit() -> Arc<TokenKit> {
+    let minter = TokenMinter::from_pem(&keypair().private_pem, Some("k1".into())).unwrap().with_lifetime(300);
+    Arc::new(TokenKit { minter: Arc::new(minter), public_pem: keypair().public_pem.clone(), lifetime_secs: 300 })
+}
+
+/// How the fake vendor behaves.
+#[derive(Debug, Clone)]
+struct Behaviour {
+    policy: TokenPolicy,
+    /// What a refused token gets.
+    refusal_status: u16,
+    www_authenticate: Option<&'static str>,
+    /// After this many refusals, 429 (with `Retry-After` unless `retry_after` is `None`).
+    limit_after: Option<u32>,
+    retry_after: Option<&'static str>,
+    /// What the account's token gets for the other account's site inventory.
+    cross_site: (u16, String),
+    /// Every probe fails as the harness's own network would.
+    unreachable: bool,
+    /// Paths starting with this refuse even a fresh, valid token (401).
+    refuse_valid_under: Option<&'static str>,
+    /// Paths starting with this answer 404 (an endpoint the vendor lacks).
+    missing_under: Option<&'static str>,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            policy: TokenPolicy::default(),
+            refusal_status: 401,
+            www_authenticate: Some("Bearer error=\"invalid_token\""),
+            limit_after: None,
+            retry_after: Some("10"),
+            cross_site: (404, r#"{"error":"not_found"}"#.into()),
+            unreachable: false,
+            refuse_valid_under: None,
+            missing_under: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct FakeVendor {
+    behaviour: Behaviour,
+    verifier: TokenVerifier,
+    /// Whose sites this credential lists.
+    sites: Vec<&'static str>,
+    refusals: AtomicU32,
+    requests: Mutex<Vec<String>>,
+}
+
+impl FakeVendor {
+    fn new(behaviour: Behaviour, sites: Vec<&'static str>) -> Self {
+        let key = VerifierKey::from_public_pem("k1", "0", &keypair().public_pem).unwrap();
+        Self {
+            verifier: TokenVerifier::new(behaviour.policy.clone(), vec![key]),
+            behaviour,
+            sites,
+            refusals: AtomicU32::new(0),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn answer(&self, method: &str, path: &str, status: u16, body: &str, headers: Vec<(String, String)>) -> Answer {
+        Answer {
+            status,
+            json: serde_json::from_str(body).ok(),
+            text: body.to_owned(),
+            exchange: Exchange {
+                method: method.into(),
+                url: format!("http://vendor.test{path}"),
+                status: Some(status),
+                response_headers: headers,
+                body_excerpt: Some(body.to_owned()),
+                reproduce: format!("curl http://vendor.test{path}"),
+                ..Exchange::default()
+            },
+        }
+    }
+
+    fn authenticated(&self, auth: &ProbeAuth) -> bool {
+        match auth {
+            ProbeAuth::Fresh => true,
+            ProbeAuth::Missing => false,
+            ProbeAuth::Header { value, .. } => {
+                let token = value.expose().strip_prefix("Bearer ").unwrap_or_default();
+                self.verifier.verify(token, contract::unix_now()).is_ok()
+            }
+        }
+    }
+
+    fn listing(&self, records: Vec<Value>) -> Listing {
+        Listing {
+            records: records.into_iter().map(|r| Listed { raw: r.clone(), record: r, page: 0 }).collect(),
+            exchanges: vec![Exchange::default()],
+            notes: vec![],
+        }
+    }
+}
+
+#[async_trait]
+impl VendorApi for FakeVendor {
+    async fn account(&self) -> Result<Fetched, ApiError> {
+        let record = json!({"account_id": "a", "name": "A"});
+        Ok(Fetched { raw: record.clone(), record, exchange: Exchange::default() })
+    }
+
+    async fn sites(&self) -> Result<Listing, ApiError> {
+        Ok(self.listing(self.sites.iter().map(|s| json!({"site_id": s, "name": "site"})).collect()))
+    }
+
+    async fn inventory(&self, site_id: &str) -> Result<Listing, ApiError> {
+        let device = json!({"device_id": DEVICE_B, "site_id": site_id});
+        Ok(self.listing(vec![device]))
+    }
+
+    fn endpoints(&self) -> Endpoints {
+        Endpoints {
+            account: "/api/v1/account".into(),
+            sites: "/api/v1/account/sites".into(),
+            inventory: "/api/v1/sites/{site_id}/inventory".into(),
+            webhooks: "/api/v1/webhooks".into(),
+            webhook: "/api/v1/webhooks/{webhook_id}".into(),
+            webhook_ping: "/api/v1/webhooks/{webhook_id}/ping".into(),
+            event_types: "/api/v1/event-types".into(),
+            page_params: None,
+        }
+    }
+
+    async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {
+        self.requests.lock().unwrap().push(format!("{} {}", probe.method, probe.path));
+        if self.behaviour.unreachable {
+            return Err(ApiError::new(ApiErrorKind::Transport, "connection refused", vec![Exchange::default()]));
+        }
+        if !self.authenticated(&probe.auth) {
+            let n = self.refusals.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.behaviour.limit_after.is_some_and(|limit| n > limit) {
+                let headers = self.behaviour.retry_after.map(|v| ("retry-after".to_owned(), v.to_owned()));
+                return Ok(self.answer(&probe.method, &probe.path, 429, "{}", headers.into_iter().collect()));
+            }
+            let headers = self.behaviour.www_authenticate.map(|v| ("www-authenticate".to_owned(), v.to_owned()));
+            let body = r#"{"error":"unauthorized"}"#;
+            return Ok(self.answer(
+                &probe.method,
+                &probe.path,
+                self.behaviour.refusal_status,
+                body,
+                headers.into_iter().collect(),
+            ));
+        }
+        if self.behaviour.refuse_valid_under.is_some_and(|p| probe.path.starts_with(p)) {
+            return Ok(self.answer(&probe.method, &probe.path, 401, "{}", vec![]));
+        }
+        if self.behaviour.missing_under.is_some_and(|p| probe.path.starts_with(p)) {
+            return Ok(self.answer(&probe.method, &probe.path, 404, "{}", vec![]));
+        }
+        let own_site = self.sites.iter().any(|s| probe.path.contains(s));
+        if probe.path.contains("/sites/") && !own_site {
+            let (status, body) = &self.behaviour.cross_site;
+            return Ok(self.answer(&probe.method, &probe.path, *status, body, vec![]));
+        }
+        Ok(self.answer(&probe.method, &probe.path, 200, r#"{"account_id":"a","name":"A"}"#, vec![]))
+    }
+
+    async fn walk(
+        &self,
+        collection: &Collection,
+        _per_page: Option<u64>,
+        visit: &mut PageVisitor<'_>,
+    ) -> Result<WalkEnd, ApiError> {
+        let Collection::Inventory { site_id } = collection else { unreachable!("the auth suite walks inventories") };
+        let listing = self.inventory(site_id).await?;
+        visit(PageSeen {
+            index: 1,
+            records: listing.records.into_iter().map(|l| l.record).collect(),
+            page: None,
+            per_page: None,
+            total_pages: None,
+            total_count: None,
+            exchange: Exchange::default(),
+        });
+        Ok(WalkEnd { pages: 1, notes: vec![] })
+    }
+}
+
+fn context(behaviour: Behaviour) -> (Context, Arc<FakeVendor>) {
+    let vendor = Arc::new(FakeVendor::new(behaviour.clone(), vec![SITE_A]));
+    let cx = Context::new(vendor.clone())
+        .with_tokens(kit())
+        .with_budgets(Budgets { rate_limit_burst: 150, ..Budgets::default() })
+        .with_second(Arc::new(FakeVendor::new(behaviour, vec![SITE_B])));
+    (cx, vendor)
+}
+
+async fn run(id: &str, cx: &Context) -> suites::Outcome {
+    (suites::find(id).unwrap_or_else(|| panic!("no check {id}")).run)(cx).await
+}
+
+/// The refusal checks of the suite, which a 403 for a bad token fails.
+const REFUSAL_CHECKS: &[&str] = &[
+    "auth.malformed",
+    "auth.expired",
+    "auth.bad-signature",
+    "auth.alg-none",
+    "auth.hs256-public-key",
+    "auth.no-exp",
+    "auth.issuer",
+    "auth.tampered",
+    "auth.long-lifetime",
+    "auth.future-iat",
+];
+
+#[tokio::test]
+async fn a_strict_vendor_passes_every_refusal_and_the_leeway_is_measured() {
+    let (cx, _) = context(Behaviour::default());
+    for id in REFUSAL_CHECKS.iter().chain(&["auth.www-authenticate", "auth.no-leak", "auth.tenant-inventory"]) {
+        let outcome = run(id, &cx).await;
+        assert_eq!(outcome.status, Status::Pass, "{id}: {outcome:#?}");
+    }
+    let expired = run("auth.expired", &cx).await;
+    let actual = expired.actual.unwrap();
+    // The contract's default policy allows 30 s; a second may tick between minting and verifying.
+    assert!(actual.starts_with("a leeway of 30 s") || actual.starts_with("a leeway of 29 s"), "{actual}");
+}
+
+#[tokio::test]
+async fn a_valid_token_refused_on_a_declared_endpoint_fails_but_a_missing_endpoint_does_not() {
+    let declared = suites::Declared {
+        capabilities: ["webhook-management", "event-types"].into_iter().map(String::from).collect(),
+        ..suites::Declared::default()
+    };
+    let (cx, vendor) = context(Behaviour { refuse_valid_under: Some("/api/v1/webhooks"), ..Behaviour::default() });
+    let outcome = run("auth.valid-token", &cx.with_declared(declared.clone())).await;
+    assert_eq!(outcome.status, Status::Fail, "{outcome:#?}");
+    assert_eq!(outcome.message, "a fresh, valid token was refused: webhook list answered 401");
+    assert!(vendor.requests.lock().unwrap().iter().any(|r| r.contains(SITE_A)), "an inventory was tried");
+
+    let (cx, _) = context(Behaviour { missing_under: Some("/api/v1/event-types"), ..Behaviour::default() });
+    let outcome = run("auth.valid-token", &cx.with_declared(declared)).await;
+    assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    assert!(outcome.message.ends_with("the others answered without refusing it"), "{}", outcome.message);
+    assert_eq!(outcome.evidence.notes, ["the event catalogue answered 404, which is not about the token"]);
+}
+
+#[tokio::test]
+async fn a_leeway_of_zero_and_of_300_s_pass_and_are_reported() {
+    for (leeway, shown) in [(0, "no leeway"), (300, "a leeway of 300 s")] {
+        let policy = TokenPolicy { exp_leeway_secs: leeway, ..TokenPolicy::default() };
+        let (cx, _) = context(Behaviour { policy, ..Behaviour::default() });
+        let outcome = run("auth.expired", &cx).await;
+        assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+        let actual = outcome.actual.unwrap();
+        let off_by_a_tick = leeway == 300 && actual.starts_with("a leeway of 299 s");
+        assert!(actual.starts_with(shown) || off_by_a_tick, "{leeway}: {actual}");
+    }
+}
+
+#[tokio::test]
+async fn a_leeway_over_300_s_fails_with_the_token_it_accepted() {
+    let policy = TokenPolicy { exp_leeway_secs: 600, ..TokenPolicy::default() };
+    let (cx, _) = context(Behaviour { policy, ..Behaviour::default() });
+    let outcome = run("auth.expired", &cx).await;
+    assert_eq!(outcome.status, Status::Fail);
+    assert!(outcome.message.contains("`expired:301` accepted a token expired 301 s ago"), "{}", outcome.message);
+    assert_eq!(outcome.evidence.findings.len(), 1, "an hour is still refused");
+}
+
+#[tokio::test]
+async fn a_403_for_a_bad_token_fails_every_refusal_check() {
+    let (cx, _) = context(Behaviour { refusal_status: 403, ..Behaviour::default() });
+    for id in REFUSAL_CHECKS {
+        let outcome = run(id, &cx).await;
+        assert_eq!(outcome.status, Status::Fail, "{id}: {outcome:#?}");
+        assert!(outcome.message.contains("answered 403, not 401"), "{id}: {}", outcome.message);
+        assert!(!outcome.evidence.exchanges.is_empty(), "{id} shows the exchange");
+    }
+    // There is no 401 to judge the AUTH-6 checks on.
+    assert_eq!(run("auth.www-authenticate", &cx).await.status, Status::Skip);
+    assert_eq!(run("auth.no-leak", &cx).await.status, Status::Skip);
+}
+
+#[tokio::test]
+async fn a_basic_challenge_or_none_fails_www_authenticate() {
+    for header in [Some("Basic realm=\"vendor\""), None] {
+        let (cx, _) = context(Behaviour { www_authenticate: header, ..Behaviour::default() });
+        let outcome = run("auth.www-authenticate", &cx).await;
+        assert_eq!(outcome.status, Status::Fail, "{header:?}: {outcome:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_429_midway_is_an_error_not_a_verdict() {
+    let (cx, _) = context(Behaviour { limit_after: Some(2), ..Behaviour::default() });
+    let outcome = run("auth.malformed", &cx).await;
+    assert_eq!(outcome.status, Status::Error, "{outcome:#?}");
+    assert!(outcome.message.contains("Retry-After (10)"), "{}", outcome.message);
+}
+
+#[tokio::test]
+async fn the_burst_stops_at_the_first_429_and_wants_retry_after() {
+    let (cx, vendor) = context(Behaviour { limit_after: Some(20), ..Behaviour::default() });
+    let outcome = run("auth.rate-limit", &cx).await;
+    assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    assert_eq!(vendor.requests.lock().unwrap().len(), 21, "the burst stops at the first 429");
+
+    let (cx, _) = context(Behaviour { limit_after: Some(20), retry_after: None, ..Behaviour::default() });
+    let outcome = run("auth.rate-limit", &cx).await;
+    assert_eq!(outcome.status, Status::Fail);
+    assert!(outcome.message.contains("without `Retry-After`"), "{}", outcome.message);
+
+    let (cx, vendor) = context(Behaviour::default());
+    let outcome = run("auth.rate-limit", &cx).await;
+    assert_eq!(outcome.status, Status::Fail);
+    assert_eq!(vendor.requests.lock().unwrap().len(), 150, "the burst is bounded by the budget");
+
+    let (cx, vendor) = context(Behaviour::default());
+    let cx = cx.with_budgets(Budgets { rate_limit_burst: 0, ..Budgets::default() });
+    let outcome = run("auth.rate-limit", &cx).await;
+    assert_eq!(outcome.status, Status::Skip);
+    assert!(outcome.message.contains("rate_limit_burst"), "{}", outcome.message);
+    assert!(vendor.requests.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn tenancy_wants_404_or_403_and_names_leaked_devices() {
+    for ((code, body), status) in [
+        ((403, "{}"), Status::Pass),
+        ((200, r#"{"devices":[]}"#), Status::Fail),
+        ((401, "{}"), Status::Fail),
+        ((500, "{}"), Status::Fail),
+    ] {
+        let cross_site = (code, body.to_owned());
+        let (cx, _) = context(Behaviour { cross_site: cross_site.clone(), ..Behaviour::default() });
+        let outcome = run("auth.tenant-inventory", &cx).await;
+        assert_eq!(outcome.status, status, "{cross_site:?}: {outcome:#?}");
+    }
+    let leak = format!(r#"{{"devices":[{{"device_id":"{DEVICE_B}"}}]}}"#);
+    let (cx, _) = context(Behaviour { cross_site: (200, leak), ..Behaviour::default() });
+    let outcome = run("auth.tenant-inventory", &cx).await;
+    assert!(outcome.message.contains("account B's devices: 1 of its ids"), "{}", outcome.message);
+
+    let (cx, _) = context(Behaviour::default());
+    let alone = Context::new(cx.api.clone()).with_tokens(kit());
+    for id in ["auth.tenant-inventory", "auth.tenant-webhooks"] {
+        let outcome = run(id, &alone).await;
+        assert_eq!(outcome.status, Status::Skip, "{id}");
+        assert!(outcome.message.contains("[second_account]"), "{}", outcome.message);
+    }
+}
+
+#[tokio::test]
+async fn the_harness_own_network_failing_is_an_error() {
+    let (cx, _) = context(Behaviour { unreachable: true, ..Behaviour::default() });
+    for id in ["auth.valid-token", "auth.malformed", "auth.expired", "auth.rate-limit", "auth.no-leak"] {
+        assert_eq!(run(id, &cx).await.status, Status::Error, "{id}");
+    }
+}
