@@ -94,15 +94,29 @@ pub enum Rejection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// A `health` event newer than the row: the device's status is now `status` (maybe unchanged).
-    Updated { device_id: String, from: String, status: String },
+    Updated {
+        device_id: String,
+        from: String,
+        status: String,
+    },
     /// A `health` event no newer than the row (late or replayed): ignored.
-    Stale { device_id: String, event_ms: i64, as_of_ms: i64 },
+    Stale {
+        device_id: String,
+        event_ms: i64,
+        as_of_ms: i64,
+    },
     /// This `event_id` was processed before: ignored.
-    Duplicate { event_id: String },
+    Duplicate {
+        event_id: String,
+    },
     /// Not a `health` event: remembered for dedupe, no status to change.
-    Recorded { event_type: String },
+    Recorded {
+        event_type: String,
+    },
     /// A `health` event about a device the inventory never listed.
-    UnknownDevice { device_id: String },
+    UnknownDevice {
+        device_id: String,
+    },
     Rejected(Rejection),
 }
 
@@ -140,7 +154,8 @@ impl Consumer {
             if from.as_deref() != Some(o.status.as_str()) {
                 changes.push(Change { device_id: o.device_id.clone(), from, to: o.status.clone() });
             }
-            let row = DeviceRow { site_id: o.site_id, status: o.status, as_of_ms: observed_at_ms, source: Source::Inventory };
+            let row =
+                DeviceRow { site_id: o.site_id, status: o.status, as_of_ms: observed_at_ms, source: Source::Inventory };
             self.devices.insert(o.device_id, row);
         }
         changes

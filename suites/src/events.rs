@@ -108,7 +108,8 @@ fn arrivals(all: &[Delivery], since: usize, expected: &[Expected], known: &BTree
         .map(|e| {
             new.iter()
                 .find(|(_, ev)| {
-                    str_of(ev, "event_type") == Some(&e.event_type) && str_of(ev, "device_id") == Some(&e.target.device_id)
+                    str_of(ev, "event_type") == Some(&e.event_type)
+                        && str_of(ev, "device_id") == Some(&e.target.device_id)
                 })
                 .map(|(d, _)| (*d).clone())
         })
@@ -129,7 +130,13 @@ fn arrivals(all: &[Delivery], since: usize, expected: &[Expected], known: &BTree
 }
 
 /// Waits (up to `event_wait`) until every expected event arrived or strays stand for the rest.
-async fn await_events(cx: &Context, inbox: &dyn Inbox, since: usize, expected: &[Expected], known: &BTreeSet<String>) -> Arrivals {
+async fn await_events(
+    cx: &Context,
+    inbox: &dyn Inbox,
+    since: usize,
+    expected: &[Expected],
+    known: &BTreeSet<String>,
+) -> Arrivals {
     let done = |all: &[Delivery]| arrivals(all, since, expected, known).covered();
     inbox.wait_for(&done, cx.budgets.event_wait).await;
     arrivals(&inbox.deliveries(), since, expected, known)
@@ -162,8 +169,7 @@ pub async fn health(cx: &Context) -> Outcome {
         (Ok(all), Ok(known)) => (all, known),
         (Err(outcome), _) | (_, Err(outcome)) => return outcome,
     };
-    let types: BTreeSet<String> =
-        all.iter().map(|t| t.device_type.clone()).filter(|t| !silent.contains(t)).collect();
+    let types: BTreeSet<String> = all.iter().map(|t| t.device_type.clone()).filter(|t| !silent.contains(t)).collect();
     if types.is_empty() {
         return Outcome::skip("the inventory lists no device whose type publishes events");
     }
@@ -194,7 +200,12 @@ pub async fn health(cx: &Context) -> Outcome {
                 delivery,
                 &event,
                 "/data/status",
-                format!("device {} was set {}, the event says {}", e.target.device_id, e.what, status.unwrap_or("nothing")),
+                format!(
+                    "device {} was set {}, the event says {}",
+                    e.target.device_id,
+                    e.what,
+                    status.unwrap_or("nothing")
+                ),
             ));
         }
     }
@@ -236,7 +247,9 @@ pub async fn health(cx: &Context) -> Outcome {
 /// families, else the first example of the catalogue's `data_schema`.
 fn sample_data(family: &str, entry: Option<&Value>) -> Option<Value> {
     match EventFamily::parse(family) {
-        Some(EventFamily::Alarm) => Some(json!({"condition": "intrusion", "state": "active", "severity": "major", "zone": "Zone 1"})),
+        Some(EventFamily::Alarm) => {
+            Some(json!({"condition": "intrusion", "state": "active", "severity": "major", "zone": "Zone 1"}))
+        }
         Some(EventFamily::Access) => Some(json!({"action": "door_forced"})),
         Some(EventFamily::Video) => Some(json!({"condition": "stream_loss", "state": "active"})),
         Some(EventFamily::Health) => Some(json!({"status": "offline"})),
@@ -304,14 +317,18 @@ pub async fn families(cx: &Context) -> Outcome {
     for family in &declared {
         let entry = entry_of(family);
         let Some(data) = sample_data(family, entry) else {
-            notes.push(format!("`{family}` not raised: neither the contract nor the catalogue gives an example of its `data`"));
+            notes.push(format!(
+                "`{family}` not raised: neither the contract nor the catalogue gives an example of its `data`"
+            ));
             continue;
         };
         let emitters: Vec<String> = entry
             .and_then(|e| e.get("emitted_by")?.as_array().cloned())
             .map(|types| types.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_else(|| likely_types(family).iter().map(|t| (*t).to_owned()).collect());
-        let preferred = act::claim_device_where(cx, |t| emitters.contains(&t.device_type) && !silent.contains(&t.device_type)).await;
+        let preferred =
+            act::claim_device_where(cx, |t| emitters.contains(&t.device_type) && !silent.contains(&t.device_type))
+                .await;
         let target = match preferred {
             Ok(Some(t)) => t,
             Ok(None) => match act::claim_device_where(cx, |t| !silent.contains(&t.device_type)).await {
@@ -436,8 +453,7 @@ pub async fn catalogue(cx: &Context) -> Outcome {
         format!("the catalogue lists {}", listed.iter().cloned().collect::<Vec<_>>().join(", ")),
         "catalogue problems",
     );
-    let unlisted: Vec<&String> =
-        cx.declared.event_families.iter().filter(|f| !listed.contains(*f)).collect();
+    let unlisted: Vec<&String> = cx.declared.event_families.iter().filter(|f| !listed.contains(*f)).collect();
     if !unlisted.is_empty() {
         outcome = outcome.with_note(format!(
             "declared in the configuration but not in the catalogue: {}",
@@ -546,23 +562,43 @@ pub async fn ids_resolve(cx: &Context) -> Outcome {
         if let (Some(own), Some(account)) = (str_of(event, "account_id"), &account)
             && own != account
         {
-            evidence.push_finding(finding(delivery, event, "/account_id", format!("`account_id` {own} is not the credential's account {account}")));
+            evidence.push_finding(finding(
+                delivery,
+                event,
+                "/account_id",
+                format!("`account_id` {own} is not the credential's account {account}"),
+            ));
         }
         let site = str_of(event, "site_id");
         if let Some(site) = site
             && !sites.contains(site)
         {
-            evidence.push_finding(finding(delivery, event, "/site_id", format!("site {site} is not a site of the account")));
+            evidence.push_finding(finding(
+                delivery,
+                event,
+                "/site_id",
+                format!("site {site} is not a site of the account"),
+            ));
         }
         if let Some(device) = str_of(event, "device_id") {
             match site_of.get(device) {
-                None => evidence.push_finding(finding(delivery, event, "/device_id", format!("device {device} is not in the inventory"))),
-                Some(listed) if site.is_some_and(|s| s != *listed && sites.contains(s)) => evidence.push_finding(finding(
+                None => evidence.push_finding(finding(
                     delivery,
                     event,
-                    "/site_id",
-                    format!("device {device} is listed under site {listed}, the event names site {}", site.unwrap_or_default()),
+                    "/device_id",
+                    format!("device {device} is not in the inventory"),
                 )),
+                Some(listed) if site.is_some_and(|s| s != *listed && sites.contains(s)) => {
+                    evidence.push_finding(finding(
+                        delivery,
+                        event,
+                        "/site_id",
+                        format!(
+                            "device {device} is listed under site {listed}, the event names site {}",
+                            site.unwrap_or_default()
+                        ),
+                    ))
+                }
                 Some(_) => {}
             }
         }
@@ -650,7 +686,12 @@ mod tests {
 
     fn expected(device: &str) -> Expected {
         Expected {
-            target: Target { site_id: "s".into(), device_id: device.into(), device_type: "camera".into(), status: "online".into() },
+            target: Target {
+                site_id: "s".into(),
+                device_id: device.into(),
+                device_type: "camera".into(),
+                status: "online".into(),
+            },
             event_type: "health".into(),
             what: "offline".into(),
         }

@@ -69,14 +69,19 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
             "the account receives the run's webhook and the configuration has no `[second_account]` (with no webhook) to sync instead",
         );
     } else {
-        notes.push(format!("{whose} is assumed to have no webhook: the vendor does not declare `webhook-management` to list them"));
+        notes.push(format!(
+            "{whose} is assumed to have no webhook: the vendor does not declare `webhook-management` to list them"
+        ));
     }
     let sync = InventorySync::fetch(api).await;
     let expected = "the account, its sites and every site's inventory answer while no webhook exists";
     let failed: Option<(String, &ApiError)> = match (&sync.account, &sync.sites) {
         (Err(e), _) => Some(("the account".into(), e)),
         (_, Err(e)) => Some(("the sites".into(), e)),
-        _ => sync.inventories.iter().find_map(|i| i.result.as_ref().err().map(|e| (format!("the inventory of site {}", i.site_id), e))),
+        _ => sync
+            .inventories
+            .iter()
+            .find_map(|i| i.result.as_ref().err().map(|e| (format!("the inventory of site {}", i.site_id), e))),
     };
     let mut outcome = match failed {
         Some((what, e)) if e.kind.blame() == Blame::Vendor => {
@@ -86,7 +91,8 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
         }
         Some((what, e)) => e.to_outcome(&format!("syncing {whose}: {what} could not be read")),
         None => {
-            let devices: usize = sync.inventories.iter().filter_map(|i| i.result.as_ref().ok()).map(|l| l.records.len()).sum();
+            let devices: usize =
+                sync.inventories.iter().filter_map(|i| i.result.as_ref().ok()).map(|l| l.records.len()).sum();
             Outcome::pass(format!(
                 "a full sync of {whose} ({} sites, {devices} devices) worked with no webhook registered",
                 sync.inventories.len()
@@ -159,7 +165,13 @@ struct Polled {
 /// Polls `target`'s site, feeding `consumer`, until the device shows `status` or `within` passes.
 /// The interval starts short and doubles, so a fast vendor is seen at once and a slow one is
 /// not hammered.
-async fn poll_until(cx: &Context, consumer: &mut Consumer, target: &Target, status: &str, within: Duration) -> Result<Polled, Outcome> {
+async fn poll_until(
+    cx: &Context,
+    consumer: &mut Consumer,
+    target: &Target,
+    status: &str,
+    within: Duration,
+) -> Result<Polled, Outcome> {
     let started = Instant::now();
     let mut interval = Duration::from_millis(50);
     let mut polls = 0;
@@ -180,8 +192,11 @@ async fn poll_until(cx: &Context, consumer: &mut Consumer, target: &Target, stat
 /// epoch): only the vendor's events, ordered by their timestamps, decide what it ends with.
 fn consumer_not_knowing(target: &Target) -> Consumer {
     let mut consumer = Consumer::new();
-    let observed =
-        Observed { device_id: target.device_id.clone(), site_id: Some(target.site_id.clone()), status: "unknown".into() };
+    let observed = Observed {
+        device_id: target.device_id.clone(),
+        site_id: Some(target.site_id.clone()),
+        status: "unknown".into(),
+    };
     consumer.reconcile(0, [observed]);
     consumer
 }
@@ -193,7 +208,8 @@ fn accepted(delivery: &Delivery) -> bool {
 /// Whether a delivery is the `health` event of `target` going `status`.
 fn is_change(delivery: &Delivery, target: &Target, status: &str) -> bool {
     act::is_event(delivery, "health", &target.device_id)
-        && act::body_json(delivery).and_then(|b| b.pointer("/data/status")?.as_str().map(str::to_owned)).as_deref() == Some(status)
+        && act::body_json(delivery).and_then(|b| b.pointer("/data/status")?.as_str().map(str::to_owned)).as_deref()
+            == Some(status)
 }
 
 /// Ends a receiver window early (the window would end by itself anyway).
@@ -251,7 +267,10 @@ pub async fn reconcile(cx: &Context) -> Outcome {
             evidence.push_finding(Finding {
                 subject: format!("device {} (site {})", target.device_id, target.site_id),
                 pointer: "/status".into(),
-                message: format!("set {status}, listed {}", record.get("status").and_then(Value::as_str).unwrap_or("without a status")),
+                message: format!(
+                    "set {status}, listed {}",
+                    record.get("status").and_then(Value::as_str).unwrap_or("without a status")
+                ),
                 record: Some(record.clone()),
                 source: Some(exchange.url.clone()),
             });
@@ -292,8 +311,15 @@ pub async fn reconcile(cx: &Context) -> Outcome {
         ));
     }
     outcome = outcome.with_note(match missed {
-        Some(d) => format!("the missed `health` event arrived after recovery (delivery #{}, {})", d.seq, d.event_id.as_deref().unwrap_or("no event_id")),
-        None => format!("the missed `health` event did not arrive within {} s of recovery (DLV-5 is judged by the delivery suite)", horizon.as_secs()),
+        Some(d) => format!(
+            "the missed `health` event arrived after recovery (delivery #{}, {})",
+            d.seq,
+            d.event_id.as_deref().unwrap_or("no event_id")
+        ),
+        None => format!(
+            "the missed `health` event did not arrive within {} s of recovery (DLV-5 is judged by the delivery suite)",
+            horizon.as_secs()
+        ),
     });
     outcome.with_note(format!("trigger: {done}"))
 }
@@ -332,7 +358,12 @@ fn attempts_note(target: &Target, attempts: &Attempts<'_>, recovered_at_ms: i64)
             format!("#{} at {:+} ms: {answered}{verified}, timestamp {ts}", d.seq, d.received_at_ms - recovered_at_ms)
         })
         .collect();
-    format!("attempts of device {}'s event going {} (times from recovery): {}", target.device_id, attempts.status, list.join("; "))
+    format!(
+        "attempts of device {}'s event going {} (times from recovery): {}",
+        target.device_id,
+        attempts.status,
+        list.join("; ")
+    )
 }
 
 /// Findings about one event's attempts: within each webhook (path), every attempt carries the
@@ -354,7 +385,12 @@ fn attempt_findings(target: &Target, attempts: &Attempts<'_>, evidence: &mut Evi
             ] {
                 if event.get(field) != first_event.get(field) {
                     evidence.push_finding(Finding {
-                        subject: format!("device {} going {} (attempt {} at {path})", target.device_id, attempts.status, n + 1),
+                        subject: format!(
+                            "device {} going {} (attempt {} at {path})",
+                            target.device_id,
+                            attempts.status,
+                            n + 1
+                        ),
                         pointer: format!("/{field}"),
                         message: format!(
                             "`{field}` was {} on the first attempt and {} on attempt {}: {what}",
@@ -415,12 +451,14 @@ pub async fn late_events(cx: &Context) -> Outcome {
     let horizon = cx.budgets.event_wait.min(cx.budgets.retry_horizon);
     // For both events, an attempt the receiver answered as usual again: accepted, or (after
     // recovery) refused for its signature, which the replay suite judges.
-    let normal = |d: &Delivery| accepted(d) || (d.received_at_ms >= recovered_at && d.answered.is_some_and(|s| s < 500));
+    let normal =
+        |d: &Delivery| accepted(d) || (d.received_at_ms >= recovered_at && d.answered.is_some_and(|s| s < 500));
     let both = |all: &[Delivery]| {
         [&older, &newer].iter().all(|s| all.iter().skip(since).any(|d| normal(d) && is_change(d, &target, s)))
     };
     inbox.wait_for(&both, horizon).await;
-    let attempts_of = |status| Attempts { status, all: act::arrived_since(inbox, since, |d| is_change(d, &target, status)) };
+    let attempts_of =
+        |status| Attempts { status, all: act::arrived_since(inbox, since, |d| is_change(d, &target, status)) };
     let (first, second) = (attempts_of(&older), attempts_of(&newer));
     for a in [&first, &second] {
         if a.all.is_empty() {
@@ -433,7 +471,8 @@ pub async fn late_events(cx: &Context) -> Outcome {
         }
     }
     let mut evidence = Evidence::default();
-    let id_of = |a: &Attempts<'_>| a.all.first().and_then(|d| act::body_json(d)?.get("event_id")?.as_str().map(str::to_owned));
+    let id_of =
+        |a: &Attempts<'_>| a.all.first().and_then(|d| act::body_json(d)?.get("event_id")?.as_str().map(str::to_owned));
     match (id_of(&first), id_of(&second)) {
         (Some(a), Some(b)) if a == b => evidence.push_finding(Finding {
             subject: format!("device {}", target.device_id),
@@ -502,7 +541,9 @@ pub async fn late_events(cx: &Context) -> Outcome {
             evidence.push_finding(Finding {
                 subject: format!("device {}", target.device_id),
                 pointer: String::new(),
-                message: format!("fed the events {how}, the reference consumer ends with {held}, not the newest status {newer}"),
+                message: format!(
+                    "fed the events {how}, the reference consumer ends with {held}, not the newest status {newer}"
+                ),
                 record: None,
                 source: None,
             });

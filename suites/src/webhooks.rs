@@ -180,7 +180,12 @@ async fn create_raw(cx: &Context, body: Value) -> Result<(Answer, Option<Secret>
 /// Creates an active webhook delivering to the receiver under a fresh path, and hands its secret
 /// to the receiver. A refusal ends the check with `refused` (FAIL for the checks that judge the
 /// create, SKIP for those that only need a webhook).
-async fn create(cx: &Context, inbox: &dyn Inbox, what: &str, refused: fn(String) -> Outcome) -> Result<Created, Outcome> {
+async fn create(
+    cx: &Context,
+    inbox: &dyn Inbox,
+    what: &str,
+    refused: fn(String) -> Outcome,
+) -> Result<Created, Outcome> {
     let tag = unique_tag(what);
     let target = target_under(&inbox.public_url(), &tag);
     let body = create_body(&format!("conformance-harness {tag}"), &target, "active");
@@ -277,7 +282,13 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
     }
     if let Err(violations) = SchemaId::WebhookCreated.validate(&created_json) {
         for v in violations.into_iter().filter(|v| v.instance_path != "/secret") {
-            evidence.push_finding(finding(subject.clone(), &v.instance_path, v.message, Some(created_json.clone()), &created.answer.exchange));
+            evidence.push_finding(finding(
+                subject.clone(),
+                &v.instance_path,
+                v.message,
+                Some(created_json.clone()),
+                &created.answer.exchange,
+            ));
         }
     }
     let answer = match list(cx, &created.secrets()).await {
@@ -302,11 +313,8 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
             &answer.exchange,
         ));
     }
-    let with_secret: Vec<&Value> = listed(&answer)
-        .into_iter()
-        .flatten()
-        .filter(|w| w.get("secret").is_some_and(|s| !s.is_null()))
-        .collect();
+    let with_secret: Vec<&Value> =
+        listed(&answer).into_iter().flatten().filter(|w| w.get("secret").is_some_and(|s| !s.is_null())).collect();
     for w in &with_secret {
         let id = w.get("webhook_id").and_then(Value::as_str).unwrap_or("<no webhook_id>");
         evidence.push_finding(finding(
@@ -321,7 +329,11 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
     if with_secret.is_empty()
         && let Some(secret) = &created.secret
         && !secret.expose().is_empty()
-        && cx.api.probe(Probe::get(cx.api.endpoints().webhooks)).await.is_ok_and(|raw| raw.text.contains(secret.expose()))
+        && cx
+            .api
+            .probe(Probe::get(cx.api.endpoints().webhooks))
+            .await
+            .is_ok_and(|raw| raw.text.contains(secret.expose()))
     {
         evidence.push_finding(finding(
             subject,
@@ -354,7 +366,8 @@ pub async fn delete_stops_deliveries(cx: &Context) -> Outcome {
         Ok(i) => i,
         Err(outcome) => return outcome,
     };
-    let created = match create(cx, inbox, "delete", |m| Outcome::skip(format!("{m} (see webhooks.create-list)"))).await {
+    let created = match create(cx, inbox, "delete", |m| Outcome::skip(format!("{m} (see webhooks.create-list)"))).await
+    {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
@@ -380,10 +393,13 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
         Err(outcome) => return outcome,
     };
     if listed_with_id(&after, &created.webhook_id).is_some() {
-        return Outcome::fail(format!("webhook {} is still listed after its delete answered {}", created.webhook_id, deleted.status))
-            .expected(expected)
-            .with_exchange(&deleted.exchange)
-            .with_exchange(&after.exchange);
+        return Outcome::fail(format!(
+            "webhook {} is still listed after its delete answered {}",
+            created.webhook_id, deleted.status
+        ))
+        .expected(expected)
+        .with_exchange(&deleted.exchange)
+        .with_exchange(&after.exchange);
     }
     let target = match act::claim_fresh_publishing_device(cx).await {
         Ok(t) => t,
@@ -416,7 +432,9 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
                 pointer: String::new(),
                 message: format!(
                     "`{}` event {} arrived {} ms after the webhook was deleted",
-                    act::body_json(d).and_then(|b| b.get("event_type")?.as_str().map(str::to_owned)).unwrap_or_default(),
+                    act::body_json(d)
+                        .and_then(|b| b.get("event_type")?.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
                     d.event_id.as_deref().unwrap_or("<no event_id>"),
                     d.received_at_ms - deleted_at
                 ),
@@ -481,10 +499,15 @@ pub async fn delete_twice(cx: &Context) -> Outcome {
     };
     let expected = "the second delete answers 404 (or 204), never a 5xx";
     let outcome = match second.status {
-        404 | 204 => Outcome::pass(format!("the second delete of webhook {} answered {}", created.webhook_id, second.status)),
-        200..=299 | 410 => Outcome::pass(format!("the second delete of webhook {} answered {}", created.webhook_id, second.status))
-            .with_note("the contract names 404 (or 204); this answer is as idempotent"),
-        s => Outcome::fail(format!("the second delete of webhook {} answered {s}", created.webhook_id)).actual(s.to_string()),
+        404 | 204 => {
+            Outcome::pass(format!("the second delete of webhook {} answered {}", created.webhook_id, second.status))
+        }
+        200..=299 | 410 => {
+            Outcome::pass(format!("the second delete of webhook {} answered {}", created.webhook_id, second.status))
+                .with_note("the contract names 404 (or 204); this answer is as idempotent")
+        }
+        s => Outcome::fail(format!("the second delete of webhook {} answered {s}", created.webhook_id))
+            .actual(s.to_string()),
     };
     outcome.expected(expected).with_exchange(&first.exchange).with_exchange(&second.exchange)
 }
@@ -512,11 +535,13 @@ pub async fn target_validation(cx: &Context) -> Outcome {
     let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
     if answer.is_success() {
         let id = answer.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
-        let mut outcome =
-            Outcome::fail(format!("a webhook delivering to the cloud metadata service was accepted ({})", answer.status))
-                .expected(expected)
-                .actual(answer.status.to_string())
-                .with_exchange(&answer.exchange);
+        let mut outcome = Outcome::fail(format!(
+            "a webhook delivering to the cloud metadata service was accepted ({})",
+            answer.status
+        ))
+        .expected(expected)
+        .actual(answer.status.to_string())
+        .with_exchange(&answer.exchange);
         if let Some(id) = id {
             match delete(cx, id, &secrets).await {
                 Ok(gone) if gone.is_success() => {}
@@ -585,10 +610,11 @@ async fn judge_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, tag: Opti
     let expected = "2xx, then a delivery of a `ping` event";
     let since = inbox.deliveries().len();
     let asked_at = now_ms();
-    let answer = match send(cx, Probe::post(cx.api.endpoints().ping_of(webhook_id), None), "pinging a webhook", &[]).await {
-        Ok(a) => a,
-        Err(outcome) => return outcome,
-    };
+    let answer =
+        match send(cx, Probe::post(cx.api.endpoints().ping_of(webhook_id), None), "pinging a webhook", &[]).await {
+            Ok(a) => a,
+            Err(outcome) => return outcome,
+        };
     if !answer.is_success() {
         return Outcome::fail(format!("pinging webhook {webhook_id} answered {}", answer.status))
             .expected(expected)
@@ -628,7 +654,9 @@ async fn judge_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, tag: Opti
         .with_note(format!("the ping arrived as delivery #{} {} ms after it was requested", delivery.seq, after.max(0)))
         .with_note("its signature is judged by the replay suite and its envelope by events.envelope, with every other delivery of the run");
     match &delivery.verification {
-        crate::context::Verification::Invalid { reason } => outcome.with_note(format!("the ping's signature did not verify: {reason}")),
+        crate::context::Verification::Invalid { reason } => {
+            outcome.with_note(format!("the ping's signature did not verify: {reason}"))
+        }
         _ => outcome,
     }
 }
