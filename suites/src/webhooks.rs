@@ -34,47 +34,67 @@ pub fn target_under(base: &str, tag: &str) -> String {
     query.map_or(joined.clone(), |q| format!("{joined}?{q}"))
 }
 
-/// Replaces in `text` every occurrence of each secret, and the string value of every JSON
-/// member named `secret` (even when the text is cut in the middle of it).
-pub fn redact_text(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        out = out.replace(secret, "[redacted]");
-    }
-    let mut result = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(at) = rest.find("\"secret\"") {
-        let (before, after) = rest.split_at(at + "\"secret\"".len());
-        result.push_str(before);
-        let value_start = after.trim_start().strip_prefix(':').map(str::trim_start);
-        match value_start.and_then(|v| v.strip_prefix('"')) {
-            Some(value) => {
-                result.push_str(&after[..after.len() - value.len()]);
-                let mut end = value.len();
-                let mut escaped = false;
-                for (i, ch) in value.char_indices() {
-                    match ch {
-                        _ if escaped => escaped = false,
-                        '\\' => escaped = true,
-                        '"' => {
-                            end = i;
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-                if !value[..end].is_empty() && value[..end] != *"[redacted]" {
-                    result.push_str("[redacted]");
-                } else {
-                    result.push_str(&value[..end]);
-                }
-                rest = &value[end..];
-            }
-            None => rest = after,
+/// Whether a JSON member's name says it holds a secret (`secret`, `webhook_secret`,
+/// `signingSecret`, `signing_key`, ...): its string value never reaches evidence.
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.contains("secret") || name.ends_with("key")
+}
+
+/// The end (exclusive, in bytes) of the JSON string whose content starts at `text[0]`: the
+/// closing quote's index, or the text's length when the text is cut inside the string.
+fn string_end(text: &str) -> usize {
+    let mut escaped = false;
+    for (i, ch) in text.char_indices() {
+        match ch {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return i,
+            _ => {}
         }
     }
-    result.push_str(rest);
-    result
+    text.len()
+}
+
+/// Replaces in `text` every occurrence of each secret, and the string value of every JSON
+/// member whose name says it holds a secret ([`is_secret_name`]), even when the text is cut in
+/// the middle of it (an excerpt).
+pub fn redact_text(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        text = text.replace(secret, "[redacted]");
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('"') {
+        // One JSON string, copied as is.
+        out.push_str(&rest[..=open]);
+        let inner = &rest[open + 1..];
+        let end = string_end(inner);
+        let name = &inner[..end];
+        out.push_str(name);
+        let Some(after) = inner[end..].strip_prefix('"') else {
+            rest = "";
+            break;
+        };
+        out.push('"');
+        rest = after;
+        // A member name with a secret-like name, then `:` and a string value: redact the value.
+        let value = rest.trim_start().strip_prefix(':').map(str::trim_start).and_then(|v| v.strip_prefix('"'));
+        let Some(value) = value.filter(|_| is_secret_name(name)) else { continue };
+        out.push_str(&rest[..rest.len() - value.len()]);
+        let end = string_end(value);
+        if end > 0 {
+            out.push_str("[redacted]");
+        }
+        rest = &value[end..];
+        if let Some(after) = rest.strip_prefix('"') {
+            out.push('"');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Redacts an exchange's bodies (see [`redact_text`]).
@@ -84,13 +104,13 @@ pub fn redact_exchange(exchange: &mut Exchange, secrets: &[&str]) {
     }
 }
 
-/// A JSON value with every member named `secret` replaced, for findings.
+/// A JSON value with the value of every secret-like member ([`is_secret_name`]) replaced.
 fn redact_json(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if k == "secret" && v.is_string() { json!("[redacted]") } else { redact_json(v) };
+                    let v = if is_secret_name(k) && v.is_string() { json!("[redacted]") } else { redact_json(v) };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -118,7 +138,7 @@ async fn send(cx: &Context, probe: Probe, what: &str, secrets: &[&str]) -> Resul
     Ok(answer)
 }
 
-/// Every string value of a member named `secret`, anywhere in `value`.
+/// Every string value of a secret-like member ([`is_secret_name`]), anywhere in `value`.
 fn secrets_in(value: &Value) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![value];
@@ -127,7 +147,7 @@ fn secrets_in(value: &Value) -> Vec<String> {
             Value::Object(map) => {
                 for (k, v) in map {
                     match v {
-                        Value::String(s) if k == "secret" => found.push(s.clone()),
+                        Value::String(s) if is_secret_name(k) => found.push(s.clone()),
                         _ => stack.push(v),
                     }
                 }
@@ -732,6 +752,11 @@ mod tests {
         assert_eq!(redact_text("token whsec_x here", &["whsec_x"]), "token [redacted] here");
         assert_eq!(redact_text(r#"{"secret":"a\"b","x":1}"#, &[]), r#"{"secret":"[redacted]","x":1}"#);
         assert_eq!(redact_text(r#"{"secret":null}"#, &[]), r#"{"secret":null}"#);
+        assert_eq!(
+            redact_text(r#"{"signing_key": "k1", "name": "secret", "webhookSecret":"#, &[]),
+            r#"{"signing_key": "[redacted]", "name": "secret", "webhookSecret":"#
+        );
+        assert_eq!(redact_text(r#"{"webhook_secret":"abc"#, &[]), r#"{"webhook_secret":"[redacted]"#);
     }
 
     #[test]
