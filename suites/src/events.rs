@@ -8,7 +8,7 @@
 //! ones this suite asked for. Unverified deliveries are left out: their content cannot be
 //! attributed to the vendor (the replay suite judges signatures).
 //!
-//! An event matched to the change that caused it by `device_id` and `event_type`. When events
+//! An event is matched to the change that caused it by `device_id` and `event_type`. When events
 //! arrive that name a device the inventory does not list, they are counted for the changes that
 //! got no event of their own, so a vendor that mislabels devices fails EVT-6 (ids), not EVT-1.
 

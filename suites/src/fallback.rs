@@ -49,6 +49,9 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
             Ok(a) => a,
             Err(e) => return e.to_outcome(&format!("listing the webhooks of {whose}")),
         };
+        if let Some(skip) = act::refused_token(&answer, &format!("listing the webhooks of {whose}")) {
+            return skip;
+        }
         let listed = answer.json.as_ref().and_then(|j| j.get("webhooks")).and_then(Value::as_array).map(Vec::len);
         match listed {
             Some(0) => notes.push(format!("{whose} has no webhook (its webhook list is empty)")),

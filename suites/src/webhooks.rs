@@ -188,7 +188,13 @@ fn create_body(name: &str, target_url: &str, status: &str) -> Value {
 /// Sends a create and returns the raw (redacted) answer with the secret it revealed, if any.
 async fn create_raw(cx: &Context, body: Value) -> Result<(Answer, Option<Secret>), Outcome> {
     let probe = Probe::post(cx.api.endpoints().webhooks, Some(body));
-    let mut answer = cx.api.probe(probe).await.map_err(|e| e.to_outcome("creating a webhook"))?;
+    let mut answer = cx.api.probe(probe).await.map_err(|e| {
+        let mut outcome = e.to_outcome("creating a webhook");
+        for exchange in &mut outcome.evidence.exchanges {
+            redact_exchange(exchange, &[]);
+        }
+        outcome
+    })?;
     let secret = answer.json.as_ref().and_then(|j| j.get("secret")).and_then(Value::as_str).map(Secret::new);
     let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
     redact_exchange(&mut answer.exchange, &secrets);
