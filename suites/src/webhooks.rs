@@ -20,11 +20,14 @@ use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 /// A target no vendor should deliver to: the cloud metadata service (WHM-3, OWASP API7).
 pub const METADATA_TARGET: &str = "http://169.254.169.254/latest/meta-data";
 
-/// A path segment no other webhook of the run uses: `whm-<what>-<n>`.
+/// A path segment no other webhook uses, `whm-<what>-<10 hex digits>` (the clock's nanoseconds
+/// and a counter): unique within the run, and unlikely to be shared with a webhook an earlier run
+/// left behind at the same public URL.
 fn unique_tag(what: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("whm-{what}-{:x}{:x}", nanos, NEXT.fetch_add(1, Ordering::Relaxed))
+    // Fixed width, so exchanges naming it have the same size in every run.
+    format!("whm-{what}-{:08x}{:02x}", nanos, NEXT.fetch_add(1, Ordering::Relaxed) % 256)
 }
 
 /// `base` with `/<tag>` appended to its path (before any query).
@@ -635,7 +638,6 @@ pub async fn ping(cx: &Context) -> Outcome {
 async fn judge_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, tag: Option<&str>) -> Outcome {
     let expected = "2xx, then a delivery of a `ping` event";
     let since = inbox.deliveries().len();
-    let asked_at = now_ms();
     let answer =
         match send(cx, Probe::post(cx.api.endpoints().ping_of(webhook_id), None), "pinging a webhook", &[]).await {
             Ok(a) => a,
@@ -673,11 +675,9 @@ async fn judge_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, tag: Opti
         .expected(expected)
         .with_exchange(&answer.exchange);
     };
-    let after = delivery.received_at_ms - asked_at;
     let outcome = Outcome::pass(format!("pinging webhook {webhook_id} answered {} and a `ping` event arrived", answer.status))
         .expected(expected)
         .with_exchange(&answer.exchange)
-        .with_note(format!("the ping arrived as delivery #{} {} ms after it was requested", delivery.seq, after.max(0)))
         .with_note("its signature is judged by the replay suite and its envelope by events.envelope, with every other delivery of the run");
     match &delivery.verification {
         crate::context::Verification::Invalid { reason } => {
