@@ -426,9 +426,17 @@ pub async fn late_events(cx: &Context) -> Outcome {
                 // timestamp, so the second change happens at a later instant (a vendor stamping
                 // whole seconds can still tie: that is reported, not failed).
                 let first = |d: &Delivery| is_change(d, &target, &status);
-                let stamped = act::wait_for_first(inbox, since, cx.budgets.outage, first)
-                    .await
-                    .and_then(|d| contract::parse_rfc3339_millis(act::body_json(&d)?.get("timestamp")?.as_str()?));
+                let Some(attempt) = act::wait_for_first(inbox, since, cx.budgets.outage, first).await else {
+                    recover(inbox);
+                    return Outcome::skip(format!(
+                        "no `health` event of device {} going {status} arrived within {} s, so there is no retry to judge (see events.health)",
+                        target.device_id,
+                        cx.budgets.outage.as_secs_f64()
+                    ))
+                    .with_note(format!("trigger: {done}"));
+                };
+                let stamped = act::body_json(&attempt)
+                    .and_then(|b| contract::parse_rfc3339_millis(b.get("timestamp")?.as_str()?));
                 if let Some(stamped) = stamped {
                     let ahead = Duration::from_millis((stamped + 1 - now_ms()).clamp(0, 1_000) as u64);
                     tokio::time::sleep(ahead).await;
