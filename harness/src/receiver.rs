@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use contract::{Secret, SignatureFormat};
 use suites::{Delivery, Fetch, Inbox, ReceiverAnswer, Verification};
@@ -112,7 +112,7 @@ impl ReceiverState {
     }
 }
 
-async fn deliver(State(state): State<Arc<ReceiverState>>, headers: HeaderMap, body: Body) -> Response {
+async fn deliver(State(state): State<Arc<ReceiverState>>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
     let (bytes, too_large) = match axum::body::to_bytes(body, state.max_body_bytes).await {
         Ok(b) => (b, false),
@@ -152,6 +152,7 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, headers: HeaderMap, bo
             event_id,
             duplicate,
             answered: status.map(|s| s.as_u16()),
+            path: uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.to_string()),
         });
     }
     state.arrivals.send_modify(|n| *n += 1);

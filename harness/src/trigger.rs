@@ -139,6 +139,10 @@ impl Trigger for MockControlTrigger {
             .await
             .map_err(|e| TriggerError::Failed(format!("POST {url}: {e}")))?;
         let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            let detail = format!("POST {url} answered {status}");
+            return Err(TriggerError::UnknownDevice { device_id: device_id.clone(), detail });
+        }
         if !status.is_success() {
             return Err(TriggerError::Failed(format!("POST {url} answered {status}")));
         }

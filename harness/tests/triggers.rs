@@ -57,6 +57,21 @@ async fn mock_control_reports_a_refusal_as_a_failed_trigger() {
     assert!(matches!(trigger.act(&offline()).await, Err(TriggerError::Failed(m)) if m.contains("401")));
 }
 
+#[tokio::test]
+async fn mock_control_reports_an_unknown_device_as_such() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(404)).mount(&server).await;
+    let config = TriggerConfig::MockControl {
+        admin_url: server.uri(),
+        admin_token_env: None,
+        admin_token: Some(Secret::new("t")),
+    };
+    let trigger = from_config(&config, true).unwrap();
+    let err = trigger.act(&offline()).await.unwrap_err();
+    assert!(matches!(&err, TriggerError::UnknownDevice { detail, .. } if detail.contains("404")), "{err}");
+    assert_eq!(suites::act::trigger_outcome(&err).status, suites::Status::Skip);
+}
+
 #[test]
 fn placeholders_are_filled_per_action() {
     assert_eq!(fill_placeholders("{site_id}/{device_id}/{status}/{event_type}", &offline()), "s-1/d-1/offline/health");

@@ -34,6 +34,28 @@ pub fn require_inbox(cx: &Context) -> Result<&dyn Inbox, Outcome> {
     cx.inbox.as_deref().ok_or_else(|| Outcome::error("no webhook receiver was started for this run (a harness bug)"))
 }
 
+/// The inbox, when deliveries can reach it: a run that failed to register its webhook through
+/// the management API gets none, so checks that wait for events are skipped with the reason.
+pub fn require_deliveries(cx: &Context) -> Result<&dyn Inbox, Outcome> {
+    let inbox = require_inbox(cx)?;
+    match &cx.webhook {
+        crate::context::WebhookSetup::Failed(e) => Err(Outcome::skip(format!(
+            "the run's webhook could not be registered ({}), so no delivery can arrive",
+            e.message
+        ))),
+        _ => Ok(inbox),
+    }
+}
+
+/// The SKIP for an answer that refused the run's fresh, valid token (401/403): the auth suite
+/// reports that (AUTH-1); this check could not test.
+pub fn refused_token(answer: &crate::context::Answer, what: &str) -> Option<Outcome> {
+    matches!(answer.status, 401 | 403).then(|| {
+        Outcome::skip(format!("{what} answered {} to a fresh valid token (see the auth suite, AUTH-1)", answer.status))
+            .with_exchange(&answer.exchange)
+    })
+}
+
 /// The trigger, or the outcome a check that needs one ends with.
 pub fn require_trigger(cx: &Context) -> Result<&dyn Trigger, Outcome> {
     cx.trigger.as_deref().ok_or_else(|| Outcome::skip("no trigger is configured (`[trigger]`, CONTRACT.md §12)"))
@@ -42,7 +64,9 @@ pub fn require_trigger(cx: &Context) -> Result<&dyn Trigger, Outcome> {
 /// The outcome of a check whose trigger could not act.
 pub fn trigger_outcome(error: &TriggerError) -> Outcome {
     match error {
-        TriggerError::Unsupported { .. } | TriggerError::NonInteractive => Outcome::skip(error.to_string()),
+        TriggerError::Unsupported { .. } | TriggerError::NonInteractive | TriggerError::UnknownDevice { .. } => {
+            Outcome::skip(error.to_string())
+        }
         TriggerError::Failed(_) => Outcome::error(error.to_string()),
     }
 }
@@ -98,6 +122,58 @@ pub async fn claim_publishing_device(cx: &Context) -> Result<Target, Outcome> {
     let target = publishing[*next % publishing.len()].clone();
     *next += 1;
     Ok(target)
+}
+
+/// The next device, in fleet order from the run's round-robin cursor, for which `wanted` holds
+/// (a device of a given type, a silent one), preferring one the run has not acted on yet, so a
+/// late retry of an earlier check's event cannot be taken for this check's. `None` when no
+/// device of the fleet qualifies.
+pub async fn claim_device_where(cx: &Context, wanted: impl Fn(&Target) -> bool) -> Result<Option<Target>, Outcome> {
+    let all = devices(cx).await?;
+    if all.is_empty() {
+        return Ok(None);
+    }
+    let acted: BTreeSet<String> = cx.acted.statuses.lock().expect("acted lock").keys().cloned().collect();
+    let mut next = cx.acted.next.lock().expect("acted lock");
+    let start = *next;
+    let at = |i: usize| &all[i % all.len()];
+    let found = (start..start + all.len())
+        .find(|&i| wanted(at(i)) && !acted.contains(&at(i).device_id))
+        .or_else(|| (start..start + all.len()).find(|&i| wanted(at(i))));
+    Ok(found.map(|i| {
+        *next = i + 1;
+        at(i).clone()
+    }))
+}
+
+/// Whether the device's status is in the canonical vocabulary, so that the run knows which
+/// change to ask for and can recognise it in inventory (a vendor's own vocabulary without a
+/// mapping is reported by the schema suite).
+pub fn has_canonical_status(target: &Target) -> bool {
+    contract::DeviceStatus::parse(&target.status).is_some()
+}
+
+/// The next device matching `wanted` with a canonical status (see [`claim_device_where`]), or
+/// the SKIP naming what is missing (`what`: the kind of device the check needs).
+pub async fn claim_actionable(cx: &Context, what: &str, wanted: impl Fn(&Target) -> bool) -> Result<Target, Outcome> {
+    if let Some(t) = claim_device_where(cx, |t| wanted(t) && has_canonical_status(t)).await? {
+        return Ok(t);
+    }
+    Err(match claim_device_where(cx, &wanted).await? {
+        Some(t) => Outcome::skip(format!(
+            "no {what} has a status in the canonical vocabulary (device {} reads `{}`), so the change to ask for is unknown (see schema.device-status)",
+            t.device_id, t.status
+        )),
+        None => Outcome::skip(format!("the inventory lists no {what}")),
+    })
+}
+
+/// The next publishing device the run has not acted on yet (else any publishing device), with a
+/// canonical status: like [`claim_publishing_device`], for checks that must not see an earlier
+/// check's events.
+pub async fn claim_fresh_publishing_device(cx: &Context) -> Result<Target, Outcome> {
+    let silent = silent_types(cx).await;
+    claim_actionable(cx, "device whose type publishes events", |t| !silent.contains(&t.device_type)).await
 }
 
 /// The status a flip sets: `offline` for an online device, `online` otherwise.

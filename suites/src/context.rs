@@ -403,6 +403,10 @@ pub struct Delivery {
     pub duplicate: bool,
     /// What the receiver answered: a status code, or `None` for a deliberate timeout.
     pub answered: Option<u16>,
+    /// The request path (and query): tells apart webhooks a check registered at their own paths
+    /// under the receiver's URL.
+    #[serde(default)]
+    pub path: String,
 }
 
 /// A request to the receiver that was not a delivery (a `GET` of a `jku`/`x5u` URL the harness
@@ -472,6 +476,10 @@ pub enum TriggerError {
     /// The trigger tried and failed: the check errors.
     #[error("trigger failed: {0}")]
     Failed(String),
+    /// The vendor's own tooling does not know a device its inventory lists (ids that change or
+    /// are not the tooling's): the check is skipped, the inventory checks report the ids.
+    #[error("the vendor's tooling does not know device {device_id}, which its inventory lists: {detail}")]
+    UnknownDevice { device_id: String, detail: String },
 }
 
 /// A way to make the vendor act.

@@ -1,6 +1,783 @@
-//! The webhook management suite (WHM-1 … WHM-4).
+//! The webhook management suite (WHM-1 … WHM-4): create, list, delete, target validation, ping.
+//!
+//! Each check creates the webhooks it needs, at its own path under the receiver's URL
+//! (`…/webhook/whm-<check>-<n>`), so their deliveries are told apart from the run's webhook by
+//! [`Delivery::path`], and deletes them again whatever the outcome. A created webhook's secret
+//! goes to the receiver (so a delivery to it verifies and is answered once, not retried) and
+//! nowhere else: every exchange kept as evidence has every `secret` value redacted, including
+//! secrets of other webhooks a faulty list shows.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use contract::{SchemaId, Secret};
+use serde_json::{Value, json};
 
 use crate::Check;
+use crate::act;
+use crate::context::{Answer, Context, Delivery, Inbox, Probe};
+use crate::outcome::{Evidence, Exchange, Finding, Outcome};
+
+/// A target no vendor should deliver to: the cloud metadata service (WHM-3, OWASP API7).
+pub const METADATA_TARGET: &str = "http://169.254.169.254/latest/meta-data";
+
+/// A path segment no other webhook uses, `whm-<what>-<10 hex digits>` (the clock's nanoseconds
+/// and a counter): unique within the run, and unlikely to be shared with a webhook an earlier run
+/// left behind at the same public URL.
+fn unique_tag(what: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    // Fixed width, so exchanges naming it have the same size in every run.
+    format!("whm-{what}-{:08x}{:02x}", nanos, NEXT.fetch_add(1, Ordering::Relaxed) % 256)
+}
+
+/// `base` with `/<tag>` appended to its path (before any query).
+pub fn target_under(base: &str, tag: &str) -> String {
+    let (path, query) = base.split_once('?').map_or((base, None), |(p, q)| (p, Some(q)));
+    let joined = format!("{}/{tag}", path.trim_end_matches('/'));
+    query.map_or(joined.clone(), |q| format!("{joined}?{q}"))
+}
+
+/// Whether a JSON member's name says it holds a secret (`secret`, `webhook_secret`,
+/// `signingSecret`, `signing_key`, ...): its string value never reaches evidence.
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.contains("secret") || name.ends_with("key")
+}
+
+/// The end (exclusive, in bytes) of the JSON string whose content starts at `text[0]`: the
+/// closing quote's index, or the text's length when the text is cut inside the string.
+fn string_end(text: &str) -> usize {
+    let mut escaped = false;
+    for (i, ch) in text.char_indices() {
+        match ch {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return i,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// Replaces in `text` every occurrence of each secret, and the string value of every JSON
+/// member whose name says it holds a secret ([`is_secret_name`]), even when the text is cut in
+/// the middle of it (an excerpt).
+pub fn redact_text(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        text = text.replace(secret, "[redacted]");
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('"') {
+        // One JSON string, copied as is.
+        out.push_str(&rest[..=open]);
+        let inner = &rest[open + 1..];
+        let end = string_end(inner);
+        let name = &inner[..end];
+        out.push_str(name);
+        let Some(after) = inner[end..].strip_prefix('"') else {
+            rest = "";
+            break;
+        };
+        out.push('"');
+        rest = after;
+        // A member name with a secret-like name, then `:` and a string value: redact the value.
+        let value = rest.trim_start().strip_prefix(':').map(str::trim_start).and_then(|v| v.strip_prefix('"'));
+        let Some(value) = value.filter(|_| is_secret_name(name)) else { continue };
+        out.push_str(&rest[..rest.len() - value.len()]);
+        let end = string_end(value);
+        if end > 0 {
+            out.push_str("[redacted]");
+        }
+        rest = &value[end..];
+        if let Some(after) = rest.strip_prefix('"') {
+            out.push('"');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Redacts an exchange's bodies (see [`redact_text`]).
+pub fn redact_exchange(exchange: &mut Exchange, secrets: &[&str]) {
+    for text in [exchange.body_excerpt.as_mut(), exchange.request_body.as_mut()].into_iter().flatten() {
+        *text = redact_text(text, secrets);
+    }
+}
+
+/// A JSON value with the value of every secret-like member ([`is_secret_name`]) replaced.
+fn redact_json(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if is_secret_name(k) && v.is_string() { json!("[redacted]") } else { redact_json(v) };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A probe's answer with its exchange redacted; a probe that got no answer ends the check.
+async fn send(cx: &Context, probe: Probe, what: &str, secrets: &[&str]) -> Result<Answer, Outcome> {
+    let mut answer = cx.api.probe(probe).await.map_err(|e| {
+        let mut outcome = e.to_outcome(what);
+        for exchange in &mut outcome.evidence.exchanges {
+            redact_exchange(exchange, secrets);
+        }
+        outcome
+    })?;
+    let found = answer.json.as_ref().map(secrets_in).unwrap_or_default();
+    let mut all: Vec<&str> = secrets.to_vec();
+    all.extend(found.iter().map(String::as_str));
+    redact_exchange(&mut answer.exchange, &all);
+    answer.text = redact_text(&answer.text, &all);
+    answer.json = answer.json.as_ref().map(redact_json);
+    Ok(answer)
+}
+
+/// Every string value of a secret-like member ([`is_secret_name`]), anywhere in `value`.
+fn secrets_in(value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match v {
+                        Value::String(s) if is_secret_name(k) => found.push(s.clone()),
+                        _ => stack.push(v),
+                    }
+                }
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// A webhook a check created (and must delete).
+struct Created {
+    webhook_id: String,
+    /// Only ever handed to the receiver and used to redact.
+    secret: Option<Secret>,
+    /// The path segment its deliveries arrive under.
+    tag: String,
+    /// The create answer, secret redacted.
+    answer: Answer,
+}
+
+impl Created {
+    fn secrets(&self) -> Vec<&str> {
+        self.secret.iter().map(|s| s.expose()).collect()
+    }
+
+    fn is_mine(&self, delivery: &Delivery) -> bool {
+        delivery.path.contains(&self.tag)
+    }
+}
+
+/// The body of a create request.
+fn create_body(name: &str, target_url: &str, status: &str) -> Value {
+    json!({"name": name, "target_url": target_url, "status": status})
+}
+
+/// Sends a create and returns the raw (redacted) answer with the secret it revealed, if any.
+async fn create_raw(cx: &Context, body: Value) -> Result<(Answer, Option<Secret>), Outcome> {
+    let probe = Probe::post(cx.api.endpoints().webhooks, Some(body));
+    let mut answer = cx.api.probe(probe).await.map_err(|e| {
+        let mut outcome = e.to_outcome("creating a webhook");
+        for exchange in &mut outcome.evidence.exchanges {
+            redact_exchange(exchange, &[]);
+        }
+        outcome
+    })?;
+    let secret = answer.json.as_ref().and_then(|j| j.get("secret")).and_then(Value::as_str).map(Secret::new);
+    let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
+    redact_exchange(&mut answer.exchange, &secrets);
+    answer.text = redact_text(&answer.text, &secrets);
+    answer.json = answer.json.as_ref().map(redact_json);
+    Ok((answer, secret))
+}
+
+/// Creates an active webhook delivering to the receiver under a fresh path, and hands its secret
+/// to the receiver. A refusal ends the check with `refused` (FAIL for the checks that judge the
+/// create, SKIP for those that only need a webhook).
+async fn create(
+    cx: &Context,
+    inbox: &dyn Inbox,
+    what: &str,
+    refused: fn(String) -> Outcome,
+) -> Result<Created, Outcome> {
+    let tag = unique_tag(what);
+    let target = target_under(&inbox.public_url(), &tag);
+    let body = create_body(&format!("conformance-harness {tag}"), &target, "active");
+    let (answer, secret) = create_raw(cx, body).await?;
+    if let Some(skip) = act::refused_token(&answer, "creating a webhook") {
+        return Err(skip);
+    }
+    let webhook_id = answer.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str).map(str::to_owned);
+    if let Some(secret) = &secret {
+        inbox.add_secret(secret.clone());
+    }
+    match webhook_id {
+        Some(webhook_id) if answer.is_success() => Ok(Created { webhook_id, secret, tag, answer }),
+        Some(webhook_id) => {
+            // A vendor that answers an error yet creates the webhook still gets it deleted.
+            delete(cx, &webhook_id, &[]).await.ok();
+            Err(refused(format!("creating a webhook answered {}", answer.status)).with_exchange(&answer.exchange))
+        }
+        None if answer.is_success() => Err(refused(format!(
+            "creating a webhook answered {} without a `webhook_id`, so it cannot be listed or deleted",
+            answer.status
+        ))
+        .with_exchange(&answer.exchange)),
+        None => Err(refused(format!("creating a webhook answered {}", answer.status)).with_exchange(&answer.exchange)),
+    }
+}
+
+async fn delete(cx: &Context, webhook_id: &str, secrets: &[&str]) -> Result<Answer, Outcome> {
+    let probe = Probe::delete(cx.api.endpoints().webhook_of(webhook_id));
+    send(cx, probe, "deleting a webhook", secrets).await
+}
+
+async fn list(cx: &Context, secrets: &[&str]) -> Result<Answer, Outcome> {
+    send(cx, Probe::get(cx.api.endpoints().webhooks), "listing webhooks", secrets).await
+}
+
+/// Deletes a webhook the check created, adding a note to `outcome` when that failed (the
+/// operator should remove it by hand).
+async fn clean_up(cx: &Context, created: &Created, outcome: Outcome) -> Outcome {
+    match delete(cx, &created.webhook_id, &created.secrets()).await {
+        Ok(answer) if answer.is_success() || answer.status == 404 => outcome,
+        Ok(answer) => outcome.with_note(format!(
+            "deleting the check's webhook {} answered {}: remove it by hand",
+            created.webhook_id, answer.status
+        )),
+        Err(e) => outcome.with_note(format!(
+            "deleting the check's webhook {} failed ({}): remove it by hand",
+            created.webhook_id, e.message
+        )),
+    }
+}
+
+/// The entries of a list answer.
+fn listed(answer: &Answer) -> Option<&Vec<Value>> {
+    answer.json.as_ref()?.get("webhooks")?.as_array()
+}
+
+fn listed_with_id<'a>(answer: &'a Answer, webhook_id: &str) -> Option<&'a Value> {
+    listed(answer)?.iter().find(|w| w.get("webhook_id").and_then(Value::as_str) == Some(webhook_id))
+}
+
+fn finding(subject: String, pointer: &str, message: String, record: Option<Value>, exchange: &Exchange) -> Finding {
+    Finding { subject, pointer: pointer.to_owned(), message, record, source: Some(exchange.url.clone()) }
+}
+
+/// WHM-1, WHM-2: a create answers a new `webhook_id` and a `secret`; the list shows the webhook
+/// and no secret at all.
+pub async fn create_list(cx: &Context) -> Outcome {
+    let inbox = match act::require_inbox(cx) {
+        Ok(i) => i,
+        Err(outcome) => return outcome,
+    };
+    let created = match create(cx, inbox, "create", Outcome::fail).await {
+        Ok(c) => c,
+        Err(outcome) => return outcome.expected("2xx with a new `webhook_id` and a `secret`"),
+    };
+    let outcome = judge_create_list(cx, &created).await;
+    clean_up(cx, &created, outcome).await
+}
+
+async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
+    let mut evidence = Evidence::default();
+    evidence.push_exchange(&created.answer.exchange);
+    let created_json = created.answer.json.clone().unwrap_or(Value::Null);
+    let subject = format!("webhook {}", created.webhook_id);
+    if created.secret.as_ref().is_none_or(|s| s.expose().is_empty()) {
+        evidence.push_finding(finding(
+            subject.clone(),
+            "/secret",
+            "the create answer carries no `secret`: deliveries cannot be verified".into(),
+            Some(created_json.clone()),
+            &created.answer.exchange,
+        ));
+    }
+    if let Err(violations) = SchemaId::WebhookCreated.validate(&created_json) {
+        for v in violations.into_iter().filter(|v| v.instance_path != "/secret") {
+            evidence.push_finding(finding(
+                subject.clone(),
+                &v.instance_path,
+                v.message,
+                Some(created_json.clone()),
+                &created.answer.exchange,
+            ));
+        }
+    }
+    let answer = match list(cx, &created.secrets()).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    evidence.push_exchange(&answer.exchange);
+    if let Some(skip) = act::refused_token(&answer, "listing webhooks") {
+        return skip;
+    }
+    if !answer.is_success() || listed(&answer).is_none() {
+        let outcome = Outcome::fail(format!("listing webhooks answered {} without a `webhooks` array", answer.status))
+            .expected("200 with `{\"webhooks\": [...]}`");
+        return outcome.with_evidence(evidence);
+    }
+    if listed_with_id(&answer, &created.webhook_id).is_none() {
+        evidence.push_finding(finding(
+            subject.clone(),
+            "/webhooks",
+            "the list does not show the webhook just created".into(),
+            None,
+            &answer.exchange,
+        ));
+    }
+    let with_secret: Vec<&Value> =
+        listed(&answer).into_iter().flatten().filter(|w| w.get("secret").is_some_and(|s| !s.is_null())).collect();
+    for w in &with_secret {
+        let id = w.get("webhook_id").and_then(Value::as_str).unwrap_or("<no webhook_id>");
+        evidence.push_finding(finding(
+            format!("webhook {id}"),
+            "/secret",
+            "the list shows the webhook's secret (shown here redacted); it must be shown once, at create".into(),
+            Some((*w).clone()),
+            &answer.exchange,
+        ));
+    }
+    // A secret under another name (or in free text) would still leak: look for ours anywhere.
+    if with_secret.is_empty()
+        && let Some(secret) = &created.secret
+        && !secret.expose().is_empty()
+        && cx
+            .api
+            .probe(Probe::get(cx.api.endpoints().webhooks))
+            .await
+            .is_ok_and(|raw| raw.text.contains(secret.expose()))
+    {
+        evidence.push_finding(finding(
+            subject,
+            "",
+            "the list carries the webhook's secret under another name".into(),
+            None,
+            &answer.exchange,
+        ));
+    }
+    let n = evidence.total_findings;
+    if n == 0 {
+        let count = listed(&answer).map_or(0, Vec::len);
+        return Outcome::pass(format!(
+            "the create answered {} with an id and a secret; the list of {count} webhooks shows it without any secret",
+            created.answer.status
+        ))
+        .expected("create: a new `webhook_id` and a `secret`; list: the webhook, no `secret`")
+        .with_evidence(evidence);
+    }
+    let first = evidence.findings.first().map(|f| format!("{}: {}", f.subject, f.message)).unwrap_or_default();
+    Outcome::fail(format!("{n} webhook management problems: {first}"))
+        .expected("create: a new `webhook_id` and a `secret`; list: the webhook, no `secret`")
+        .actual(format!("{n} problems"))
+        .with_evidence(evidence)
+}
+
+/// WHM-2: a deleted webhook leaves the list and gets no delivery of an event raised after.
+pub async fn delete_stops_deliveries(cx: &Context) -> Outcome {
+    let inbox = match act::require_inbox(cx) {
+        Ok(i) => i,
+        Err(outcome) => return outcome,
+    };
+    let created = match create(cx, inbox, "delete", |m| Outcome::skip(format!("{m} (see webhooks.create-list)"))).await
+    {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
+    };
+    let outcome = judge_delete(cx, inbox, &created).await;
+    clean_up(cx, &created, outcome).await
+}
+
+async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Outcome {
+    let secrets = created.secrets();
+    let expected = "delete answers 2xx; the list no longer shows the webhook; no delivery reaches it afterwards";
+    let deleted = match delete(cx, &created.webhook_id, &secrets).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    if !deleted.is_success() {
+        return Outcome::fail(format!("deleting webhook {} answered {}", created.webhook_id, deleted.status))
+            .expected(expected)
+            .with_exchange(&deleted.exchange);
+    }
+    let deleted_at = now_ms();
+    let after = match list(cx, &secrets).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    if listed_with_id(&after, &created.webhook_id).is_some() {
+        return Outcome::fail(format!(
+            "webhook {} is still listed after its delete answered {}",
+            created.webhook_id, deleted.status
+        ))
+        .expected(expected)
+        .with_exchange(&deleted.exchange)
+        .with_exchange(&after.exchange);
+    }
+    let target = match act::claim_fresh_publishing_device(cx).await {
+        Ok(t) => t,
+        Err(outcome) => return outcome,
+    };
+    let since = inbox.deliveries().len();
+    let (done, status) = match act::flip_status(cx, &target).await {
+        Ok(d) => d,
+        Err(outcome) => return outcome,
+    };
+    let device_id = target.device_id.clone();
+    let tag = created.tag.clone();
+    let reached_run = act::wait_for_first(inbox, since, cx.budgets.event_wait, move |d| {
+        !d.path.contains(&tag) && act::is_event(d, "health", &device_id)
+    })
+    .await;
+    // Watch the quiet window after the event reached the run's own webhook: a copy for the
+    // deleted one would have been sent at the same time.
+    let mine = |all: &[Delivery]| all.iter().skip(since).any(|d| created.is_mine(d));
+    inbox.wait_for(&mine, cx.budgets.quiet_window).await;
+    let strays: Vec<Delivery> = act::arrived_since(inbox, since, |d| created.is_mine(d));
+    let quiet = cx.budgets.quiet_window.as_secs_f64();
+    if let Some(first) = strays.first() {
+        let mut evidence = Evidence::default();
+        evidence.push_exchange(&deleted.exchange);
+        evidence.push_exchange(&after.exchange);
+        for d in &strays {
+            evidence.push_finding(Finding {
+                subject: format!("delivery #{} to {}", d.seq, d.path),
+                pointer: String::new(),
+                message: format!(
+                    "`{}` event {} arrived {} ms after the webhook was deleted",
+                    act::body_json(d)
+                        .and_then(|b| b.get("event_type")?.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    d.event_id.as_deref().unwrap_or("<no event_id>"),
+                    d.received_at_ms - deleted_at
+                ),
+                record: act::body_json(d),
+                source: None,
+            });
+        }
+        return Outcome::fail(format!(
+            "the deleted webhook {} received {} deliveries (first: #{} at {})",
+            created.webhook_id,
+            strays.len(),
+            first.seq,
+            first.path
+        ))
+        .expected(expected)
+        .actual(format!("{} deliveries after the delete", strays.len()))
+        .with_evidence(evidence)
+        .with_note(format!("trigger: {done}"));
+    }
+    if reached_run.is_none() {
+        return Outcome::skip(format!(
+            "the `health` event of device {} (set {status}) did not reach the run's webhook within {} s, so silence at the deleted webhook proves nothing (see events.health)",
+            target.device_id,
+            cx.budgets.event_wait.as_secs()
+        ));
+    }
+    Outcome::pass(format!(
+        "deleted webhook {} left the list and got no delivery of device {}'s `health` event within {quiet} s",
+        created.webhook_id, target.device_id
+    ))
+    .expected(expected)
+    .with_exchange(&deleted.exchange)
+    .with_exchange(&after.exchange)
+    .with_note(format!("trigger: {done}"))
+}
+
+/// WHM-2: deleting a deleted webhook answers 404 (or 204), never a 5xx.
+pub async fn delete_twice(cx: &Context) -> Outcome {
+    let inbox = match act::require_inbox(cx) {
+        Ok(i) => i,
+        Err(outcome) => return outcome,
+    };
+    let created = match create(cx, inbox, "twice", |m| Outcome::skip(format!("{m} (see webhooks.create-list)"))).await {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
+    };
+    let secrets = created.secrets();
+    let first = match delete(cx, &created.webhook_id, &secrets).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    if !first.is_success() {
+        let outcome = Outcome::skip(format!(
+            "the first delete of webhook {} answered {} (see webhooks.delete)",
+            created.webhook_id, first.status
+        ));
+        return clean_up(cx, &created, outcome).await;
+    }
+    let second = match delete(cx, &created.webhook_id, &secrets).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    let expected = "the second delete answers 404 (or 204), never a 5xx";
+    let outcome = match second.status {
+        404 | 204 => {
+            Outcome::pass(format!("the second delete of webhook {} answered {}", created.webhook_id, second.status))
+        }
+        200..=299 | 410 => {
+            Outcome::pass(format!("the second delete of webhook {} answered {}", created.webhook_id, second.status))
+                .with_note("the contract names 404 (or 204); this answer is as idempotent")
+        }
+        s => Outcome::fail(format!("the second delete of webhook {} answered {s}", created.webhook_id))
+            .actual(s.to_string()),
+    };
+    outcome.expected(expected).with_exchange(&first.exchange).with_exchange(&second.exchange)
+}
+
+/// WHM-3: a link-local (cloud metadata) target is refused with a 4xx.
+///
+/// Both creates ask for an `inactive` webhook, so that a vendor that accepts the metadata
+/// address never delivers to it, not even for the moment it exists. So that a refusal is known
+/// to be about the target, the same request with the receiver's own URL must be accepted.
+pub async fn target_validation(cx: &Context) -> Outcome {
+    let inbox = match act::require_inbox(cx) {
+        Ok(i) => i,
+        Err(outcome) => return outcome,
+    };
+    let tag = unique_tag("ssrf");
+    let name = format!("conformance-harness {tag}");
+    let expected = format!("a create with `target_url` {METADATA_TARGET} answers 4xx");
+    let (answer, secret) = match create_raw(cx, create_body(&name, METADATA_TARGET, "inactive")).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    if let Some(skip) = act::refused_token(&answer, "creating a webhook") {
+        return skip;
+    }
+    let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
+    if answer.is_success() {
+        let id = answer.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
+        let mut outcome = Outcome::fail(format!(
+            "a webhook delivering to the cloud metadata service was accepted ({})",
+            answer.status
+        ))
+        .expected(expected)
+        .actual(answer.status.to_string())
+        .with_exchange(&answer.exchange);
+        if let Some(id) = id {
+            match delete(cx, id, &secrets).await {
+                Ok(gone) if gone.is_success() => {}
+                _ => outcome = outcome.with_note(format!("deleting webhook {id} failed: remove it by hand")),
+            }
+        }
+        return outcome;
+    }
+    if !(400..500).contains(&answer.status) {
+        return Outcome::fail(format!("a create with a metadata target answered {}, not a 4xx refusal", answer.status))
+            .expected(expected)
+            .actual(answer.status.to_string())
+            .with_exchange(&answer.exchange);
+    }
+    let control = target_under(&inbox.public_url(), &tag);
+    let (accepted, control_secret) = match create_raw(cx, create_body(&name, &control, "inactive")).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    let control_id = accepted.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
+    if let Some(id) = control_id {
+        let secrets: Vec<&str> = control_secret.iter().map(|s| s.expose()).collect();
+        delete(cx, id, &secrets).await.ok();
+    }
+    if !accepted.is_success() {
+        return Outcome::skip(format!(
+            "the vendor also refused the same create with the receiver's own URL ({}), so the refusal says nothing about the target",
+            accepted.status
+        ))
+        .with_exchange(&answer.exchange)
+        .with_exchange(&accepted.exchange);
+    }
+    Outcome::pass(format!(
+        "the metadata target was refused with {}; the same request with the receiver's URL was accepted",
+        answer.status
+    ))
+    .expected(expected)
+    .with_exchange(&answer.exchange)
+    .with_exchange(&accepted.exchange)
+}
+
+/// WHM-4: ping makes the vendor deliver a `ping` event now (its signature and envelope are
+/// judged with every other delivery, by the replay suite and events.envelope).
+pub async fn ping(cx: &Context) -> Outcome {
+    let inbox = match act::require_inbox(cx) {
+        Ok(i) => i,
+        Err(outcome) => return outcome,
+    };
+    if let Some(run) = cx.webhook.registered() {
+        return judge_ping(cx, inbox, &run.webhook_id, None).await;
+    }
+    if !cx.declared.capabilities.contains("webhook-management") {
+        return Outcome::skip(
+            "the run's webhook was registered outside the run, so its id is unknown, and the vendor does not declare `webhook-management` to create one",
+        );
+    }
+    let created = match create(cx, inbox, "ping", |m| Outcome::skip(format!("{m} (see webhooks.create-list)"))).await {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
+    };
+    let outcome = judge_ping(cx, inbox, &created.webhook_id, Some(&created.tag)).await;
+    clean_up(cx, &created, outcome).await
+}
+
+async fn judge_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, tag: Option<&str>) -> Outcome {
+    let expected = "2xx, then a delivery of a `ping` event";
+    let since = inbox.deliveries().len();
+    let answer =
+        match send(cx, Probe::post(cx.api.endpoints().ping_of(webhook_id), None), "pinging a webhook", &[]).await {
+            Ok(a) => a,
+            Err(outcome) => return outcome,
+        };
+    if !answer.is_success() {
+        return Outcome::fail(format!("pinging webhook {webhook_id} answered {}", answer.status))
+            .expected(expected)
+            .actual(answer.status.to_string())
+            .with_exchange(&answer.exchange);
+    }
+    // The ping's `event_id`, when the answer announces one, tells this ping from any other.
+    let announced = answer
+        .json
+        .as_ref()
+        .and_then(|j| j.get("event_id"))
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
+    let tag = tag.map(str::to_owned);
+    let is_ping = move |d: &Delivery| {
+        tag.as_deref().is_none_or(|t| d.path.contains(t))
+            && act::body_json(d).is_some_and(|b| {
+                let id = b.get("event_id").and_then(Value::as_str);
+                b.get("event_type").and_then(Value::as_str) == Some("ping")
+                    && (announced.is_none() || id.is_none() || id == announced.as_deref())
+            })
+    };
+    let Some(delivery) = act::wait_for_first(inbox, since, cx.budgets.event_wait, is_ping).await else {
+        return Outcome::fail(format!(
+            "pinging webhook {webhook_id} answered {} but no `ping` delivery arrived within {} s",
+            answer.status,
+            cx.budgets.event_wait.as_secs()
+        ))
+        .expected(expected)
+        .with_exchange(&answer.exchange);
+    };
+    let outcome = Outcome::pass(format!("pinging webhook {webhook_id} answered {} and a `ping` event arrived", answer.status))
+        .expected(expected)
+        .with_exchange(&answer.exchange)
+        .with_note("its signature is judged by the replay suite and its envelope by events.envelope, with every other delivery of the run");
+    match &delivery.verification {
+        crate::context::Verification::Invalid { reason } => {
+            outcome.with_note(format!("the ping's signature did not verify: {reason}"))
+        }
+        _ => outcome,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
 
 /// The webhooks suite, in run order.
-pub(crate) static CHECKS: &[Check] = &[];
+pub(crate) static CHECKS: &[Check] = &[
+    check!(
+        create_list,
+        "webhooks.create-list",
+        "webhooks",
+        Must,
+        ["WHM-1", "WHM-2"],
+        "A created webhook gets an id and a secret, and the list shows it without any secret",
+        capability = "webhook-management",
+        needs = [Inbox]
+    ),
+    check!(
+        delete_stops_deliveries,
+        "webhooks.delete",
+        "webhooks",
+        Must,
+        ["WHM-2"],
+        "A deleted webhook leaves the list and receives no further deliveries",
+        capability = "webhook-management",
+        needs = [Inbox, Trigger]
+    ),
+    check!(
+        delete_twice,
+        "webhooks.delete-twice",
+        "webhooks",
+        Must,
+        ["WHM-2"],
+        "Deleting a deleted webhook answers 404 (or 204), never a 5xx",
+        capability = "webhook-management",
+        needs = [Inbox]
+    ),
+    check!(
+        target_validation,
+        "webhooks.target-validation",
+        "webhooks",
+        Should,
+        ["WHM-3"],
+        "A link-local (cloud metadata) target URL is refused with a 4xx",
+        capability = "webhook-management",
+        needs = [Inbox]
+    ),
+    check!(
+        ping,
+        "webhooks.ping",
+        "webhooks",
+        Should,
+        ["WHM-4"],
+        "Ping makes the vendor deliver a `ping` event now",
+        capability = "ping",
+        needs = [Inbox]
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_even_when_cut() {
+        let text = r#"{"webhooks":[{"webhook_id":"w1","secret":"whsec_abc"},{"webhook_id":"w2","secret" : "whsec_de"#;
+        let out = redact_text(text, &[]);
+        assert!(!out.contains("whsec_abc") && !out.contains("whsec_de"), "{out}");
+        assert_eq!(out.matches("[redacted]").count(), 2, "{out}");
+        assert_eq!(redact_text("token whsec_x here", &["whsec_x"]), "token [redacted] here");
+        assert_eq!(redact_text(r#"{"secret":"a\"b","x":1}"#, &[]), r#"{"secret":"[redacted]","x":1}"#);
+        assert_eq!(redact_text(r#"{"secret":null}"#, &[]), r#"{"secret":null}"#);
+        assert_eq!(
+            redact_text(r#"{"signing_key": "k1", "name": "secret", "webhookSecret":"#, &[]),
+            r#"{"signing_key": "[redacted]", "name": "secret", "webhookSecret":"#
+        );
+        assert_eq!(redact_text(r#"{"webhook_secret":"abc"#, &[]), r#"{"webhook_secret":"[redacted]"#);
+    }
+
+    #[test]
+    fn json_secrets_are_found_and_redacted() {
+        let v = json!({"webhooks": [{"secret": "s1"}, {"nested": {"secret": "s2"}}]});
+        let mut found = secrets_in(&v);
+        found.sort();
+        assert_eq!(found, ["s1", "s2"]);
+        assert!(!redact_json(&v).to_string().contains("s1"));
+    }
+
+    #[test]
+    fn targets_get_their_own_path() {
+        assert_eq!(target_under("http://127.0.0.1:9/webhook", "whm-a"), "http://127.0.0.1:9/webhook/whm-a");
+        assert_eq!(target_under("https://h.example/hook/?k=v", "whm-a"), "https://h.example/hook/whm-a?k=v");
+        assert_ne!(unique_tag("x"), unique_tag("x"));
+    }
+}

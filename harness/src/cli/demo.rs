@@ -52,6 +52,8 @@ pub fn config_for(mock: &RunningMock) -> VendorConfig {
     config.capabilities.declared =
         ["webhook-management", "ping", "event-types"].into_iter().map(String::from).collect();
     config.capabilities.event_families = ["health", "alarm", "access", "video"].into_iter().map(String::from).collect();
+    // What the mock's event catalogue says too, for checks to rely on when it does not answer.
+    config.capabilities.silent_device_types = vec!["sensor".into()];
     // The fast mock retries within about 3 s and times an attempt out after 1.5 s: waits sized
     // to it keep the whole demo within seconds.
     config.budgets.event_wait_secs = 5;

@@ -3,7 +3,14 @@
 use mock_vendor::Fault;
 
 /// Each fault and the checks it must make fail: these and no others.
-pub const TABLE: &[(Fault, &[&str])] = &[];
+pub const TABLE: &[(Fault, &[&str])] = &[
+    (Fault::NoHealthEvents, &["events.health"]),
+    (Fault::EventMissingSiteId, &["events.envelope"]),
+    (Fault::EventNonUtcTimestamp, &["events.envelope"]),
+    (Fault::NoExtraFamilies, &["events.families"]),
+    (Fault::NoEventCatalog, &["events.catalog"]),
+    (Fault::EventUnknownDevice, &["events.ids-resolve"]),
+];
 
 /// Checks of this suite no mock fault can make fail, each with the reason.
 pub const UNFAILABLE: &[(&str, &str)] = &[];

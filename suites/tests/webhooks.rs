@@ -1,0 +1,69 @@
+//! The webhooks suite against the in-memory vendor: answers the mock vendor never gives (a
+//! second delete answering 200 or 410, a list leaking secrets under another name, a vendor that
+//! refuses inactive webhooks), and no webhook secret ever in an outcome.
+
+mod fake;
+
+use fake::{Knobs, World};
+use suites::{Outcome, Status};
+
+/// Runs one webhooks check against a vendor with `knobs`; asserts its status, that the message
+/// mentions `says`, and that no secret the vendor issued is anywhere in the outcome.
+async fn check(id: &str, knobs: Knobs, status: Status, says: &str) -> Outcome {
+    let world = World::new(knobs);
+    let cx = world.context();
+    let outcome = (suites::find(id).unwrap().run)(&cx).await;
+    assert_eq!(outcome.status, status, "{id}: {outcome:#?}");
+    let text = format!("{} {:?}", outcome.message, outcome.evidence.notes);
+    assert!(text.contains(says), "{id}: `{says}` not in {text}");
+    let everything = serde_json::to_string(&outcome).unwrap();
+    for secret in world.secrets() {
+        assert!(!everything.contains(&secret), "{id}: the outcome holds the secret {secret}");
+    }
+    outcome
+}
+
+#[tokio::test]
+async fn a_second_delete_may_answer_404_or_204_or_as_idempotently_but_never_an_error() {
+    let cases: &[(u16, Status, &str)] = &[
+        (404, Status::Pass, "answered 404"),
+        (204, Status::Pass, "answered 204"),
+        (410, Status::Pass, "as idempotent"),
+        (200, Status::Pass, "as idempotent"),
+        (500, Status::Fail, "answered 500"),
+        (400, Status::Fail, "answered 400"),
+    ];
+    for (again, status, says) in cases {
+        let knobs = Knobs { delete_again_status: *again, ..Knobs::default() };
+        check("webhooks.delete-twice", knobs, *status, says).await;
+    }
+}
+
+#[tokio::test]
+async fn a_secret_listed_under_another_name_fails_and_stays_out_of_the_evidence() {
+    check("webhooks.create-list", Knobs::default(), Status::Pass, "without any secret").await;
+    for name in ["secret", "signing_key"] {
+        let knobs = Knobs { list_secret_as: Some(name), ..Knobs::default() };
+        let outcome = check("webhooks.create-list", knobs, Status::Fail, "secret").await;
+        assert!(!outcome.evidence.exchanges.is_empty(), "the list exchange is evidence");
+    }
+}
+
+#[tokio::test]
+async fn target_validation_needs_the_refusal_to_be_about_the_target() {
+    check("webhooks.target-validation", Knobs::default(), Status::Pass, "refused with 422").await;
+    let accepts = Knobs { metadata_create_status: 201, ..Knobs::default() };
+    check("webhooks.target-validation", accepts, Status::Fail, "was accepted").await;
+    let crashes = Knobs { metadata_create_status: 500, ..Knobs::default() };
+    check("webhooks.target-validation", crashes, Status::Fail, "not a 4xx refusal").await;
+    let no_inactive = Knobs { inactive_create_status: 422, ..Knobs::default() };
+    check("webhooks.target-validation", no_inactive, Status::Skip, "says nothing about the target").await;
+}
+
+#[tokio::test]
+async fn a_deleted_webhook_that_still_receives_fails_the_delete_check() {
+    check("webhooks.delete", Knobs::default(), Status::Pass, "got no delivery").await;
+    let haunted = Knobs { deliver_after_delete: true, ..Knobs::default() };
+    let outcome = check("webhooks.delete", haunted, Status::Fail, "received 1 deliveries").await;
+    assert!(outcome.evidence.findings[0].message.contains("after the webhook was deleted"));
+}
