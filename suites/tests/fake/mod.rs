@@ -138,6 +138,7 @@ impl World {
                 outage: Duration::from_millis(500),
                 retry_horizon: Duration::from_secs(1),
                 rate_limit_burst: 0,
+                ..suites::Budgets::default()
             })
     }
 
