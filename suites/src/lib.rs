@@ -9,12 +9,14 @@
 mod macros;
 
 pub mod act;
+pub mod attempts;
 pub mod auth;
 pub mod consumer;
 pub mod context;
 pub mod delivery;
 pub mod events;
 pub mod fallback;
+pub mod memo;
 pub mod meta;
 pub mod outcome;
 pub mod pagination;
@@ -29,9 +31,9 @@ use std::sync::LazyLock;
 
 pub use context::{
     Action, Answer, ApiError, ApiErrorKind, Blame, Budgets, Collection, Context, Declared, Delivery, Endpoints, Fetch,
-    Fetched, Inbox, Listed, Listing, PageParams, PageSeen, PageVisitor, Probe, ProbeAuth, ReceiverAnswer,
-    RegisteredWebhook, TokenKit, Trigger, TriggerError, VendorApi, Verification, Walk, WalkEnd, WebhookSetup,
-    encode_segment,
+    Fetched, GONE_PATH, Inbox, Listed, Listing, PageParams, PageSeen, PageVisitor, Probe, ProbeAuth, REDIRECT_PATH,
+    ReceiverAnswer, RegisteredWebhook, TokenKit, Trigger, TriggerError, VendorApi, Verification, Walk, WalkEnd,
+    WebhookSetup, encode_segment,
 };
 pub use meta::{CheckMeta, Level, Need};
 pub use outcome::{Evidence, Exchange, Finding, Outcome, Status, TokenView};
