@@ -19,6 +19,18 @@ fn options(out: &std::path::Path) -> RunOptions {
     }
 }
 
+/// The suites the fake vendor can serve: it has an API, but no webhooks and no way to make it act,
+/// so the event suites' checks skip for want of a trigger and the run is incomplete.
+const API_SUITES: &[&str] = &["schema", "pagination", "auth"];
+
+fn api_options(out: &std::path::Path) -> RunOptions {
+    RunOptions { suites: API_SUITES.iter().map(|s| s.to_string()).collect(), ..options(out) }
+}
+
+fn api_checks() -> impl Iterator<Item = &'static suites::CheckMeta> {
+    suites::catalogue().iter().filter(|c| API_SUITES.contains(&c.suite))
+}
+
 fn report_schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/report.json")).unwrap();
     let schema: Value = serde_json::from_str(&text).unwrap();
@@ -39,10 +51,10 @@ async fn a_clean_vendor_is_conformant_and_every_output_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&server.uri(), dir.path());
     let out = dir.path().join("reports");
-    let summary = run(config, options(&out)).await.unwrap();
+    let summary = run(config, api_options(&out)).await.unwrap();
     assert_eq!(summary.verdict, Verdict::Conformant, "{:#?}", summary.outcomes);
     assert_eq!(summary.exit_code, 0);
-    assert_eq!(summary.outcomes.len(), suites::catalogue().len());
+    assert_eq!(summary.outcomes.len(), api_checks().count());
     for name in ["report.json", "junit.xml", "report.html", "summary.md", "evidence/schema.account.json"] {
         assert!(summary.report_dir.join(name).is_file(), "{name} missing");
     }
@@ -54,7 +66,7 @@ async fn a_clean_vendor_is_conformant_and_every_output_is_written() {
     assert_eq!(resolved.canonicalize().unwrap(), summary.report_dir.canonicalize().unwrap());
     let html = std::fs::read_to_string(summary.report_dir.join("report.html")).unwrap();
     assert!(html.contains("id=\"verdict\""));
-    for meta in suites::catalogue() {
+    for meta in api_checks() {
         assert!(html.contains(&format!("data-check-id=\"{}\"", meta.id)), "{} missing from report.html", meta.id);
     }
     assert!(
@@ -105,9 +117,9 @@ async fn advisories_fail_only_under_strict() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&server.uri(), dir.path());
     let out = dir.path().join("reports");
-    let relaxed = run(config.clone(), options(&out)).await.unwrap();
+    let relaxed = run(config.clone(), api_options(&out)).await.unwrap();
     assert_eq!((relaxed.verdict, relaxed.exit_code), (Verdict::ConformantWithAdvisories, 0));
-    let strict = run(config, RunOptions { strict: true, ..options(&out) }).await.unwrap();
+    let strict = run(config, RunOptions { strict: true, ..api_options(&out) }).await.unwrap();
     assert_eq!((strict.verdict, strict.exit_code), (Verdict::ConformantWithAdvisories, 1));
 }
 

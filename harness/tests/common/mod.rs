@@ -105,6 +105,8 @@ pub fn config_for(base_url: &str, dir: &std::path::Path) -> VendorConfig {
     }
     config.budgets.request_timeout_secs = 2;
     config.budgets.connect_timeout_secs = 2;
+    // Checks that need the webhook receiver start it: on a free port, never the default 8787.
+    config.webhook.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config
 }
 
