@@ -20,24 +20,28 @@ use crate::outcome::{Exchange, Outcome, Status};
 pub enum EventOf {
     /// The health event of one device's status change.
     Health { device_id: String },
-    /// A ping (WHM-4).
-    Ping,
+    /// A ping (WHM-4), by the `event_id` the ping answer named (any ping when it named none:
+    /// pings carry no device to tell them apart by). A retry that changes its id is then not
+    /// recognised as this ping's: a limit of events made by pinging.
+    Ping { event_id: Option<String> },
 }
 
 impl EventOf {
     pub fn matches(&self, delivery: &Delivery) -> bool {
         match self {
             Self::Health { device_id } => act::is_event(delivery, "health", device_id),
-            Self::Ping => {
-                act::body_json(delivery).is_some_and(|b| b.get("event_type").and_then(Value::as_str) == Some("ping"))
-            }
+            Self::Ping { event_id } => act::body_json(delivery).is_some_and(|b| {
+                b.get("event_type").and_then(Value::as_str) == Some("ping")
+                    && event_id.as_ref().is_none_or(|id| delivery.event_id.as_ref() == Some(id))
+            }),
         }
     }
 
     pub fn describe(&self) -> String {
         match self {
             Self::Health { device_id } => format!("the health event of device {device_id}"),
-            Self::Ping => "the ping".into(),
+            Self::Ping { event_id: Some(id) } => format!("the ping {id}"),
+            Self::Ping { event_id: None } => "the ping".into(),
         }
     }
 }
@@ -153,7 +157,13 @@ pub async fn ping(cx: &Context, webhook: Option<&str>) -> Result<Produced, Outco
         return Err(Outcome::skip(format!("pinging the webhook answered {} (see the webhooks checks)", answer.status))
             .with_exchange(&answer.exchange));
     }
-    Ok(Produced { done: format!("pinged webhook {webhook_id} (WHM-4)"), since, of: EventOf::Ping, device: None })
+    let event_id = answer.json.as_ref().and_then(|j| j.get("event_id")).and_then(Value::as_str).map(str::to_owned);
+    Ok(Produced {
+        done: format!("pinged webhook {webhook_id} (WHM-4)"),
+        since,
+        of: EventOf::Ping { event_id },
+        device: None,
+    })
 }
 
 /// The receiver answers `answer` while this lives, and 200 again once it is dropped, whichever
@@ -412,11 +422,15 @@ mod tests {
     #[test]
     fn events_are_told_apart_by_their_envelope() {
         let health = delivery(0, 0, r#"{"event_type":"health","device_id":"d-1","event_id":"x"}"#);
-        let ping = delivery(1, 0, r#"{"event_type":"ping"}"#);
+        let mut ping = delivery(1, 0, r#"{"event_type":"ping","event_id":"p-1"}"#);
+        ping.event_id = Some("p-1".into());
         let of = EventOf::Health { device_id: "d-1".into() };
         assert!(of.matches(&health) && !of.matches(&ping));
         assert!(!EventOf::Health { device_id: "d-2".into() }.matches(&health));
-        assert!(EventOf::Ping.matches(&ping) && !EventOf::Ping.matches(&health));
+        let any_ping = EventOf::Ping { event_id: None };
+        assert!(any_ping.matches(&ping) && !any_ping.matches(&health));
+        assert!(EventOf::Ping { event_id: Some("p-1".into()) }.matches(&ping));
+        assert!(!EventOf::Ping { event_id: Some("p-2".into()) }.matches(&ping));
     }
 
     #[test]

@@ -257,21 +257,26 @@ pub async fn timestamp_bound(cx: &Context) -> Outcome {
         (Err(o), _) | (_, Err(o)) => return o,
     };
     let expected = "the signed content includes the timestamp (scheme `timestamped`: `<ts>.<body>`)";
-    if !format.binds_timestamp() {
-        return Outcome::fail(format!(
-            "the declared format signs `{}` alone: anyone who captured one delivery can resend it with a fresh \
-             timestamp and it still verifies, so the timestamp window protects nothing and only dedupe on \
-             `event_id` (RPL-1) stops the replay",
-            format.signed_content
-        ))
-        .expected(expected)
-        .actual(format!("signed content `{}`", format.signed_content));
-    }
     let sample = sample(cx).await;
     let sample = match sample.as_ref() {
         Ok(s) => s,
         Err(o) => return o.clone(),
     };
+    if !format.binds_timestamp() {
+        // The declared scheme is the weakness; a delivery that verifies under it shows the vendor uses it.
+        let Some(delivery) = sample.deliveries.iter().find(|d| verified(d)) else {
+            return Outcome::skip("no delivery verified, so the scheme in use is unconfirmed (see replay.signature)");
+        };
+        return Outcome::fail(format!(
+            "the vendor signs `{}` alone: anyone who captured one delivery can resend it with a fresh timestamp \
+             and it still verifies, so the timestamp window protects nothing and only dedupe on `event_id` \
+             (RPL-1) stops the replay",
+            format.signed_content
+        ))
+        .expected(expected)
+        .actual(format!("signed content `{}`", format.signed_content))
+        .with_exchange(&delivery_exchange(cx, delivery));
+    }
     let signed = classify_all(inbox, format, &sample.deliveries);
     let mut evidence = Evidence::default();
     let mut bound = 0;
@@ -343,7 +348,7 @@ async fn compare_secrets(cx: &Context, inbox: &dyn Inbox, format: &SignatureForm
         Err(outcome) => return outcome,
     };
     // A health event reaches both webhooks; a ping only the run's.
-    let copies = if produced.of == attempts::EventOf::Ping { 1 } else { 2 };
+    let copies = if matches!(produced.of, attempts::EventOf::Ping { .. }) { 1 } else { 2 };
     let other_secret = |d: &Delivery| {
         verified(d) && !matches!(inbox.verify_with(d, format, Some(hook.secret())), Verification::Valid { .. })
     };

@@ -15,7 +15,8 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::SharedSecret, &["replay.distinct-secrets"]),
 ];
 
-/// Why no vendor fault reaches the receiver self-checks.
+/// Why no vendor fault reaches the receiver self-checks (`suites/tests/replay.rs` fails each of
+/// them against a receiver with the bug it exists to catch).
 const SELF_CHECK: &str = "a self-check of the harness's own receiver (RPL-1): it replays a captured delivery to the \
                           receiver directly, so no vendor behaviour reaches what it judges";
 
