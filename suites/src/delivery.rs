@@ -6,10 +6,12 @@
 //! Attempts are recognised by the envelope (event type and device), never by `event_id`, so a
 //! vendor that changes the id on a retry is still seen retrying.
 //!
-//! The retry observation (one event failed with 500s, one left unanswered while a third is
-//! delivered at once) takes seconds and answers four requirements, so it is made once per run
-//! ([`Context::memo`]) and judged by EVT-3, DLV-1, DLV-2 and DLV-3; the 3xx and 429 checks read
-//! it too, to know how the vendor treats a plain 5xx.
+//! The retry observation (one event failed with 500s, one left unanswered) takes seconds and
+//! answers four requirements, so it is made once per run ([`Context::memo`]) and judged by
+//! EVT-3, DLV-1, DLV-2 and DLV-3; the 3xx and 429 checks read it too, to know how the vendor
+//! treats a plain 5xx. While it waits out the vendor's timeout the receiver answers 200 again,
+//! and that otherwise idle second hosts an event accepted at once (DLV-3's quiet window) and the
+//! 410 observation, whose throw-away webhook's path answers 410 whatever the window.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,14 +53,24 @@ impl Failed {
     }
 }
 
-/// The shared retry observation: a 500 phase and an unanswered-request phase, plus an event
-/// accepted at its first attempt, produced while the vendor's timeout was waited out.
+/// The shared retry observation: a 500 phase and an unanswered-request phase, and what was
+/// observed while the second waited for its retry.
 #[derive(Debug)]
 struct Retries {
     server_error: Result<Failed, Outcome>,
     timeout: Result<Failed, Outcome>,
-    /// `None` when the unanswered-request phase ended before it could be produced.
+    meanwhile: Meanwhile,
+}
+
+/// What was observed while a phase waited for its retry, the receiver answering 200 again.
+/// Each is `None` when the phase ended before it could be made.
+#[derive(Debug, Default)]
+struct Meanwhile {
+    /// An event produced as soon as the receiver answered 200 again: its first attempt is
+    /// accepted, and the wait for the retry is its quiet window (DLV-3).
     accepted: Option<Result<Produced, Outcome>>,
+    /// The outcome of the 410 observation (DLV-4), when the vendor offers webhook management.
+    gone: Option<Outcome>,
 }
 
 impl Retries {
@@ -92,20 +104,19 @@ async fn retries(cx: &Context) -> Arc<Retries> {
                 fail_first(cx, ReceiverAnswer::ServerError, 2, "answered 500", Some(500), None, false).await;
             // Held for twice the outage budget, so a vendor whose timeout is that budget gives up first.
             let hold = cx.budgets.outage * 2;
-            let (timeout, accepted) =
+            let (timeout, meanwhile) =
                 fail_first(cx, ReceiverAnswer::Timeout, 1, "held open without an answer", None, Some(hold), true).await;
-            Retries { server_error, timeout, accepted }
+            Retries { server_error, timeout, meanwhile }
         })
         .await
 }
 
-/// The outcome of a phase, and the event accepted meanwhile (when asked for).
-type Phase = (Result<Failed, Outcome>, Option<Result<Produced, Outcome>>);
+/// The outcome of a phase, and what was observed while it waited for its retry.
+type Phase = (Result<Failed, Outcome>, Meanwhile);
 
 /// Makes one event, fails its first `failing` attempts with `answer` (holding a request for
 /// `hold` when `answer` is a timeout), then answers 200 and waits for the next attempt. With
-/// `meanwhile`, another event is produced as soon as the receiver answers 200 again, so the
-/// wait for the retry doubles as the quiet window after its first, accepted attempt (DLV-3).
+/// `meanwhile`, the wait also hosts an event accepted at once and the 410 observation.
 async fn fail_first(
     cx: &Context,
     answer: ReceiverAnswer,
@@ -117,28 +128,37 @@ async fn fail_first(
 ) -> Phase {
     let inbox = match act::require_inbox(cx) {
         Ok(inbox) => inbox,
-        Err(outcome) => return (Err(outcome), None),
+        Err(outcome) => return (Err(outcome), Meanwhile::default()),
     };
     let horizon = cx.budgets.retry_horizon;
     let answering = Answering::start(inbox, answer, hold.unwrap_or(cx.budgets.event_wait + horizon));
     let produced = match attempts::produce(cx).await {
         Ok(p) => p,
-        Err(outcome) => return (Err(outcome), None),
+        Err(outcome) => return (Err(outcome), Meanwhile::default()),
     };
     if produced.first(inbox, cx.budgets.event_wait).await.is_none() {
-        return (Err(produced.never_arrived(cx.budgets.event_wait)), None);
+        return (Err(produced.never_arrived(cx.budgets.event_wait)), Meanwhile::default());
     }
     let seen = produced.wait_attempts(inbox, failing, horizon).await;
     drop(answering);
-    let accepted = match meanwhile {
-        true => Some(attempts::produce(cx).await),
-        false => None,
+    let retry = async {
+        if seen.len() >= failing {
+            produced.wait_attempts(inbox, failing + 1, horizon).await;
+        }
     };
-    if seen.len() >= failing {
-        produced.wait_attempts(inbox, failing + 1, horizon).await;
-    }
+    let meanwhile = if meanwhile {
+        let accepted = Some(attempts::produce(cx).await);
+        let gone = async {
+            if cx.declared.capabilities.contains("webhook-management") { Some(observe_gone(cx).await) } else { None }
+        };
+        let ((), gone) = tokio::join!(retry, gone);
+        Meanwhile { accepted, gone }
+    } else {
+        retry.await;
+        Meanwhile::default()
+    };
     let attempts = produced.attempts(inbox);
-    (Ok(Failed { how, answered, produced, attempts }), accepted)
+    (Ok(Failed { how, answered, produced, attempts }), meanwhile)
 }
 
 /// The intervals between attempts, in words.
@@ -358,7 +378,7 @@ pub async fn stop_after_2xx(cx: &Context) -> Outcome {
     };
     let success = |d: &Delivery| d.answered.is_some_and(|s| (200..300).contains(&s));
     // An event accepted at its first attempt; else one accepted after retries.
-    let meanwhile = retries.accepted.as_ref().and_then(|p| p.as_ref().ok());
+    let meanwhile = retries.meanwhile.accepted.as_ref().and_then(|p| p.as_ref().ok());
     let mut accepted = meanwhile
         .into_iter()
         .chain(retries.observed().map(|f| &f.produced))
@@ -562,7 +582,17 @@ pub async fn retry_after(cx: &Context) -> Outcome {
 }
 
 /// DLV-4: a 410 disables the webhook: the event is not retried and later events do not come.
+/// Observed while the retry observation waits out the vendor's timeout, when it got that far.
 pub async fn gone_disables(cx: &Context) -> Outcome {
+    match &retries(cx).await.meanwhile.gone {
+        Some(outcome) => outcome.clone(),
+        None => observe_gone(cx).await,
+    }
+}
+
+/// Registers a throw-away webhook at the receiver's 410 path, makes an event reach it, then
+/// watches the quiet window for a retry of that delivery or a later event delivered to it.
+async fn observe_gone(cx: &Context) -> Outcome {
     let inbox = match act::require_inbox(cx) {
         Ok(inbox) => inbox,
         Err(outcome) => return outcome,
