@@ -368,6 +368,24 @@ impl SignatureFormat {
         Ok((sig.ok_or_else(malformed)?, ts))
     }
 
+    /// A delivery's timestamp as this format carries it (its own header, or inside the first
+    /// signature value), read without verifying anything: SIG-2 judges the timestamp by itself,
+    /// whether or not the signature verifies.
+    pub fn read_timestamp<'h>(&self, header: impl Fn(&str) -> Option<&'h str>) -> Result<i64, SignatureError> {
+        let text = if count(&parse_template(&self.value_template), &Seg::Ts) == 1 {
+            let raw = header(&self.header).ok_or_else(|| SignatureError::MissingHeader(self.header.clone()))?;
+            let first = match &self.value_separator {
+                Some(sep) if !sep.is_empty() => raw.split(sep.as_str()).next().unwrap_or_default(),
+                _ => raw,
+            };
+            self.split_value(first.trim())?.1
+        } else {
+            self.timestamp_header.as_deref().and_then(&header)
+        };
+        let text = text.ok_or(SignatureError::MissingTimestamp)?;
+        text.trim().parse::<i64>().map_err(|_| SignatureError::UnparsableTimestamp(truncate(text)))
+    }
+
     /// Verifies one delivery over its raw `body`, trying every value in the header against every
     /// secret. `header` looks a header up by name (case-insensitively, as HTTP does); `now` is the
     /// receiver's clock in unix seconds. The MAC comparison is constant-time.
@@ -440,6 +458,27 @@ mod tests {
 
     fn lookup<'h>(headers: &'h [(String, String)]) -> impl Fn(&str) -> Option<&'h str> {
         move |name| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn timestamps_are_read_from_their_header_or_the_value() {
+        let canonical = SignatureFormat::canonical(Scheme::Timestamped);
+        let headers = canonical.sign(&Secret::new("k"), b"{}", 1_770_000_000);
+        assert_eq!(canonical.read_timestamp(lookup(&headers)), Ok(1_770_000_000));
+        assert_eq!(canonical.read_timestamp(lookup(&headers[..1])), Err(SignatureError::MissingTimestamp));
+        let garbled = vec![(TIMESTAMP_HEADER.to_owned(), "soon".to_owned())];
+        assert!(matches!(canonical.read_timestamp(lookup(&garbled)), Err(SignatureError::UnparsableTimestamp(_))));
+        let inline = SignatureFormat {
+            header: "X-Sig".into(),
+            value_template: "t={ts},v1={sig}".into(),
+            signed_content: "{ts}.{body}".into(),
+            timestamp_header: None,
+            value_separator: Some(";".into()),
+            ..canonical
+        };
+        let headers = inline.sign(&Secret::new("k"), b"{}", 1_770_000_123);
+        assert_eq!(inline.read_timestamp(lookup(&headers)), Ok(1_770_000_123));
+        assert!(matches!(inline.read_timestamp(lookup(&[])), Err(SignatureError::MissingHeader(_))));
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! format, records every delivery, dedupes on `event_id`, caps body size, and answers what a
 //! check asks for during a window (to simulate outages, down to refusing connections). It also
 //! records any other request (a vendor fetching a `jku` URL the auth suite planted: AUTH-7).
+//!
+//! Two paths under the public URL are planted: [`REDIRECT_PATH`], where the receiver's own 3xx
+//! answers point (requests there are fetches, so a vendor following a redirect shows), and
+//! [`GONE_PATH`], whose deliveries are always answered 410 (a throw-away webhook registered there
+//! gets disabled while the run's own webhook does not: DLV-4).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -12,10 +17,10 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use contract::{Secret, SignatureFormat};
-use suites::{Delivery, Fetch, Inbox, ReceiverAnswer, Verification};
+use suites::{Delivery, Fetch, GONE_PATH, Inbox, REDIRECT_PATH, ReceiverAnswer, Verification};
 use tokio::sync::{oneshot, watch};
 
 /// Shared between the server and the checks.
@@ -24,6 +29,8 @@ pub struct ReceiverState {
     secrets: Mutex<Vec<Secret>>,
     max_body_bytes: usize,
     deliveries: Mutex<Vec<Delivery>>,
+    /// Each delivery's raw bytes, by `seq`, for verifying it again (SIG-3, SIG-4).
+    raw: Mutex<Vec<bytes::Bytes>>,
     seen: Mutex<HashSet<String>>,
     answer: Mutex<Option<(ReceiverAnswer, Instant)>>,
     fetches: Mutex<Vec<Fetch>>,
@@ -49,6 +56,7 @@ impl ReceiverState {
             secrets: Mutex::new(secrets),
             max_body_bytes,
             deliveries: Mutex::new(Vec::new()),
+            raw: Mutex::new(Vec::new()),
             seen: Mutex::new(HashSet::new()),
             answer: Mutex::new(None),
             fetches: Mutex::new(Vec::new()),
@@ -83,7 +91,8 @@ impl ReceiverState {
         }
     }
 
-    fn record(&self, headers: &HeaderMap, body: &[u8], too_large: bool) -> (Verification, bool) {
+    /// Verifies a delivery and, when `process` and it verified, marks its `event_id` seen.
+    fn record(&self, headers: &HeaderMap, body: &[u8], too_large: bool, process: bool) -> (Verification, bool) {
         let now = contract::unix_now();
         let verification = if too_large {
             Verification::Invalid { reason: format!("body larger than {} bytes", self.max_body_bytes) }
@@ -104,24 +113,43 @@ impl ReceiverState {
             .ok()
             .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_owned));
         // Only verified deliveries count as processed: a forged one must not block the real one.
+        // One answered 410 (the planted path) is not processed either.
         let duplicate = match (&event_id, &verification) {
-            (Some(id), Verification::Valid { .. }) => !self.seen.lock().expect("receiver lock").insert(id.clone()),
+            (Some(id), Verification::Valid { .. }) if process => {
+                !self.seen.lock().expect("receiver lock").insert(id.clone())
+            }
+            (Some(id), Verification::Valid { .. }) => self.seen.lock().expect("receiver lock").contains(id),
             _ => false,
         };
         (verification, duplicate)
     }
 }
 
-async fn deliver(State(state): State<Arc<ReceiverState>>, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+/// Whether a request path is the planted `planted` path (under any public URL prefix).
+fn is_planted(uri: &axum::http::Uri, planted: &str) -> bool {
+    uri.path().trim_end_matches('/').ends_with(planted)
+}
+
+async fn deliver(
+    State(state): State<Arc<ReceiverState>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if is_planted(&uri, REDIRECT_PATH) {
+        return record_fetch(&state, "POST", &uri).into_response();
+    }
     let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
     let (bytes, too_large) = match axum::body::to_bytes(body, state.max_body_bytes).await {
         Ok(b) => (b, false),
         Err(_) => (bytes::Bytes::new(), true),
     };
-    let (verification, duplicate) = state.record(&headers, &bytes, too_large);
+    let gone = is_planted(&uri, GONE_PATH);
+    let (verification, duplicate) = state.record(&headers, &bytes, too_large, !gone);
     let (answer, until) = state.current_answer();
     let status = match answer {
         _ if too_large => Some(StatusCode::PAYLOAD_TOO_LARGE),
+        _ if gone => Some(StatusCode::GONE),
         ReceiverAnswer::Ok => Some(match verification {
             Verification::Invalid { .. } => StatusCode::UNAUTHORIZED,
             _ => StatusCode::OK,
@@ -132,12 +160,14 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, uri: Uri, headers: Hea
         // A connection accepted just before the window began: answer as an outage would.
         ReceiverAnswer::Refuse => Some(StatusCode::SERVICE_UNAVAILABLE),
         ReceiverAnswer::Timeout => None,
+        ReceiverAnswer::Redirect => Some(StatusCode::TEMPORARY_REDIRECT),
     };
     let event_id = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_owned));
     {
         let mut deliveries = state.deliveries.lock().expect("receiver lock");
+        state.raw.lock().expect("receiver lock").push(bytes.clone());
         let seq = deliveries.len() as u64;
         deliveries.push(Delivery {
             seq,
@@ -157,8 +187,14 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, uri: Uri, headers: Hea
     }
     state.arrivals.send_modify(|n| *n += 1);
     match (answer, status) {
+        (_, Some(status)) if gone || too_large => status.into_response(),
         (ReceiverAnswer::TooManyRequests { retry_after_secs }, Some(status)) => {
             (status, [("retry-after", retry_after_secs.to_string())]).into_response()
+        }
+        (ReceiverAnswer::Redirect, Some(status)) => {
+            let public = state.public_url.lock().expect("receiver lock").clone();
+            let location = format!("{}{REDIRECT_PATH}", public.trim_end_matches('/'));
+            (status, [("location", location)]).into_response()
         }
         (_, Some(status)) => status.into_response(),
         (_, None) => {
@@ -173,13 +209,13 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, uri: Uri, headers: Hea
 
 /// Any other request: recorded, answered 404.
 async fn fetch(State(state): State<Arc<ReceiverState>>, request: axum::extract::Request) -> StatusCode {
+    record_fetch(&state, request.method().as_str(), request.uri())
+}
+
+fn record_fetch(state: &ReceiverState, method: &str, uri: &axum::http::Uri) -> StatusCode {
     let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
-    let path = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.to_string());
-    state.fetches.lock().expect("receiver lock").push(Fetch {
-        received_at_ms,
-        method: request.method().to_string(),
-        path,
-    });
+    let path = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.to_string());
+    state.fetches.lock().expect("receiver lock").push(Fetch { received_at_ms, method: method.to_owned(), path });
     state.arrivals.send_modify(|n| *n += 1);
     StatusCode::NOT_FOUND
 }
@@ -284,6 +320,26 @@ impl Inbox for ReceiverInbox {
         let mut secrets = self.0.secrets.lock().expect("receiver lock");
         if !secrets.iter().any(|s| s.expose() == secret.expose()) {
             secrets.push(secret);
+        }
+    }
+
+    fn verify_with(&self, delivery: &Delivery, format: &SignatureFormat, secret: Option<&Secret>) -> Verification {
+        let Some(raw) = self.0.raw.lock().expect("receiver lock").get(delivery.seq as usize).cloned() else {
+            return Verification::NoSecret;
+        };
+        let secrets = match secret {
+            Some(secret) => vec![secret.clone()],
+            None => self.0.secrets.lock().expect("receiver lock").clone(),
+        };
+        if secrets.is_empty() {
+            return Verification::NoSecret;
+        }
+        let refs: Vec<&Secret> = secrets.iter().collect();
+        let header =
+            |name: &str| delivery.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        match format.verify(header, &raw, &refs, delivery.received_at_ms.div_euclid(1000)) {
+            Ok(v) => Verification::Valid { timestamp: v.timestamp },
+            Err(e) => Verification::Invalid { reason: e.to_string() },
         }
     }
 

@@ -19,13 +19,12 @@ fn options(out: &std::path::Path) -> RunOptions {
     }
 }
 
-/// The suites a wiremock vendor can pass: it cannot be made to act, so the event suites' MUST
-/// checks are skipped there and the verdict is INCOMPLETE (the demo and the fault matrix cover
-/// them against the mock vendor).
+/// The suites the fake vendor can serve: it has an API, but no webhooks and no way to make it act,
+/// so the event suites' checks skip for want of a trigger and the run is incomplete.
 const API_SUITES: &[&str] = &["schema", "pagination", "auth"];
 
-fn api_only(options: RunOptions) -> RunOptions {
-    RunOptions { suites: API_SUITES.iter().map(|s| s.to_string()).collect(), ..options }
+fn api_options(out: &std::path::Path) -> RunOptions {
+    RunOptions { suites: API_SUITES.iter().map(|s| s.to_string()).collect(), ..options(out) }
 }
 
 fn api_checks() -> impl Iterator<Item = &'static suites::CheckMeta> {
@@ -52,7 +51,7 @@ async fn a_clean_vendor_is_conformant_and_every_output_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&server.uri(), dir.path());
     let out = dir.path().join("reports");
-    let summary = run(config, api_only(options(&out))).await.unwrap();
+    let summary = run(config, api_options(&out)).await.unwrap();
     assert_eq!(summary.verdict, Verdict::Conformant, "{:#?}", summary.outcomes);
     assert_eq!(summary.exit_code, 0);
     assert_eq!(summary.outcomes.len(), api_checks().count());
@@ -118,9 +117,9 @@ async fn advisories_fail_only_under_strict() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&server.uri(), dir.path());
     let out = dir.path().join("reports");
-    let relaxed = run(config.clone(), api_only(options(&out))).await.unwrap();
+    let relaxed = run(config.clone(), api_options(&out)).await.unwrap();
     assert_eq!((relaxed.verdict, relaxed.exit_code), (Verdict::ConformantWithAdvisories, 0));
-    let strict = run(config, RunOptions { strict: true, ..api_only(options(&out)) }).await.unwrap();
+    let strict = run(config, RunOptions { strict: true, ..api_options(&out) }).await.unwrap();
     assert_eq!((strict.verdict, strict.exit_code), (Verdict::ConformantWithAdvisories, 1));
 }
 

@@ -38,6 +38,65 @@ fn mask_times(s: &str) -> String {
     out
 }
 
+/// Replaces what differs between two demo runs of the event suites: ids made up during the run
+/// (`event_id`s, webhook ids: every UUID-shaped word) by `[uuid]`, measured durations (`52 ms`,
+/// `1.55 s`, never a budget such as `1.5 s`) by `[duration]`, and delivery numbers (`#12`, which
+/// follow arrival order) by `#[n]`.
+fn mask_volatile(s: &str) -> String {
+    let is_hex = |c: char| c.is_ascii_hexdigit();
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let rest = &chars[i..];
+        let boundary = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+        let uuid = rest.len() >= 36
+            && rest[..36]
+                .iter()
+                .enumerate()
+                .all(|(j, &c)| if [8, 13, 18, 23].contains(&j) { c == '-' } else { is_hex(c) })
+            && rest.get(36).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if boundary && uuid {
+            out.push_str("[uuid]");
+            i += 36;
+            continue;
+        }
+        if rest[0] == '#' && rest.get(1).is_some_and(char::is_ascii_digit) {
+            out.push_str("#[n]");
+            i += 1 + rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            continue;
+        }
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        if boundary && digits > 0 {
+            let after = &rest[digits..];
+            let unit: String = after.iter().take(3).collect();
+            let cents = after.len() >= 5 && after[0] == '.' && after[1..3].iter().all(char::is_ascii_digit);
+            let measured = if unit == " ms" && after.get(3).is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                Some(digits + 3)
+            } else if cents
+                && after[3] == ' '
+                && after[4] == 's'
+                && after.get(5).is_none_or(|c| !c.is_ascii_alphanumeric())
+            {
+                Some(digits + 5)
+            } else {
+                None
+            };
+            if let Some(len) = measured {
+                out.push_str("[duration]");
+                i += len;
+                continue;
+            }
+            out.extend(&rest[..digits]);
+            i += digits;
+            continue;
+        }
+        out.push(rest[0]);
+        i += 1;
+    }
+    out
+}
+
 fn normalise(value: &mut Value, base_url: &str, run_id: &str) {
     match value {
         Value::Object(map) => {
@@ -55,7 +114,9 @@ fn normalise(value: &mut Value, base_url: &str, run_id: &str) {
             }
             items.iter_mut().for_each(|v| normalise(v, base_url, run_id));
         }
-        Value::String(s) => *s = mask_times(&s.replace(base_url, "http://127.0.0.1:PORT").replace(run_id, "RUN-ID")),
+        Value::String(s) => {
+            *s = mask_volatile(&mask_times(&s.replace(base_url, "http://127.0.0.1:PORT").replace(run_id, "RUN-ID")))
+        }
         _ => {}
     }
 }
@@ -78,6 +139,20 @@ async fn demo_reports_are_stable() {
 #[test]
 fn timestamps_are_masked() {
     assert_eq!(mask_times("at 2026-11-22T09:41:36.669Z and 2026-11-22T09:41:36Z."), "at [time] and [time].");
+}
+
+#[test]
+fn ids_measured_durations_and_delivery_numbers_are_masked() {
+    assert_eq!(
+        mask_volatile(
+            "`event_id` 6b0e6aad-05a9-488d-a8f1-6e9428ab3bbc, delivery #12, after 48 ms, 1.55 s (budget 1.5 s, 10 s)"
+        ),
+        "`event_id` [uuid], delivery #[n], after [duration], [duration] (budget 1.5 s, 10 s)"
+    );
+    assert_eq!(
+        mask_volatile("x6b0e6aad-05a9-488d-a8f1-6e9428ab3bbc 250 msg"),
+        "x6b0e6aad-05a9-488d-a8f1-6e9428ab3bbc 250 msg"
+    );
 }
 
 /// No secret of the demo run (private keys, webhook secrets, the admin token, bearer tokens)

@@ -77,7 +77,10 @@ pub fn emit(
         let fleet = state.fleet.read().expect("fleet lock");
         let ids = device.map(|d| {
             let rec = &fleet.devices[d as usize];
-            (rec.id.to_string(), fleet.sites[rec.site as usize].id.to_string())
+            // Under `non-uuid-ids` events name a device as inventory serves it, so they still
+            // resolve to it (EVT-6) and only ID-2 is broken.
+            let id = if state.has(Fault::NonUuidIds) { format!("dev-{d}") } else { rec.id.to_string() };
+            (id, fleet.sites[rec.site as usize].id.to_string())
         });
         (ids, fleet.accounts[account as usize].id.to_string())
     };

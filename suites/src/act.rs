@@ -111,12 +111,31 @@ pub async fn devices(cx: &Context) -> Result<Vec<Target>, Outcome> {
         .collect())
 }
 
-/// The next device whose type publishes events, round-robin over the fleet.
+/// Device ids a second sync listed again: only those can address a device through the trigger.
+/// `None` when the second sync could not list devices (then nothing is ruled out).
+async fn stable_device_ids(cx: &Context) -> Option<BTreeSet<String>> {
+    let second = cx.second_sync().await;
+    let devices = second.require_devices().ok()?;
+    Some(devices.iter().filter_map(|d| d.str_field("device_id").map(str::to_owned)).collect())
+}
+
+/// The next device whose type publishes events, round-robin over the fleet. Only a device whose
+/// id two syncs agree on is handed out: an id that changes between calls (ID-1) names no device
+/// the trigger could act on, and the check would blame the harness for the vendor's ids.
 pub async fn claim_publishing_device(cx: &Context) -> Result<Target, Outcome> {
     let silent = silent_types(cx).await;
     let publishing: Vec<Target> = devices(cx).await?.into_iter().filter(|t| !silent.contains(&t.device_type)).collect();
     if publishing.is_empty() {
         return Err(Outcome::skip("the inventory lists no device whose type publishes events"));
+    }
+    let publishing: Vec<Target> = match stable_device_ids(cx).await {
+        Some(stable) => publishing.into_iter().filter(|t| stable.contains(&t.device_id)).collect(),
+        None => publishing,
+    };
+    if publishing.is_empty() {
+        return Err(Outcome::skip(
+            "no publishing device had the same id on two inventory syncs, so none can be addressed (see schema.stable-ids)",
+        ));
     }
     let mut next = cx.acted.next.lock().expect("acted lock");
     let target = publishing[*next % publishing.len()].clone();

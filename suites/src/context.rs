@@ -433,7 +433,20 @@ pub enum ReceiverAnswer {
     Gone,
     /// Refuse connections outright (the listener is closed for the window).
     Refuse,
+    /// Answer `307 Temporary Redirect` with a `Location` on the receiver itself (its public URL
+    /// plus [`REDIRECT_PATH`]), so a vendor that follows redirects shows up as a fetch (DLV-4).
+    Redirect,
 }
+
+/// Where the receiver's 3xx answers point, under its public URL. Requests to it, whatever the
+/// method, are recorded as [`Fetch`]es, never as deliveries: a vendor following the redirect
+/// shows there.
+pub const REDIRECT_PATH: &str = "/redirected";
+
+/// A path under the receiver's public URL whose deliveries are always answered `410 Gone`. A
+/// check registers a throw-away webhook there to see it disabled (DLV-4), while the run's own
+/// webhook keeps its answers and is never disabled.
+pub const GONE_PATH: &str = "/gone";
 
 /// The harness's webhook receiver, as checks see it.
 #[async_trait]
@@ -452,6 +465,15 @@ pub trait Inbox: Send + Sync + std::fmt::Debug {
     /// Sends a request to the receiver itself, as an attacker replaying a capture would: the
     /// receiver's self-checks (RPL-1). Returns the status it answered.
     async fn post_to_self(&self, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<u16, String>;
+    /// Verifies a recorded delivery's raw bytes again, as if it had arrived with `format` (the
+    /// receiver's clock then being the delivery's arrival time), against `secret` alone or, when
+    /// `None`, against the receiver's own secrets. Tells a delivery signed over the body alone
+    /// from a wrong signature (SIG-3) and one webhook's secret from another's (SIG-4) without a
+    /// secret ever reaching a check. An inbox that keeps no raw bytes answers `NoSecret`.
+    fn verify_with(&self, delivery: &Delivery, format: &SignatureFormat, secret: Option<&Secret>) -> Verification {
+        let _ = (delivery, format, secret);
+        Verification::NoSecret
+    }
 }
 
 /// What a check wants the vendor to do (CONTRACT.md §12).

@@ -9,6 +9,7 @@
 mod macros;
 
 pub mod act;
+pub mod attempts;
 pub mod auth;
 pub mod consumer;
 pub mod context;
@@ -29,9 +30,9 @@ use std::sync::LazyLock;
 
 pub use context::{
     Action, Answer, ApiError, ApiErrorKind, Blame, Budgets, Collection, Context, Declared, Delivery, Endpoints, Fetch,
-    Fetched, Inbox, Listed, Listing, PageParams, PageSeen, PageVisitor, Probe, ProbeAuth, ReceiverAnswer,
-    RegisteredWebhook, TokenKit, Trigger, TriggerError, VendorApi, Verification, Walk, WalkEnd, WebhookSetup,
-    encode_segment,
+    Fetched, GONE_PATH, Inbox, Listed, Listing, PageParams, PageSeen, PageVisitor, Probe, ProbeAuth, REDIRECT_PATH,
+    ReceiverAnswer, RegisteredWebhook, TokenKit, Trigger, TriggerError, VendorApi, Verification, Walk, WalkEnd,
+    WebhookSetup, encode_segment,
 };
 pub use meta::{CheckMeta, Level, Need};
 pub use outcome::{Evidence, Exchange, Finding, Outcome, Status, TokenView};

@@ -1,0 +1,499 @@
+//! One event made to happen and every delivery attempt of it: what the replay and delivery
+//! suites watch. Events come from the trigger (a device's status flips) or, when the trigger
+//! cannot act, from the ping extension (CONTRACT.md §12); the receiver's answer is switched
+//! around them, throw-away webhooks are registered and always deleted, and deliveries become
+//! evidence that holds no secret.
+
+use std::time::Duration;
+
+use contract::{Secret, SignatureFormat};
+use serde_json::{Value, json};
+
+use crate::act::{self, Target};
+use crate::context::{Context, Delivery, Inbox, Probe, ReceiverAnswer, VendorApi, Verification};
+use crate::outcome::{Exchange, Outcome, Status};
+
+/// Which deliveries belong to one produced event (every attempt of it, retries included).
+/// Matched on the envelope, not on `event_id`: a vendor that changes the id on a retry
+/// (DLV-2) must still have its retries recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventOf {
+    /// The health event of one device's status change.
+    Health { device_id: String },
+    /// A ping (WHM-4), by the `event_id` the ping answer named (any ping when it named none:
+    /// pings carry no device to tell them apart by). A retry that changes its id is then not
+    /// recognised as this ping's: a limit of events made by pinging.
+    Ping { event_id: Option<String> },
+}
+
+impl EventOf {
+    pub fn matches(&self, delivery: &Delivery) -> bool {
+        match self {
+            Self::Health { device_id } => act::is_event(delivery, "health", device_id),
+            Self::Ping { event_id } => act::body_json(delivery).is_some_and(|b| {
+                b.get("event_type").and_then(Value::as_str) == Some("ping")
+                    && event_id.as_ref().is_none_or(|id| delivery.event_id.as_ref() == Some(id))
+            }),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Health { device_id } => format!("the health event of device {device_id}"),
+            Self::Ping { event_id: Some(id) } => format!("the ping {id}"),
+            Self::Ping { event_id: None } => "the ping".into(),
+        }
+    }
+}
+
+/// An event the check made happen.
+#[derive(Debug, Clone)]
+pub struct Produced {
+    /// What was done, for evidence (the trigger's one-line description, or the ping).
+    pub done: String,
+    /// How many deliveries the receiver had before: the event's attempts come after.
+    pub since: usize,
+    pub of: EventOf,
+    /// The device that changed, with the status it was set to (`None` for a ping).
+    pub device: Option<Target>,
+}
+
+impl Produced {
+    /// Every attempt of the event so far, in arrival order.
+    pub fn attempts(&self, inbox: &dyn Inbox) -> Vec<Delivery> {
+        act::arrived_since(inbox, self.since, |d| self.of.matches(d))
+    }
+
+    /// Waits up to `within` until at least `n` attempts arrived; returns the attempts so far.
+    pub async fn wait_attempts(&self, inbox: &dyn Inbox, n: usize, within: Duration) -> Vec<Delivery> {
+        let (of, since) = (&self.of, self.since);
+        let enough = move |all: &[Delivery]| all.iter().skip(since).filter(|d| of.matches(d)).count() >= n;
+        inbox.wait_for(&enough, within).await;
+        self.attempts(inbox)
+    }
+
+    /// The first attempt, waiting up to `within`.
+    pub async fn first(&self, inbox: &dyn Inbox, within: Duration) -> Option<Delivery> {
+        self.wait_attempts(inbox, 1, within).await.into_iter().next()
+    }
+
+    /// The outcome of a check whose event never arrived: whether events are published at all is
+    /// the events suite's judgement (EVT-1), so here it is a missing precondition.
+    pub fn never_arrived(&self, within: Duration) -> Outcome {
+        Outcome::skip(format!(
+            "no delivery of {} arrived within {} after the vendor was made to act ({}); whether events \
+             are published is judged by the events checks",
+            self.of.describe(),
+            secs(within),
+            self.done
+        ))
+    }
+}
+
+/// Makes one event happen: a publishing device's status flips through the trigger or, when the
+/// trigger cannot act, the run's webhook is pinged.
+pub async fn produce(cx: &Context) -> Result<Produced, Outcome> {
+    produce_with(cx, None, None).await
+}
+
+/// As [`produce`], flipping `device` when given (else the next publishing device), and pinging
+/// `ping_webhook` (else the run's webhook) when the trigger cannot act.
+pub async fn produce_with(
+    cx: &Context,
+    device: Option<&Target>,
+    ping_webhook: Option<&str>,
+) -> Result<Produced, Outcome> {
+    let flipped = match device {
+        Some(target) => flip(cx, target).await,
+        None => match act::claim_publishing_device(cx).await {
+            Ok(target) => flip(cx, &target).await,
+            Err(outcome) => Err(outcome),
+        },
+    };
+    match flipped {
+        Err(skipped) if skipped.status == Status::Skip => ping(cx, ping_webhook).await.map_err(|ping| {
+            if ping.status == Status::Skip {
+                Outcome::skip(format!("no way to make the vendor deliver: {}; and {}", skipped.message, ping.message))
+            } else {
+                ping
+            }
+        }),
+        other => other,
+    }
+}
+
+/// Flips `target`'s status through the trigger.
+async fn flip(cx: &Context, target: &Target) -> Result<Produced, Outcome> {
+    let inbox = act::require_inbox(cx)?;
+    let since = inbox.deliveries().len();
+    let (done, status) = act::flip_status(cx, target).await?;
+    Ok(Produced {
+        done,
+        since,
+        of: EventOf::Health { device_id: target.device_id.clone() },
+        device: Some(Target { status, ..target.clone() }),
+    })
+}
+
+/// Pings `webhook` (else the run's registered webhook) through the ping extension (WHM-4).
+pub async fn ping(cx: &Context, webhook: Option<&str>) -> Result<Produced, Outcome> {
+    let inbox = act::require_inbox(cx)?;
+    if !cx.declared.capabilities.contains("ping") {
+        return Err(Outcome::skip("the vendor does not declare the `ping` extension (WHM-4)"));
+    }
+    let Some(webhook_id) = webhook.or(cx.webhook.registered().map(|w| w.webhook_id.as_str())) else {
+        return Err(Outcome::skip(
+            "the run registered no webhook it could ping (`webhook.secret` is not `management-api`)",
+        ));
+    };
+    let since = inbox.deliveries().len();
+    let path = cx.api.endpoints().ping_of(webhook_id);
+    let answer = match cx.api.probe(Probe::post(path, None)).await {
+        Ok(answer) => answer,
+        Err(e) if e.kind.blame() == crate::Blame::Harness => return Err(e.to_outcome("pinging the webhook")),
+        Err(e) => return Err(Outcome::skip(format!("pinging the webhook failed ({e}); see the webhooks checks"))),
+    };
+    if !answer.is_success() {
+        return Err(Outcome::skip(format!("pinging the webhook answered {} (see the webhooks checks)", answer.status))
+            .with_exchange(&answer.exchange));
+    }
+    let event_id = answer.json.as_ref().and_then(|j| j.get("event_id")).and_then(Value::as_str).map(str::to_owned);
+    Ok(Produced {
+        done: format!("pinged webhook {webhook_id} (WHM-4)"),
+        since,
+        of: EventOf::Ping { event_id },
+        device: None,
+    })
+}
+
+/// The receiver answers `answer` while this lives, and 200 again once it is dropped, whichever
+/// way the check ends (an early return, a panic, the runner's timeout dropping the check).
+#[derive(Debug)]
+pub struct Answering<'a> {
+    inbox: &'a dyn Inbox,
+}
+
+impl<'a> Answering<'a> {
+    /// Starts answering `answer` for at most `window`.
+    pub fn start(inbox: &'a dyn Inbox, answer: ReceiverAnswer, window: Duration) -> Self {
+        inbox.answer_for(answer, window);
+        Self { inbox }
+    }
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        self.inbox.answer_for(ReceiverAnswer::Ok, Duration::ZERO);
+    }
+}
+
+/// A webhook a check registers for itself (a second secret to compare, a target to disable),
+/// deleted when the check is done with it. Its secret is handed to the receiver and kept here
+/// only to verify against: never in evidence.
+#[derive(Debug)]
+pub struct TempWebhook {
+    api: std::sync::Arc<dyn VendorApi>,
+    pub webhook_id: String,
+    secret: Secret,
+    /// The create answer, its secret redacted.
+    pub exchange: Exchange,
+    deleted: bool,
+}
+
+impl TempWebhook {
+    /// Registers a webhook named after `purpose`, delivering to `target_url`. A vendor that
+    /// cannot is the webhooks suite's finding (WHM-2), so here it is a missing precondition.
+    pub async fn create(cx: &Context, purpose: &str, target_url: String) -> Result<Self, Outcome> {
+        let body =
+            json!({"name": format!("conformance-harness {purpose}"), "target_url": target_url, "status": "active"});
+        let mut answer = match cx.api.probe(Probe::post(cx.api.endpoints().webhooks, Some(body))).await {
+            Ok(answer) => answer,
+            Err(e) if e.kind.blame() == crate::Blame::Harness => return Err(e.to_outcome("creating a webhook")),
+            Err(e) => return Err(Outcome::skip(format!("creating a webhook failed ({e}); see the webhooks checks"))),
+        };
+        let secret = answer.json.as_ref().and_then(|j| j.get("secret")).and_then(Value::as_str).map(Secret::new);
+        if let Some(secret) = &secret {
+            redact(&mut answer.exchange, secret);
+        }
+        let webhook_id = answer.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
+        match (answer.is_success(), webhook_id, secret) {
+            (true, Some(id), Some(secret)) => Ok(Self {
+                api: cx.api.clone(),
+                webhook_id: id.to_owned(),
+                secret,
+                exchange: answer.exchange,
+                deleted: false,
+            }),
+            (false, ..) => {
+                Err(Outcome::skip(format!("creating a webhook answered {} (see the webhooks checks)", answer.status))
+                    .with_exchange(&answer.exchange))
+            }
+            _ => Err(Outcome::skip("the create answer has no `webhook_id` or no `secret` (see the webhooks checks)")
+                .with_exchange(&answer.exchange)),
+        }
+    }
+
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// Deletes it; returns a note on how that went, for evidence.
+    pub async fn delete(mut self) -> String {
+        self.deleted = true;
+        let path = self.api.endpoints().webhook_of(&self.webhook_id);
+        match self.api.probe(Probe::delete(path)).await {
+            Ok(answer) => format!("deleted the check's webhook {} afterwards ({})", self.webhook_id, answer.status),
+            Err(e) => format!("deleting the check's webhook {} afterwards failed: {e}", self.webhook_id),
+        }
+    }
+}
+
+impl Drop for TempWebhook {
+    /// A check that ended without [`TempWebhook::delete`] (a panic, the runner's timeout) still
+    /// leaves no webhook behind: the delete is sent from a task of its own.
+    fn drop(&mut self) {
+        if self.deleted {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let api = self.api.clone();
+            let path = api.endpoints().webhook_of(&self.webhook_id);
+            runtime.spawn(async move {
+                let _ = api.probe(Probe::delete(path)).await;
+            });
+        }
+    }
+}
+
+/// Replaces a secret everywhere an exchange shows text.
+pub fn redact(exchange: &mut Exchange, secret: &Secret) {
+    if secret.is_empty() {
+        return;
+    }
+    for text in [exchange.body_excerpt.as_mut(), exchange.request_body.as_mut()].into_iter().flatten() {
+        *text = text.replace(secret.expose(), "[redacted]");
+    }
+}
+
+/// At most this much of a delivery's body is shown.
+const BODY_SHOWN: usize = 2048;
+
+/// A header of a delivery, by case-insensitive name.
+pub fn header<'d>(delivery: &'d Delivery, name: &str) -> Option<&'d str> {
+    delivery.headers.iter().find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty()).map(|(_, v)| v.as_str())
+}
+
+/// A POSIX shell single-quoted word.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// What a verification said, in words.
+pub fn verdict(verification: &Verification) -> String {
+    match verification {
+        Verification::Valid { .. } => "the signature verified".into(),
+        Verification::Invalid { reason } => format!("the signature did not verify: {reason}"),
+        Verification::NoSecret => "not verified (the receiver holds no secret)".into(),
+    }
+}
+
+/// A delivery as evidence: the vendor's request to the receiver (headers, body excerpt), what
+/// the receiver answered, and a command that verifies the captured signature offline with a
+/// secret the reader holds (it is never in the command).
+pub fn delivery_exchange(cx: &Context, delivery: &Delivery) -> Exchange {
+    let url = cx.inbox.as_deref().map(Inbox::public_url).unwrap_or_default();
+    let body: String = delivery.body.chars().take(BODY_SHOWN).collect();
+    let truncated = body.len() < delivery.body.len();
+    let request_headers = delivery
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let shown = if k.eq_ignore_ascii_case("authorization") { "[redacted]".to_owned() } else { v.clone() };
+            (k.clone(), shown)
+        })
+        .collect();
+    let answered = match delivery.answered {
+        Some(status) => format!("answered {status}"),
+        None => "held open without an answer".into(),
+    };
+    Exchange {
+        method: "POST".into(),
+        url,
+        request_headers,
+        token: None,
+        request_body: Some(body),
+        status: delivery.answered,
+        response_headers: Vec::new(),
+        body_excerpt: None,
+        body_bytes: 0,
+        truncated,
+        elapsed_ms: 0,
+        error: None,
+        notes: vec![format!(
+            "delivery #{} of the vendor to the harness receiver at {}, {} bytes, {answered}; {}",
+            delivery.seq,
+            contract::rfc3339_millis(delivery.received_at_ms),
+            delivery.body_bytes,
+            verdict(&delivery.verification)
+        )],
+        reproduce: reproduce(cx.signature.as_ref(), delivery, truncated),
+    }
+}
+
+fn reproduce(format: Option<&SignatureFormat>, delivery: &Delivery, truncated: bool) -> String {
+    let Some(format) = format else { return "no signature format was configured for the run".into() };
+    let Some(signature) = header(delivery, &format.header) else {
+        return format!("the delivery carried no `{}` header: there is nothing to verify", format.header);
+    };
+    let scheme = if format.binds_timestamp() { contract::Scheme::Timestamped } else { contract::Scheme::Body };
+    if *format != SignatureFormat::canonical(scheme) {
+        return format!(
+            "verify `{}` with the vendor profile's signature format (signed content `{}`) and the webhook's secret",
+            format.header, format.signed_content
+        );
+    }
+    let file = format!("delivery-{}.json", delivery.seq);
+    let save = if truncated {
+        format!("save the delivery's body ({} bytes) as {file}, then: ", delivery.body_bytes)
+    } else {
+        format!("printf '%s' {} > {file} && ", shell_quote(&delivery.body))
+    };
+    let timestamp = format
+        .timestamp_header
+        .as_deref()
+        .and_then(|name| header(delivery, name))
+        .map(|ts| format!(" --timestamp {}", shell_quote(ts)))
+        .unwrap_or_default();
+    format!(
+        "{save}WEBHOOK_SECRET=<the webhook's secret> harness verify --body {file} --secret-env WEBHOOK_SECRET \
+         --scheme {scheme} --signature {}{timestamp} --ignore-window",
+        shell_quote(signature)
+    )
+}
+
+/// Milliseconds between consecutive attempts.
+pub fn gaps_ms(attempts: &[Delivery]) -> Vec<i64> {
+    attempts.windows(2).map(|w| w[1].received_at_ms - w[0].received_at_ms).collect()
+}
+
+/// A duration for people: `52 ms`, `1.55 s`.
+pub fn ms(ms: i64) -> String {
+    if ms.abs() < 1000 { format!("{ms} ms") } else { format!("{:.2} s", ms as f64 / 1000.0) }
+}
+
+/// A budget for people: `5 s`, `1.5 s`.
+pub fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 { format!("{s:.0} s") } else { format!("{s} s") }
+}
+
+/// `1 delivery`, `3 deliveries`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The receiver's clock now, in unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(seq: u64, at: i64, body: &str) -> Delivery {
+        Delivery {
+            seq,
+            received_at_ms: at,
+            headers: vec![
+                ("x-webhook-signature".into(), "sha256=ab".into()),
+                ("x-webhook-timestamp".into(), "1770000000".into()),
+                ("authorization".into(), "Basic c2VjcmV0".into()),
+            ],
+            body: body.into(),
+            body_bytes: body.len(),
+            verification: Verification::Valid { timestamp: Some(1_770_000_000) },
+            event_id: None,
+            path: "/webhook".into(),
+            duplicate: false,
+            answered: Some(200),
+        }
+    }
+
+    #[test]
+    fn events_are_told_apart_by_their_envelope() {
+        let health = delivery(0, 0, r#"{"event_type":"health","device_id":"d-1","event_id":"x"}"#);
+        let mut ping = delivery(1, 0, r#"{"event_type":"ping","event_id":"p-1"}"#);
+        ping.event_id = Some("p-1".into());
+        let of = EventOf::Health { device_id: "d-1".into() };
+        assert!(of.matches(&health) && !of.matches(&ping));
+        assert!(!EventOf::Health { device_id: "d-2".into() }.matches(&health));
+        let any_ping = EventOf::Ping { event_id: None };
+        assert!(any_ping.matches(&ping) && !any_ping.matches(&health));
+        assert!(EventOf::Ping { event_id: Some("p-1".into()) }.matches(&ping));
+        assert!(!EventOf::Ping { event_id: Some("p-2".into()) }.matches(&ping));
+    }
+
+    #[test]
+    fn a_delivery_as_evidence_hides_credentials_and_reproduces_without_a_secret() {
+        let d = delivery(3, 1_770_000_000_250, r#"{"event_id":"it's"}"#);
+        let mut cx = Context::new(std::sync::Arc::new(NoApi));
+        cx.signature = Some(SignatureFormat::canonical(contract::Scheme::Timestamped));
+        let e = delivery_exchange(&cx, &d);
+        assert_eq!(e.request_headers[2].1, "[redacted]");
+        assert_eq!(e.status, Some(200));
+        assert!(e.notes[0].contains("delivery #3") && e.notes[0].contains("2026-02-02T02:40:00.250Z"));
+        assert_eq!(
+            e.reproduce,
+            "printf '%s' '{\"event_id\":\"it'\\''s\"}' > delivery-3.json && WEBHOOK_SECRET=<the webhook's secret> \
+             harness verify --body delivery-3.json --secret-env WEBHOOK_SECRET --scheme timestamped \
+             --signature 'sha256=ab' --timestamp '1770000000' --ignore-window"
+        );
+        let mut unsigned = d.clone();
+        unsigned.headers.remove(0);
+        assert!(delivery_exchange(&cx, &unsigned).reproduce.contains("no `X-Webhook-Signature` header"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_and_durations_read_well() {
+        let mut e = Exchange { body_excerpt: Some(r#"{"secret":"whsec_abc"}"#.into()), ..Exchange::default() };
+        redact(&mut e, &Secret::new("whsec_abc"));
+        assert_eq!(e.body_excerpt.as_deref(), Some(r#"{"secret":"[redacted]"}"#));
+        assert_eq!(
+            (ms(52), ms(1550), secs(Duration::from_millis(1500))),
+            ("52 ms".into(), "1.55 s".into(), "1.5 s".into())
+        );
+        let attempts = [delivery(0, 100, "{}"), delivery(1, 150, "{}"), delivery(2, 1700, "{}")];
+        assert_eq!(gaps_ms(&attempts), [50, 1550]);
+    }
+
+    #[derive(Debug)]
+    struct NoApi;
+
+    #[async_trait::async_trait]
+    impl VendorApi for NoApi {
+        async fn account(&self) -> Result<crate::Fetched, crate::ApiError> {
+            unreachable!("not used")
+        }
+        async fn sites(&self) -> Result<crate::Listing, crate::ApiError> {
+            unreachable!("not used")
+        }
+        async fn inventory(&self, _: &str) -> Result<crate::Listing, crate::ApiError> {
+            unreachable!("not used")
+        }
+        fn endpoints(&self) -> crate::Endpoints {
+            unreachable!("not used")
+        }
+        async fn probe(&self, _: Probe) -> Result<crate::Answer, crate::ApiError> {
+            unreachable!("not used")
+        }
+        async fn walk(
+            &self,
+            _: &crate::Collection,
+            _: Option<u64>,
+            _: &mut crate::PageVisitor<'_>,
+        ) -> Result<crate::WalkEnd, crate::ApiError> {
+            unreachable!("not used")
+        }
+    }
+}
