@@ -115,10 +115,59 @@ fn normalise(value: &mut Value, base_url: &str, run_id: &str) {
             items.iter_mut().for_each(|v| normalise(v, base_url, run_id));
         }
         Value::String(s) => {
-            *s = mask_volatile(&mask_times(&s.replace(base_url, "http://127.0.0.1:PORT").replace(run_id, "RUN-ID")))
+            *s = mask_webhook_tags(&mask_ports(&mask_volatile(&mask_times(
+                &s.replace(base_url, "http://127.0.0.1:PORT").replace(run_id, "RUN-ID"),
+            ))))
         }
         _ => {}
     }
+}
+
+/// `127.0.0.1:<port>` (the receiver's port, any other loopback listener) → `127.0.0.1:PORT`.
+fn mask_ports(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
+        out.push_str(head);
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        out.push_str(if digits > 0 { "PORT" } else { "" });
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The webhooks suite's unique path tags, `whm-<what>-<10 hex>` → `whm-<what>-[tag]`.
+fn mask_webhook_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("whm-") {
+        let (head, tail) = rest.split_at(i + 4);
+        out.push_str(head);
+        let word = tail.chars().take_while(char::is_ascii_lowercase).count();
+        let hex = tail[word..].strip_prefix('-').map(|t| t.chars().take_while(char::is_ascii_hexdigit).count());
+        match hex {
+            Some(10) => {
+                out.push_str(&tail[..word]);
+                out.push_str("-[tag]");
+                rest = &tail[word + 11..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn ports_and_tags_are_masked() {
+    assert_eq!(
+        mask_ports("http://127.0.0.1:41233/webhook and 127.0.0.1:"),
+        "http://127.0.0.1:PORT/webhook and 127.0.0.1:"
+    );
+    assert_eq!(mask_webhook_tags("/webhook/whm-create-26770a1701/x"), "/webhook/whm-create-[tag]/x");
+    assert_eq!(mask_webhook_tags("whm-x"), "whm-x");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

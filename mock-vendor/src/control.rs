@@ -220,7 +220,7 @@ fn simulate_one(state: &AppState) {
             return;
         }
         let d = rand::thread_rng().gen_range(0..fleet.devices.len()) as u32;
-        (d, fleet.devices[d as usize].status)
+        (d, fleet.devices[d as usize].live)
     };
     let roll = rand::thread_rng().gen_range(0..100);
     let data = match roll {

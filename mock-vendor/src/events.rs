@@ -21,7 +21,8 @@ pub fn set_status(state: &AppState, device: u32, status: DeviceStatus) -> Emitte
         let mut fleet = state.fleet.write().expect("fleet lock");
         let account = fleet.account_of_device(device);
         let rec = &mut fleet.devices[device as usize];
-        let previous = rec.status;
+        let previous = rec.live;
+        rec.live = status;
         let publishes = rec.kind.publishes_events();
         let frozen = state.has(Fault::StaleInventory) || (!publishes && state.has(Fault::PartialCoverageStale));
         if !frozen {

@@ -124,7 +124,11 @@ pub struct DeviceRec {
     pub site: u32,
     pub kind: Kind,
     pub name: Box<str>,
+    /// What inventory serves (INV-2).
     pub status: DeviceStatus,
+    /// What the device really is: the same as `status` unless a stale-inventory fault froze
+    /// inventory, in which case events still follow the device's changes.
+    pub live: DeviceStatus,
     pub parent: Option<u32>,
     pub mac: Option<[u8; 6]>,
     pub ip: Option<[u8; 4]>,
@@ -194,6 +198,7 @@ impl Builder {
             kind,
             name: name.into_boxed_str(),
             status,
+            live: status,
             parent,
             mac,
             ip,

@@ -27,6 +27,21 @@ pub struct Target {
 pub struct Acted {
     statuses: Mutex<BTreeMap<String, String>>,
     next: Mutex<usize>,
+    /// Receiver paths of webhooks the run created and deleted. A vendor that keeps delivering
+    /// to them breaks WHM-2, which the webhooks suite judges; to every other check those
+    /// deliveries are noise, not attempts of what it watches.
+    retired: Mutex<BTreeSet<String>>,
+}
+
+/// Records that the webhook delivering to receiver paths containing `path` (a unique path
+/// segment) was deleted by the run.
+pub fn retire_path(cx: &Context, path: &str) {
+    cx.acted.retired.lock().expect("acted lock").insert(path.to_owned());
+}
+
+/// The receiver paths of webhooks the run deleted so far.
+pub fn retired_paths(cx: &Context) -> Vec<String> {
+    cx.acted.retired.lock().expect("acted lock").iter().cloned().collect()
 }
 
 /// The inbox, or the outcome a check that needs one ends with.

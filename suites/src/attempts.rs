@@ -18,8 +18,9 @@ use crate::outcome::{Exchange, Outcome, Status};
 /// (DLV-2) must still have its retries recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventOf {
-    /// The health event of one device's status change.
-    Health { device_id: String },
+    /// The health event of one device's status change, to any webhook but those the run had
+    /// deleted when the event was made (`retired`: their deliveries are WHM-2's business).
+    Health { device_id: String, retired: Vec<String> },
     /// A ping (WHM-4), by the `event_id` the ping answer named (any ping when it named none:
     /// pings carry no device to tell them apart by). A retry that changes its id is then not
     /// recognised as this ping's: a limit of events made by pinging.
@@ -29,7 +30,10 @@ pub enum EventOf {
 impl EventOf {
     pub fn matches(&self, delivery: &Delivery) -> bool {
         match self {
-            Self::Health { device_id } => act::is_event(delivery, "health", device_id),
+            Self::Health { device_id, retired } => {
+                act::is_event(delivery, "health", device_id)
+                    && !retired.iter().any(|p| delivery.path.contains(p.as_str()))
+            }
             Self::Ping { event_id } => act::body_json(delivery).is_some_and(|b| {
                 b.get("event_type").and_then(Value::as_str) == Some("ping")
                     && event_id.as_ref().is_none_or(|id| delivery.event_id.as_ref() == Some(id))
@@ -39,7 +43,7 @@ impl EventOf {
 
     pub fn describe(&self) -> String {
         match self {
-            Self::Health { device_id } => format!("the health event of device {device_id}"),
+            Self::Health { device_id, .. } => format!("the health event of device {device_id}"),
             Self::Ping { event_id: Some(id) } => format!("the ping {id}"),
             Self::Ping { event_id: None } => "the ping".into(),
         }
@@ -130,7 +134,7 @@ async fn flip(cx: &Context, target: &Target) -> Result<Produced, Outcome> {
     Ok(Produced {
         done,
         since,
-        of: EventOf::Health { device_id: target.device_id.clone() },
+        of: EventOf::Health { device_id: target.device_id.clone(), retired: act::retired_paths(cx) },
         device: Some(Target { status, ..target.clone() }),
     })
 }
@@ -194,6 +198,8 @@ impl Drop for Answering<'_> {
 pub struct TempWebhook {
     api: std::sync::Arc<dyn VendorApi>,
     pub webhook_id: String,
+    /// The path of its target URL, retired when it is deleted ([`act::retire_path`]).
+    target_path: String,
     secret: Secret,
     /// The create answer, its secret redacted.
     pub exchange: Exchange,
@@ -220,6 +226,7 @@ impl TempWebhook {
             (true, Some(id), Some(secret)) => Ok(Self {
                 api: cx.api.clone(),
                 webhook_id: id.to_owned(),
+                target_path: path_of(&target_url),
                 secret,
                 exchange: answer.exchange,
                 deleted: false,
@@ -237,9 +244,11 @@ impl TempWebhook {
         &self.secret
     }
 
-    /// Deletes it; returns a note on how that went, for evidence.
-    pub async fn delete(mut self) -> String {
+    /// Deletes it; returns a note on how that went, for evidence. Its deliveries from now on
+    /// are no attempt of anything later checks watch.
+    pub async fn delete(mut self, cx: &Context) -> String {
         self.deleted = true;
+        act::retire_path(cx, &self.target_path);
         let path = self.api.endpoints().webhook_of(&self.webhook_id);
         match self.api.probe(Probe::delete(path)).await {
             Ok(answer) => format!("deleted the check's webhook {} afterwards ({})", self.webhook_id, answer.status),
@@ -263,6 +272,13 @@ impl Drop for TempWebhook {
             });
         }
     }
+}
+
+/// The path of a URL (`http://h:1/webhook/x?q` → `/webhook/x`).
+fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("/").to_owned()
 }
 
 /// Replaces a secret everywhere an exchange shows text.
@@ -301,7 +317,15 @@ pub fn verdict(verification: &Verification) -> String {
 /// the receiver answered, and a command that verifies the captured signature offline with a
 /// secret the reader holds (it is never in the command).
 pub fn delivery_exchange(cx: &Context, delivery: &Delivery) -> Exchange {
-    let url = cx.inbox.as_deref().map(Inbox::public_url).unwrap_or_default();
+    // The URL the vendor posted to: the receiver's origin and the delivery's own path (a
+    // check's webhook has a path of its own under the run's).
+    let public = cx.inbox.as_deref().map(Inbox::public_url).unwrap_or_default();
+    let origin_len = public.len() - path_of(&public).len().min(public.len());
+    let url = if delivery.path.is_empty() || !public.ends_with(&path_of(&public)) {
+        public
+    } else {
+        format!("{}{}", &public[..origin_len], delivery.path)
+    };
     let body: String = delivery.body.chars().take(BODY_SHOWN).collect();
     let truncated = body.len() < delivery.body.len();
     let request_headers = delivery
@@ -421,13 +445,20 @@ mod tests {
     }
 
     #[test]
+    fn target_paths() {
+        assert_eq!(path_of("http://127.0.0.1:9/webhook/gone?x=1"), "/webhook/gone");
+        assert_eq!(path_of("https://h.example"), "/");
+    }
+
+    #[test]
     fn events_are_told_apart_by_their_envelope() {
         let health = delivery(0, 0, r#"{"event_type":"health","device_id":"d-1","event_id":"x"}"#);
         let mut ping = delivery(1, 0, r#"{"event_type":"ping","event_id":"p-1"}"#);
         ping.event_id = Some("p-1".into());
-        let of = EventOf::Health { device_id: "d-1".into() };
+        let of = EventOf::Health { device_id: "d-1".into(), retired: vec!["/old".into()] };
         assert!(of.matches(&health) && !of.matches(&ping));
-        assert!(!EventOf::Health { device_id: "d-2".into() }.matches(&health));
+        assert!(!EventOf::Health { device_id: "d-2".into(), retired: vec![] }.matches(&health));
+        assert!(!of.matches(&Delivery { path: "/old/x".into(), ..health.clone() }));
         let any_ping = EventOf::Ping { event_id: None };
         assert!(any_ping.matches(&ping) && !any_ping.matches(&health));
         assert!(EventOf::Ping { event_id: Some("p-1".into()) }.matches(&ping));

@@ -604,7 +604,7 @@ async fn observe_gone(cx: &Context) -> Outcome {
     };
     inbox.add_secret(hook.secret().clone());
     let outcome = watch_gone(cx, inbox, &hook).await;
-    let deleted = hook.delete().await;
+    let deleted = hook.delete(cx).await;
     outcome.with_note(deleted)
 }
 
@@ -780,7 +780,9 @@ pub async fn distinct_event_ids(cx: &Context) -> Outcome {
         return second_event.never_arrived(cx.budgets.event_wait);
     };
     let events = match &first_event.of {
-        attempts::EventOf::Health { device_id } => format!("device {device_id} changed status twice: its two events"),
+        attempts::EventOf::Health { device_id, .. } => {
+            format!("device {device_id} changed status twice: its two events")
+        }
         attempts::EventOf::Ping { .. } => "two pings".to_owned(),
     };
     let expected = "distinct events carry distinct `event_id`s";

@@ -340,7 +340,7 @@ pub async fn distinct_secrets(cx: &Context) -> Outcome {
     inbox.add_secret(hook.secret().clone());
     let created = hook.exchange.clone();
     let outcome = compare_secrets(cx, inbox, format, &hook).await;
-    let deleted = hook.delete().await;
+    let deleted = hook.delete(cx).await;
     let mut outcome = outcome.with_note(deleted);
     if outcome.status == crate::Status::Fail {
         outcome.evidence.push_exchange(&created);

@@ -217,6 +217,9 @@ async fn create(
 ) -> Result<Created, Outcome> {
     let tag = unique_tag(what);
     let target = target_under(&inbox.public_url(), &tag);
+    // The webhook lives only for this check: what reaches its path is never an attempt of an
+    // event a later check watches, even from a vendor that keeps delivering after the delete.
+    act::retire_path(cx, &tag);
     let body = create_body(&format!("conformance-harness {tag}"), &target, "active");
     let (answer, secret) = create_raw(cx, body).await?;
     if let Some(skip) = act::refused_token(&answer, "creating a webhook") {

@@ -6,7 +6,8 @@ use mock_vendor::Fault;
 pub const TABLE: &[(Fault, &[&str])] = &[
     // Nothing is retried: neither a 500 nor an unanswered attempt, nor an event from an outage.
     (Fault::NoRetries, &["delivery.retry-on-failure", "delivery.outage-recovery"]),
-    (Fault::RetryNewEventId, &["delivery.retry-same-event"]),
+    // The consumer cannot dedupe or order what the vendor renames (FB-2).
+    (Fault::RetryNewEventId, &["delivery.retry-same-event", "fallback.late-events"]),
     (Fault::RetryChangedBody, &["delivery.retry-same-event"]),
     (Fault::RetryStaleSignature, &["delivery.retry-same-event"]),
     (Fault::DeliverAfterSuccess, &["delivery.stop-after-2xx"]),
@@ -15,8 +16,9 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::Ignore410, &["delivery.gone-disables"]),
     // One retry is enough for a 500 or a timeout, not for a 1.5 s outage.
     (Fault::ShortRetryHorizon, &["delivery.outage-recovery"]),
-    (Fault::MissingEventId, &["delivery.event-id"]),
-    (Fault::DuplicateEventIds, &["delivery.distinct-event-ids"]),
+    // The envelope schema requires `event_id`; without it the consumer cannot dedupe (FB-2).
+    (Fault::MissingEventId, &["delivery.event-id", "events.envelope", "fallback.late-events"]),
+    (Fault::DuplicateEventIds, &["delivery.distinct-event-ids", "fallback.late-events"]),
 ];
 
 /// Checks of this suite no mock fault can make fail, each with the reason.

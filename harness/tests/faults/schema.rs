@@ -10,7 +10,8 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::SiteNoTimezone, &["schema.site-location"]),
     (Fault::DeviceMissingType, &["schema.device-fields"]),
     (Fault::DuplicateDeviceId, &["schema.device-fields"]),
-    (Fault::BadStatusValue, &["schema.device-status"]),
+    // Polling cannot show a change in a vocabulary nobody mapped (FB-3).
+    (Fault::BadStatusValue, &["schema.device-status", "fallback.reconcile"]),
     (Fault::BadMacFormat, &["schema.mac-address"]),
     (Fault::BadLastSeen, &["schema.optional-fields"]),
     (Fault::DanglingParent, &["schema.parent-ids"]),

@@ -204,9 +204,12 @@ pub async fn webhooks(cx: &Context) -> Outcome {
         Ok(i) => i,
         Err(outcome) => return outcome,
     };
+    // A path of its own under the receiver: nothing B's webhook receives is taken for the run's.
+    let target = format!("{}/tenant-b", inbox.public_url().trim_end_matches('/'));
+    crate::act::retire_path(cx, "/tenant-b");
     let body = json!({
         "name": "conformance-harness tenancy probe (ACC-2)",
-        "target_url": inbox.public_url(),
+        "target_url": target,
         "status": "active",
     });
     let mut created = match second.probe(Probe::post(second.endpoints().webhooks, Some(body))).await {
