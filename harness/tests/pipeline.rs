@@ -86,7 +86,7 @@ async fn a_broken_vendor_fails_the_right_checks_with_evidence() {
     let server = serve(&fleet).await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&server.uri(), dir.path());
-    let summary = run(config, options(&dir.path().join("reports"))).await.unwrap();
+    let summary = run(config, api_options(&dir.path().join("reports"))).await.unwrap();
     assert_eq!(summary.verdict, Verdict::NotConformant);
     assert_eq!(summary.exit_code, 1);
     let mut failing = summary.with_status(Status::Fail);
