@@ -113,7 +113,7 @@ impl ReceiverState {
             .ok()
             .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_owned));
         // Only verified deliveries count as processed: a forged one must not block the real one.
-        // One answered 410 (the planted path) is not processed either.
+        // One answered otherwise than 2xx (an outage, the planted 410 path) is not processed either.
         let duplicate = match (&event_id, &verification) {
             (Some(id), Verification::Valid { .. }) if process => {
                 !self.seen.lock().expect("receiver lock").insert(id.clone())
@@ -145,8 +145,10 @@ async fn deliver(
         Err(_) => (bytes::Bytes::new(), true),
     };
     let gone = is_planted(&uri, GONE_PATH);
-    let (verification, duplicate) = state.record(&headers, &bytes, too_large, !gone);
     let (answer, until) = state.current_answer();
+    // Processed means answered 2xx: an attempt the receiver failed on purpose (500, held open,
+    // 429, ...) was not processed, so its retry is not a duplicate.
+    let (verification, duplicate) = state.record(&headers, &bytes, too_large, !gone && answer == ReceiverAnswer::Ok);
     let status = match answer {
         _ if too_large => Some(StatusCode::PAYLOAD_TOO_LARGE),
         _ if gone => Some(StatusCode::GONE),

@@ -137,3 +137,17 @@ async fn other_requests_are_recorded_as_fetches_and_the_inbox_posts_to_itself() 
     assert_eq!(inbox.post_to_self(other, b"{}".to_vec()).await.unwrap(), 200);
     receiver.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_attempt_failed_on_purpose_is_not_processed_so_its_retry_is_no_duplicate() {
+    let (receiver, inbox) = start(Scheme::Timestamped).await;
+    let body = r#"{"event_id":"e-4","event_type":"ping"}"#;
+    inbox.answer_for(ReceiverAnswer::ServerError, Duration::from_secs(5));
+    assert_eq!(post(inbox.as_ref(), body, &signed(Scheme::Timestamped, body)).await, 500);
+    inbox.answer_for(ReceiverAnswer::Ok, Duration::ZERO);
+    assert_eq!(post(inbox.as_ref(), body, &signed(Scheme::Timestamped, body)).await, 200);
+    assert_eq!(post(inbox.as_ref(), body, &signed(Scheme::Timestamped, body)).await, 200);
+    let duplicates: Vec<bool> = inbox.deliveries().iter().map(|d| d.duplicate).collect();
+    assert_eq!(duplicates, [false, false, true]);
+    receiver.shutdown().await;
+}
