@@ -237,6 +237,21 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 impl Endpoints {
+    /// The contract's paths (CONTRACT.md §1, §2, §5, §9), with no page parameters: what a
+    /// canonical vendor's profile gives, and what test fakes start from.
+    pub fn canonical() -> Self {
+        Self {
+            account: "/api/v1/account".into(),
+            sites: "/api/v1/account/sites".into(),
+            inventory: "/api/v1/sites/{site_id}/inventory".into(),
+            webhooks: "/api/v1/webhooks".into(),
+            webhook: "/api/v1/webhooks/{webhook_id}".into(),
+            webhook_ping: "/api/v1/webhooks/{webhook_id}/ping".into(),
+            event_types: "/api/v1/event-types".into(),
+            page_params: None,
+        }
+    }
+
     pub fn inventory_of(&self, site_id: &str) -> String {
         self.inventory.replace("{site_id}", &encode_segment(site_id))
     }

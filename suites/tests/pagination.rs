@@ -221,18 +221,12 @@ impl VendorApi for Fake {
 
     fn endpoints(&self) -> Endpoints {
         Endpoints {
-            account: "/api/v1/account".into(),
-            sites: "/api/v1/account/sites".into(),
-            inventory: "/api/v1/sites/{site_id}/inventory".into(),
-            webhooks: "/api/v1/webhooks".into(),
-            webhook: "/api/v1/webhooks/{webhook_id}".into(),
-            webhook_ping: "/api/v1/webhooks/{webhook_id}/ping".into(),
-            event_types: "/api/v1/event-types".into(),
             page_params: self.page_numbered.then(|| PageParams {
                 page: "page".into(),
                 per_page: "per_page".into(),
                 per_page_default: DEFAULT,
             }),
+            ..Endpoints::canonical()
         }
     }
 

@@ -107,16 +107,7 @@ impl VendorApi for FakeApi {
     }
 
     fn endpoints(&self) -> Endpoints {
-        Endpoints {
-            account: "/api/v1/account".into(),
-            sites: "/api/v1/account/sites".into(),
-            inventory: "/api/v1/sites/{site_id}/inventory".into(),
-            webhooks: "/api/v1/webhooks".into(),
-            webhook: "/api/v1/webhooks/{webhook_id}".into(),
-            webhook_ping: "/api/v1/webhooks/{webhook_id}/ping".into(),
-            event_types: "/api/v1/event-types".into(),
-            page_params: None,
-        }
+        Endpoints::canonical()
     }
 
     // The schema suite reads the sync only; probes and walks belong to other suites' fakes.
