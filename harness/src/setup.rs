@@ -3,17 +3,7 @@
 
 use contract::Secret;
 use serde_json::{Value, json};
-use suites::{ApiError, ApiErrorKind, Exchange, Inbox, Probe, RegisteredWebhook, VendorApi, WebhookSetup};
-
-/// Replaces every occurrence of `secret` in an exchange's texts.
-pub fn redact_secret(exchange: &mut Exchange, secret: &str) {
-    if secret.is_empty() {
-        return;
-    }
-    for text in [exchange.body_excerpt.as_mut(), exchange.request_body.as_mut()].into_iter().flatten() {
-        *text = text.replace(secret, "[redacted]");
-    }
-}
+use suites::{ApiError, ApiErrorKind, Inbox, Probe, RegisteredWebhook, VendorApi, WebhookSetup};
 
 /// Creates a webhook named `name` delivering to `target_url`. The secret goes to `inbox` and
 /// nowhere else: the exchange kept as evidence has it redacted.
@@ -28,7 +18,7 @@ pub async fn register(api: &dyn VendorApi, inbox: &dyn Inbox, name: &str, target
     };
     let secret = answer.json.as_ref().and_then(|j| j.get("secret")).and_then(Value::as_str).map(str::to_owned);
     if let Some(secret) = &secret {
-        redact_secret(&mut answer.exchange, secret);
+        suites::redact::redact_exchange(&mut answer.exchange, &[secret]);
     }
     if !answer.is_success() {
         let message = format!("creating the run's webhook answered {}", answer.status);

@@ -281,14 +281,9 @@ fn path_of(url: &str) -> String {
     path.split(['?', '#']).next().unwrap_or("/").to_owned()
 }
 
-/// Replaces a secret everywhere an exchange shows text.
+/// Replaces a secret (and any secret-like member's value) everywhere an exchange shows text.
 pub fn redact(exchange: &mut Exchange, secret: &Secret) {
-    if secret.is_empty() {
-        return;
-    }
-    for text in [exchange.body_excerpt.as_mut(), exchange.request_body.as_mut()].into_iter().flatten() {
-        *text = text.replace(secret.expose(), "[redacted]");
-    }
+    crate::redact::redact_exchange(exchange, &[secret.expose()]);
 }
 
 /// At most this much of a delivery's body is shown.

@@ -19,6 +19,7 @@ pub mod fallback;
 pub mod meta;
 pub mod outcome;
 pub mod pagination;
+pub mod redact;
 pub mod replay;
 pub mod schema;
 pub mod sync;

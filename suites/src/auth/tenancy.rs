@@ -140,48 +140,10 @@ pub async fn inventory(cx: &Context) -> Outcome {
     )
 }
 
-/// Replaces `secret` and the value of every `"secret"` field in an exchange's texts: evidence never
-/// carries a webhook secret, whoever's it is.
+/// Replaces `secret` and the value of every secret-like field in an exchange's texts: evidence
+/// never carries a webhook secret, whoever's it is.
 pub fn redact_secrets(exchange: &mut Exchange, secret: Option<&str>) {
-    for text in [exchange.body_excerpt.as_mut(), exchange.request_body.as_mut()].into_iter().flatten() {
-        if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-            *text = text.replace(secret, "[redacted]");
-        }
-        *text = redact_secret_fields(text);
-    }
-}
-
-/// `"secret": "<anything>"` → `"secret": "[redacted]"`, in JSON text that may be cut short.
-fn redact_secret_fields(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("\"secret\"") {
-        let after_key = at + "\"secret\"".len();
-        out.push_str(&rest[..after_key]);
-        rest = &rest[after_key..];
-        let spaces = rest.len() - rest.trim_start().len();
-        let Some(value) = rest[spaces..].strip_prefix(':') else { continue };
-        let value_spaces = value.len() - value.trim_start().len();
-        let Some(string) = value[value_spaces..].strip_prefix('"') else { continue };
-        // The closing quote is the first one not escaped; a cut-off excerpt may have none.
-        let mut end = string.len();
-        let mut escaped = false;
-        for (i, c) in string.char_indices() {
-            match c {
-                '\\' if !escaped => escaped = true,
-                '"' if !escaped => {
-                    end = i;
-                    break;
-                }
-                _ => escaped = false,
-            }
-        }
-        out.push_str(&rest[..spaces + 1 + value_spaces]);
-        out.push_str("\"[redacted]");
-        rest = &string[end..];
-    }
-    out.push_str(rest);
-    out
+    crate::redact::redact_exchange(exchange, secret.as_slice());
 }
 
 /// A precondition that failed while setting up B's webhook: ERROR when the harness could not
@@ -307,15 +269,18 @@ mod tests {
     #[test]
     fn secret_fields_are_redacted_even_when_cut_short() {
         assert_eq!(
-            redact_secret_fields(r#"{"webhook_id":"w","secret":"whsec_abc","name":"n"}"#),
+            crate::redact::redact_text(r#"{"webhook_id":"w","secret":"whsec_abc","name":"n"}"#, &[]),
             r#"{"webhook_id":"w","secret":"[redacted]","name":"n"}"#
         );
         assert_eq!(
-            redact_secret_fields(r#"[{"secret" : "a\"b"},{"secret":"c"}]"#),
+            crate::redact::redact_text(r#"[{"secret" : "a\"b"},{"secret":"c"}]"#, &[]),
             r#"[{"secret" : "[redacted]"},{"secret":"[redacted]"}]"#
         );
-        assert_eq!(redact_secret_fields(r#"{"secret":"whsec_cut"#), r#"{"secret":"[redacted]"#);
-        assert_eq!(redact_secret_fields(r#"{"secret":null,"x":"secret"}"#), r#"{"secret":null,"x":"secret"}"#);
+        assert_eq!(crate::redact::redact_text(r#"{"secret":"whsec_cut"#, &[]), r#"{"secret":"[redacted]"#);
+        assert_eq!(
+            crate::redact::redact_text(r#"{"secret":null,"x":"secret"}"#, &[]),
+            r#"{"secret":null,"x":"secret"}"#
+        );
         let mut exchange = Exchange { body_excerpt: Some("token whsec_x1 again".into()), ..Exchange::default() };
         redact_secrets(&mut exchange, Some("whsec_x1"));
         assert_eq!(exchange.body_excerpt.as_deref(), Some("token [redacted] again"));
