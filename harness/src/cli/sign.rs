@@ -28,15 +28,29 @@ impl SecretArgs {
     }
 }
 
+/// What both commands read: the raw body, the secret and the scheme.
 #[derive(Debug, clap::Args)]
-pub struct SignArgs {
-    /// The raw body to sign
+pub struct BodyArgs {
+    /// The raw body, exactly as delivered
     #[arg(long)]
     pub body: PathBuf,
     #[command(flatten)]
     pub secret: SecretArgs,
     #[arg(long, default_value = "body", value_parser = parse_scheme)]
     pub scheme: Scheme,
+}
+
+impl BodyArgs {
+    fn read(&self) -> anyhow::Result<(Vec<u8>, Secret)> {
+        let body = std::fs::read(&self.body).with_context(|| format!("failed to read {}", self.body.display()))?;
+        Ok((body, self.secret.secret()?))
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub input: BodyArgs,
     /// Unix seconds (default: now)
     #[arg(long)]
     pub timestamp: Option<i64>,
@@ -44,12 +58,8 @@ pub struct SignArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    #[arg(long)]
-    pub body: PathBuf,
     #[command(flatten)]
-    pub secret: SecretArgs,
-    #[arg(long, default_value = "body", value_parser = parse_scheme)]
-    pub scheme: Scheme,
+    pub input: BodyArgs,
     /// The `X-Webhook-Signature` value
     #[arg(long)]
     pub signature: String,
@@ -66,19 +76,17 @@ fn parse_scheme(s: &str) -> Result<Scheme, String> {
 }
 
 pub fn sign(args: SignArgs) -> anyhow::Result<i32> {
-    let body = std::fs::read(&args.body).with_context(|| format!("failed to read {}", args.body.display()))?;
-    let secret = args.secret.secret()?;
+    let (body, secret) = args.input.read()?;
     let ts = args.timestamp.unwrap_or_else(contract::unix_now);
-    for (name, value) in SignatureFormat::canonical(args.scheme).sign(&secret, &body, ts) {
+    for (name, value) in SignatureFormat::canonical(args.input.scheme).sign(&secret, &body, ts) {
         println!("{name}: {value}");
     }
     Ok(0)
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
-    let body = std::fs::read(&args.body).with_context(|| format!("failed to read {}", args.body.display()))?;
-    let secret = args.secret.secret()?;
-    let mut format = SignatureFormat::canonical(args.scheme);
+    let (body, secret) = args.input.read()?;
+    let mut format = SignatureFormat::canonical(args.input.scheme);
     if args.ignore_window {
         format.tolerance_secs = None;
     }
@@ -93,7 +101,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     };
     match format.verify(header, &body, &[&secret], contract::unix_now()) {
         Ok(_) => {
-            println!("valid ({} scheme)", args.scheme);
+            println!("valid ({} scheme)", args.input.scheme);
             Ok(0)
         }
         Err(e) => {
