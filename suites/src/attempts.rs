@@ -94,6 +94,16 @@ impl Produced {
     }
 }
 
+/// [`produce`], then its first attempt within `event_wait`; no attempt is a missing precondition
+/// ([`Produced::never_arrived`]).
+pub async fn produce_first(cx: &Context, inbox: &dyn Inbox) -> Result<(Produced, Delivery), Outcome> {
+    let produced = produce(cx).await?;
+    match produced.first(inbox, cx.budgets.event_wait).await {
+        Some(first) => Ok((produced, first)),
+        None => Err(produced.never_arrived(cx.budgets.event_wait)),
+    }
+}
+
 /// Makes one event happen: a publishing device's status flips through the trigger or, when the
 /// trigger cannot act, the run's webhook is pinged.
 pub async fn produce(cx: &Context) -> Result<Produced, Outcome> {

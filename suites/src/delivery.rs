@@ -450,12 +450,9 @@ pub async fn redirect_not_followed(cx: &Context) -> Outcome {
     let horizon = cx.budgets.retry_horizon;
     let fetches_before = inbox.fetches().len();
     let answering = Answering::start(inbox, ReceiverAnswer::Redirect, cx.budgets.event_wait + horizon);
-    let produced = match attempts::produce(cx).await {
-        Ok(p) => p,
+    let (produced, first) = match attempts::produce_first(cx, inbox).await {
+        Ok(pair) => pair,
         Err(outcome) => return outcome,
-    };
-    let Some(first) = produced.first(inbox, cx.budgets.event_wait).await else {
-        return produced.never_arrived(cx.budgets.event_wait);
     };
     drop(answering);
     if first.answered != Some(307) {
@@ -534,12 +531,9 @@ pub async fn retry_after(cx: &Context) -> Outcome {
         ReceiverAnswer::TooManyRequests { retry_after_secs: wait_secs },
         cx.budgets.event_wait + horizon,
     );
-    let produced = match attempts::produce(cx).await {
-        Ok(p) => p,
+    let (produced, first) = match attempts::produce_first(cx, inbox).await {
+        Ok(pair) => pair,
         Err(outcome) => return outcome,
-    };
-    let Some(first) = produced.first(inbox, cx.budgets.event_wait).await else {
-        return produced.never_arrived(cx.budgets.event_wait);
     };
     drop(answering);
     if first.answered != Some(429) {
