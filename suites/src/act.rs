@@ -89,18 +89,25 @@ pub fn trigger_outcome(error: &TriggerError) -> Outcome {
 /// Device types the vendor declares publish no events (partial coverage, EVT-1 / FB-4): from the
 /// event catalogue's `not_emitted_by` when it answers, else from the configuration.
 pub async fn silent_types(cx: &Context) -> BTreeSet<String> {
-    let mut silent: BTreeSet<String> = cx.declared.silent_device_types.clone();
-    if let Ok(answer) = cx.api.probe(crate::context::Probe::get(cx.api.endpoints().event_types)).await
-        && answer.is_success()
-        && let Some(types) = answer.json.as_ref().and_then(|j| j.get("event_types")).and_then(Value::as_array)
-    {
-        for entry in types {
-            if let Some(list) = entry.get("not_emitted_by").and_then(Value::as_array) {
-                silent.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+    /// The run's answer, asked once: every event check claims devices through it.
+    struct Silent(BTreeSet<String>);
+    let silent = cx
+        .memo::<Silent, _, _>(|| async {
+            let mut silent: BTreeSet<String> = cx.declared.silent_device_types.clone();
+            if let Ok(answer) = cx.api.probe(crate::context::Probe::get(cx.api.endpoints().event_types)).await
+                && answer.is_success()
+                && let Some(types) = answer.json.as_ref().and_then(|j| j.get("event_types")).and_then(Value::as_array)
+            {
+                for entry in types {
+                    if let Some(list) = entry.get("not_emitted_by").and_then(Value::as_array) {
+                        silent.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+                    }
+                }
             }
-        }
-    }
-    silent
+            Silent(silent)
+        })
+        .await;
+    silent.0.clone()
 }
 
 /// Every device of the first sync, with the status the run last set (or inventory's).

@@ -618,6 +618,9 @@ async fn watch_gone(cx: &Context, inbox: &dyn Inbox, hook: &TempWebhook) -> Outc
         ));
     }
     let refused = first_event.attempts(inbox).into_iter().find(|d| gone(d)).expect("the wait saw it");
+    // The receiver records the 410 before the vendor has read it: give the vendor a moment to act
+    // on it, or an event made at once can race the disabling (seen under load as a false FAIL).
+    tokio::time::sleep(cx.budgets.quiet_window / 4).await;
     // A second, distinct event: a disabled webhook gets none.
     let second_event = match attempts::produce_with(cx, None, Some(&hook.webhook_id)).await {
         Ok(p) => Some(p),
