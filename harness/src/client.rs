@@ -10,12 +10,12 @@ use contract::{Secret, TokenMinter};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 use suites::{
-    Answer, ApiError, ApiErrorKind, Collection, Endpoints, Exchange, Fetched, Listed, Listing, PageParams, PageSeen,
-    PageVisitor, Probe, ProbeAuth, TokenView, VendorApi, Walk, WalkEnd, encode_segment,
+    Answer, ApiError, ApiErrorKind, Collection, Endpoints, Exchange, Fetched, Listed, Listing, PageAsk, PageSeen,
+    PageVisitor, PagingKind, Probe, ProbeAuth, TokenView, VendorApi, Walk, WalkEnd, encode_segment,
 };
 
 use crate::config::{BudgetsConfig, VendorConfig};
-use crate::profile::{ListEndpoint, PaginationProfile, Profile, map_record};
+use crate::profile::{ListEndpoint, ParamLocation, Profile, RequestContext};
 
 /// At most this much of a body is kept as evidence.
 pub const EXCERPT_BYTES: usize = 4096;
@@ -52,17 +52,54 @@ pub struct Response {
     pub exchange: Exchange,
 }
 
+/// What a request authenticates with (the profile's `auth.kind`, the configuration's secrets).
+#[derive(Clone)]
+pub enum Credential {
+    /// The contract's client-minted RS256 JWT, fresh for every request.
+    Jwt(Arc<TokenMinter>),
+    /// A static API key or bearer token.
+    Static(Secret),
+    /// OAuth2 client credentials, exchanged at the profile's token endpoint and cached.
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+        cached: Arc<tokio::sync::Mutex<Option<(Secret, Instant)>>>,
+    },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Jwt(_) => "Credential::Jwt",
+            Self::Static(_) => "Credential::Static",
+            Self::ClientCredentials { .. } => "Credential::ClientCredentials",
+        })
+    }
+}
+
+impl Credential {
+    pub fn client_credentials(client_id: impl Into<String>, client_secret: Secret) -> Self {
+        Self::ClientCredentials { client_id: client_id.into(), client_secret, cached: Default::default() }
+    }
+}
+
 pub struct VendorClient {
     http: reqwest::Client,
     base_url: String,
     profile: Profile,
-    minter: Arc<TokenMinter>,
+    credential: Credential,
     limits: Limits,
     /// The config path reproduce commands name (`harness token --config <this>`).
     config_hint: String,
     /// Added to `harness token` in reproduce commands (` --second-account` for the second
     /// account's client), so the command mints the credential this client used.
     token_flags: String,
+}
+
+impl From<Arc<TokenMinter>> for Credential {
+    fn from(minter: Arc<TokenMinter>) -> Self {
+        Self::Jwt(minter)
+    }
 }
 
 impl std::fmt::Debug for VendorClient {
@@ -80,7 +117,7 @@ impl VendorClient {
     pub fn new(
         base_url: &str,
         profile: Profile,
-        minter: Arc<TokenMinter>,
+        credential: impl Into<Credential>,
         limits: Limits,
         config_hint: impl Into<String>,
     ) -> anyhow::Result<Self> {
@@ -94,7 +131,7 @@ impl VendorClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             profile,
-            minter,
+            credential: credential.into(),
             limits,
             config_hint: config_hint.into(),
             token_flags: String::new(),
@@ -108,8 +145,14 @@ impl VendorClient {
     }
 
     pub fn from_config(config: &VendorConfig, config_hint: impl Into<String>) -> anyhow::Result<Self> {
-        let minter = Arc::new(config.auth.minter()?);
-        Self::new(&config.vendor.base_url, config.profile.clone(), minter, Limits::from(&config.budgets), config_hint)
+        let credential = config.auth.credential(&config.profile.auth)?;
+        Self::new(
+            &config.vendor.base_url,
+            config.profile.clone(),
+            credential,
+            Limits::from(&config.budgets),
+            config_hint,
+        )
     }
 
     pub fn profile(&self) -> &Profile {
@@ -129,18 +172,20 @@ impl VendorClient {
     fn reproduce(&self, method: &Method, url: &Url, body: Option<&str>, auth: &ProbeAuth) -> String {
         let config = format!("{}{}", shell_quote(&self.config_hint), self.token_flags);
         let mut cmd = format!("curl -sS -i -X {method}");
+        let (header, prefix) = (&self.profile.auth.header, self.profile.auth.prefix());
         match auth {
-            ProbeAuth::Fresh => {
-                cmd.push_str(&format!(" -H \"Authorization: Bearer $(harness token --config {config})\""))
-            }
+            ProbeAuth::Fresh => cmd.push_str(&format!(" -H \"{header}: {prefix}$(harness token --config {config})\"")),
             ProbeAuth::Header { craft: Some(name), .. } => cmd.push_str(&format!(
-                " -H \"Authorization: Bearer $(harness token --config {config} --craft {})\"",
+                " -H \"{header}: {prefix}$(harness token --config {config} --craft {})\"",
                 shell_quote(name)
             )),
             ProbeAuth::Header { craft: None, .. } => {
-                cmd.push_str(" -H 'Authorization: <the header shown in the evidence>'")
+                cmd.push_str(&format!(" -H '{header}: <the header shown in the evidence>'"))
             }
             ProbeAuth::Missing => {}
+        }
+        for (name, value) in &self.profile.auth.extra_headers {
+            cmd.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
         }
         if let Some(body) = body {
             cmd.push_str(&format!(" -H 'Content-Type: application/json' --data {}", shell_quote(body)));
@@ -208,11 +253,11 @@ impl VendorClient {
         body: Option<&Value>,
         auth: &ProbeAuth,
     ) -> Result<Response, ApiError> {
-        // What goes in `Authorization`, and the token text an echo must not leak.
+        // What goes in the credential header, and the credential an echo must not leak.
         let (header, token) = match auth {
             ProbeAuth::Fresh => {
-                let token = self.minter.mint(contract::unix_now());
-                (Some(Secret::new(format!("Bearer {}", token.expose()))), token)
+                let token = self.fresh_credential().await?;
+                (Some(Secret::new(format!("{}{}", self.profile.auth.prefix(), token.expose()))), token)
             }
             ProbeAuth::Missing => (None, Secret::new("")),
             ProbeAuth::Header { value, .. } => {
@@ -221,10 +266,18 @@ impl VendorClient {
             }
         };
         let body_text = body.map(|b| b.to_string());
+        let header_name = self.profile.auth.header.to_ascii_lowercase();
         let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
         if let Some(header) = &header {
-            request_headers.push(("authorization".into(), redacted_authorization(header)));
+            let shown = if self.profile.auth.prefix().is_empty() {
+                "[redacted]".to_owned()
+            } else {
+                redacted_authorization(header)
+            };
+            request_headers.push((header_name.clone(), shown));
         }
+        request_headers
+            .extend(self.profile.auth.extra_headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())));
         let mut exchange = Exchange {
             method: method.to_string(),
             url: url.to_string(),
@@ -236,7 +289,10 @@ impl VendorClient {
         };
         let mut request = self.http.request(method, url.clone()).header("accept", "application/json");
         if let Some(header) = &header {
-            request = request.header("authorization", header.expose());
+            request = request.header(header_name.as_str(), header.expose());
+        }
+        for (name, value) in &self.profile.auth.extra_headers {
+            request = request.header(name.as_str(), value.as_str());
         }
         if let Some(text) = body_text {
             exchange.request_headers.push(("content-type".into(), "application/json".into()));
@@ -305,6 +361,63 @@ impl VendorClient {
         Ok(Response { status, body: body.into(), exchange })
     }
 
+    /// A fresh credential: a new JWT, the static key, or a (cached) OAuth2 access token.
+    pub async fn fresh_credential(&self) -> Result<Secret, ApiError> {
+        match &self.credential {
+            Credential::Jwt(minter) => Ok(minter.mint(contract::unix_now())),
+            Credential::Static(secret) => Ok(secret.clone()),
+            Credential::ClientCredentials { client_id, client_secret, cached } => {
+                let mut cached = cached.lock().await;
+                if let Some((token, until)) = cached.as_ref()
+                    && Instant::now() < *until
+                {
+                    return Ok(token.clone());
+                }
+                let (token, lifetime) = self.exchange_client_credentials(client_id, client_secret).await?;
+                let until = Instant::now() + lifetime.saturating_sub(Duration::from_secs(30));
+                *cached = Some((token.clone(), until));
+                Ok(token)
+            }
+        }
+    }
+
+    /// OAuth2 client credentials (RFC 6749 §4.4): the secret goes in HTTP Basic, never in evidence.
+    async fn exchange_client_credentials(&self, id: &str, secret: &Secret) -> Result<(Secret, Duration), ApiError> {
+        let at = self.profile.auth.token_url.as_deref().unwrap_or("/oauth2/token");
+        let url = if at.starts_with("http://") || at.starts_with("https://") {
+            Url::parse(at)
+                .map_err(|e| ApiError::new(ApiErrorKind::Config, format!("bad `auth.token_url`: {e}"), vec![]))?
+        } else {
+            self.url(at, &[])?
+        };
+        let mut form = vec![("grant_type", "client_credentials".to_owned())];
+        if let Some(scope) = &self.profile.auth.scope {
+            form.push(("scope", scope.clone()));
+        }
+        let fail = |message: String| {
+            let exchange = Exchange { method: "POST".into(), url: url.to_string(), ..Exchange::default() };
+            ApiError::new(ApiErrorKind::Config, message, vec![exchange])
+        };
+        let response = self
+            .http
+            .post(url.clone())
+            .basic_auth(id, Some(secret.expose()))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| fail(format!("the OAuth2 token request failed: {}", error_chain(&e))))?;
+        let status = response.status();
+        let doc: Value = response
+            .json()
+            .await
+            .map_err(|e| fail(format!("the OAuth2 token endpoint answered {status} without JSON: {e}")))?;
+        let Some(token) = doc.get("access_token").and_then(Value::as_str) else {
+            return Err(fail(format!("the OAuth2 token endpoint answered {status} without `access_token`")));
+        };
+        let lifetime = doc.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
+        Ok((Secret::new(token), Duration::from_secs(lifetime)))
+    }
+
     fn timeout_message(&self) -> String {
         format!("no complete answer within {} s", self.limits.request_timeout.as_secs())
     }
@@ -326,27 +439,115 @@ impl VendorClient {
         }
     }
 
-    /// The path of a collection.
-    fn collection_path(&self, collection: &Collection) -> (String, &ListEndpoint, &crate::profile::FieldMap) {
+    /// The endpoints whose union is a collection, and the request context their fields may read.
+    fn parts(&self, collection: &Collection) -> (Vec<&ListEndpoint>, RequestContext) {
         match collection {
-            Collection::Sites => (self.profile.sites.path.clone(), &self.profile.sites, &self.profile.site_fields),
-            Collection::Inventory { site_id } => (
-                self.profile.inventory.path.replace("{site_id}", &encode_segment(site_id)),
-                &self.profile.inventory,
-                &self.profile.device_fields,
-            ),
+            Collection::Sites => (vec![&self.profile.sites], RequestContext::default()),
+            Collection::Inventory { site_id } => {
+                (self.profile.inventory.iter().collect(), RequestContext { site_id: Some(site_id.clone()) })
+            }
         }
     }
 
-    /// Walks every page of a collection, handing each to `visit` (raw records included, as the
-    /// second element) and keeping nothing: the memory a walk needs is the visitor's.
+    /// The request for one page of `endpoint`: its path (site id filled), fixed query, method and
+    /// body, with the page parameters of `ask` in the query or the body as the profile says.
+    fn page_request(&self, endpoint: &ListEndpoint, request: &RequestContext, ask: &PageAsk) -> Probe {
+        let site = request.site_id.as_deref().unwrap_or_default();
+        let mut probe = Probe::get(endpoint.path.replace("{site_id}", &encode_segment(site)));
+        probe.method = endpoint.method.to_ascii_uppercase();
+        probe.query = endpoint.query.iter().map(|(k, v)| (k.clone(), v.replace("{site_id}", site))).collect();
+        probe.body = endpoint.body.clone().map(|mut body| {
+            fill_site(&mut body, site);
+            body
+        });
+        let p = &self.profile.pagination;
+        let position = match p.kind {
+            PagingKind::Page => p.page_param.as_ref(),
+            PagingKind::Offset => p.offset_param.as_ref(),
+            _ => None,
+        };
+        let params = [
+            (position, ask.position.as_ref(), false),
+            (p.size_param.as_ref().filter(|_| p.kind != PagingKind::None), ask.size.as_ref(), false),
+            (p.token_param.as_ref().filter(|_| p.kind == PagingKind::Cursor), ask.token.as_ref(), true),
+        ];
+        for (name, value, text) in params {
+            let (Some(name), Some(value)) = (name, value) else { continue };
+            match p.location {
+                ParamLocation::Query => probe.query.push((name.clone(), value.clone())),
+                ParamLocation::Body => {
+                    // Numbers as JSON numbers (a bad value such as `abc` stays a string).
+                    let json = match value.parse::<i64>() {
+                        Ok(n) if !text => Value::from(n),
+                        _ => Value::String(value.clone()),
+                    };
+                    let body = probe.body.get_or_insert_with(|| Value::Object(Default::default()));
+                    if let Some(obj) = body.as_object_mut() {
+                        obj.insert(name.clone(), json);
+                    }
+                }
+            }
+        }
+        probe
+    }
+
+    /// Sends a page request and reads the answer as a page: a 2xx JSON answer with no error
+    /// flagged in its body and a list where the profile says.
+    async fn fetch_page(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+        endpoint: &ListEndpoint,
+    ) -> Result<(Value, Exchange), ApiError> {
+        let response = self.send(method, url, body).await?;
+        let doc = self.read_json(response)?;
+        match doc.0.pointer(&endpoint.list) {
+            Some(Value::Array(_)) => Ok(doc),
+            other => {
+                let what = pointer_shown(&endpoint.list);
+                let message = if other.is_some() {
+                    format!("the profile's list pointer `{what}` is not an array in the answer: {}", sample(&doc.0))
+                } else {
+                    format!("the profile's list pointer `{what}` matches nothing in the answer: {}", sample(&doc.0))
+                };
+                Err(ApiError::new(ApiErrorKind::Shape, message, vec![doc.1]))
+            }
+        }
+    }
+
+    /// A 2xx answer's JSON, unless its body signals an error the profile knows how to read.
+    fn read_json(&self, response: Response) -> Result<(Value, Exchange), ApiError> {
+        if !response.status.is_success() {
+            let message = format!("answered {}", response.status);
+            return Err(ApiError::new(ApiErrorKind::Status, message, vec![response.exchange]));
+        }
+        let doc: Value = serde_json::from_slice(&response.body).map_err(|e| {
+            ApiError::new(
+                ApiErrorKind::InvalidJson,
+                format!("the body is not JSON: {e}"),
+                vec![response.exchange.clone()],
+            )
+        })?;
+        if let Some(error) = self.profile.errors.as_ref().and_then(|e| e.error_in(&doc)) {
+            let message = format!("answered {} with an error in its body: {error}", response.status);
+            return Err(ApiError::new(ApiErrorKind::Status, message, vec![response.exchange]));
+        }
+        Ok((doc, response.exchange))
+    }
+
+    /// Walks every page of a collection (each endpoint of a union in turn), handing each to
+    /// `visit` (raw records included, as the second element) and keeping nothing: the memory a
+    /// walk needs is the visitor's.
     pub async fn walk_raw(
         &self,
         collection: &Collection,
         per_page: Option<u64>,
         visit: &mut (dyn FnMut(PageSeen, Vec<Value>) -> Walk + Send + '_),
     ) -> Result<WalkEnd, ApiError> {
-        let (path, endpoint, fields) = self.collection_path(collection);
+        let (endpoints, request) = self.parts(collection);
+        let paging = self.profile.paging();
+        let p = &self.profile.pagination;
         let mut end = WalkEnd { pages: 0, notes: Vec::new() };
         // The last few exchanges, for the evidence of a walk that breaks.
         let mut recent: Vec<Exchange> = Vec::new();
@@ -355,93 +556,137 @@ impl VendorClient {
             e.exchanges = keep_last(recent);
             e
         };
-        let mut page = 1u64;
-        loop {
-            let query = match &self.profile.pagination {
-                PaginationProfile::Page { page_param, per_page_param, per_page: default, .. } => vec![
-                    (page_param.clone(), page.to_string()),
-                    (per_page_param.clone(), per_page.unwrap_or(*default).to_string()),
-                ],
-                PaginationProfile::None => vec![],
-            };
-            let url = self.url(&path, &query)?;
-            let (doc, exchange) = match self.get_json(url).await {
-                Ok(ok) => ok,
-                Err(e) => return Err(with_recent(e, recent)),
-            };
-            let items = match doc.pointer(&endpoint.list_pointer) {
-                Some(Value::Array(items)) => items,
-                other => {
-                    let what = pointer_shown(&endpoint.list_pointer);
-                    let message = if other.is_some() {
-                        format!("`{what}` is not an array")
-                    } else {
-                        format!("the answer has no `{what}` list")
-                    };
-                    return Err(with_recent(ApiError::new(ApiErrorKind::Shape, message, vec![exchange]), recent));
+        for (part, endpoint) in endpoints.into_iter().enumerate() {
+            let mut ask = PageAsk::first(&paging, per_page);
+            let size = ask.size.as_ref().and_then(|s| s.parse::<u64>().ok());
+            let mut link: Option<Url> = None;
+            let mut nexts = std::collections::HashSet::new();
+            let mut offset = 0u64;
+            let mut index = 0u64;
+            loop {
+                index += 1;
+                let (method, url, body) = match link.take() {
+                    Some(url) => (Method::GET, url, None),
+                    None => {
+                        let probe = self.page_request(endpoint, &request, &ask);
+                        let method = Method::from_bytes(probe.method.as_bytes()).unwrap_or(Method::GET);
+                        (method, self.url(&probe.path, &probe.query)?, probe.body)
+                    }
+                };
+                let (doc, exchange) = match self.fetch_page(method, url.clone(), body, endpoint).await {
+                    Ok(ok) => ok,
+                    Err(e) => return Err(with_recent(e, recent)),
+                };
+                let items = doc.pointer(&endpoint.list).and_then(Value::as_array).cloned().unwrap_or_default();
+                let count = items.len() as u64;
+                if index == 1 {
+                    for (field, at) in self.profile.unmatched(&items, &endpoint.fields, &request) {
+                        end.notes.push(format!(
+                            "{}: the profile reads `{field}` from {at}, which no record of the first page has (a sample: {})",
+                            endpoint.path,
+                            sample(&items[0])
+                        ));
+                    }
                 }
-            };
-            let count = items.len();
-            let (seen_page, seen_per_page, total_pages, total_count) = self.pagination_block(&doc);
-            recent.push(exchange.clone());
-            if recent.len() > 4 {
-                recent.remove(0);
+                let next = match p.kind {
+                    PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
+                    PagingKind::LinkHeader => exchange.response_header("link").and_then(next_link),
+                    _ => None,
+                };
+                let (seen_page, seen_per_page, total_pages, total_count) = self.pagination_block(&doc);
+                recent.push(exchange.clone());
+                if recent.len() > 4 {
+                    recent.remove(0);
+                }
+                end.pages += 1;
+                let seen = PageSeen {
+                    index,
+                    part,
+                    next: next.clone(),
+                    records: items.iter().map(|raw| self.profile.map_record(raw, &endpoint.fields, &request)).collect(),
+                    page: seen_page,
+                    per_page: seen_per_page,
+                    total_pages,
+                    total_count,
+                    exchange,
+                };
+                if visit(seen, items) == Walk::Stop {
+                    return Ok(end);
+                }
+                let more = match p.kind {
+                    PagingKind::None => false,
+                    PagingKind::Page => match total_pages {
+                        Some(total_pages) => index < total_pages && count > 0,
+                        None => {
+                            end.notes.push(format!("page {index} has no total page count; the walk stopped there"));
+                            false
+                        }
+                    },
+                    PagingKind::Offset => {
+                        offset += count;
+                        let short = size.is_some_and(|s| count < s);
+                        let all = total_count.is_some_and(|t| offset >= t);
+                        ask.position = Some(offset.to_string());
+                        count > 0 && !short && !all
+                    }
+                    PagingKind::Cursor | PagingKind::LinkHeader => match &next {
+                        None => false,
+                        Some(next) if !nexts.insert(next.clone()) => {
+                            let message = format!(
+                                "page {index} names `{next}` as its next page, which an earlier page named already: the chain loops"
+                            );
+                            return Err(ApiError::new(ApiErrorKind::Shape, message, keep_last(recent)));
+                        }
+                        Some(next) if p.kind == PagingKind::Cursor => {
+                            ask.token = Some(next.clone());
+                            true
+                        }
+                        Some(next) => {
+                            link = Some(self.same_origin(&url, next).map_err(|e| with_recent(e, recent.clone()))?);
+                            true
+                        }
+                    },
+                };
+                if !more {
+                    break;
+                }
+                if end.pages >= self.limits.max_pages {
+                    let reported = total_pages.map_or(String::new(), |t| format!(" (the vendor reports {t})"));
+                    let message = format!("pagination did not end within {} pages{reported}", self.limits.max_pages);
+                    return Err(ApiError::new(ApiErrorKind::TooManyPages, message, keep_last(recent)));
+                }
+                if p.kind == PagingKind::Page {
+                    ask.position = Some((index + 1).to_string());
+                }
             }
-            end.pages += 1;
-            let seen = PageSeen {
-                index: page,
-                records: items.iter().map(|raw| map_record(raw, fields)).collect(),
-                page: seen_page,
-                per_page: seen_per_page,
-                total_pages,
-                total_count,
-                exchange,
-            };
-            let raws = items.clone();
-            if visit(seen, raws) == Walk::Stop {
-                break;
-            }
-            if matches!(self.profile.pagination, PaginationProfile::None) {
-                break;
-            }
-            let Some(total_pages) = total_pages else {
-                end.notes.push(format!("page {page} has no total page count; the walk stopped there"));
-                break;
-            };
-            if page >= total_pages || count == 0 {
-                break;
-            }
-            if page >= self.limits.max_pages {
-                let message = format!(
-                    "pagination did not end within {} pages (the vendor reports {total_pages})",
-                    self.limits.max_pages
-                );
-                return Err(ApiError::new(ApiErrorKind::TooManyPages, message, keep_last(recent)));
-            }
-            page += 1;
         }
         Ok(end)
+    }
+
+    /// A `rel=next` link resolved against the page that named it; refused when it leaves the
+    /// vendor's base URL (the credential would travel with it).
+    fn same_origin(&self, from: &Url, next: &str) -> Result<Url, ApiError> {
+        let url = from.join(next).map_err(|e| {
+            ApiError::new(ApiErrorKind::Shape, format!("the `rel=next` link `{next}` is not a URL: {e}"), vec![])
+        })?;
+        let base = Url::parse(&self.base_url).ok();
+        let origin = |u: &Url| (u.scheme().to_owned(), u.host_str().map(str::to_owned), u.port_or_known_default());
+        if base.as_ref().map(origin) != Some(origin(&url)) {
+            let message = format!(
+                "the `rel=next` link `{url}` leaves the vendor's base URL {}; the harness does not follow it (the credential would travel with it)",
+                self.base_url
+            );
+            return Err(ApiError::new(ApiErrorKind::Shape, message, vec![]));
+        }
+        Ok(url)
     }
 
     /// The pagination block of an answer as canonical fields (`page`, `per_page`, `total_pages`,
     /// `total_count`), each `None` when absent or not a non-negative integer.
     fn pagination_block(&self, doc: &Value) -> (Option<u64>, Option<u64>, Option<u64>, Option<u64>) {
         let number = |pointer: &Option<String>| pointer.as_deref().and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
-        match &self.profile.pagination {
-            PaginationProfile::None => (None, None, None, None),
-            PaginationProfile::Page {
-                page_pointer,
-                per_page_pointer,
-                total_pages_pointer,
-                total_count_pointer,
-                ..
-            } => (
-                number(page_pointer),
-                number(per_page_pointer),
-                doc.pointer(total_pages_pointer).and_then(Value::as_u64),
-                number(total_count_pointer),
-            ),
-        }
+        let p = &self.profile.pagination;
+        (number(&p.page), number(&p.per_page), number(&p.total_pages), number(&p.total_count))
     }
 
     /// Walks every page of a collection and keeps every record and exchange (the schema sync).
@@ -461,6 +706,53 @@ impl VendorClient {
             .await?;
         listing.notes = end.notes;
         Ok(listing)
+    }
+}
+
+/// A next-page token as text: `None` for null, empty or missing (the end marker).
+fn token_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The `rel=next` target of an RFC 8288 (5988) `Link` header value.
+pub fn next_link(header: &str) -> Option<String> {
+    let mut rest = header;
+    while let Some(open) = rest.find('<') {
+        let close = open + rest[open..].find('>')?;
+        let target = &rest[open + 1..close];
+        let params_end = rest[close..].find('<').map_or(rest.len(), |n| close + n);
+        let params = &rest[close + 1..params_end];
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim().trim_end_matches(',').trim();
+            p.strip_prefix("rel=")
+                .map(|v| v.trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next")))
+                .unwrap_or(false)
+        });
+        if is_next {
+            return Some(target.to_owned());
+        }
+        rest = &rest[params_end..];
+    }
+    None
+}
+
+/// At most 300 characters of a JSON value, for a message that shows what the vendor returned.
+fn sample(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() <= 300 { text } else { format!("{}…", text.chars().take(300).collect::<String>()) }
+}
+
+/// Replaces `{site_id}` in every string of a request body template.
+fn fill_site(v: &mut Value, site: &str) {
+    match v {
+        Value::String(s) if s.contains("{site_id}") => *s = s.replace("{site_id}", site),
+        Value::Array(items) => items.iter_mut().for_each(|i| fill_site(i, site)),
+        Value::Object(map) => map.values_mut().for_each(|i| fill_site(i, site)),
+        _ => {}
     }
 }
 
@@ -512,13 +804,23 @@ fn excerpt(exchange: &mut Exchange, body: &[u8], token: &Secret) {
 #[async_trait]
 impl VendorApi for VendorClient {
     async fn account(&self) -> Result<Fetched, ApiError> {
-        let (doc, exchange) = self.get_json(self.url(&self.profile.account.path, &[])?).await?;
-        let pointer = &self.profile.account.record_pointer;
-        let Some(raw) = doc.pointer(pointer).cloned() else {
-            let message = format!("the answer has no record at `{}`", pointer_shown(pointer));
+        let endpoint = &self.profile.account;
+        let method = Method::from_bytes(endpoint.method.to_ascii_uppercase().as_bytes()).unwrap_or(Method::GET);
+        let response = self.send(method, self.url(&endpoint.path, &[])?, endpoint.body.clone()).await?;
+        let (doc, exchange) = self.read_json(response)?;
+        let Some(raw) = doc.pointer(&endpoint.record).cloned() else {
+            let message = format!(
+                "the profile's record pointer `{}` matches nothing in the answer: {}",
+                pointer_shown(&endpoint.record),
+                sample(&doc)
+            );
             return Err(ApiError::new(ApiErrorKind::Shape, message, vec![exchange]));
         };
-        Ok(Fetched { record: map_record(&raw, &self.profile.account_fields), raw, exchange })
+        Ok(Fetched {
+            record: self.profile.map_record(&raw, &endpoint.fields, &RequestContext::default()),
+            raw,
+            exchange,
+        })
     }
 
     async fn sites(&self) -> Result<Listing, ApiError> {
@@ -534,19 +836,13 @@ impl VendorApi for VendorClient {
         Endpoints {
             account: p.account.path.clone(),
             sites: p.sites.path.clone(),
-            inventory: p.inventory.path.clone(),
+            inventory: p.inventory[0].path.clone(),
             webhooks: p.webhooks.collection.clone(),
             webhook: p.webhooks.item.clone(),
             webhook_ping: p.webhooks.ping.clone(),
             event_types: p.webhooks.event_types.clone(),
-            page_params: match &p.pagination {
-                PaginationProfile::Page { page_param, per_page_param, per_page, .. } => Some(PageParams {
-                    page: page_param.clone(),
-                    per_page: per_page_param.clone(),
-                    per_page_default: *per_page,
-                }),
-                PaginationProfile::None => None,
-            },
+            paging: p.paging(),
+            auth: p.auth.kind,
         }
     }
 
@@ -569,14 +865,32 @@ impl VendorApi for VendorClient {
         self.walk_raw(collection, per_page, &mut |seen, _raw| visit(seen)).await
     }
 
+    fn page_probe(&self, collection: &Collection, ask: &PageAsk) -> Probe {
+        let (endpoints, request) = self.parts(collection);
+        self.page_request(endpoints[0], &request, ask)
+    }
+
+    fn canonical_catalogue(&self, doc: Value) -> Value {
+        self.profile.map_catalogue(doc)
+    }
+
     fn read_page(&self, collection: &Collection, answer: &Answer) -> Option<PageSeen> {
         let doc = answer.json.as_ref()?;
-        let (_, endpoint, fields) = self.collection_path(collection);
-        let items = doc.pointer(&endpoint.list_pointer)?.as_array()?;
+        let (endpoints, request) = self.parts(collection);
+        let endpoint = endpoints[0];
+        let items = doc.pointer(&endpoint.list)?.as_array()?;
         let (page, per_page, total_pages, total_count) = self.pagination_block(doc);
+        let p = &self.profile.pagination;
+        let next = match p.kind {
+            PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
+            PagingKind::LinkHeader => answer.header("link").and_then(next_link),
+            _ => None,
+        };
         Some(PageSeen {
             index: page.unwrap_or(0),
-            records: items.iter().map(|raw| map_record(raw, fields)).collect(),
+            part: 0,
+            next,
+            records: items.iter().map(|raw| self.profile.map_record(raw, &endpoint.fields, &request)).collect(),
             page,
             per_page,
             total_pages,

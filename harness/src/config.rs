@@ -9,7 +9,8 @@ use anyhow::{Context as _, bail};
 use contract::{Scheme, Secret, TokenMinter};
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{PaginationProfile, Profile};
+use crate::client::Credential;
+use crate::profile::{AuthProfile, Profile};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,7 +28,9 @@ pub struct VendorConfig {
     pub capabilities: CapabilitiesConfig,
     #[serde(default)]
     pub budgets: BudgetsConfig,
-    /// Where the vendor keeps the contract's data; the default is the canonical shape.
+    /// Where the vendor keeps the contract's data: a table, or the name of a built-in profile
+    /// (`canonical`, `cursor`, `link`) or of a profile file relative to this one. The default is
+    /// the canonical shape.
     #[serde(default)]
     pub profile: Profile,
 }
@@ -41,10 +44,22 @@ pub struct VendorSection {
     pub base_url: String,
 }
 
-/// An account's credential: the private key the vendor's console issued, and its `kid`.
+/// An account's credential. With the contract's JWTs (the profile's `auth.kind = "jwt"`): the
+/// private key the vendor's console issued, and its `kid`. With an API key or a static bearer
+/// token: `credential_env` or `credential_path`. With OAuth2 client credentials: `client_id`
+/// and the client secret in `credential_env` or `credential_path`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
+    /// An environment variable holding the API key, bearer token or OAuth2 client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_env: Option<String>,
+    /// Or a file holding it (relative paths are relative to the config file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_path: Option<PathBuf>,
+    /// The OAuth2 client id (not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     /// A PEM file (PKCS#8 or PKCS#1). Relative paths are relative to the config file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key_path: Option<PathBuf>,
@@ -65,6 +80,9 @@ fn default_token_lifetime() -> u64 {
 impl AuthConfig {
     pub fn from_key_path(path: impl Into<PathBuf>, kid: Option<String>) -> Self {
         Self {
+            credential_env: None,
+            credential_path: None,
+            client_id: None,
             private_key_path: Some(path.into()),
             private_key_env: None,
             kid,
@@ -81,6 +99,33 @@ impl AuthConfig {
             public_pem,
             lifetime_secs: self.token_lifetime_secs,
         })
+    }
+
+    /// What requests authenticate with, for the profile's kind of auth.
+    pub fn credential(&self, profile: &AuthProfile) -> anyhow::Result<Credential> {
+        match profile.kind {
+            suites::AuthKind::Jwt => Ok(Credential::Jwt(std::sync::Arc::new(self.minter()?))),
+            suites::AuthKind::ApiKey | suites::AuthKind::Bearer => Ok(Credential::Static(self.static_secret()?)),
+            suites::AuthKind::Oauth2ClientCredentials => {
+                let Some(id) = &self.client_id else {
+                    bail!("`[auth]` needs `client_id` for OAuth2 client credentials");
+                };
+                Ok(Credential::client_credentials(id.clone(), self.static_secret()?))
+            }
+        }
+    }
+
+    /// The API key, bearer token or client secret (file or environment).
+    fn static_secret(&self) -> anyhow::Result<Secret> {
+        let text = match (&self.credential_path, &self.credential_env) {
+            (Some(path), _) => std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read the credential {}", path.display()))?,
+            (None, Some(var)) => {
+                std::env::var(var).with_context(|| format!("failed to read the credential from ${var}"))?
+            }
+            (None, None) => bail!("`[auth]` needs `credential_path` or `credential_env` for this profile's auth kind"),
+        };
+        Ok(Secret::new(text.trim()))
     }
 
     /// Reads the key (file or environment) and builds the token minter.
@@ -301,13 +346,33 @@ impl VendorConfig {
     pub fn load(path: impl AsRef<Path>) -> anyhow::Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
-        let mut config: Self = toml::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
+        let mut table: toml::Table =
+            toml::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
+        // `profile = "name"`: a built-in profile, else a file relative to this one.
+        if let Some(toml::Value::String(named)) = table.get("profile") {
+            let profile_text = match crate::profile::BUILTIN.iter().find(|(n, _)| n == named) {
+                Some((_, text)) => (*text).to_owned(),
+                None => {
+                    let file = dir.join(named);
+                    std::fs::read_to_string(&file).with_context(|| {
+                        format!(
+                            "`profile = \"{named}\"` is neither a built-in profile nor a readable file ({})",
+                            file.display()
+                        )
+                    })?
+                }
+            };
+            let profile: toml::Table =
+                toml::from_str(&profile_text).with_context(|| format!("failed to parse the profile `{named}`"))?;
+            table.insert("profile".into(), toml::Value::Table(profile));
+        }
+        let mut config: Self = table.try_into().with_context(|| format!("failed to parse {}", path.display()))?;
         for auth in std::iter::once(&mut config.auth).chain(config.second_account.as_mut()) {
-            if let Some(key) = &auth.private_key_path
-                && key.is_relative()
-            {
-                auth.private_key_path = Some(dir.join(key));
+            for file in [&mut auth.private_key_path, &mut auth.credential_path].into_iter().flatten() {
+                if file.is_relative() {
+                    *file = dir.join(&file);
+                }
             }
         }
         config.validate()?;
@@ -321,16 +386,11 @@ impl VendorConfig {
         if !matches!(base.scheme(), "http" | "https") {
             bail!("`vendor.base_url` must be http or https");
         }
-        if let Some(format) = &self.profile.signature {
-            format.validate().context("`profile.signature` cannot work")?;
-        }
+        self.profile.validate().with_context(|| format!("the profile `{}` cannot work", self.profile.name))?;
         if let TriggerConfig::Command { argv, .. } = &self.trigger
             && argv.is_empty()
         {
             bail!("`trigger.argv` is empty");
-        }
-        if let PaginationProfile::Page { per_page: 0, .. } = self.profile.pagination {
-            bail!("`profile.pagination.per_page` must be at least 1");
         }
         Ok(())
     }

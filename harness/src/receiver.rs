@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::profile::Profile;
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
@@ -41,6 +42,8 @@ pub struct ReceiverState {
     public_url: Mutex<String>,
     /// Where the receiver listens (for requests to itself).
     local_addr: Mutex<Option<SocketAddr>>,
+    /// Maps delivery bodies onto canonical events (the vendor's profile; canonical by default).
+    profile: std::sync::RwLock<Arc<Profile>>,
 }
 
 impl std::fmt::Debug for ReceiverState {
@@ -64,7 +67,19 @@ impl ReceiverState {
             answer_changed: watch::channel(0).0,
             public_url: Mutex::new(String::new()),
             local_addr: Mutex::new(None),
+            profile: std::sync::RwLock::new(Arc::new(Profile::default())),
         })
+    }
+
+    /// The profile delivery bodies are read through (event ids, types, fields).
+    pub fn set_profile(&self, profile: Profile) {
+        *self.profile.write().expect("receiver lock") = Arc::new(profile);
+    }
+
+    /// A body as a canonical event, when it is JSON.
+    fn event_of(&self, body: &[u8]) -> Option<serde_json::Value> {
+        let raw = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+        Some(self.profile.read().expect("receiver lock").map_event(&raw))
     }
 
     /// Replaces the secrets deliveries are verified with (a webhook created mid-run, rotation).
@@ -92,7 +107,14 @@ impl ReceiverState {
     }
 
     /// Verifies a delivery and, when `process` and it verified, marks its `event_id` seen.
-    fn record(&self, headers: &HeaderMap, body: &[u8], too_large: bool, process: bool) -> (Verification, bool) {
+    fn record(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        event_id: &Option<String>,
+        too_large: bool,
+        process: bool,
+    ) -> (Verification, bool) {
         let now = contract::unix_now();
         let verification = if too_large {
             Verification::Invalid { reason: format!("body larger than {} bytes", self.max_body_bytes) }
@@ -109,12 +131,9 @@ impl ReceiverState {
                 }
             }
         };
-        let event_id = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_owned));
         // Only verified deliveries count as processed: a forged one must not block the real one.
         // One answered otherwise than 2xx (an outage, the planted 410 path) is not processed either.
-        let duplicate = match (&event_id, &verification) {
+        let duplicate = match (event_id, &verification) {
             (Some(id), Verification::Valid { .. }) if process => {
                 !self.seen.lock().expect("receiver lock").insert(id.clone())
             }
@@ -148,7 +167,10 @@ async fn deliver(
     let (answer, until) = state.current_answer();
     // Processed means answered 2xx: an attempt the receiver failed on purpose (500, held open,
     // 429, ...) was not processed, so its retry is not a duplicate.
-    let (verification, duplicate) = state.record(&headers, &bytes, too_large, !gone && answer == ReceiverAnswer::Ok);
+    let event = state.event_of(&bytes);
+    let event_id = event.as_ref().and_then(|e| e.get("event_id")).and_then(|id| id.as_str()).map(str::to_owned);
+    let process = !gone && answer == ReceiverAnswer::Ok;
+    let (verification, duplicate) = state.record(&headers, &bytes, &event_id, too_large, process);
     let status = match answer {
         _ if too_large => Some(StatusCode::PAYLOAD_TOO_LARGE),
         _ if gone => Some(StatusCode::GONE),
@@ -164,9 +186,6 @@ async fn deliver(
         ReceiverAnswer::Timeout => None,
         ReceiverAnswer::Redirect => Some(StatusCode::TEMPORARY_REDIRECT),
     };
-    let event_id = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_owned));
     {
         let mut deliveries = state.deliveries.lock().expect("receiver lock");
         state.raw.lock().expect("receiver lock").push(bytes.clone());
@@ -181,6 +200,7 @@ async fn deliver(
             body: String::from_utf8_lossy(&bytes).into_owned(),
             body_bytes: bytes.len(),
             verification,
+            event,
             event_id,
             duplicate,
             answered: status.map(|s| s.as_u16()),

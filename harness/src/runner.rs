@@ -118,12 +118,19 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     let run_id = new_run_id();
     let report_dir = options.out_dir.join(&run_id);
 
-    let kit = config.auth.token_kit()?;
+    // The contract's JWTs come with the key the auth suite crafts its tokens from; other kinds
+    // of auth have no such kit (and the JWT checks do not apply to them).
+    let jwt = config.profile.auth.kind == suites::AuthKind::Jwt;
+    let kit = if jwt { Some(config.auth.token_kit()?) } else { None };
+    let credential = match &kit {
+        Some(kit) => crate::client::Credential::Jwt(kit.minter.clone()),
+        None => config.auth.credential(&config.profile.auth)?,
+    };
     let limits = crate::client::Limits::from(&config.budgets);
     let client: Arc<dyn VendorApi> = Arc::new(VendorClient::new(
         &config.vendor.base_url,
         config.profile.clone(),
-        kit.minter.clone(),
+        credential,
         limits,
         options.config_hint.clone(),
     )?);
@@ -137,14 +144,16 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     let mut cx = Context::new(client.clone())
         .with_declared(declared.clone())
         .with_budgets(budgets)
-        .with_tokens(Arc::new(kit))
         .with_signature(signature.clone());
+    if let Some(kit) = kit {
+        cx = cx.with_tokens(Arc::new(kit));
+    }
     if let Some(second) = &config.second_account {
         let second: Arc<dyn VendorApi> = Arc::new(
             VendorClient::new(
                 &config.vendor.base_url,
                 config.profile.clone(),
-                Arc::new(second.minter().context("the second account's key")?),
+                second.credential(&config.profile.auth).context("the second account's credential")?,
                 limits,
                 options.config_hint.clone(),
             )?
@@ -159,6 +168,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         let started = Receiver::bind(config.webhook.listen, signature, secrets, config.webhook.max_body_bytes)
             .await
             .context("failed to start the webhook receiver")?;
+        started.state().set_profile(config.profile.clone());
         let public = config.webhook_public_url(started.local_addr());
         let inbox = started.inbox(public.clone());
         if config.webhook.secret == WebhookSecretSource::ManagementApi {
@@ -197,6 +207,9 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
                 }
             }
         };
+        // A requirement the vendor's profile makes moot leaves the verdict complete, like an
+        // undeclared capability.
+        let applicable = applicable && !outcome.is_not_applicable();
         let row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
         progress.check_finished(&check.meta, row.status, row.advisory);
         rows.push(row);

@@ -156,17 +156,15 @@ async fn a_probed_page_reads_through_the_vendors_profile() {
                       "meta": {"pg": 3, "size": 25, "pages": 2, "count": 26}});
     let server = answer("/v2/locations", ResponseTemplate::new(200).set_body_json(body)).await;
     let mut profile = Profile::default();
-    profile.sites = harness::profile::ListEndpoint { path: "/v2/locations".into(), list_pointer: "/data/items".into() };
-    profile.site_fields = [("site_id", "/id"), ("name", "/title")].map(|(k, v)| (k.into(), v.into())).into();
-    profile.pagination = harness::profile::PaginationProfile::Page {
-        page_param: "pg".into(),
-        per_page_param: "size".into(),
-        per_page: 25,
-        total_pages_pointer: "/meta/pages".into(),
-        page_pointer: Some("/meta/pg".into()),
-        per_page_pointer: Some("/meta/size".into()),
-        total_count_pointer: Some("/meta/count".into()),
-    };
+    profile.sites.path = "/v2/locations".into();
+    profile.sites.list = "/data/items".into();
+    profile.sites.fields = [("site_id", "/id"), ("name", "/title")]
+        .map(|(k, v)| (k.into(), harness::profile::FieldSpec::Pointer(v.into())))
+        .into();
+    let p = &mut profile.pagination;
+    (p.page_param, p.size_param, p.size) = (Some("pg".into()), Some("size".into()), 25);
+    (p.total_pages, p.page, p.per_page, p.total_count) =
+        (Some("/meta/pages".into()), Some("/meta/pg".into()), Some("/meta/size".into()), Some("/meta/count".into()));
     let minter = contract::TokenMinter::from_pem(&keypair().private_pem, None).unwrap();
     let client = VendorClient::new(&server.uri(), profile, Arc::new(minter), limits(), "vendor.toml").unwrap();
     let answer = client.probe(suites::Probe::get("/v2/locations").query("pg", "3")).await.unwrap();

@@ -96,7 +96,8 @@ pub async fn silent_types(cx: &Context) -> BTreeSet<String> {
             let mut silent: BTreeSet<String> = cx.declared.silent_device_types.clone();
             if let Ok(answer) = cx.api.probe(crate::context::Probe::get(cx.api.endpoints().event_types)).await
                 && answer.is_success()
-                && let Some(types) = answer.json.as_ref().and_then(|j| j.get("event_types")).and_then(Value::as_array)
+                && let Some(doc) = answer.json.map(|j| cx.api.canonical_catalogue(j))
+                && let Some(types) = doc.get("event_types").and_then(Value::as_array)
             {
                 for entry in types {
                     if let Some(list) = entry.get("not_emitted_by").and_then(Value::as_array) {
@@ -237,9 +238,9 @@ pub async fn flip_status(cx: &Context, target: &Target) -> Result<(String, Strin
     Ok((done, status))
 }
 
-/// A delivery's body as JSON, when it is.
+/// A delivery's event as a canonical record (mapped through the profile), when its body is JSON.
 pub fn body_json(delivery: &Delivery) -> Option<Value> {
-    serde_json::from_str(&delivery.body).ok()
+    delivery.event.clone()
 }
 
 /// Whether a delivery is a (verified or not) event about `device_id` of `event_type`.

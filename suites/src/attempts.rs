@@ -442,6 +442,7 @@ mod tests {
             body: body.into(),
             body_bytes: body.len(),
             verification: Verification::Valid { timestamp: Some(1_770_000_000) },
+            event: serde_json::from_str(body).ok(),
             event_id: None,
             path: "/webhook".into(),
             duplicate: false,

@@ -17,7 +17,7 @@ use contract::Secret;
 use serde_json::Value;
 
 use crate::Check;
-use crate::context::{Answer, Context, Inbox, Probe, ProbeAuth, TokenKit};
+use crate::context::{Answer, Collection, Context, Inbox, PageAsk, Probe, ProbeAuth, TokenKit};
 use crate::outcome::{Evidence, Finding, Outcome};
 
 /// A credential a check sends: no `Authorization` header, or a crafted token by name.
@@ -78,6 +78,13 @@ pub fn judge(status: u16) -> Judged {
 
 /// The token kit, or the outcome a check ends with when the run has none.
 fn require_kit(cx: &Context) -> Result<&TokenKit, Outcome> {
+    let kind = cx.api.endpoints().auth;
+    if kind != crate::AuthKind::Jwt {
+        return Err(Outcome::not_applicable(format!(
+            "it authenticates with `{}`, not the contract's client-minted JWTs",
+            kind.as_str()
+        )));
+    }
     cx.tokens.as_deref().ok_or_else(|| {
         Outcome::error("the run holds no signing key to craft tokens from (a harness bug: the runner sets one)")
     })
@@ -191,31 +198,33 @@ fn crafts(names: &[&str]) -> Vec<Cred> {
 pub async fn valid_token(cx: &Context) -> Outcome {
     let endpoints = cx.api.endpoints();
     let sync = cx.sync().await;
-    // (what, path, whether it is a page of a collection)
-    let mut paths = vec![("account", endpoints.account.clone(), false), ("sites", endpoints.sites.clone(), true)];
+    // (what, path, the collection when it is a page of one)
+    let mut paths =
+        vec![("account", endpoints.account.clone(), None), ("sites", endpoints.sites.clone(), Some(Collection::Sites))];
     let first_site = sync
         .sites
         .as_ref()
         .ok()
         .and_then(|l| l.records.iter().find_map(|r| r.record.get("site_id").and_then(Value::as_str)));
     if let Some(site) = first_site {
-        paths.push(("a site's inventory", endpoints.inventory_of(site), true));
+        let collection = Collection::Inventory { site_id: site.to_owned() };
+        paths.push(("a site's inventory", endpoints.inventory_of(site), Some(collection)));
     }
     if cx.declared.capabilities.contains("webhook-management") {
-        paths.push(("webhook list", endpoints.webhooks.clone(), false));
+        paths.push(("webhook list", endpoints.webhooks.clone(), None));
     }
     if cx.declared.capabilities.contains("event-types") {
-        paths.push(("event catalogue", endpoints.event_types.clone(), false));
+        paths.push(("event catalogue", endpoints.event_types.clone(), None));
     }
     let mut evidence = Evidence::default();
     let mut refused = Vec::new();
     let mut accepted: Vec<&str> = Vec::new();
     let mut notes = Vec::new();
-    for (what, path, paged) in &paths {
-        let mut probe = Probe::get(path.clone());
-        if let (true, Some(params)) = (paged, &endpoints.page_params) {
-            probe = probe.query(&params.page, "1").query(&params.per_page, params.per_page_default.to_string());
-        }
+    for (what, path, collection) in &paths {
+        let probe = match collection {
+            Some(collection) => cx.api.page_probe(collection, &PageAsk::first(&endpoints.paging, None)),
+            None => Probe::get(path.clone()),
+        };
         let answer = match cx.api.probe(probe).await {
             Ok(a) => a,
             Err(e) => return e.to_outcome(&format!("the {what} could not be read with a fresh token")),

@@ -170,9 +170,9 @@ impl Consumer {
                 return Applied::Rejected(Rejection::Unverified("the receiver holds no secret".into()));
             }
         }
-        match serde_json::from_str::<Value>(&delivery.body) {
-            Ok(event) => self.apply(&event),
-            Err(_) => Applied::Rejected(Rejection::NotJson),
+        match &delivery.event {
+            Some(event) => self.apply(event),
+            None => Applied::Rejected(Rejection::NotJson),
         }
     }
 
@@ -263,6 +263,7 @@ mod tests {
             body: body.to_string(),
             body_bytes: 0,
             verification,
+            event: Some(body.clone()),
             event_id: None,
             duplicate: false,
             answered: Some(200),

@@ -197,13 +197,134 @@ impl Answer {
     }
 }
 
-/// The vendor's page parameters, when it paginates with `page`/`per_page` style parameters.
+/// How a vendor splits a list into pages (MAP-1, VENDOR-SHAPES.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PagingKind {
+    /// A page number and a page size (`page`/`per_page`), totals in the answer (the contract's).
+    Page,
+    /// An item offset and a limit (`offset`/`limit`): ends on a short page or the reported count.
+    Offset,
+    /// An opaque token from each answer asks for the next page; null, empty or missing ends.
+    Cursor,
+    /// The next page's URL in an RFC 5988 `Link: <...>; rel=next` header.
+    LinkHeader,
+    /// One answer holds the whole list.
+    None,
+}
+
+impl PagingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Offset => "offset",
+            Self::Cursor => "cursor",
+            Self::LinkHeader => "link_header",
+            Self::None => "none",
+        }
+    }
+
+    /// Whether the next page is named by the previous answer (a token or a link), so the chain
+    /// itself can loop or fail to end.
+    pub fn chained(self) -> bool {
+        matches!(self, Self::Cursor | Self::LinkHeader)
+    }
+}
+
+/// The vendor's pagination as checks need to know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageParams {
-    pub page: String,
-    pub per_page: String,
+pub struct Paging {
+    pub kind: PagingKind,
+    /// The page-size parameter (`per_page`, `limit`, `pageSize`, `perPage`), when there is one.
+    pub size_param: Option<String>,
     /// The page size the run walks with by default.
-    pub per_page_default: u64,
+    pub size_default: u64,
+    /// The page-number (`page` kind) or offset (`offset` kind) parameter.
+    pub position_param: Option<String>,
+    /// Whether answers report a total item count the walk is checked against.
+    pub total_count: bool,
+    /// Whether answers report a total page count (`page` kind).
+    pub total_pages: bool,
+}
+
+impl Paging {
+    /// No pagination: one answer holds the list.
+    pub fn none() -> Self {
+        Self {
+            kind: PagingKind::None,
+            size_param: None,
+            size_default: 0,
+            position_param: None,
+            total_count: false,
+            total_pages: false,
+        }
+    }
+
+    /// The contract's `page`/`per_page` pagination with its `pagination` block.
+    pub fn canonical() -> Self {
+        Self {
+            kind: PagingKind::Page,
+            size_param: Some("per_page".into()),
+            size_default: contract::DEFAULT_PER_PAGE,
+            position_param: Some("page".into()),
+            total_count: true,
+            total_pages: true,
+        }
+    }
+
+    /// The page size parameter and its default, when pages can be sized.
+    pub fn sized(&self) -> Option<(&str, u64)> {
+        self.size_param.as_deref().map(|p| (p, self.size_default))
+    }
+}
+
+/// Raw values of page parameters for a request a check makes on purpose: strings, so that bad
+/// ones (`0`, `-1`, `abc`, a forged token) can be sent. `None` leaves the parameter out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageAsk {
+    /// The page number (`page` kind) or offset (`offset` kind).
+    pub position: Option<String>,
+    pub size: Option<String>,
+    /// A cursor token (`cursor` kind).
+    pub token: Option<String>,
+}
+
+impl PageAsk {
+    /// The first page at `size` (the default size when `None`).
+    pub fn first(paging: &Paging, size: Option<u64>) -> Self {
+        let position = match paging.kind {
+            PagingKind::Page => Some("1".to_owned()),
+            PagingKind::Offset => Some("0".to_owned()),
+            _ => None,
+        };
+        let size = paging.size_param.as_ref().map(|_| size.unwrap_or(paging.size_default).to_string());
+        Self { position, size, token: None }
+    }
+}
+
+/// How the vendor authenticates requests (the profile's `auth.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    /// The contract's client-minted RS256 JWT (AUTH-*).
+    Jwt,
+    /// A static API key in a header.
+    ApiKey,
+    /// A static bearer token.
+    Bearer,
+    /// OAuth2 client credentials: a token from the vendor's token endpoint.
+    Oauth2ClientCredentials,
+}
+
+impl AuthKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::ApiKey => "api_key",
+            Self::Bearer => "bearer",
+            Self::Oauth2ClientCredentials => "oauth2_client_credentials",
+        }
+    }
 }
 
 /// Where the contract's endpoints are at this vendor (the profile's paths, filled by [`Endpoints`]'
@@ -222,8 +343,10 @@ pub struct Endpoints {
     pub webhook_ping: String,
     /// `GET` (EVT-5).
     pub event_types: String,
-    /// `None` when the vendor's pagination is not page-numbered (the page-parameter checks skip).
-    pub page_params: Option<PageParams>,
+    /// How lists are paginated.
+    pub paging: Paging,
+    /// How requests authenticate: checks of the contract's JWTs do not apply to other kinds.
+    pub auth: AuthKind,
 }
 
 /// Percent-encodes a path segment (ids come from the vendor and may hold anything).
@@ -248,7 +371,8 @@ impl Endpoints {
             webhook: "/api/v1/webhooks/{webhook_id}".into(),
             webhook_ping: "/api/v1/webhooks/{webhook_id}/ping".into(),
             event_types: "/api/v1/event-types".into(),
-            page_params: None,
+            paging: Paging::none(),
+            auth: AuthKind::Jwt,
         }
     }
 
@@ -277,6 +401,12 @@ pub enum Collection {
 pub struct PageSeen {
     /// 1-based position of the page in the walk.
     pub index: u64,
+    /// Which of the collection's endpoints the page came from (an inventory may be the union of
+    /// several, each paginated on its own: cameras, then doors), from 0.
+    pub part: usize,
+    /// What names the next page (a cursor token, a `rel=next` URL); `None` on a page that ends
+    /// its chain or whose pagination is not chained.
+    pub next: Option<String>,
     /// The canonical records of the page, mapped through the profile.
     pub records: Vec<Value>,
     /// The vendor's pagination block as canonical fields (`page`, `per_page`, `total_pages`,
@@ -358,6 +488,28 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
         per_page: Option<u64>,
         visit: &mut PageVisitor<'_>,
     ) -> Result<WalkEnd, ApiError>;
+    /// The request for one page of `collection` with these raw parameter values, in the query or
+    /// the body as the profile says. The default builds the contract's `GET ?page=&per_page=`.
+    fn page_probe(&self, collection: &Collection, ask: &PageAsk) -> Probe {
+        let endpoints = self.endpoints();
+        let path = match collection {
+            Collection::Sites => endpoints.sites.clone(),
+            Collection::Inventory { site_id } => endpoints.inventory_of(site_id),
+        };
+        let mut probe = Probe::get(path);
+        if let (Some(value), Some(param)) = (&ask.position, &endpoints.paging.position_param) {
+            probe = probe.query(param.clone(), value.clone());
+        }
+        if let (Some(value), Some(param)) = (&ask.size, &endpoints.paging.size_param) {
+            probe = probe.query(param.clone(), value.clone());
+        }
+        probe
+    }
+    /// The event catalogue (EVT-5) with the vendor's event type names (`deviceStatusChanged` →
+    /// `health`) and device types mapped to canonical ones. The default is the contract's names.
+    fn canonical_catalogue(&self, doc: Value) -> Value {
+        doc
+    }
     /// Reads a probe's answer as one page of `collection`, as a walk would see it (records mapped
     /// through the profile, the pagination block as canonical fields), so a check can judge a page
     /// it asked for with parameters of its own (`page=0`, a page past the end). `None` when the
@@ -379,6 +531,8 @@ pub fn canonical_page(collection: &Collection, answer: &Answer) -> Option<PageSe
     let number = |name: &str| json.get("pagination").and_then(|p| p.get(name)).and_then(Value::as_u64);
     Some(PageSeen {
         index: number("page").unwrap_or(0),
+        part: 0,
+        next: None,
         records,
         page: number("page"),
         per_page: number("per_page"),
@@ -413,6 +567,11 @@ pub struct Delivery {
     pub body: String,
     pub body_bytes: usize,
     pub verification: Verification,
+    /// The body as a canonical event (`event_id`, `event_type`, `device_id`, ...), mapped through
+    /// the vendor's profile; `None` when the body is not JSON. Checks read events here, never
+    /// the vendor's names in `body`.
+    #[serde(default)]
+    pub event: Option<Value>,
     pub event_id: Option<String>,
     /// An `event_id` seen before (RPL-1: processed at most once).
     pub duplicate: bool,

@@ -897,6 +897,7 @@ mod tests {
             body: body.into(),
             body_bytes: body.len(),
             verification: crate::Verification::Valid { timestamp: Some(ts) },
+            event: serde_json::from_str(body).ok(),
             event_id: body_json_str(body),
             path: "/webhook".into(),
             duplicate: false,

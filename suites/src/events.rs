@@ -70,7 +70,7 @@ async fn catalogue_entries(cx: &Context) -> Option<Vec<Value>> {
     if !answer.is_success() {
         return None;
     }
-    answer.json?.get("event_types")?.as_array().cloned()
+    cx.api.canonical_catalogue(answer.json?).get("event_types")?.as_array().cloned()
 }
 
 /// An event the run expects: what a device was made to do.
@@ -416,7 +416,7 @@ pub async fn catalogue(cx: &Context) -> Outcome {
             .actual(answer.status.to_string())
             .with_exchange(&answer.exchange);
     }
-    let Some(doc) = answer.json.clone() else {
+    let Some(doc) = answer.json.clone().map(|doc| cx.api.canonical_catalogue(doc)) else {
         return Outcome::fail("`GET event-types` answered a body that is not JSON")
             .expected(expected)
             .with_exchange(&answer.exchange);
@@ -677,6 +677,7 @@ mod tests {
             body: event.to_string(),
             body_bytes: 0,
             verification: Verification::Valid { timestamp: None },
+            event: Some(event.clone()),
             event_id: None,
             duplicate: false,
             answered: Some(200),

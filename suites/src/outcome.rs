@@ -152,6 +152,9 @@ impl Evidence {
 }
 
 /// The result of one check.
+/// How a SKIP for a requirement that does not apply to the vendor's profile begins.
+pub const NOT_APPLICABLE: &str = "not applicable to this vendor's profile";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub status: Status,
@@ -180,6 +183,18 @@ impl Outcome {
 
     pub fn skip(missing_precondition: impl Into<String>) -> Self {
         Self::new(Status::Skip, missing_precondition)
+    }
+
+    /// A SKIP because the requirement does not apply to the vendor's profile (the contract's JWT
+    /// attacks against an API-key vendor, page parameters on a cursor API): unlike a missing
+    /// precondition, it leaves the verdict complete.
+    pub fn not_applicable(why: impl std::fmt::Display) -> Self {
+        Self::skip(format!("{NOT_APPLICABLE}: {why}"))
+    }
+
+    /// Whether this is a [`Outcome::not_applicable`] SKIP.
+    pub fn is_not_applicable(&self) -> bool {
+        self.status == Status::Skip && self.message.starts_with(NOT_APPLICABLE)
     }
 
     pub fn error(message: impl Into<String>) -> Self {

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::Check;
-use crate::context::{Answer, ApiError, Blame, Collection, Context, PageParams, PageSeen, Probe, Walk, WalkEnd};
+use crate::context::{
+    Answer, ApiError, ApiErrorKind, Blame, Collection, Context, PageAsk, PageSeen, Paging, PagingKind, Walk, WalkEnd,
+};
 use crate::outcome::{Evidence, Exchange, Finding, MAX_FINDINGS, Outcome};
 
 /// Page sizes tried as "a prime", in order of preference: one that is neither the default nor 1
@@ -51,6 +53,9 @@ pub enum Flaw {
     NotFull,
     /// The walk's order differs from an earlier walk's at the same page size (PAGE-6).
     Order,
+    /// A page names as next a page the walk was already sent to: the chain loops (PAGE-1,
+    /// cursor and Link-header pagination).
+    Loop,
 }
 
 /// One flaw on one page (or of a whole walk), with that page's exchange.
@@ -190,11 +195,19 @@ pub struct Tally {
     counts: BTreeMap<Flaw, usize>,
     collisions: usize,
     without_id: usize,
+    paging: Paging,
+    /// The endpoint (of a union) the current page came from, and each earlier one's first
+    /// `total_count`: a union's count is their sum.
+    part: usize,
+    part_counts: Vec<Option<u64>>,
+    /// Hashes of every `next` named so far (a chained walk that names one twice loops).
+    nexts: IdMap<u64>,
 }
 
 impl Tally {
-    /// A visitor for a walk of `collection` that asked for `per_page` (`None`: the profile's default).
-    pub fn new(collection: &Collection, per_page: Option<u64>) -> Self {
+    /// A visitor for a walk of `collection` paginated as `paging` that asked for `per_page`
+    /// (`None`: the profile's default).
+    pub fn new(collection: &Collection, paging: &Paging, per_page: Option<u64>) -> Self {
         let (field, noun) = id_field(collection);
         Self {
             label: label(collection),
@@ -217,6 +230,10 @@ impl Tally {
             counts: BTreeMap::new(),
             collisions: 0,
             without_id: 0,
+            paging: paging.clone(),
+            part: 0,
+            part_counts: Vec::new(),
+            nexts: IdMap::default(),
         }
     }
 
@@ -252,12 +269,28 @@ impl Tally {
 
     /// Judges one page; the walk goes on whatever it finds.
     pub fn visit(&mut self, seen: PageSeen) -> Walk {
-        let PageSeen { index, records, per_page, total_pages, total_count, exchange, .. } = seen;
+        let PageSeen { index, part, next, records, per_page, total_pages, total_count, exchange, .. } = seen;
         self.pages += 1;
+        if part != self.part {
+            // A union's next endpoint: the previous one's last page may be short, and this
+            // one's pages are judged on their own.
+            if let Some(short) = self.short.take()
+                && let Some(pages) = self.last_total_pages
+                && short.index < pages
+            {
+                let why = format!("and its endpoint's walk ended there though the vendor reports {pages} pages");
+                self.flag_short(short, why);
+            }
+            self.part_counts.push(self.totals.and_then(|t| t.0));
+            self.totals = None;
+            self.flagged_ceil = None;
+            self.last_total_pages = None;
+            self.part = part;
+        }
         if let Some(short) = self.short.take() {
             self.flag_short(short, "yet another page follows it".into());
         }
-        if index == 1 {
+        if self.first.is_none() {
             self.first = Some(exchange.clone());
         }
         self.last = Some(exchange);
@@ -269,17 +302,35 @@ impl Tally {
         for record in records {
             self.item(index, record);
         }
+        // A short page is the end of a page-numbered walk; chained pagination may serve short
+        // pages anywhere (the chain, not the size, says where it ends).
         if let Some(per_page) = per_page
             && (count as u64) < per_page
+            && !self.paging.kind.chained()
         {
             let exchange = self.last.clone().unwrap_or_default();
             self.short = Some(Short { index, count, per_page, exchange });
+        }
+        if let Some(next) = next
+            && self.paging.kind.chained()
+        {
+            let key = hash128(2, &(part, &next));
+            if let Some(earlier) = self.nexts.get(&key) {
+                let what = if self.paging.kind == PagingKind::Cursor { "next-page token" } else { "`rel=next` link" };
+                let message = format!(
+                    "page {index} names as its {what} `{}`, which page {earlier} named already: the chain loops and never ends",
+                    shorten(&next)
+                );
+                self.flag(Flaw::Loop, self.page_subject(index), "", message, None);
+                return Walk::Stop;
+            }
+            self.nexts.insert(key, index);
         }
         Walk::Continue
     }
 
     fn judge_totals(&mut self, index: u64, count: Option<u64>, pages: Option<u64>, per_page: Option<u64>) {
-        if pages.is_none() && !self.counts.contains_key(&Flaw::NoTotalPages) {
+        if pages.is_none() && self.paging.total_pages && !self.counts.contains_key(&Flaw::NoTotalPages) {
             let subject = self.page_subject(index);
             let message = format!("page {index} reports no `total_pages`, so the walk cannot know where it ends");
             self.flag(Flaw::NoTotalPages, subject, "/pagination/total_pages", message, None);
@@ -389,7 +440,9 @@ impl Tally {
             self.flag_short(short, format!("and the walk ended there though the vendor reports {pages} pages"));
         }
         let mut notes = end.notes;
-        let (total_count, total_pages) = self.totals.unwrap_or_default();
+        let (last_count, total_pages) = self.totals.unwrap_or_default();
+        // A union's count is the sum of its endpoints' (unknown when one of them reports none).
+        let total_count = self.part_counts.iter().chain([&last_count]).try_fold(0u64, |sum, c| c.map(|c| sum + c));
         let items = self.order.len() as u64;
         // Records sharing an id but not their content count as distinct: INV-1's concern.
         let distinct = (self.seen.len() + self.collisions) as u64;
@@ -408,7 +461,10 @@ impl Tally {
                 self.flag(Flaw::Count, subject, "/pagination/total_count", message, None);
             }
             Some(_) => {}
-            None => notes.push(format!("{}: no `total_count`, so the item count was not checked", self.label)),
+            None if self.paging.total_count => {
+                notes.push(format!("{}: no `total_count`, so the item count was not checked", self.label))
+            }
+            None => {}
         }
         if self.collisions > 0 {
             notes.push(format!(
@@ -438,6 +494,15 @@ impl Tally {
             counts: self.counts,
             notes,
         }
+    }
+}
+
+/// A token or link as evidence shows it: at most 80 characters.
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(80).collect::<String>())
     }
 }
 
@@ -560,8 +625,6 @@ struct SizedWalk {
 #[derive(Debug)]
 struct Surveyed {
     collection: Collection,
-    /// The path probes of this collection go to.
-    path: String,
     walks: Vec<SizedWalk>,
     /// Page sizes not walked, and why.
     notes: Vec<String>,
@@ -592,7 +655,7 @@ struct HugeProbe {
 /// Every walk of the run and the huge-`per_page` probes, made once and shared by the checks.
 #[derive(Debug)]
 struct Survey {
-    params: Option<PageParams>,
+    paging: Paging,
     /// The largest page size walked, and whether the vendor reported it (a visible clamp) rather
     /// than the contract's documented maximum standing in for it.
     max: Option<(u64, bool)>,
@@ -620,7 +683,7 @@ async fn walk(
     per_page: Option<u64>,
     after: Option<Arc<Walked>>,
 ) -> SizedWalk {
-    let mut tally = Tally::new(collection, per_page);
+    let mut tally = Tally::new(collection, &cx.api.endpoints().paging, per_page);
     if let Some(earlier) = after {
         tally = tally.following(earlier);
     }
@@ -634,16 +697,13 @@ impl Survey {
         let sync = cx.sync().await;
         sync.require_sites()?;
         let endpoints = cx.api.endpoints();
-        let params = endpoints.page_params.clone();
+        let paging = endpoints.paging.clone();
         let mut notes = Vec::new();
-        let mut subjects = vec![(Collection::Sites, endpoints.sites.clone(), 0)];
+        let mut subjects = vec![(Collection::Sites, 0)];
         for inventory in &sync.inventories {
             match &inventory.result {
-                Ok(listing) => subjects.push((
-                    Collection::Inventory { site_id: inventory.site_id.clone() },
-                    endpoints.inventory_of(&inventory.site_id),
-                    listing.records.len(),
-                )),
+                Ok(listing) => subjects
+                    .push((Collection::Inventory { site_id: inventory.site_id.clone() }, listing.records.len())),
                 Err(_) => notes.push(format!(
                     "the inventory of site {} was not walked: the inventory sync could not read it (see schema.device-fields)",
                     inventory.site_id
@@ -652,13 +712,11 @@ impl Survey {
         }
         let mut huge = Vec::new();
         let mut max = None;
-        if let Some(params) = &params {
+        if paging.sized().is_some() {
             // Sites and the largest inventory: a clamp shows best where there is most to clamp.
-            let largest = subjects.iter().skip(1).max_by_key(|s| s.2).filter(|s| s.2 > 0);
-            for (collection, path, _) in std::iter::once(&subjects[0]).chain(largest) {
-                let probe = Probe::get(path.clone())
-                    .query(params.page.clone(), "1")
-                    .query(params.per_page.clone(), HUGE_PER_PAGE.to_string());
+            let largest = subjects.iter().skip(1).max_by_key(|s| s.1).filter(|s| s.1 > 0);
+            for (collection, _) in std::iter::once(&subjects[0]).chain(largest) {
+                let probe = cx.api.page_probe(collection, &PageAsk::first(&paging, Some(HUGE_PER_PAGE)));
                 let result = cx.api.probe(probe).await;
                 let page =
                     result.as_ref().ok().filter(|a| a.is_success()).and_then(|a| cx.api.read_page(collection, a));
@@ -669,11 +727,11 @@ impl Survey {
                 huge.push(HugeProbe { collection: collection.clone(), result, page });
             }
         }
-        let max = params.as_ref().map(|_| max.map_or((contract::MAX_PER_PAGE, false), |m| (m, true)));
+        let max = paging.sized().map(|_| max.map_or((contract::MAX_PER_PAGE, false), |m| (m, true)));
         let mut budget = SMALL_WALK_BUDGET;
         let mut collections = Vec::new();
-        for (collection, path, _) in subjects {
-            let default = params.as_ref().map(|p| p.per_page_default);
+        for (collection, _) in subjects {
+            let default = paging.sized().map(|(_, default)| default);
             let first = walk(cx, &collection, Role::Default, default, None).await;
             let mut walks = Vec::new();
             let mut size_notes = Vec::new();
@@ -708,9 +766,9 @@ impl Survey {
             let again = walk(cx, &collection, Role::Again, default, first.result.as_ref().ok().cloned()).await;
             walks.insert(0, first);
             walks.push(again);
-            collections.push(Surveyed { collection, path, walks, notes: size_notes });
+            collections.push(Surveyed { collection, walks, notes: size_notes });
         }
-        Ok(Survey { params, max, collections, huge, notes })
+        Ok(Survey { paging, max, collections, huge, notes })
     }
 
     /// Sites and the inventory with the most items: where parameter probes are sent.
@@ -720,10 +778,20 @@ impl Survey {
         self.collections.iter().take(1).chain(largest).collect()
     }
 
-    fn not_applicable(&self) -> Option<Outcome> {
-        self.params
-            .is_none()
-            .then(|| Outcome::skip("not applicable to this vendor's profile: its pagination is not page-numbered"))
+    /// SKIP for a check that needs page sizes, when the vendor's pagination has none.
+    fn without_sizes(&self) -> Option<Outcome> {
+        self.paging.sized().is_none().then(|| {
+            Outcome::not_applicable(format!(
+                "its pagination ({}) has no page-size parameter",
+                self.paging.kind.as_str()
+            ))
+        })
+    }
+
+    /// SKIP for a check of what `kinds` of pagination alone have.
+    fn unless(&self, kinds: &[PagingKind], what: &str) -> Option<Outcome> {
+        (!kinds.contains(&self.paging.kind))
+            .then(|| Outcome::not_applicable(format!("its pagination ({}) has no {what}", self.paging.kind.as_str())))
     }
 }
 
@@ -882,7 +950,10 @@ pub async fn totals(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome.clone(),
     };
-    if let Some(skip) = survey.not_applicable() {
+    if !(survey.paging.total_count || survey.paging.total_pages) {
+        return Outcome::not_applicable(format!("its pagination ({}) reports no totals", survey.paging.kind.as_str()));
+    }
+    if let Some(skip) = survey.unless(&[PagingKind::Page, PagingKind::Offset, PagingKind::Cursor], "totals") {
         return skip;
     }
     let mut v = Verdict::default();
@@ -925,7 +996,7 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome.clone(),
     };
-    if let Some(skip) = survey.not_applicable() {
+    if let Some(skip) = survey.without_sizes() {
         return skip;
     }
     let mut v = Verdict::default();
@@ -1008,24 +1079,43 @@ fn refused_first_page(e: &ApiError) -> bool {
 /// Which parameter a bad-parameter probe spoils.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Param {
+    /// The page number (`page` kind).
     Page,
+    /// The item offset (`offset` kind).
+    Offset,
+    /// The page size.
     PerPage,
+    /// A cursor token the vendor never issued.
+    Token,
 }
 
-/// The bad values sent (PAGE-3), and whether the value is a huge page number (any page, even
-/// empty, is a fine answer to it).
-const BAD_VALUES: &[(Param, &str)] = &[
-    (Param::Page, "0"),
-    (Param::Page, "-1"),
-    (Param::Page, "abc"),
-    (Param::Page, HUGE_PAGE),
-    (Param::PerPage, "0"),
-    (Param::PerPage, "-1"),
-    (Param::PerPage, "abc"),
-];
+/// A token no vendor issued (PAGE-3 for cursor pagination).
+const FORGED_TOKEN: &str = "not-a-token-the-vendor-issued";
+
+/// The bad values sent (PAGE-3) for the vendor's kind of pagination.
+fn bad_values(paging: &Paging) -> Vec<(Param, &'static str)> {
+    let mut values = match paging.kind {
+        PagingKind::Page => {
+            vec![(Param::Page, "0"), (Param::Page, "-1"), (Param::Page, "abc"), (Param::Page, HUGE_PAGE)]
+        }
+        PagingKind::Offset => vec![(Param::Offset, "-1"), (Param::Offset, "abc"), (Param::Offset, HUGE_PAGE)],
+        PagingKind::Cursor => vec![(Param::Token, FORGED_TOKEN)],
+        PagingKind::LinkHeader | PagingKind::None => Vec::new(),
+    };
+    if paging.size_param.is_some() {
+        values.extend([(Param::PerPage, "0"), (Param::PerPage, "-1"), (Param::PerPage, "abc")]);
+    }
+    values
+}
 
 /// PAGE-3: how an answer to one bad parameter reads; `Err` says what is wrong.
-pub fn judge_bad_parameter(param: Param, value: &str, status: u16, page: Option<&PageSeen>) -> Result<String, String> {
+pub fn judge_bad_parameter(
+    param: Param,
+    value: &str,
+    status: u16,
+    page: Option<&PageSeen>,
+    chained: bool,
+) -> Result<String, String> {
     match status {
         400..=499 => Ok(format!("refused with {status}")),
         500..=599 => Err(format!("answered {status}: a bad parameter gets a 4xx or a visible clamp, never a 5xx")),
@@ -1034,7 +1124,16 @@ pub fn judge_bad_parameter(param: Param, value: &str, status: u16, page: Option<
                 return Err(format!("answered {status}, but the body is not a page of the collection"));
             };
             match param {
-                Param::Page if value == HUGE_PAGE => Ok(format!("answered {status} with {} items", page.records.len())),
+                Param::Page | Param::Offset if value == HUGE_PAGE => {
+                    Ok(format!("answered {status} with {} items", page.records.len()))
+                }
+                // An offset has no block to show a clamp in; a page of the collection is one.
+                Param::Offset => Ok(format!("answered {status} with {} items", page.records.len())),
+                Param::Token => Ok(format!("answered {status} with {} items", page.records.len())),
+                // Chained pagination reports no page size: a page of the collection is the clamp.
+                Param::PerPage if page.per_page.is_none() && chained => {
+                    Ok(format!("answered {status} with {} items", page.records.len()))
+                }
                 Param::Page => match page.page {
                     Some(n) if n >= 1 => Ok(format!("clamped to page {n}")),
                     other => Err(format!(
@@ -1056,10 +1155,6 @@ pub fn judge_bad_parameter(param: Param, value: &str, status: u16, page: Option<
     }
 }
 
-fn query_shown(probe: &Probe) -> String {
-    probe.query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
-}
-
 /// PAGE-3: `page=0`, `page=-1`, `per_page=0`, non-numeric and overflowing values get a 4xx or a
 /// clamp visible in the pagination block, never a 5xx.
 pub async fn bad_parameters(cx: &Context) -> Outcome {
@@ -1068,27 +1163,40 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome.clone(),
     };
-    let Some(params) = &survey.params else {
-        return survey.not_applicable().unwrap_or_else(|| Outcome::skip("no page parameters"));
-    };
+    let paging = &survey.paging;
+    let values = bad_values(paging);
+    if values.is_empty() {
+        return Outcome::not_applicable(format!("its pagination ({}) has no parameter to spoil", paging.kind.as_str()));
+    }
     let mut v = Verdict::default();
     let mut sent = 0;
     let mut sample = None;
     for s in survey.probe_targets() {
         let mut answers = Vec::new();
-        for &(param, value) in BAD_VALUES {
-            let default = params.per_page_default.to_string();
-            let probe = match param {
-                Param::Page => Probe::get(s.path.clone()).query(&params.page, value).query(&params.per_page, default),
-                Param::PerPage => Probe::get(s.path.clone()).query(&params.page, "1").query(&params.per_page, value),
+        for &(param, value) in &values {
+            let mut ask = PageAsk::first(paging, None);
+            let name = match param {
+                Param::Page | Param::Offset => {
+                    ask.position = Some(value.to_owned());
+                    paging.position_param.clone()
+                }
+                Param::PerPage => {
+                    ask.size = Some(value.to_owned());
+                    paging.size_param.clone()
+                }
+                Param::Token => {
+                    ask.token = Some(value.to_owned());
+                    Some("token".to_owned())
+                }
             };
-            let shown = query_shown(&probe);
-            let subject = format!("{}, ?{shown}", s.label());
+            let probe = cx.api.page_probe(&s.collection, &ask);
+            let shown = format!("{}={value}", name.unwrap_or_default());
+            let subject = format!("{}, {shown}", s.label());
             sent += 1;
             match cx.api.probe(probe).await {
                 Ok(answer) => {
                     let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                    match judge_bad_parameter(param, value, answer.status, page.as_ref()) {
+                    match judge_bad_parameter(param, value, answer.status, page.as_ref(), paging.kind.chained()) {
                         Ok(how) => answers.push(format!("{shown} → {how}")),
                         Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
                     }
@@ -1130,9 +1238,10 @@ pub async fn past_end(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome.clone(),
     };
-    let Some(params) = &survey.params else {
-        return survey.not_applicable().unwrap_or_else(|| Outcome::skip("no page parameters"));
-    };
+    if let Some(skip) = survey.unless(&[PagingKind::Page, PagingKind::Offset], "way to ask past the end") {
+        return skip;
+    }
+    let paging = &survey.paging;
     let mut targets = survey.probe_targets();
     // An empty collection's end is page 1: its page 2 is past the end too.
     if let Some(empty) =
@@ -1148,13 +1257,19 @@ pub async fn past_end(cx: &Context) -> Outcome {
             v.note(format!("{}: not probed: its walk did not complete (see pagination.complete-walk)", s.label()));
             continue;
         };
-        let per_page = base.per_page.unwrap_or(params.per_page_default).max(1);
+        let per_page = base.per_page.unwrap_or(paging.size_default).max(1);
         let last = base.total_pages.unwrap_or(0).max(base.items().div_ceil(per_page)).max(1);
-        let past = last + 1;
-        let probe = Probe::get(s.path.clone())
-            .query(&params.page, past.to_string())
-            .query(&params.per_page, params.per_page_default.to_string());
-        let subject = format!("{}, page {past} (the last is {last})", s.label());
+        let mut ask = PageAsk::first(paging, None);
+        let subject = if paging.kind == PagingKind::Offset {
+            let past = base.items().max(base.total_count.unwrap_or(0));
+            ask.position = Some(past.to_string());
+            format!("{}, offset {past} (the walk listed {} items)", s.label(), base.items())
+        } else {
+            let past = last + 1;
+            ask.position = Some(past.to_string());
+            format!("{}, page {past} (the last is {last})", s.label())
+        };
+        let probe = cx.api.page_probe(&s.collection, &ask);
         match cx.api.probe(probe).await {
             Ok(answer) => {
                 let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
@@ -1194,12 +1309,21 @@ pub async fn past_end(cx: &Context) -> Outcome {
 }
 
 /// PAGE-5: how the answer to a huge `per_page` reads; `Err` says what is wrong.
-pub fn judge_huge_per_page(status: u16, page: Option<&PageSeen>) -> Result<String, String> {
+pub fn judge_huge_per_page(status: u16, page: Option<&PageSeen>, chained: bool) -> Result<String, String> {
     match (status, page) {
         (400..=499, _) => Ok(format!("refused with {status}")),
         (200..=299, Some(p)) => match p.per_page {
             Some(n) if n < HUGE_PER_PAGE && p.records.len() as u64 <= n => Ok(format!("clamped to per_page {n}")),
             Some(n) => Err(format!("served unclamped: `per_page` {n}, {} items on one page", p.records.len())),
+            // Chained pagination reports no page size: a next page shows the clamp; a last page
+            // within the contract's maximum cannot show whether there is one.
+            None if p.next.is_some() && (p.records.len() as u64) < HUGE_PER_PAGE => {
+                Ok(format!("clamped: {} items and a next page", p.records.len()))
+            }
+            None if p.next.is_none() && chained && (p.records.len() as u64) <= contract::MAX_PER_PAGE => Ok(format!(
+                "answered {status} with all {} items on one page, no more than any maximum, so a clamp could not be seen",
+                p.records.len()
+            )),
             None => Err(format!("answered {status} with {} items and no `per_page` to show a clamp", p.records.len())),
         },
         (200..=299, None) => Err(format!("answered {status}, but the body is not a page of the collection")),
@@ -1214,7 +1338,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome.clone(),
     };
-    if let Some(skip) = survey.not_applicable() {
+    if let Some(skip) = survey.without_sizes() {
         return skip;
     }
     let mut v = Verdict::default();
@@ -1223,7 +1347,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
         match &probe.result {
             Ok(answer) => {
-                match judge_huge_per_page(answer.status, probe.page.as_ref()) {
+                match judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained()) {
                     Ok(how) => v.note(format!("{subject}: {how}")),
                     Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
                 }
@@ -1244,6 +1368,51 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         format!("per_page {HUGE_PER_PAGE} was clamped or refused on {} collections", survey.huge.len()),
         "huge page sizes not clamped or refused",
         sample,
+    )
+}
+
+/// PAGE-1 for chained pagination (cursor tokens, `Link: rel=next`): no page names a next page
+/// the walk was already sent to, and every chain ends with its end marker (a null, empty or
+/// missing token; no `rel=next`) within the page-count guard.
+pub async fn next_chain(cx: &Context) -> Outcome {
+    let survey = survey(cx).await;
+    let survey = match survey.as_ref() {
+        Ok(s) => s,
+        Err(outcome) => return outcome.clone(),
+    };
+    if let Some(skip) = survey.unless(&[PagingKind::Cursor, PagingKind::LinkHeader], "next-page chain") {
+        return skip;
+    }
+    let mut v = Verdict::default();
+    let (mut walks, mut pages) = (0, 0);
+    for s in &survey.collections {
+        for w in &s.walks {
+            match &w.result {
+                Ok(walked) => {
+                    walks += 1;
+                    pages += walked.pages;
+                    v.flaws(walked, &[Flaw::Loop]);
+                }
+                Err(e) if e.kind == ApiErrorKind::TooManyPages => {
+                    v.api_error(subject_of(s, w), "the chain did not end", e)
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    if walks == 0 && v.evidence.total_findings == 0 {
+        return Outcome::skip("no walk completed (see pagination.complete-walk)");
+    }
+    let marker = if survey.paging.kind == PagingKind::Cursor {
+        "a null, empty or missing next-page token"
+    } else {
+        "a last page without `rel=next`"
+    };
+    v.finish(
+        &format!("each page names a page not yet walked as its next, and the chain ends with {marker}"),
+        format!("{walks} walks followed {pages} pages; no chain looped, and each ended with {marker}"),
+        "chains that loop or do not end",
+        sample(survey),
     )
 }
 
@@ -1318,6 +1487,14 @@ pub(crate) static CHECKS: &[Check] = &[
         "Walks at per_page 1, a prime, the default and the maximum list the same items"
     ),
     check!(
+        next_chain,
+        "pagination.next-chain",
+        "pagination",
+        Must,
+        ["PAGE-1"],
+        "Cursor tokens and `rel=next` links never lead back to a page already walked, and the chain ends"
+    ),
+    check!(
         bad_parameters,
         "pagination.bad-parameters",
         "pagination",
@@ -1358,6 +1535,8 @@ mod tests {
 
     fn page(index: u64, ids: &[&str], per_page: u64, total_count: u64, total_pages: u64) -> PageSeen {
         PageSeen {
+            part: 0,
+            next: None,
             index,
             records: ids.iter().map(|id| json!({"site_id": id, "name": format!("site {id}")})).collect(),
             page: Some(index),
@@ -1369,7 +1548,7 @@ mod tests {
     }
 
     fn walk_of(pages: Vec<PageSeen>) -> Walked {
-        let mut tally = Tally::new(&Collection::Sites, Some(2));
+        let mut tally = Tally::new(&Collection::Sites, &Paging::canonical(), Some(2));
         let n = pages.len() as u64;
         for p in pages {
             tally.visit(p);
@@ -1439,7 +1618,7 @@ mod tests {
     #[test]
     fn an_order_that_departs_from_the_first_walk_is_flagged_once() {
         let first = Arc::new(walk_of(vec![page(1, &["a", "b"], 2, 4, 2), page(2, &["c", "d"], 2, 4, 2)]));
-        let mut tally = Tally::new(&Collection::Sites, Some(2)).following(first);
+        let mut tally = Tally::new(&Collection::Sites, &Paging::canonical(), Some(2)).following(first);
         tally.visit(page(1, &["b", "a"], 2, 4, 2));
         tally.visit(page(2, &["d", "c"], 2, 4, 2));
         let again = tally.finish(WalkEnd { pages: 2, notes: vec![] });
@@ -1452,17 +1631,17 @@ mod tests {
     #[test]
     fn bad_parameter_answers() {
         let clamped = page(1, &["a"], 2, 1, 1);
-        assert!(judge_bad_parameter(Param::Page, "0", 400, None).is_ok());
-        assert!(judge_bad_parameter(Param::Page, "0", 500, None).is_err());
-        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&clamped)).is_ok());
-        assert!(judge_bad_parameter(Param::Page, "0", 200, None).is_err());
+        assert!(judge_bad_parameter(Param::Page, "0", 400, None, false).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 500, None, false).is_err());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&clamped), false).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, None, false).is_err());
         let mut zero = clamped.clone();
         zero.page = Some(0);
         zero.per_page = Some(0);
-        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&zero)).is_err());
-        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&zero)).is_err());
-        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&clamped)).is_ok());
-        assert!(judge_bad_parameter(Param::Page, HUGE_PAGE, 200, Some(&zero)).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&zero), false).is_err());
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&zero), false).is_err());
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&clamped), false).is_ok());
+        assert!(judge_bad_parameter(Param::Page, HUGE_PAGE, 200, Some(&zero), false).is_ok());
     }
 
     #[test]
@@ -1474,14 +1653,14 @@ mod tests {
         assert!(judge_past_end(200, Some(&full)).is_err());
         assert!(judge_past_end(500, None).is_err());
         assert!(judge_past_end(400, None).is_err());
-        assert!(judge_huge_per_page(400, None).is_ok());
-        assert!(judge_huge_per_page(500, None).is_err());
-        assert!(judge_huge_per_page(200, Some(&full)).is_ok());
+        assert!(judge_huge_per_page(400, None, false).is_ok());
+        assert!(judge_huge_per_page(500, None, false).is_err());
+        assert!(judge_huge_per_page(200, Some(&full), false).is_ok());
         let mut unclamped = full.clone();
         unclamped.per_page = Some(HUGE_PER_PAGE);
-        assert!(judge_huge_per_page(200, Some(&unclamped)).is_err());
+        assert!(judge_huge_per_page(200, Some(&unclamped), false).is_err());
         unclamped.per_page = None;
-        assert!(judge_huge_per_page(200, Some(&unclamped)).is_err());
+        assert!(judge_huge_per_page(200, Some(&unclamped), false).is_err());
     }
 
     #[test]

@@ -783,6 +783,7 @@ mod tests {
             headers,
             body: body.into(),
             body_bytes: body.len(),
+            event: serde_json::from_str(body).ok(),
             event_id: None,
             path: "/webhook".into(),
             duplicate: false,

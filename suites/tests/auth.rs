@@ -188,6 +188,8 @@ impl VendorApi for FakeVendor {
         let Collection::Inventory { site_id } = collection else { unreachable!("the auth suite walks inventories") };
         let listing = self.inventory(site_id).await?;
         visit(PageSeen {
+            part: 0,
+            next: None,
             index: 1,
             records: listing.records.into_iter().map(|l| l.record).collect(),
             page: None,

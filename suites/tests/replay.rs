@@ -101,6 +101,7 @@ impl FakeInbox {
             body: String::from_utf8_lossy(&body).into_owned(),
             body_bytes: body.len(),
             verification,
+            event: serde_json::from_slice(&body).ok(),
             event_id,
             path: "/webhook".into(),
             duplicate,

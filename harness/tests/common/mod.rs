@@ -9,7 +9,6 @@ use std::sync::OnceLock;
 
 use contract::token::{KeyPair, generate_keypair};
 use harness::config::{AuthConfig, VendorConfig};
-use harness::profile::PaginationProfile;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Match, Mock, MockServer, ResponseTemplate};
@@ -174,9 +173,7 @@ pub fn config_for(base_url: &str, dir: &std::path::Path) -> VendorConfig {
     let second: PathBuf = dir.join("other-account.pem");
     std::fs::write(&second, second_keypair().private_pem.expose()).unwrap();
     config.second_account = Some(AuthConfig::from_key_path(second, Some("key-2".into())));
-    if let PaginationProfile::Page { per_page, .. } = &mut config.profile.pagination {
-        *per_page = PER_PAGE;
-    }
+    config.profile.pagination.size = PER_PAGE;
     config.budgets.request_timeout_secs = 2;
     config.budgets.connect_timeout_secs = 2;
     // Checks that need the receiver (auth.jku-x5u, ...) start it: on a free port, since tests

@@ -201,6 +201,7 @@ impl State {
             body: body.to_owned(),
             body_bytes: body.len(),
             verification: Verification::Valid { timestamp: None },
+            event: serde_json::from_str(body).ok(),
             event_id,
             duplicate: false,
             answered,
@@ -394,6 +395,8 @@ impl VendorApi for FakeApi {
         };
         let path = format!("/api/v1/sites/{site_id}/inventory");
         let seen = PageSeen {
+            part: 0,
+            next: None,
             index: 1,
             records,
             page: Some(1),
