@@ -3,6 +3,9 @@
 //!
 //! Embed it in-process with [`start`] (tests, `harness demo`) or build the router yourself with
 //! [`app`] and serve it with [`run`].
+//!
+//! [`MockConfig::shape`] picks the wire shape: the contract's own, or one in the image of a real
+//! vendor cloud ([`shape`] documents each), so the harness's vendor profiles can be tested live.
 
 pub mod api;
 pub mod auth;
