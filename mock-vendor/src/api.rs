@@ -41,20 +41,26 @@ pub async fn content_type_fault(
     response
 }
 
+/// The endpoints every shape serves alike: webhook management, ping, the event catalogue.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/account", routing::get(account))
-        .route("/api/v1/account/sites", routing::get(sites))
-        .route("/api/v1/sites/{site_id}/inventory", routing::get(inventory))
         .route("/api/v1/webhooks", routing::get(list_webhooks).post(create_webhook))
         .route("/api/v1/webhooks/{webhook_id}", routing::delete(delete_webhook))
         .route("/api/v1/webhooks/{webhook_id}/ping", routing::post(ping))
         .route("/api/v1/event-types", routing::get(event_types))
 }
 
-type Params = Query<Vec<(String, String)>>;
+/// Account, sites and inventory in the contract's own shape (`Shape::Canonical`).
+pub fn canonical_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/account", routing::get(account))
+        .route("/api/v1/account/sites", routing::get(sites))
+        .route("/api/v1/sites/{site_id}/inventory", routing::get(inventory))
+}
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) type Params = Query<Vec<(String, String)>>;
+
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
@@ -86,7 +92,7 @@ fn page_request(state: &AppState, params: Result<Params, QueryRejection>) -> Res
 }
 
 /// The item indexes of one page and its pagination block, with the pagination faults applied.
-fn page_slice(state: &AppState, req: PageRequest, total: usize) -> (std::ops::Range<usize>, Pagination) {
+pub(crate) fn page_slice(state: &AppState, req: PageRequest, total: usize) -> (std::ops::Range<usize>, Pagination) {
     let mut pagination = Pagination::of(req.page, req.per_page, total as u64);
     let mut range = pagination.item_range();
     let last_page = pagination.total_pages;
@@ -106,7 +112,7 @@ fn page_slice(state: &AppState, req: PageRequest, total: usize) -> (std::ops::Ra
     (range, pagination)
 }
 
-fn shuffle_if_unstable<T>(state: &AppState, items: &mut [T]) {
+pub(crate) fn shuffle_if_unstable<T>(state: &AppState, items: &mut [T]) {
     if state.has(Fault::UnstableOrder) && items.len() > 1 {
         items.shuffle(&mut rand::thread_rng());
     }
@@ -124,24 +130,29 @@ async fn sites(
     let fleet = state.fleet.read().expect("fleet lock");
     let all = &fleet.accounts[a as usize].sites;
     let (range, pagination) = page_slice(&state, req, all.len());
-    let mut sites: Vec<Value> = all[range]
-        .iter()
-        .map(|&s| {
-            let mut v = serde_json::to_value(fleet.site_wire(s)).expect("site serialises");
-            let obj = v.as_object_mut().expect("object");
-            if state.has(Fault::SiteMissingDescriptor) {
-                obj.remove("address");
-                obj.remove("coordinates");
-                obj.remove("timezone");
-            }
-            if state.has(Fault::SiteNoTimezone) {
-                obj.remove("timezone");
-            }
-            v
-        })
-        .collect();
+    let mut sites: Vec<Value> = all[range].iter().map(|&s| site_value(&state, &fleet, s)).collect();
     shuffle_if_unstable(&state, &mut sites);
     Json(json!({"sites": sites, "pagination": pagination})).into_response()
+}
+
+/// A site as served, with the site faults applied.
+pub(crate) fn site_value(state: &AppState, fleet: &Fleet, site: u32) -> Value {
+    let mut v = serde_json::to_value(fleet.site_wire(site)).expect("site serialises");
+    let obj = v.as_object_mut().expect("object");
+    if state.has(Fault::SiteMissingDescriptor) {
+        obj.remove("address");
+        obj.remove("coordinates");
+        obj.remove("timezone");
+    }
+    if state.has(Fault::SiteNoTimezone) {
+        obj.remove("timezone");
+    }
+    v
+}
+
+/// The site an inventory request names, when the account may read it (ACC-2, `cross-tenant-read`).
+pub(crate) fn resolve_site(state: &AppState, fleet: &Fleet, account: u16, site_id: &str) -> Option<u32> {
+    if state.has(Fault::CrossTenantRead) { fleet.any_site_index(site_id) } else { fleet.site_index(account, site_id) }
 }
 
 const DEVICE_FAULTS: &[Fault] = &[
@@ -157,7 +168,7 @@ const DEVICE_FAULTS: &[Fault] = &[
 ];
 
 /// A device as served, with the record-level faults applied. `position` is its place in the site.
-fn device_value(state: &AppState, fleet: &Fleet, site: u32, position: usize, idx: u32) -> Value {
+pub(crate) fn device_value(state: &AppState, fleet: &Fleet, site: u32, position: usize, idx: u32) -> Value {
     let mut v = serde_json::to_value(fleet.device_wire(idx)).expect("device serialises");
     if !DEVICE_FAULTS.iter().any(|f| state.has(*f)) {
         return v;
@@ -214,9 +225,7 @@ async fn inventory(
         return error_response(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "register a webhook before syncing");
     }
     let fleet = state.fleet.read().expect("fleet lock");
-    let site =
-        if state.has(Fault::CrossTenantRead) { fleet.any_site_index(&site_id) } else { fleet.site_index(a, &site_id) };
-    let Some(site) = site else {
+    let Some(site) = resolve_site(&state, &fleet, a, &site_id) else {
         return error_response(StatusCode::NOT_FOUND, "not_found", "no such site");
     };
     let all = &fleet.sites[site as usize].devices;
@@ -228,7 +237,7 @@ async fn inventory(
     Json(json!({"devices": devices, "pagination": pagination})).into_response()
 }
 
-fn has_active_webhook(state: &AppState, account: u16) -> bool {
+pub(crate) fn has_active_webhook(state: &AppState, account: u16) -> bool {
     state.webhooks.lock().expect("webhooks lock").iter().any(|w| w.account == account && !w.deleted)
 }
 
@@ -364,7 +373,7 @@ async fn event_types(State(state): State<AppState>) -> Response {
         .into_iter()
         .filter(|f| !state.has(Fault::NoExtraFamilies) || matches!(f, EventFamily::Health | EventFamily::Ping))
         .map(|f| EventTypeInfo {
-            event_type: f.as_str().to_owned(),
+            event_type: state.config.shape.event_type(f).to_owned(),
             description: description(f).to_owned(),
             data_schema: SchemaId::for_event_data(f).json().clone(),
             emitted_by: f.is_device_event().then(|| names(&publishing)),

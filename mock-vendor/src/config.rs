@@ -1,4 +1,4 @@
-//! How a mock vendor is set up: fleet, seed, retry schedule, signature scheme, faults, limits.
+//! How a mock vendor is set up: fleet, seed, retry schedule, signature scheme, shape, faults, limits.
 
 use std::time::Duration;
 
@@ -6,6 +6,7 @@ use contract::{Scheme, TokenPolicy};
 
 use crate::fault::Fault;
 use crate::fleet::FleetSpec;
+use crate::shape::Shape;
 
 /// Bursts of failed authentications answered 429 + `Retry-After` (AUTH-8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,10 @@ pub struct MockConfig {
     pub attempt_timeout: Duration,
     /// Longest `Retry-After` honoured (DLV-4 lets a vendor cap it).
     pub max_retry_after: Duration,
+    /// Signature scheme of the canonical shape (the other shapes have one format each).
     pub signature: Scheme,
+    /// How account, sites, inventory, events and signatures look on the wire.
+    pub shape: Shape,
     pub faults: Vec<Fault>,
     /// Loopback and private webhook targets are refused unless this is set (tests and demos).
     pub allow_private_targets: bool,
@@ -57,6 +61,7 @@ impl Default for MockConfig {
             attempt_timeout: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(3600),
             signature: Scheme::Body,
+            shape: Shape::Canonical,
             faults: Vec::new(),
             allow_private_targets: false,
             simulate: false,

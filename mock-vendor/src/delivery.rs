@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use contract::{Scheme, Secret, SignatureFormat, WebhookStatus};
+use contract::{Secret, SignatureFormat, WebhookStatus};
 use rand::Rng;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
@@ -77,11 +77,7 @@ pub async fn deliver(state: AppState, id: u64) {
         return;
     };
     let waits = schedule(&state);
-    let format = SignatureFormat::canonical(if state.has(Fault::UnboundTimestamp) {
-        Scheme::Body
-    } else {
-        state.config.signature
-    });
+    let format = delivery_format(&state);
     let mut first_signature: Option<Vec<(String, String)>> = None;
     let mut attempt = 0usize;
     loop {
@@ -99,7 +95,7 @@ pub async fn deliver(state: AppState, id: u64) {
         if status == WebhookStatus::Disabled {
             return finish(&state, id, DeliveryState::Disabled);
         }
-        let body = attempt_body(&state, &stored, attempt);
+        let body = state.config.shape.event_body(attempt_body(&state, &stored, attempt));
         let headers = signed_headers(&state, &format, &secret, &body, &mut first_signature);
         let answer = send(&state, id, &url, &headers, &body).await;
         match answer {
@@ -133,6 +129,21 @@ pub async fn deliver(state: AppState, id: u64) {
         tokio::time::sleep(wait).await;
         attempt += 1;
     }
+}
+
+/// The shape's signature format after the signature faults that change the format itself.
+fn delivery_format(state: &AppState) -> SignatureFormat {
+    let mut format = state.config.shape.signature_format(state.config.signature);
+    if state.has(Fault::UnboundTimestamp) {
+        format.signed_content = "{body}".to_owned();
+    }
+    if state.has(Fault::MissingTimestamp) && format.timestamp_header.is_none() {
+        // The timestamp sits inside the signature value (`{ts}|{sig}`): leave it out, separator
+        // and all. A format with a timestamp header loses the header in `signed_headers`.
+        let value = format.value_template.replace("{ts}", "");
+        format.value_template = value.trim_matches(|c: char| "|,.;: ".contains(c)).to_owned();
+    }
+    format
 }
 
 fn signed_headers(

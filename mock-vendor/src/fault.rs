@@ -61,6 +61,7 @@ faults! {
     PastEndRepeats => "past-end-repeats", ["PAGE-4"], "a page past the end repeats the last page";
     NoPerPageMax => "no-per-page-max", ["PAGE-5"], "any per_page is served unclamped";
     UnstableOrder => "unstable-order", ["PAGE-6"], "item order changes between walks";
+    NextLoop => "next-loop", ["PAGE-1"], "cursor and link shapes: the last page's next token points back at page 2, so the chain never ends";
     // §5 Events
     NoHealthEvents => "no-health-events", ["EVT-1"], "status changes publish no health event";
     EventMissingSiteId => "event-missing-site-id", ["EVT-2"], "device events omit site_id";

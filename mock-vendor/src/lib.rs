@@ -3,6 +3,9 @@
 //!
 //! Embed it in-process with [`start`] (tests, `harness demo`) or build the router yourself with
 //! [`app`] and serve it with [`run`].
+//!
+//! [`MockConfig::shape`] picks the wire shape: the contract's own, or one in the image of a real
+//! vendor cloud ([`shape`] documents each), so the harness's vendor profiles can be tested live.
 
 pub mod api;
 pub mod auth;
@@ -12,6 +15,7 @@ pub mod delivery;
 pub mod events;
 pub mod fault;
 pub mod fleet;
+pub mod shape;
 pub mod state;
 pub mod targets;
 
@@ -29,11 +33,14 @@ use serde::{Deserialize, Serialize};
 pub use config::MockConfig;
 pub use fault::Fault;
 pub use fleet::FleetSpec;
+pub use shape::Shape;
 pub use state::AppState;
 
-/// The whole mock vendor as a router: `/api/v1` behind bearer tokens, `/_mock` behind the admin token.
+/// The whole mock vendor as a router: the vendor API (in the configured [`Shape`]) behind bearer
+/// tokens, `/_mock` behind the admin token.
 pub fn app(state: AppState) -> Router {
     let api = api::routes()
+        .merge(state.config.shape.routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token))
         .layer(middleware::from_fn_with_state(state.clone(), api::content_type_fault));
     let control = control::routes().route_layer(middleware::from_fn_with_state(state.clone(), control::require_admin));

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use contract::Scheme;
 use mock_vendor::config::parse_schedule;
-use mock_vendor::{Fault, FleetSpec, MockConfig};
+use mock_vendor::{Fault, FleetSpec, MockConfig, Shape};
 
 #[derive(Parser)]
 #[command(
@@ -45,9 +45,13 @@ struct Serve {
     /// Waits between delivery attempts, e.g. `1s,5s,30s` (default: 10s,1m,5m,30m,2h,6h,12h).
     #[arg(long, value_parser = |s: &str| parse_schedule(s))]
     retry_schedule: Option<Vec<std::time::Duration>>,
-    /// Webhook signature scheme.
+    /// Webhook signature scheme of the canonical shape (the other shapes sign their own way).
     #[arg(long, default_value = "body", value_parser = |s: &str| s.parse::<Scheme>())]
     signature: Scheme,
+    /// Wire shape: `canonical` (CONTRACT.md), `cursor` (Eagle Eye/Verkada-like) or `link`
+    /// (Meraki-like); the crate docs of `mock_vendor::shape` describe each.
+    #[arg(long, default_value = "canonical", value_parser = |s: &str| s.parse::<Shape>())]
+    shape: Shape,
     /// Inject a contract violation (repeatable); `mock-vendor faults` lists them.
     #[arg(long = "fault", value_parser = |s: &str| s.parse::<Fault>())]
     faults: Vec<Fault>,
@@ -78,8 +82,13 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: Serve) -> anyhow::Result<()> {
-    let mut config =
-        MockConfig { fleet: args.fleet, seed: args.seed, signature: args.signature, ..MockConfig::default() };
+    let mut config = MockConfig {
+        fleet: args.fleet,
+        seed: args.seed,
+        signature: args.signature,
+        shape: args.shape,
+        ..MockConfig::default()
+    };
     if let Some(schedule) = args.retry_schedule {
         config.retry_schedule = schedule;
     }
