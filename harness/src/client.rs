@@ -580,7 +580,10 @@ impl VendorClient {
                 let items = doc.pointer(&endpoint.list).and_then(Value::as_array).cloned().unwrap_or_default();
                 let count = items.len() as u64;
                 if index == 1 {
-                    for (field, at) in self.profile.unmatched(&items, &endpoint.fields, &request) {
+                    // A required field no record has: most likely the profile's pointer is wrong.
+                    let kind = if request.site_id.is_some() { "device" } else { "site" };
+                    let unmatched = self.profile.unmatched(&items, &endpoint.fields, &request);
+                    for (field, at) in unmatched.into_iter().filter(|(f, _)| crate::profile::required(kind).contains(&f.as_str())) {
                         end.notes.push(format!(
                             "{}: the profile reads `{field}` from {at}, which no record of the first page has (a sample: {})",
                             endpoint.path,
@@ -631,11 +634,14 @@ impl VendorClient {
                     }
                     PagingKind::Cursor | PagingKind::LinkHeader => match &next {
                         None => false,
+                        // Every page up to here was walked once: what they listed stands, and
+                        // pagination.next-chain judges the loop.
                         Some(next) if !nexts.insert(next.clone()) => {
-                            let message = format!(
-                                "page {index} names `{next}` as its next page, which an earlier page named already: the chain loops"
-                            );
-                            return Err(ApiError::new(ApiErrorKind::Shape, message, keep_last(recent)));
+                            end.notes.push(format!(
+                                "{}: page {index} names `{next}` as its next page, which an earlier page named already; the chain loops, so the walk stopped there (see pagination.next-chain)",
+                                endpoint.path
+                            ));
+                            false
                         }
                         Some(next) if p.kind == PagingKind::Cursor => {
                             ask.token = Some(next.clone());
@@ -661,6 +667,38 @@ impl VendorClient {
             }
         }
         Ok(end)
+    }
+
+    /// The first page of each endpoint of a collection (for `harness probe`): the request, the
+    /// raw records, their canonical mapping and the pagination seen; or why it could not be read.
+    pub async fn first_pages(&self, collection: &Collection) -> Vec<(String, Result<FirstPage, ApiError>)> {
+        let (endpoints, request) = self.parts(collection);
+        let paging = self.profile.paging();
+        let mut out = Vec::new();
+        for endpoint in endpoints {
+            let probe = self.page_request(endpoint, &request, &PageAsk::first(&paging, None));
+            let method = Method::from_bytes(probe.method.as_bytes()).unwrap_or(Method::GET);
+            let shown = format!("{} {}", probe.method, endpoint.path);
+            let result = match self.url(&probe.path, &probe.query) {
+                Ok(url) => self.fetch_page(method, url, probe.body, endpoint).await,
+                Err(e) => Err(e),
+            };
+            let page = result.map(|(doc, exchange)| {
+                let raws = doc.pointer(&endpoint.list).and_then(Value::as_array).cloned().unwrap_or_default();
+                let records = raws.iter().map(|r| self.profile.map_record(r, &endpoint.fields, &request)).collect();
+                let unmatched = self.profile.unmatched(&raws, &endpoint.fields, &request);
+                let p = &self.profile.pagination;
+                let next = match p.kind {
+                    PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
+                    PagingKind::LinkHeader => exchange.response_header("link").and_then(next_link),
+                    _ => None,
+                };
+                let (page, per_page, total_pages, total_count) = self.pagination_block(&doc);
+                FirstPage { raws, records, unmatched, next, page, per_page, total_pages, total_count, exchange }
+            });
+            out.push((shown, page));
+        }
+        out
     }
 
     /// A `rel=next` link resolved against the page that named it; refused when it leaves the
@@ -707,6 +745,21 @@ impl VendorClient {
         listing.notes = end.notes;
         Ok(listing)
     }
+}
+
+/// One endpoint's first page as `harness probe` shows it.
+#[derive(Debug, Clone)]
+pub struct FirstPage {
+    pub raws: Vec<Value>,
+    pub records: Vec<Value>,
+    /// Canonical fields whose source is in no record of the page, and where the profile looked.
+    pub unmatched: Vec<(String, String)>,
+    pub next: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    pub total_pages: Option<u64>,
+    pub total_count: Option<u64>,
+    pub exchange: Exchange,
 }
 
 /// A next-page token as text: `None` for null, empty or missing (the end marker).

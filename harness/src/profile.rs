@@ -606,15 +606,14 @@ impl FieldSpec {
         match self {
             Self::Pointer(p) => format!("`{p}`"),
             Self::Rule(rule) => {
-                let at = match (&rule.pointer, &rule.array, &rule.element_where, &rule.equals) {
+                match (&rule.pointer, &rule.array, &rule.element_where, &rule.equals) {
                     (Some(p), Some(array), Some(w), Some(eq)) => {
                         format!("`{p}` in the element of `{array}` whose `{w}` is {eq}")
                     }
                     (Some(p), ..) => format!("`{p}`"),
                     _ if rule.from_request.is_some() => "the request's site id".into(),
                     _ => "a constant".into(),
-                };
-                at
+                }
             }
         }
     }

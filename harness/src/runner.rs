@@ -55,6 +55,8 @@ pub struct CheckOutcome {
     pub id: String,
     pub status: Status,
     pub advisory: bool,
+    /// `false` for a check the vendor's declared capabilities or profile make moot.
+    pub applicable: bool,
 }
 
 /// What a run ended with.
@@ -232,7 +234,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     let exit_code = verdict.exit_code(options.strict, interrupted);
     let counts = Report::count(&rows);
     let outcomes =
-        rows.iter().map(|r| CheckOutcome { id: r.id.clone(), status: r.status, advisory: r.advisory }).collect();
+        rows.iter().map(|r| CheckOutcome { id: r.id.clone(), status: r.status, advisory: r.advisory, applicable: r.applicable }).collect();
     let suites = suites::SUITES
         .iter()
         .filter_map(|(name, description)| {

@@ -18,7 +18,7 @@ async fn run_suites(mock_config: MockConfig, adjust: impl FnOnce(&mut VendorConf
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mock =
         mock_vendor::start(MockConfig { key_bits: 1024, ..mock_config }, listener, state_dir.path()).await.unwrap();
-    let mut config = harness::cli::demo::config_for(&mock);
+    let mut config = harness::cli::demo::config_for(&mock, mock_vendor::shape::Shape::Canonical).unwrap();
     adjust(&mut config);
     let out = tempfile::tempdir().unwrap();
     let options = RunOptions {

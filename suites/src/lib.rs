@@ -36,7 +36,7 @@ pub use context::{
     Verification, Walk, WalkEnd, WebhookSetup, encode_segment,
 };
 pub use meta::{CheckMeta, Level, Need};
-pub use outcome::{Evidence, Exchange, Finding, Outcome, Status, TokenView};
+pub use outcome::{Evidence, Exchange, Finding, NOT_APPLICABLE, Outcome, Status, TokenView};
 pub use sync::InventorySync;
 
 /// A check's body: borrows the run's context, resolves to the outcome.

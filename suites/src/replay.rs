@@ -605,11 +605,9 @@ pub async fn receiver_window(cx: &Context) -> Outcome {
         (Ok(inbox), Ok(format)) => (inbox, format),
         (Err(o), _) | (_, Err(o)) => return o,
     };
-    let Some(name) = &format.timestamp_header else {
-        return Outcome::skip(
-            "the vendor's format carries its timestamp inside the signature value; this self-check moves a timestamp header",
-        );
-    };
+    if !format.has_timestamp() {
+        return Outcome::skip("the vendor's signature format carries no timestamp, so there is no window to enforce");
+    }
     let Some(tolerance) = format.tolerance_secs else {
         return Outcome::fail("the signature format has no timestamp tolerance: the receiver accepts any timestamp")
             .expected("a tolerance (300 s in the contract's formats)");
@@ -621,9 +619,26 @@ pub async fn receiver_window(cx: &Context) -> Outcome {
     let headers = replay_headers(format, &capture);
     let body = capture.body.as_bytes().to_vec();
     let beyond = tolerance as i64 + 60;
+    // The timestamp moves where the format keeps it: its own header, or inside the signature
+    // value (`{ts}|{sig}`), where the captured timestamp is replaced.
+    let captured_ts = match &capture.verification {
+        Verification::Valid { timestamp: Some(ts) } => Some(*ts),
+        _ => None,
+    };
     let mut replays = Vec::new();
     for (label, offset) in [("stale", -beyond), ("future", beyond)] {
-        let moved = with_header(&headers, name, (contract::unix_now() + offset).to_string());
+        let moved_ts = (contract::unix_now() + offset).to_string();
+        let moved = match (&format.timestamp_header, captured_ts, header(&capture, &format.header)) {
+            (Some(name), _, _) => with_header(&headers, name, moved_ts),
+            (None, Some(ts), Some(value)) => {
+                with_header(&headers, &format.header, value.replacen(&ts.to_string(), &moved_ts, 1))
+            }
+            _ => {
+                return Outcome::skip(
+                    "the captured delivery's timestamp could not be read from its signature value, so it could not be moved",
+                );
+            }
+        };
         let label = format!("resent with a {label} timestamp ({offset:+} s)");
         match replay(inbox, &label, moved, body.clone()).await {
             Ok(r) => replays.push(r),

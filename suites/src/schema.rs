@@ -275,11 +275,26 @@ pub async fn device_fields(cx: &Context) -> Outcome {
             c.device(device, "/device_id", "another, different device has the same `device_id`".into());
         }
     }
-    c.finish(
+    let outcome = c.finish(
         "each device has `device_id` (unique), `name`, `type` and `site_id`",
         format!("{} devices on {} sites carry the required fields", devices.len(), sync.inventories.len()),
         "device violations",
-    )
+    );
+    with_walk_notes(outcome, &sync)
+}
+
+/// A failing device check also shows what the inventory walks noticed: a profile pointer that
+/// matched nothing is the likeliest cause of a field every device lacks.
+fn with_walk_notes(mut outcome: Outcome, sync: &InventorySync) -> Outcome {
+    if outcome.status == crate::Status::Fail {
+        let notes = sync.inventories.iter().filter_map(|i| i.result.as_ref().ok()).flat_map(|l| l.notes.iter());
+        for note in notes {
+            if !outcome.evidence.notes.contains(note) {
+                outcome.evidence.notes.push(note.clone());
+            }
+        }
+    }
+    outcome
 }
 
 /// Runs `f` over every device, or ends with the missing precondition.
@@ -299,10 +314,13 @@ fn over_devices(
 pub async fn device_status(cx: &Context) -> Outcome {
     let sync = cx.sync().await;
     match over_devices(&sync, |c, d| c.device_violations(d, DEVICE_STATUS)) {
-        Ok((c, n)) => c.finish(
-            "each device has `status` `online`, `offline`, `degraded` or `unknown` (after mapping)",
-            format!("{n} devices report a status"),
-            "devices without a valid status",
+        Ok((c, n)) => with_walk_notes(
+            c.finish(
+                "each device has `status` `online`, `offline`, `degraded` or `unknown` (after mapping)",
+                format!("{n} devices report a status"),
+                "devices without a valid status",
+            ),
+            &sync,
         ),
         Err(outcome) => outcome,
     }

@@ -24,6 +24,10 @@ pub struct Args {
     /// Advisories (SHOULD failures) fail the run
     #[arg(long)]
     pub strict: bool,
+    /// The wire shape the mock serves (`canonical`, `cursor`, `link`); the harness reads it
+    /// through the built-in profile of the same name (`harness/profiles/<shape>.toml`)
+    #[arg(long, default_value = "canonical", value_parser = |s: &str| s.parse::<mock_vendor::shape::Shape>())]
+    pub shape: mock_vendor::shape::Shape,
 }
 
 /// The mock vendor a demo (or a test) runs against: demo fleet, sub-second retries, loopback
@@ -32,14 +36,17 @@ pub fn demo_mock_config(faults: Vec<mock_vendor::Fault>) -> MockConfig {
     MockConfig { signature: Scheme::Timestamped, faults, ..MockConfig::fast() }
 }
 
-/// The vendor configuration that points the harness at a running mock.
-pub fn config_for(mock: &RunningMock) -> VendorConfig {
+/// The vendor configuration that points the harness at a running mock, read through the built-in
+/// profile of the shape it serves.
+pub fn config_for(mock: &RunningMock, shape: mock_vendor::shape::Shape) -> anyhow::Result<VendorConfig> {
     let creds = &mock.credentials;
     let account = |i: usize| {
         let a = &creds.accounts[i];
         AuthConfig::from_key_path(a.private_key_path.clone(), Some(a.kid.clone()))
     };
     let mut config = VendorConfig::new("mock-vendor (demo)", mock.base_url.clone(), account(0));
+    config.profile = crate::profile::Profile::builtin(shape.name())
+        .with_context(|| format!("no built-in profile for the mock's `{shape}` shape"))?;
     config.second_account = creds.accounts.get(1).map(|_| account(1));
     config.webhook.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.webhook.secret = WebhookSecretSource::ManagementApi;
@@ -62,21 +69,28 @@ pub fn config_for(mock: &RunningMock) -> VendorConfig {
     config.budgets.retry_horizon_secs = 10;
     // The mock limits after 100 failed authentications in 10 s: a burst of 150 must meet it.
     config.budgets.rate_limit_burst = 150;
-    config
+    Ok(config)
 }
 
 /// Starts the embedded mock, runs every suite against it, stops the mock.
 pub async fn run_demo(mock_config: MockConfig, options: RunOptions) -> anyhow::Result<RunSummary> {
     let state_dir = tempfile::tempdir().context("failed to create the mock's state folder")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind the mock vendor")?;
+    let shape = mock_config.shape;
     let mock = mock_vendor::start(mock_config, listener, state_dir.path()).await?;
-    let summary = run(config_for(&mock), options).await;
+    let summary = match config_for(&mock, shape) {
+        Ok(config) => run(config, options).await,
+        Err(e) => Err(e),
+    };
     mock.stop().await;
     summary
 }
 
 pub async fn execute(args: Args) -> anyhow::Result<i32> {
-    eprintln!("starting the embedded mock vendor (demo fleet) and certifying it against every suite");
+    eprintln!(
+        "starting the embedded mock vendor (demo fleet, `{}` shape) and certifying it against every suite",
+        args.shape
+    );
     let options = RunOptions {
         out_dir: args.out,
         strict: args.strict,
@@ -85,7 +99,8 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         config_hint: "vendor.toml".into(),
         ..RunOptions::default()
     };
-    let summary = run_demo(demo_mock_config(args.faults), options).await?;
+    let mock = MockConfig { shape: args.shape, ..demo_mock_config(args.faults) };
+    let summary = run_demo(mock, options).await?;
     println!("{}", summary.verdict);
     println!("report: {}", summary.report_dir.join("report.html").display());
     Ok(summary.exit_code)

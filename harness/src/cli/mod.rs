@@ -5,6 +5,7 @@ pub mod demo;
 pub mod init;
 pub mod list;
 pub mod listen;
+pub mod probe;
 pub mod report;
 pub mod run;
 pub mod sign;
@@ -43,6 +44,8 @@ pub enum Command {
     Init(init::Args),
     /// Run the webhook receiver alone, printing each delivery and its verification
     Listen(listen::Args),
+    /// Fetch the account and first pages through the profile and print the canonical records
+    Probe(probe::Args),
     /// Mint a bearer token from the configured key (for curl)
     Token(token::Args),
     /// Compute a webhook signature for a body file
@@ -81,6 +84,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::List(args) => list::execute(args),
         Command::Init(args) => init::execute(args),
         Command::Listen(args) => runtime()?.block_on(listen::execute(args)),
+        Command::Probe(args) => runtime()?.block_on(probe::execute(args)),
         Command::Token(args) => token::execute(args),
         Command::Sign(args) => sign::sign(args),
         Command::Verify(args) => sign::verify(args),

@@ -1,4 +1,5 @@
-//! `harness token`: mints a bearer token from the configured key, for curl. This is the one
+//! `harness token`: mints a bearer token from the configured key (or prints the credential the
+//! profile's kind of auth sends: an API key, a static token, an OAuth2 access token), for curl. This is the one
 //! place the harness prints a token, because the operator asked for it.
 //!
 //! `--craft <name>` mints one of the auth suite's crafted bad tokens instead (the reproduce
@@ -53,7 +54,15 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
     };
     let now = contract::unix_now();
     let token = match &args.craft {
-        None => auth.minter()?.mint(now),
+        None if config.profile.auth.kind == suites::AuthKind::Jwt => auth.minter()?.mint(now),
+        // An API key, a static token, or an access token from the OAuth2 token endpoint.
+        None => {
+            let mut config = config.clone();
+            config.auth = auth.clone();
+            let client = crate::client::VendorClient::from_config(&config, args.config.display().to_string())?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(client.fresh_credential())?
+        }
         Some(name) => {
             let kit = auth.token_kit()?;
             craft::craft(&kit, name, now).with_context(|| format!("failed to craft the token `{name}`"))?

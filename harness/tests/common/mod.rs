@@ -201,8 +201,18 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
 /// A run of every suite against the embedded mock vendor with `faults` (small keys, quiet), and
 /// the folder its reports went to.
 pub async fn demo_run(faults: Vec<mock_vendor::Fault>) -> (harness::runner::RunSummary, tempfile::TempDir) {
+    demo_run_shaped(mock_vendor::shape::Shape::Canonical, faults).await
+}
+
+/// A demo run against the mock serving `shape`, read through the built-in profile of that name.
+#[allow(dead_code)]
+pub async fn demo_run_shaped(
+    shape: mock_vendor::shape::Shape,
+    faults: Vec<mock_vendor::Fault>,
+) -> (harness::runner::RunSummary, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
     let mut config = harness::cli::demo::demo_mock_config(faults);
+    config.shape = shape;
     config.key_bits = 1024;
     let options = harness::runner::RunOptions {
         out_dir: out.path().to_owned(),

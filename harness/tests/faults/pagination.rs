@@ -16,6 +16,8 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::PastEndRepeats, &["pagination.past-end"]),
     (Fault::NoPerPageMax, &["pagination.per-page-max"]),
     (Fault::UnstableOrder, &["pagination.stable-order"]),
+    // The cursor and link shapes only: the last page names page 2 as its next.
+    (Fault::NextLoop, &["pagination.next-chain"]),
 ];
 
 /// Checks of this suite no mock fault can make fail, each with the reason.

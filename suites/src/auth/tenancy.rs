@@ -120,8 +120,9 @@ pub async fn inventory(cx: &Context) -> Outcome {
     }
     let foreign: Vec<&String> = b_ids.iter().filter(|id| !a_ids.contains(id.as_str())).take(SITES_TRIED).collect();
     for site in &foreign {
-        let path = cx.api.endpoints().inventory_of(site);
-        let answer = match cx.api.probe(Probe::get(path)).await {
+        let collection = crate::context::Collection::Inventory { site_id: (*site).clone() };
+        let first = crate::context::PageAsk::first(&cx.api.endpoints().paging, None);
+        let answer = match cx.api.probe(cx.api.page_probe(&collection, &first)).await {
             Ok(a) => a,
             Err(e) => return e.to_outcome(&format!("asking for account B's site {site} with account A's token")),
         };
