@@ -583,7 +583,9 @@ impl VendorClient {
                     // A required field no record has: most likely the profile's pointer is wrong.
                     let kind = if request.site_id.is_some() { "device" } else { "site" };
                     let unmatched = self.profile.unmatched(&items, &endpoint.fields, &request);
-                    for (field, at) in unmatched.into_iter().filter(|(f, _)| crate::profile::required(kind).contains(&f.as_str())) {
+                    for (field, at) in
+                        unmatched.into_iter().filter(|(f, _)| crate::profile::required(kind).contains(&f.as_str()))
+                    {
                         end.notes.push(format!(
                             "{}: the profile reads `{field}` from {at}, which no record of the first page has (a sample: {})",
                             endpoint.path,

@@ -605,16 +605,14 @@ impl FieldSpec {
     pub fn shown(&self) -> String {
         match self {
             Self::Pointer(p) => format!("`{p}`"),
-            Self::Rule(rule) => {
-                match (&rule.pointer, &rule.array, &rule.element_where, &rule.equals) {
-                    (Some(p), Some(array), Some(w), Some(eq)) => {
-                        format!("`{p}` in the element of `{array}` whose `{w}` is {eq}")
-                    }
-                    (Some(p), ..) => format!("`{p}`"),
-                    _ if rule.from_request.is_some() => "the request's site id".into(),
-                    _ => "a constant".into(),
+            Self::Rule(rule) => match (&rule.pointer, &rule.array, &rule.element_where, &rule.equals) {
+                (Some(p), Some(array), Some(w), Some(eq)) => {
+                    format!("`{p}` in the element of `{array}` whose `{w}` is {eq}")
                 }
-            }
+                (Some(p), ..) => format!("`{p}`"),
+                _ if rule.from_request.is_some() => "the request's site id".into(),
+                _ => "a constant".into(),
+            },
         }
     }
 }

@@ -233,8 +233,10 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     let verdict = Report::verdict_of(&rows, interrupted);
     let exit_code = verdict.exit_code(options.strict, interrupted);
     let counts = Report::count(&rows);
-    let outcomes =
-        rows.iter().map(|r| CheckOutcome { id: r.id.clone(), status: r.status, advisory: r.advisory, applicable: r.applicable }).collect();
+    let outcomes = rows
+        .iter()
+        .map(|r| CheckOutcome { id: r.id.clone(), status: r.status, advisory: r.advisory, applicable: r.applicable })
+        .collect();
     let suites = suites::SUITES
         .iter()
         .filter_map(|(name, description)| {
