@@ -186,6 +186,8 @@ pub struct Inner {
     pub shared_secret: Secret,
     pub http: reqwest::Client,
     pub simulation: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// One permit per delivery attempt in flight (`MockConfig::max_concurrent_deliveries`).
+    pub delivery_slots: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -226,6 +228,7 @@ impl AppState {
             shared_secret: Secret::new(format!("whsec_{}", random_token(32))),
             http,
             simulation: Mutex::new(None),
+            delivery_slots: tokio::sync::Semaphore::new(config.max_concurrent_deliveries.max(1)),
             config,
         })))
     }
