@@ -6,7 +6,7 @@ use std::hint::black_box;
 use contract::{Pagination, SchemaId, Scheme, Secret, SignatureFormat, TokenMinter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use harness::profile::{Profile, map_record};
-use mock_vendor::fleet::{Fleet, FleetSpec};
+use mock_vendor::fleet::{DeviceJson, Fleet, FleetSpec};
 use serde_json::{Value, json};
 
 /// A page of 100 devices as the mock serves it (per_page 100).
@@ -52,6 +52,25 @@ fn page(c: &mut Criterion) {
     let mut group = c.benchmark_group("inventory page (100 devices)");
     group.throughput(Throughput::Elements(100));
     group.bench_function("schema validate", |b| b.iter(|| SchemaId::InventoryPage.validate(black_box(&page))));
+    // What the mock pays for a page it has not cached: the records written straight from the
+    // fleet, against the `Value` tree per device it built before (the baseline).
+    let fleet = Fleet::generate(FleetSpec::Synthetic(1_000), 1, 1_770_000_000_000);
+    let indexes = &fleet.sites[0].devices[..100];
+    group.bench_function("mock render (DeviceJson)", |b| {
+        b.iter(|| {
+            let devices: Vec<DeviceJson> = indexes.iter().map(|&idx| DeviceJson { fleet: &fleet, idx }).collect();
+            let mut out = Vec::with_capacity(512 * devices.len());
+            serde_json::to_writer(&mut out, &devices).unwrap();
+            out
+        })
+    });
+    group.bench_function("mock render (Value tree, before)", |b| {
+        b.iter(|| {
+            let devices: Vec<Value> =
+                indexes.iter().map(|&idx| serde_json::to_value(fleet.device_wire(idx)).unwrap()).collect();
+            serde_json::to_vec(&devices).unwrap()
+        })
+    });
     let fields = Profile::default().device_fields;
     let devices = page["devices"].as_array().unwrap().clone();
     group.bench_function("profile map_record", |b| {

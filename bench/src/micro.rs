@@ -18,7 +18,8 @@ pub fn run(quick: bool) -> anyhow::Result<Vec<(String, f64)>> {
     if quick {
         cmd.args(["--", "--warm-up-time", "1", "--measurement-time", "2"]);
     }
-    let status = cmd.status().context("failed to run cargo bench")?;
+    // Criterion's own report goes to stderr, so stdout stays the summary.
+    let status = cmd.stdout(std::io::stderr()).status().context("failed to run cargo bench")?;
     anyhow::ensure!(status.success(), "cargo bench failed");
     let mut found = Vec::new();
     collect(&target.join("criterion"), &target.join("criterion"), &mut found)?;
