@@ -79,12 +79,15 @@ pub fn parse_wrk(out: &str) -> anyhow::Result<WrkResult> {
 }
 
 /// A wrk script giving requests one token each from a pool of one per connection, cycled, so
-/// the server sees as many distinct tokens as there are connections.
-fn wrk_script(tokens: &[Secret]) -> String {
+/// the server sees as many distinct tokens as there are connections; with `paths`, each request
+/// also takes the next path of the list (distinct pages, so the mock's page cache stays cold).
+fn wrk_script(tokens: &[Secret], paths: &[String]) -> String {
     let list: Vec<String> = tokens.iter().map(|t| format!("\"Bearer {}\"", t.expose())).collect();
+    let paths: Vec<String> = paths.iter().map(|p| format!("\"{p}\"")).collect();
     format!(
-        "local tokens = {{{}}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(\"GET\", nil, {{[\"Authorization\"] = tokens[(n % #tokens) + 1]}})\nend\n",
-        list.join(", ")
+        "local tokens = {{{}}}\nlocal paths = {{{}}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local path = nil\n  if #paths > 0 then path = paths[(n % #paths) + 1] end\n  return wrk.format(\"GET\", path, {{[\"Authorization\"] = tokens[(n % #tokens) + 1]}})\nend\n",
+        list.join(", "),
+        paths.join(", ")
     )
 }
 
@@ -136,6 +139,10 @@ pub fn ensure_tools(tools: &Path) -> anyhow::Result<PathBuf> {
 #[derive(Debug)]
 pub struct Serving {
     pub mock: WrkResult,
+    /// The mock walking distinct pages: every request renders its page (no target; the cost
+    /// the cache hides).
+    pub mock_cold: WrkResult,
+    pub distinct_pages: usize,
     pub baseline: WrkResult,
     pub prism: Option<WrkResult>,
     pub prism_note: String,
@@ -152,6 +159,12 @@ impl Serving {
             self.mock,
             self.baseline,
             verdict(ratio >= 0.5)
+        ));
+        lines.push(format!(
+            "inventory serving, {} distinct pages (page cache cold, no target): mock {} = {:.2} of the baseline",
+            thousands(self.distinct_pages as f64),
+            self.mock_cold,
+            self.mock_cold.requests_per_sec / self.baseline.requests_per_sec
         ));
         match &self.prism {
             Some(prism) => {
@@ -181,14 +194,17 @@ impl Serving {
 pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Result<Serving> {
     let prism_bin = ensure_tools(tools)?;
     let state_dir = tempfile::tempdir()?;
-    let config = MockConfig { fleet: FleetSpec::Synthetic(10_000), ..MockConfig::default() };
-    let (mock, site_id, baseline_addr, body, tokens) = rt.block_on(async {
+    // 200 sites of 1,000 devices: 2,000 pages of 100, about 84 MB, more than the page cache keeps.
+    let config = MockConfig { fleet: FleetSpec::Synthetic(200_000), ..MockConfig::default() };
+    let (mock, site_id, all_sites, baseline_addr, body, tokens) = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let mock = mock_vendor::start(config, listener, state_dir.path()).await?;
-        let site_id = {
+        let all_sites: Vec<String> = {
             let fleet = mock.state.fleet.read().expect("fleet lock");
-            fleet.sites[fleet.accounts[0].sites[0] as usize].id.to_string()
+            let sites = fleet.accounts[0].sites.iter().map(|&s| &fleet.sites[s as usize]);
+            sites.filter(|s| s.devices.len() >= 1_000).map(|s| s.id.to_string()).collect()
         };
+        let site_id = all_sites[0].clone();
         let account = &mock.credentials.accounts[0];
         let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
         let minter = TokenMinter::from_pem(&pem, Some(account.kid.clone()))?;
@@ -201,17 +217,23 @@ pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Re
         let baseline = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let baseline_addr = baseline.local_addr()?;
         tokio::spawn(baseline_server(baseline, body.clone()));
-        anyhow::Ok((mock, site_id, baseline_addr, body, tokens))
+        anyhow::Ok((mock, site_id, all_sites, baseline_addr, body, tokens))
     })?;
     let script_dir = tempfile::tempdir()?;
     let script = script_dir.path().join("tokens.lua");
-    std::fs::write(&script, wrk_script(&tokens))?;
+    std::fs::write(&script, wrk_script(&tokens, &[]))?;
+    let distinct: Vec<String> = (1..=10)
+        .flat_map(|page| all_sites.iter().map(move |s| format!("/api/v1/sites/{s}/inventory?page={page}&per_page=100")))
+        .collect();
+    let cold_script = script_dir.path().join("pages.lua");
+    std::fs::write(&cold_script, wrk_script(&tokens, &distinct))?;
     let path = format!("/api/v1/sites/{site_id}/inventory?page=1&per_page=100");
     let mock_url = format!("{}{path}", mock.base_url);
     let baseline_url = format!("http://{baseline_addr}{path}");
     // A short warm-up each: the token cache fills, connections and allocators settle.
     run_wrk(load, &script, &mock_url, 2)?;
     let mock_result = run_wrk(load, &script, &mock_url, load.seconds)?;
+    let mock_cold = run_wrk(load, &cold_script, &mock_url, load.seconds)?;
     run_wrk(load, &script, &baseline_url, 2)?;
     let baseline_result = run_wrk(load, &script, &baseline_url, load.seconds)?;
     rt.block_on(mock.stop());
@@ -220,7 +242,16 @@ pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Re
         Ok((r, note)) => (Some(r), note),
         Err(e) => (None, format!("{e:#}")),
     };
-    Ok(Serving { mock: mock_result, baseline: baseline_result, prism, prism_note, load, body_bytes: body.len() })
+    Ok(Serving {
+        mock: mock_result,
+        mock_cold,
+        distinct_pages: distinct.len(),
+        baseline: baseline_result,
+        prism,
+        prism_note,
+        load,
+        body_bytes: body.len(),
+    })
 }
 
 /// The same route from `schemas/openapi.yaml` under `prism mock` (static examples).
