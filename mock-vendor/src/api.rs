@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::auth::AccountCtx;
 use crate::events;
 use crate::fault::Fault;
-use crate::fleet::{Fleet, Kind};
+use crate::fleet::{DeviceJson, Fleet, Kind};
 use crate::state::{AppState, WebhookRec, random_token};
 use crate::targets::validate_target;
 
@@ -211,6 +211,24 @@ pub(crate) fn device_value(state: &AppState, fleet: &Fleet, site: u32, position:
     v
 }
 
+/// An inventory page, keys in the order a `Value` object writes them.
+#[derive(serde::Serialize)]
+struct InventoryPage<'a> {
+    devices: Vec<DeviceJson<'a>>,
+    pagination: Value,
+}
+
+/// Sized for the page up front: axum's `Json` grows a small buffer many times over.
+fn render_page(page: InventoryPage) -> bytes::Bytes {
+    let mut body = Vec::with_capacity(512 * page.devices.len() + 128);
+    serde_json::to_writer(&mut body, &page).expect("pages serialise");
+    body.into()
+}
+
+fn json_bytes(body: bytes::Bytes) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 async fn inventory(
     State(state): State<AppState>,
     Extension(AccountCtx(a)): Extension<AccountCtx>,
@@ -230,6 +248,26 @@ async fn inventory(
     };
     let all = &fleet.sites[site as usize].devices;
     let (range, pagination) = page_slice(&state, req, all.len());
+    let pagination = serde_json::to_value(pagination).expect("pagination serialises");
+    if state.faults.is_empty() {
+        // A fault-free page depends only on the site, the page and the fleet: render it once.
+        let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
+        let key = (site, req.page, req.per_page);
+        let cached = state.page_cache.lock().expect("page cache lock").get(generation, key);
+        let body = cached.unwrap_or_else(|| {
+            let devices = all[range].iter().map(|&idx| DeviceJson { fleet: &fleet, idx }).collect();
+            let body = render_page(InventoryPage { devices, pagination });
+            state.page_cache.lock().expect("page cache lock").insert(generation, key, body.clone());
+            body
+        });
+        return json_bytes(body);
+    }
+    if !DEVICE_FAULTS.iter().any(|f| state.has(*f)) {
+        // The records straight from the fleet, no `Value` tree per device.
+        let mut devices: Vec<DeviceJson> = all[range].iter().map(|&idx| DeviceJson { fleet: &fleet, idx }).collect();
+        shuffle_if_unstable(&state, &mut devices);
+        return json_bytes(render_page(InventoryPage { devices, pagination }));
+    }
     let start = range.start;
     let mut devices: Vec<Value> =
         all[range].iter().enumerate().map(|(i, &d)| device_value(&state, &fleet, site, start + i, d)).collect();

@@ -48,6 +48,10 @@ pub struct MockConfig {
     pub key_bits: usize,
     /// Largest request body accepted (413 above it).
     pub max_body_bytes: usize,
+    /// Delivery attempts in flight at once; the others wait their turn. Without a bound, the
+    /// retries of an outage's backlog all connect at once and run the machine out of ports and
+    /// file descriptors, so the receiver's recovery looks like a longer outage.
+    pub max_concurrent_deliveries: usize,
 }
 
 impl Default for MockConfig {
@@ -70,6 +74,7 @@ impl Default for MockConfig {
             rate_limit: RateLimit { max_failures: 100, window: Duration::from_secs(10), retry_after_secs: 10 },
             key_bits: 2048,
             max_body_bytes: 64 * 1024,
+            max_concurrent_deliveries: 256,
         }
     }
 }

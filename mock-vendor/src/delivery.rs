@@ -95,6 +95,8 @@ pub async fn deliver(state: AppState, id: u64) {
         if status == WebhookStatus::Disabled {
             return finish(&state, id, DeliveryState::Disabled);
         }
+        // Waiting for a slot is not part of the attempt: it is signed and timed once it has one.
+        let slot = state.delivery_slots.acquire().await.expect("the delivery semaphore is never closed");
         let body = state.config.shape.event_body(attempt_body(&state, &stored, attempt));
         let headers = signed_headers(&state, &format, &secret, &body, &mut first_signature);
         let answer = send(&state, id, &url, &headers, &body).await;
@@ -104,6 +106,7 @@ pub async fn deliver(state: AppState, id: u64) {
                     let again = signed_headers(&state, &format, &secret, &body, &mut None);
                     let _ = send(&state, id, &url, &again, &body).await;
                 }
+                drop(slot);
                 return finish(&state, id, DeliveryState::Succeeded);
             }
             Answer::Gone if !state.has(Fault::Ignore410) => {
@@ -116,6 +119,7 @@ pub async fn deliver(state: AppState, id: u64) {
             }
             _ => {}
         }
+        drop(slot);
         let Some(&scheduled) = waits.get(attempt) else {
             tracing::warn!(delivery = id, "delivery dead-lettered after {} attempts", attempt + 1);
             return finish(&state, id, DeliveryState::DeadLettered);

@@ -19,6 +19,7 @@ pub struct Emitted {
 pub fn set_status(state: &AppState, device: u32, status: DeviceStatus) -> Emitted {
     let (account, previous, publishes, device_id) = {
         let mut fleet = state.fleet.write().expect("fleet lock");
+        state.fleet_generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let account = fleet.account_of_device(device);
         let rec = &mut fleet.devices[device as usize];
         let previous = rec.live;

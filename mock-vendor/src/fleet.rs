@@ -305,6 +305,50 @@ impl Fleet {
     }
 }
 
+/// A device as inventory serves it, serialised straight from the compact record: the same bytes
+/// as `device_wire` through a `serde_json::Value` (whose keys are sorted), without building the
+/// `Device` or the `Value` tree. Serving a page that way cost most of its time in the allocator.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceJson<'a> {
+    pub fleet: &'a Fleet,
+    pub idx: u32,
+}
+
+impl serde::Serialize for DeviceJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let fleet = self.fleet;
+        let d = &fleet.devices[self.idx as usize];
+        let site = &fleet.sites[d.site as usize];
+        let account = &fleet.accounts[site.account as usize];
+        let mut m = serializer.serialize_map(None)?;
+        // Keys in sorted order, as a `Value` object writes them.
+        m.serialize_entry("account_id", &account.id)?;
+        m.serialize_entry("device_id", &d.id)?;
+        m.serialize_entry("firmware_version", FIRMWARE[d.firmware as usize])?;
+        if let Some(ip) = d.ip {
+            let hostname = format!("{}-{:02x}{:02x}", d.kind.as_str().replace('_', "-"), ip[2], ip[3]);
+            m.serialize_entry("hostname", &hostname)?;
+            m.serialize_entry("ip", &std::net::Ipv4Addr::from(ip))?;
+        }
+        m.serialize_entry("last_seen", &contract::rfc3339_millis(d.last_seen_ms))?;
+        if let Some(x) = d.mac {
+            let mac = format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", x[0], x[1], x[2], x[3], x[4], x[5]);
+            m.serialize_entry("mac_address", &mac)?;
+        }
+        m.serialize_entry("model", d.kind.models()[d.model as usize].0)?;
+        m.serialize_entry("name", &*d.name)?;
+        if let Some(p) = d.parent {
+            m.serialize_entry("parent_id", &fleet.devices[p as usize].id)?;
+        }
+        m.serialize_entry("site_id", &site.id)?;
+        m.serialize_entry("site_name", &site.name)?;
+        m.serialize_entry("status", &d.status)?;
+        m.serialize_entry("type", d.kind.as_str())?;
+        m.end()
+    }
+}
+
 fn demo(b: &mut Builder) {
     let a = b.account("Northwind Logistics");
     let chicago = b.site(
@@ -415,6 +459,18 @@ fn synthetic(b: &mut Builder, n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_json_serialises_as_device_wire_through_a_value() {
+        for spec in [FleetSpec::Demo, FleetSpec::Synthetic(2_500)] {
+            let fleet = Fleet::generate(spec, 3, 1_770_000_000_000);
+            for idx in 0..fleet.devices.len() as u32 {
+                let direct = serde_json::to_string(&DeviceJson { fleet: &fleet, idx }).unwrap();
+                let via_value = serde_json::to_string(&serde_json::to_value(fleet.device_wire(idx)).unwrap()).unwrap();
+                assert_eq!(direct, via_value);
+            }
+        }
+    }
 
     #[test]
     fn demo_is_deterministic_and_realistic() {

@@ -249,3 +249,29 @@ async fn the_simulation_produces_events() {
         assert!(SchemaId::Event.is_valid(&e), "{e}");
     }
 }
+
+#[tokio::test]
+async fn with_one_delivery_slot_every_event_still_arrives_once() {
+    let m = Mock::start(mock_vendor::MockConfig { max_concurrent_deliveries: 1, ..test_config() }).await;
+    let rx = Receiver::start().await;
+    m.create_webhook(0, &rx.url).await;
+    let camera = m.device_of_kind(0, "camera").await;
+    let device = camera["device_id"].as_str().unwrap();
+    // A failing receiver first: attempts waiting for their retry must not hold the only slot.
+    rx.set(Answer::Status(500));
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(flip(&m, device).await);
+    }
+    rx.wait_for(1, WAIT).await;
+    rx.set(Answer::Status(200));
+    let done = eventually(WAIT, "every delivery succeeded", async || {
+        let d = m.deliveries().await;
+        (d.len() == ids.len() && d.iter().all(|d| d["state"] == "succeeded")).then_some(d)
+    })
+    .await;
+    let mut delivered: Vec<&str> = done.iter().map(|d| d["event_id"].as_str().unwrap()).collect();
+    delivered.sort_unstable();
+    ids.sort_unstable();
+    assert_eq!(delivered, ids.iter().map(String::as_str).collect::<Vec<_>>());
+}

@@ -1,0 +1,161 @@
+//! `bench`: the figures of issue 8, each printed with its baseline, ratio and target.
+//!
+//! Sections: inventory serving under `wrk` (mock vs an axum baseline vs Prism), the webhook
+//! pipeline (steady and with an outage), scale (`synthetic:1000000`: start, RSS, the harness's
+//! walk), the demo's wall time, and the criterion micro-benchmarks. BENCHMARKS.md records a run.
+
+mod demo;
+mod micro;
+mod scale;
+mod serving;
+mod util;
+mod webhooks;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "bench", about = "Benchmarks of the mock vendor and the harness (issue 8)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The harness's streaming walk of every site (run by the scale section in a child process,
+    /// so its memory is the walk's alone); prints a JSON line.
+    Walk {
+        #[arg(long)]
+        credentials: PathBuf,
+        #[arg(long, default_value_t = contract::MAX_PER_PAGE)]
+        per_page: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Section {
+    Serving,
+    Webhooks,
+    Scale,
+    Demo,
+    Micro,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Run only these sections (repeatable); default: all.
+    #[arg(long = "only", value_enum)]
+    only: Vec<Section>,
+    /// Shorter runs (wrk 5 s, pipeline 10 s, criterion 2 s per bench): a smoke test, not figures.
+    #[arg(long)]
+    quick: bool,
+    /// wrk connections (each with its own token) and threads.
+    #[arg(long, default_value_t = 32)]
+    connections: u32,
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Webhook events offered per second.
+    #[arg(long, default_value_t = 10_000)]
+    rate: u64,
+    /// Devices in the scale section's synthetic fleet.
+    #[arg(long, default_value_t = 1_000_000)]
+    fleet: u64,
+    /// Page size of the scale section's walk.
+    #[arg(long, default_value_t = contract::MAX_PER_PAGE)]
+    per_page: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Some(Cmd::Walk { credentials, per_page }) = cli.command {
+        let report = rt.block_on(scale::walk(&credentials, per_page))?;
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    let args = cli.run;
+    let wants = |s: Section| args.only.is_empty() || args.only.contains(&s);
+    println!("machine: {}", machine());
+    let mut summary: Vec<String> = Vec::new();
+    let mut report = |lines: Vec<String>| {
+        for line in &lines {
+            println!("{line}");
+        }
+        summary.extend(lines);
+    };
+
+    if wants(Section::Serving) {
+        eprintln!("== inventory serving");
+        let load = serving::Load {
+            threads: args.threads,
+            connections: args.connections,
+            seconds: if args.quick { 5 } else { 10 },
+        };
+        match serving::run(&rt, load, &util::target_dir().join("bench-tools")) {
+            Ok(r) => report(r.lines()),
+            Err(e) => report(vec![format!("inventory serving: not measured: {e:#}")]),
+        }
+    }
+    if wants(Section::Webhooks) {
+        eprintln!("== webhook pipeline");
+        let seconds = if args.quick { 10 } else { 30 };
+        for plan in [
+            webhooks::Plan { rate: args.rate, seconds, outage: None },
+            webhooks::Plan { rate: args.rate, seconds: seconds.min(20), outage: Some(Duration::from_secs(5)) },
+        ] {
+            match rt.block_on(webhooks::run(plan)) {
+                Ok(r) => report(vec![r.line()]),
+                Err(e) => report(vec![format!("webhook pipeline: not measured: {e:#}")]),
+            }
+        }
+    }
+    if wants(Section::Scale) {
+        eprintln!("== scale");
+        match scale::run(args.fleet, args.per_page) {
+            Ok(r) => report(r.lines()),
+            Err(e) => report(vec![format!("scale: not measured: {e:#}")]),
+        }
+    }
+    if wants(Section::Demo) {
+        eprintln!("== demo");
+        match demo::run() {
+            Ok(r) => report(r.lines()),
+            Err(e) => report(vec![format!("demo: not measured: {e:#}")]),
+        }
+    }
+    if wants(Section::Micro) {
+        eprintln!("== micro (criterion)");
+        match micro::run(args.quick) {
+            Ok(found) => {
+                report(found.iter().map(|(name, ns)| format!("micro {name}: {}", micro::human(*ns))).collect())
+            }
+            Err(e) => report(vec![format!("micro: not measured: {e:#}")]),
+        }
+    }
+    println!("\n== summary");
+    for line in &summary {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Cores, CPU model, memory and kernel, for BENCHMARKS.md.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(|l| l.trim_start_matches("MemTotal:").trim().to_owned()))
+        .unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{cores} cores ({model}), {mem} memory, Linux {}", kernel.trim())
+}

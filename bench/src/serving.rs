@@ -1,0 +1,323 @@
+//! §1 Inventory serving: authenticated inventory pages from the mock under `wrk`, against an
+//! axum endpoint in this process serving the same bytes without auth, and against Prism mocking
+//! the same route from `schemas/openapi.yaml`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use contract::{Secret, TokenMinter};
+use mock_vendor::{FleetSpec, MockConfig};
+
+use crate::util::{self, thousands, verdict};
+
+/// How `wrk` loads each server: the same for all three.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub threads: u32,
+    pub connections: u32,
+    pub seconds: u32,
+}
+
+/// What one `wrk` run measured.
+#[derive(Debug, Clone, Default)]
+pub struct WrkResult {
+    pub requests_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests: u64,
+    pub non_2xx: u64,
+    pub socket_errors: String,
+}
+
+impl std::fmt::Display for WrkResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} req/s (p50 {:.2} ms, p99 {:.2} ms", thousands(self.requests_per_sec), self.p50_ms, self.p99_ms)?;
+        if self.non_2xx > 0 {
+            write!(f, ", {} non-2xx", self.non_2xx)?;
+        }
+        if !self.socket_errors.is_empty() {
+            write!(f, ", socket errors: {}", self.socket_errors)?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// A latency as wrk prints it (`812.00us`, `1.23ms`, `2.01s`) in milliseconds.
+fn latency_ms(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (n, unit) = text.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    Some(match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => return None,
+    })
+}
+
+/// Reads `wrk --latency` output.
+pub fn parse_wrk(out: &str) -> anyhow::Result<WrkResult> {
+    let mut r = WrkResult::default();
+    for line in out.lines().map(str::trim) {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("Requests/sec:"), Some(n)) => r.requests_per_sec = n.parse()?,
+            (Some("50%"), Some(t)) => r.p50_ms = latency_ms(t).context("a p50 wrk prints")?,
+            (Some("99%"), Some(t)) => r.p99_ms = latency_ms(t).context("a p99 wrk prints")?,
+            (Some("Non-2xx"), _) => r.non_2xx = line.rsplit(' ').next().unwrap_or("0").parse().unwrap_or(0),
+            (Some("Socket"), Some("errors:")) => r.socket_errors = line["Socket errors:".len()..].trim().to_owned(),
+            (Some(n), Some("requests")) => r.requests = n.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    anyhow::ensure!(r.requests_per_sec > 0.0, "wrk reported no throughput:\n{out}");
+    Ok(r)
+}
+
+/// A wrk script giving requests one token each from a pool of one per connection, cycled, so
+/// the server sees as many distinct tokens as there are connections; with `paths`, each request
+/// also takes the next path of the list (distinct pages, so the mock's page cache stays cold).
+fn wrk_script(tokens: &[Secret], paths: &[String]) -> String {
+    let list: Vec<String> = tokens.iter().map(|t| format!("\"Bearer {}\"", t.expose())).collect();
+    let paths: Vec<String> = paths.iter().map(|p| format!("\"{p}\"")).collect();
+    format!(
+        "local tokens = {{{}}}\nlocal paths = {{{}}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  local path = nil\n  if #paths > 0 then path = paths[(n % #paths) + 1] end\n  return wrk.format(\"GET\", path, {{[\"Authorization\"] = tokens[(n % #tokens) + 1]}})\nend\n",
+        list.join(", "),
+        paths.join(", ")
+    )
+}
+
+pub fn run_wrk(load: Load, script: &Path, url: &str, seconds: u32) -> anyhow::Result<WrkResult> {
+    let out = Command::new("wrk")
+        .args(["-t", &load.threads.to_string(), "-c", &load.connections.to_string()])
+        .args(["-d", &format!("{seconds}s"), "--latency", "--timeout", "10s", "-s"])
+        .arg(script)
+        .arg(url)
+        .output()
+        .context("failed to run wrk")?;
+    anyhow::ensure!(out.status.success(), "wrk failed: {}", String::from_utf8_lossy(&out.stderr));
+    parse_wrk(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Makes sure `wrk` and Prism are there; installs what is missing, or says what to run.
+pub fn ensure_tools(tools: &Path) -> anyhow::Result<PathBuf> {
+    if !util::have("wrk", "--version") {
+        let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+        anyhow::ensure!(root, "wrk is missing: run `sudo apt-get install -y wrk`");
+        eprintln!("installing wrk (Debian)");
+        let ok = Command::new("sh")
+            .args(["-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)"])
+            .status()?
+            .success();
+        anyhow::ensure!(ok, "installing wrk failed: run `apt-get update && apt-get install -y wrk`");
+    }
+    let prism = tools.join("node_modules/.bin/prism");
+    if !prism.exists() {
+        eprintln!("installing Stoplight Prism into {} (npm)", tools.display());
+        std::fs::create_dir_all(tools)?;
+        let ok = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(tools)
+            .arg("@stoplight/prism-cli")
+            .status()
+            .context("failed to run npm (install Node.js and npm)")?
+            .success();
+        anyhow::ensure!(
+            ok && prism.exists(),
+            "installing Prism failed: run `npm install --prefix {} @stoplight/prism-cli`",
+            tools.display()
+        );
+    }
+    Ok(prism)
+}
+
+/// The three figures of §1.
+#[derive(Debug)]
+pub struct Serving {
+    pub mock: WrkResult,
+    /// The mock walking distinct pages: every request renders its page (no target; the cost
+    /// the cache hides).
+    pub mock_cold: WrkResult,
+    pub distinct_pages: usize,
+    pub baseline: WrkResult,
+    pub prism: Option<WrkResult>,
+    pub prism_note: String,
+    pub load: Load,
+    pub body_bytes: usize,
+}
+
+impl Serving {
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let ratio = self.mock.requests_per_sec / self.baseline.requests_per_sec;
+        lines.push(format!(
+            "inventory serving: mock {} / axum baseline {} = {ratio:.2} (target ≥ 0.5) {}",
+            self.mock,
+            self.baseline,
+            verdict(ratio >= 0.5)
+        ));
+        lines.push(format!(
+            "inventory serving, {} distinct pages (page cache cold, no target): mock {} = {:.2} of the baseline",
+            thousands(self.distinct_pages as f64),
+            self.mock_cold,
+            self.mock_cold.requests_per_sec / self.baseline.requests_per_sec
+        ));
+        match &self.prism {
+            Some(prism) => {
+                let ratio = self.mock.requests_per_sec / prism.requests_per_sec;
+                lines.push(format!(
+                    "inventory serving: mock {} req/s / Prism {prism} = {ratio:.1}× (target ≥ 10×) {}",
+                    thousands(self.mock.requests_per_sec),
+                    verdict(ratio >= 10.0)
+                ));
+            }
+            None => lines.push(format!("inventory serving: Prism not measured: {}", self.prism_note)),
+        }
+        lines.push(format!(
+            "  (wrk -t{} -c{} -d{}s on loopback, page of 100 devices = {} bytes, {} distinct tokens; {})",
+            self.load.threads,
+            self.load.connections,
+            self.load.seconds,
+            thousands(self.body_bytes as f64),
+            self.load.connections,
+            self.prism_note
+        ));
+        lines
+    }
+}
+
+/// Runs §1. The mock and the baseline serve from this process's runtime; wrk and Prism are children.
+pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Result<Serving> {
+    let prism_bin = ensure_tools(tools)?;
+    let state_dir = tempfile::tempdir()?;
+    // 200 sites of 1,000 devices: 2,000 pages of 100, about 84 MB, more than the page cache keeps.
+    let config = MockConfig { fleet: FleetSpec::Synthetic(200_000), ..MockConfig::default() };
+    let (mock, site_id, all_sites, baseline_addr, body, tokens) = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let mock = mock_vendor::start(config, listener, state_dir.path()).await?;
+        let all_sites: Vec<String> = {
+            let fleet = mock.state.fleet.read().expect("fleet lock");
+            let sites = fleet.accounts[0].sites.iter().map(|&s| &fleet.sites[s as usize]);
+            sites.filter(|s| s.devices.len() >= 1_000).map(|s| s.id.to_string()).collect()
+        };
+        let site_id = all_sites[0].clone();
+        let account = &mock.credentials.accounts[0];
+        let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
+        let minter = TokenMinter::from_pem(&pem, Some(account.kid.clone()))?;
+        let now = contract::unix_now();
+        let tokens: Vec<Secret> = (0..load.connections).map(|i| minter.mint(now - i64::from(i))).collect();
+        let url = format!("{}/api/v1/sites/{site_id}/inventory?page=1&per_page=100", mock.base_url);
+        let response = reqwest::Client::new().get(&url).bearer_auth(tokens[0].expose()).send().await?;
+        anyhow::ensure!(response.status().is_success(), "the mock answered {}", response.status());
+        let body = response.bytes().await?;
+        let baseline = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let baseline_addr = baseline.local_addr()?;
+        tokio::spawn(baseline_server(baseline, body.clone()));
+        anyhow::Ok((mock, site_id, all_sites, baseline_addr, body, tokens))
+    })?;
+    let script_dir = tempfile::tempdir()?;
+    let script = script_dir.path().join("tokens.lua");
+    std::fs::write(&script, wrk_script(&tokens, &[]))?;
+    let distinct: Vec<String> = (1..=10)
+        .flat_map(|page| all_sites.iter().map(move |s| format!("/api/v1/sites/{s}/inventory?page={page}&per_page=100")))
+        .collect();
+    let cold_script = script_dir.path().join("pages.lua");
+    std::fs::write(&cold_script, wrk_script(&tokens, &distinct))?;
+    let path = format!("/api/v1/sites/{site_id}/inventory?page=1&per_page=100");
+    let mock_url = format!("{}{path}", mock.base_url);
+    let baseline_url = format!("http://{baseline_addr}{path}");
+    // A short warm-up each: the token cache fills, connections and allocators settle.
+    run_wrk(load, &script, &mock_url, 2)?;
+    let mock_result = run_wrk(load, &script, &mock_url, load.seconds)?;
+    let mock_cold = run_wrk(load, &cold_script, &mock_url, load.seconds)?;
+    run_wrk(load, &script, &baseline_url, 2)?;
+    let baseline_result = run_wrk(load, &script, &baseline_url, load.seconds)?;
+    rt.block_on(mock.stop());
+
+    let (prism, prism_note) = match prism_run(&prism_bin, load, &script, &path) {
+        Ok((r, note)) => (Some(r), note),
+        Err(e) => (None, format!("{e:#}")),
+    };
+    Ok(Serving {
+        mock: mock_result,
+        mock_cold,
+        distinct_pages: distinct.len(),
+        baseline: baseline_result,
+        prism,
+        prism_note,
+        load,
+        body_bytes: body.len(),
+    })
+}
+
+/// The same route from `schemas/openapi.yaml` under `prism mock` (static examples).
+fn prism_run(prism: &Path, load: Load, script: &Path, path: &str) -> anyhow::Result<(WrkResult, String)> {
+    let port = util::free_port()?;
+    let spec = util::workspace_root().join("schemas/openapi.yaml");
+    let log = tempfile::NamedTempFile::new()?;
+    let mut child = Command::new(prism)
+        .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
+        .arg(&spec)
+        .stdout(Stdio::from(log.reopen()?))
+        .stderr(Stdio::from(log.reopen()?))
+        .spawn()
+        .context("failed to start Prism")?;
+    let guard = KillOnDrop(&mut child);
+    let addr = format!("127.0.0.1:{port}");
+    anyhow::ensure!(util::wait_for_port(&addr, Duration::from_secs(60)), "Prism did not listen within 60 s");
+    let url = format!("http://{addr}{path}");
+    let probe = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", "Authorization: Bearer x"])
+        .arg(&url)
+        .output();
+    let note = probe
+        .map(|o| format!("Prism answers {} bytes", String::from_utf8_lossy(&o.stdout).replace(' ', " with ")))
+        .unwrap_or_default();
+    run_wrk(load, script, &url, 2)?;
+    let result = run_wrk(load, script, &url, load.seconds)?;
+    drop(guard);
+    Ok((result, note))
+}
+
+struct KillOnDrop<'a>(&'a mut std::process::Child);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The baseline: the same pre-serialised bytes on the same route, no auth, no lookups.
+async fn baseline_server(listener: tokio::net::TcpListener, body: bytes::Bytes) {
+    use axum::http::header::CONTENT_TYPE;
+    let body = Arc::new(body);
+    let app = axum::Router::new().route(
+        "/api/v1/sites/{site_id}/inventory",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([(CONTENT_TYPE, "application/json")], bytes::Bytes::clone(&body)) }
+        }),
+    );
+    let _ = axum::serve(listener, app).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_output_parses() {
+        let out = "Running 10s test @ http://127.0.0.1:1/x\n  2 threads and 32 connections\n  Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency     1.61ms    1.20ms  30.00ms   90.00%\n    Req/Sec     9.88k   500.00    11.00k    70.00%\n  Latency Distribution\n     50%    1.23ms\n     75%    1.80ms\n     90%    2.50ms\n     99%  812.00us\n  196680 requests in 10.00s, 1.00GB read\n  Non-2xx or 3xx responses: 12\nRequests/sec:  19668.00\nTransfer/sec:    100.00MB\n";
+        let r = parse_wrk(out).unwrap();
+        assert_eq!(r.requests_per_sec, 19668.0);
+        assert_eq!(r.p50_ms, 1.23);
+        assert_eq!(r.p99_ms, 0.812);
+        assert_eq!(r.requests, 196_680);
+        assert_eq!(r.non_2xx, 12);
+    }
+}
