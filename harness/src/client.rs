@@ -422,23 +422,6 @@ impl VendorClient {
         format!("no complete answer within {} s", self.limits.request_timeout.as_secs())
     }
 
-    /// `GET` a JSON document: a 2xx answer whose body parses.
-    pub async fn get_json(&self, url: Url) -> Result<(Value, Exchange), ApiError> {
-        let response = self.send(Method::GET, url, None).await?;
-        if !response.status.is_success() {
-            let message = format!("answered {}", response.status);
-            return Err(ApiError::new(ApiErrorKind::Status, message, vec![response.exchange]));
-        }
-        match serde_json::from_slice(&response.body) {
-            Ok(v) => Ok((v, response.exchange)),
-            Err(e) => Err(ApiError::new(
-                ApiErrorKind::InvalidJson,
-                format!("the body is not JSON: {e}"),
-                vec![response.exchange],
-            )),
-        }
-    }
-
     /// The endpoints whose union is a collection, and the request context their fields may read.
     fn parts(&self, collection: &Collection) -> (Vec<&ListEndpoint>, RequestContext) {
         match collection {
@@ -593,28 +576,13 @@ impl VendorClient {
                         ));
                     }
                 }
-                let next = match p.kind {
-                    PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
-                    PagingKind::LinkHeader => exchange.response_header("link").and_then(next_link),
-                    _ => None,
-                };
-                let (seen_page, seen_per_page, total_pages, total_count) = self.pagination_block(&doc);
                 recent.push(exchange.clone());
                 if recent.len() > 4 {
                     recent.remove(0);
                 }
                 end.pages += 1;
-                let seen = PageSeen {
-                    index,
-                    part,
-                    next: next.clone(),
-                    records: items.iter().map(|raw| self.profile.map_record(raw, &endpoint.fields, &request)).collect(),
-                    page: seen_page,
-                    per_page: seen_per_page,
-                    total_pages,
-                    total_count,
-                    exchange,
-                };
+                let seen = self.page_seen(&doc, &items, endpoint, &request, exchange, (index, part));
+                let (next, total_pages, total_count) = (seen.next.clone(), seen.total_pages, seen.total_count);
                 if visit(seen, items) == Walk::Stop {
                     return Ok(end);
                 }
@@ -687,16 +655,9 @@ impl VendorClient {
             };
             let page = result.map(|(doc, exchange)| {
                 let raws = doc.pointer(&endpoint.list).and_then(Value::as_array).cloned().unwrap_or_default();
-                let records = raws.iter().map(|r| self.profile.map_record(r, &endpoint.fields, &request)).collect();
                 let unmatched = self.profile.unmatched(&raws, &endpoint.fields, &request);
-                let p = &self.profile.pagination;
-                let next = match p.kind {
-                    PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
-                    PagingKind::LinkHeader => exchange.response_header("link").and_then(next_link),
-                    _ => None,
-                };
-                let (page, per_page, total_pages, total_count) = self.pagination_block(&doc);
-                FirstPage { raws, records, unmatched, next, page, per_page, total_pages, total_count, exchange }
+                let seen = self.page_seen(&doc, &raws, endpoint, &request, exchange, (1, 0));
+                FirstPage { raws, unmatched, seen }
             });
             out.push((shown, page));
         }
@@ -721,12 +682,36 @@ impl VendorClient {
         Ok(url)
     }
 
-    /// The pagination block of an answer as canonical fields (`page`, `per_page`, `total_pages`,
-    /// `total_count`), each `None` when absent or not a non-negative integer.
-    fn pagination_block(&self, doc: &Value) -> (Option<u64>, Option<u64>, Option<u64>, Option<u64>) {
-        let number = |pointer: &Option<String>| pointer.as_deref().and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
+    /// An answer read as a page: its records mapped through `endpoint`'s fields, the next page
+    /// it names (a cursor token, a `rel=next` link), and its pagination block as canonical fields
+    /// (each `None` when absent or not a non-negative integer). `at` is (index, part).
+    fn page_seen(
+        &self,
+        doc: &Value,
+        items: &[Value],
+        endpoint: &ListEndpoint,
+        request: &RequestContext,
+        exchange: Exchange,
+        (index, part): (u64, usize),
+    ) -> PageSeen {
         let p = &self.profile.pagination;
-        (number(&p.page), number(&p.per_page), number(&p.total_pages), number(&p.total_count))
+        let number = |pointer: &Option<String>| pointer.as_deref().and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
+        let next = match p.kind {
+            PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
+            PagingKind::LinkHeader => exchange.response_header("link").and_then(next_link),
+            _ => None,
+        };
+        PageSeen {
+            index,
+            part,
+            next,
+            records: items.iter().map(|raw| self.profile.map_record(raw, &endpoint.fields, request)).collect(),
+            page: number(&p.page),
+            per_page: number(&p.per_page),
+            total_pages: number(&p.total_pages),
+            total_count: number(&p.total_count),
+            exchange,
+        }
     }
 
     /// Walks every page of a collection and keeps every record and exchange (the schema sync).
@@ -749,19 +734,14 @@ impl VendorClient {
     }
 }
 
-/// One endpoint's first page as `harness probe` shows it.
+/// One endpoint's first page as `harness probe` shows it: the page as a walk sees it, with the
+/// vendor's records beside it.
 #[derive(Debug, Clone)]
 pub struct FirstPage {
     pub raws: Vec<Value>,
-    pub records: Vec<Value>,
     /// Canonical fields whose source is in no record of the page, and where the profile looked.
     pub unmatched: Vec<(String, String)>,
-    pub next: Option<String>,
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
-    pub total_pages: Option<u64>,
-    pub total_count: Option<u64>,
-    pub exchange: Exchange,
+    pub seen: PageSeen,
 }
 
 /// A next-page token as text: `None` for null, empty or missing (the end marker).
@@ -934,24 +914,9 @@ impl VendorApi for VendorClient {
         let (endpoints, request) = self.parts(collection);
         let endpoint = endpoints[0];
         let items = doc.pointer(&endpoint.list)?.as_array()?;
-        let (page, per_page, total_pages, total_count) = self.pagination_block(doc);
-        let p = &self.profile.pagination;
-        let next = match p.kind {
-            PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
-            PagingKind::LinkHeader => answer.header("link").and_then(next_link),
-            _ => None,
-        };
-        Some(PageSeen {
-            index: page.unwrap_or(0),
-            part: 0,
-            next,
-            records: items.iter().map(|raw| self.profile.map_record(raw, &endpoint.fields, &request)).collect(),
-            page,
-            per_page,
-            total_pages,
-            total_count,
-            exchange: answer.exchange.clone(),
-        })
+        let mut seen = self.page_seen(doc, items, endpoint, &request, answer.exchange.clone(), (0, 0));
+        seen.index = seen.page.unwrap_or(0);
+        Some(seen)
     }
 }
 

@@ -495,6 +495,15 @@ impl Profile {
     /// are copied (a present `null` stays `null`, so the schema sees it) and translated; a record
     /// that is not an object is kept as it is so that validation reports it.
     pub fn map_record(&self, raw: &Value, fields: &FieldMap, request: &RequestContext) -> Value {
+        self.map_fields(raw, fields.iter(), request)
+    }
+
+    fn map_fields<'f>(
+        &self,
+        raw: &Value,
+        fields: impl Iterator<Item = (&'f String, &'f FieldSpec)>,
+        request: &RequestContext,
+    ) -> Value {
         if !raw.is_object() {
             return raw.clone();
         }
@@ -547,11 +556,11 @@ impl Profile {
     /// Maps a delivery body onto a canonical event: the event fields, with `status` (when the
     /// profile maps one) written into `data.status`.
     pub fn map_event(&self, raw: &Value) -> Value {
-        let mut fields = self.events.fields.clone();
-        let status = fields.remove("status");
-        let mut event = self.map_record(raw, &fields, &RequestContext::default());
-        if let (Some(status), Some(obj)) = (status, event.as_object_mut())
-            && let Some(value) = self.field_value(raw, &status, &RequestContext::default())
+        let fields = &self.events.fields;
+        let request = RequestContext::default();
+        let mut event = self.map_fields(raw, fields.iter().filter(|(name, _)| *name != "status"), &request);
+        if let (Some(status), Some(obj)) = (fields.get("status"), event.as_object_mut())
+            && let Some(value) = self.field_value(raw, status, &request)
         {
             let data = obj.entry("data").or_insert_with(|| Value::Object(Map::new()));
             if let Some(data) = data.as_object_mut() {

@@ -239,8 +239,8 @@ async fn inventory(
         Ok(r) => r,
         Err(response) => return response,
     };
-    if state.has(Fault::SyncNeedsWebhook) && !has_active_webhook(&state, a) {
-        return error_response(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "register a webhook before syncing");
+    if let Some(refused) = sync_refused(&state, a) {
+        return refused;
     }
     let fleet = state.fleet.read().expect("fleet lock");
     let Some(site) = resolve_site(&state, &fleet, a, &site_id) else {
@@ -275,7 +275,14 @@ async fn inventory(
     Json(json!({"devices": devices, "pagination": pagination})).into_response()
 }
 
-pub(crate) fn has_active_webhook(state: &AppState, account: u16) -> bool {
+/// The `sync-needs-webhook` fault: inventory (in any shape) answers 503 until the account has a
+/// webhook.
+pub(crate) fn sync_refused(state: &AppState, account: u16) -> Option<Response> {
+    (state.has(Fault::SyncNeedsWebhook) && !has_active_webhook(state, account))
+        .then(|| error_response(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "register a webhook before syncing"))
+}
+
+fn has_active_webhook(state: &AppState, account: u16) -> bool {
     state.webhooks.lock().expect("webhooks lock").iter().any(|w| w.account == account && !w.deleted)
 }
 

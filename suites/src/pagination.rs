@@ -953,9 +953,6 @@ pub async fn totals(cx: &Context) -> Outcome {
     if !(survey.paging.total_count || survey.paging.total_pages) {
         return Outcome::not_applicable(format!("its pagination ({}) reports no totals", survey.paging.kind.as_str()));
     }
-    if let Some(skip) = survey.unless(&[PagingKind::Page, PagingKind::Offset, PagingKind::Cursor], "totals") {
-        return skip;
-    }
     let mut v = Verdict::default();
     let mut pages = 0;
     for walked in survey.collections.iter().flat_map(|s| &s.walks).filter_map(|w| w.result.as_ref().ok()) {

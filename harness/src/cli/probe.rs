@@ -56,7 +56,8 @@ impl Out {
         }
     }
 
-    fn page(&mut self, kind: &str, shown: &str, page: &FirstPage, records: usize) {
+    fn page(&mut self, kind: &str, shown: &str, first: &FirstPage, records: usize) {
+        let page = &first.seen;
         let mut pagination = Vec::new();
         for (name, v) in [
             ("page", page.page),
@@ -78,12 +79,12 @@ impl Out {
             if pagination.is_empty() { String::new() } else { format!(" ({})", pagination.join(", ")) }
         ));
         self.line(format!("  {}", page.exchange.url));
-        for (raw, record) in page.raws.iter().zip(&page.records).take(records) {
+        for (raw, record) in first.raws.iter().zip(&page.records).take(records) {
             self.line(format!("  vendor:    {raw}"));
             self.line(format!("  canonical: {record}"));
         }
-        for (field, at) in &page.unmatched {
-            let sample = page.raws.first().map(Value::to_string).unwrap_or_default();
+        for (field, at) in &first.unmatched {
+            let sample = first.raws.first().map(Value::to_string).unwrap_or_default();
             let sample: String = sample.chars().take(300).collect();
             self.line(format!("  the profile reads `{field}` from {at}: no record has it (first record: {sample})"));
         }
@@ -134,7 +135,7 @@ async fn probe(client: &VendorClient, site: Option<&str>, records: usize) -> Out
         match page {
             Ok(page) => {
                 if first_site.is_none() {
-                    first_site = page.records.iter().find_map(|r| r.get("site_id")?.as_str().map(str::to_owned));
+                    first_site = page.seen.records.iter().find_map(|r| r.get("site_id")?.as_str().map(str::to_owned));
                 }
                 out.page("site", &format!("sites {shown}"), &page, records);
             }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::{epoch, page_request, page_token, rename, site, slice, vocab};
 use crate::api::{
-    Params, device_value, error_response, has_active_webhook, param, resolve_site, shuffle_if_unstable, site_value,
+    Params, device_value, error_response, param, resolve_site, shuffle_if_unstable, site_value, sync_refused,
 };
 use crate::auth::AccountCtx;
 use crate::fault::Fault;
@@ -121,8 +121,8 @@ fn inventory(
     let Some(location) = location else {
         return error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "`locationId` is required");
     };
-    if state.has(Fault::SyncNeedsWebhook) && !has_active_webhook(&state, a) {
-        return error_response(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "register a webhook before syncing");
+    if let Some(refused) = sync_refused(&state, a) {
+        return refused;
     }
     let fleet = state.fleet.read().expect("fleet lock");
     let Some(site) = resolve_site(&state, &fleet, a, &location) else {

@@ -10,9 +10,7 @@ use contract::{EventFamily, PageRequest};
 use serde_json::{Map, Value, json};
 
 use super::{Slice, epoch, page_request, page_token, rename, site, slice, vocab};
-use crate::api::{
-    Params, device_value, error_response, has_active_webhook, resolve_site, shuffle_if_unstable, site_value,
-};
+use crate::api::{Params, device_value, error_response, resolve_site, shuffle_if_unstable, site_value, sync_refused};
 use crate::auth::AccountCtx;
 use crate::fault::Fault;
 use crate::state::AppState;
@@ -112,8 +110,8 @@ async fn devices(
         Ok(r) => r,
         Err(response) => return response,
     };
-    if state.has(Fault::SyncNeedsWebhook) && !has_active_webhook(&state, a) {
-        return error_response(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "register a webhook before syncing");
+    if let Some(refused) = sync_refused(&state, a) {
+        return refused;
     }
     let fleet = state.fleet.read().expect("fleet lock");
     let Some(site) = resolve_site(&state, &fleet, a, &site_id) else {
