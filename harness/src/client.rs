@@ -909,6 +909,11 @@ impl VendorApi for VendorClient {
         self.profile.map_catalogue(doc)
     }
 
+    fn body_error(&self, answer: &Answer) -> Option<String> {
+        let doc = answer.json.as_ref().filter(|_| answer.is_success())?;
+        self.profile.errors.as_ref()?.error_in(doc)
+    }
+
     fn read_page(&self, collection: &Collection, answer: &Answer) -> Option<PageSeen> {
         let doc = answer.json.as_ref()?;
         let (endpoints, request) = self.parts(collection);

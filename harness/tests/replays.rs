@@ -905,7 +905,7 @@ async fn rhombus_reads_are_posts_with_a_body_cursor_and_api_key_headers() {
 }
 
 #[tokio::test]
-async fn rhombus_passes_the_schema_and_pagination_suites_but_for_refusals_in_200_bodies() {
+async fn rhombus_passes_the_schema_and_pagination_suites_refusing_in_200_bodies() {
     let server = rhombus(Pager::new(Style::Rhombus, "locations", rhombus_locations())).await;
     let (_, report) = run_suites(&server, example(RHOMBUS), RHOMBUS_KEY).await;
     use Expect::*;
@@ -925,16 +925,17 @@ async fn rhombus_passes_the_schema_and_pagination_suites_but_for_refusals_in_200
             ("pagination.totals", NotApplicable),
             ("pagination.page-sizes", Pass),
             ("pagination.next-chain", Pass),
-            // Known gap: Rhombus refuses a bad `maxPageSize` or a forged cursor with HTTP 200
-            // `{"error": true, ...}`, which the probe judges as "not a page" rather than as
-            // the refusal it is (the replays report). Flip to Pass once probes read body errors.
-            ("pagination.bad-parameters", Fail),
+            // Rhombus refuses a bad `maxPageSize` or a forged cursor with HTTP 200 and
+            // `{"error": true, ...}`: the profile's `[errors]` make that a refusal.
+            ("pagination.bad-parameters", Pass),
             ("pagination.past-end", NotApplicable),
             ("pagination.per-page-max", Pass),
             ("pagination.stable-order", Pass),
         ],
     );
-    assert!(row(&report, "pagination.bad-parameters").message.contains("the body is not a page of the collection"));
+    let refused = row(&report, "pagination.bad-parameters");
+    let notes = serde_json::to_string(&refused.evidence).unwrap();
+    assert!(notes.contains("refused with 200 and an error in its body"), "{notes}");
 }
 
 #[tokio::test]

@@ -510,6 +510,12 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
     fn canonical_catalogue(&self, doc: Value) -> Value {
         doc
     }
+    /// The error a 2xx answer's body signals, for vendors whose profile says they refuse with
+    /// HTTP 200 and an error flag (`{"error": true, "errorMsg": ...}`). The contract's vendors
+    /// refuse with a 4xx, so the default reads none.
+    fn body_error(&self, _answer: &Answer) -> Option<String> {
+        None
+    }
     /// Reads a probe's answer as one page of `collection`, as a walk would see it (records mapped
     /// through the profile, the pagination block as canonical fields), so a check can judge a page
     /// it asked for with parameters of its own (`page=0`, a page past the end). `None` when the

@@ -1105,6 +1105,13 @@ fn bad_values(paging: &Paging) -> Vec<(Param, &'static str)> {
     values
 }
 
+/// A 2xx answer whose body carries an error the vendor's profile knows how to read: that vendor's
+/// way of refusing, judged as a 4xx would be (VENDOR-SHAPES.md: errors in a 200 body).
+fn refused_in_body(cx: &Context, answer: &Answer) -> Option<String> {
+    let error = cx.api.body_error(answer)?;
+    Some(format!("refused with {} and an error in its body: {error}", answer.status))
+}
+
 /// PAGE-3: how an answer to one bad parameter reads; `Err` says what is wrong.
 pub fn judge_bad_parameter(
     param: Param,
@@ -1193,7 +1200,11 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
             match cx.api.probe(probe).await {
                 Ok(answer) => {
                     let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                    match judge_bad_parameter(param, value, answer.status, page.as_ref(), paging.kind.chained()) {
+                    let judged = match refused_in_body(cx, &answer) {
+                        Some(refusal) => Ok(refusal),
+                        None => judge_bad_parameter(param, value, answer.status, page.as_ref(), paging.kind.chained()),
+                    };
+                    match judged {
                         Ok(how) => answers.push(format!("{shown} → {how}")),
                         Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
                     }
@@ -1270,7 +1281,11 @@ pub async fn past_end(cx: &Context) -> Outcome {
         match cx.api.probe(probe).await {
             Ok(answer) => {
                 let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                match judge_past_end(answer.status, page.as_ref()) {
+                let judged = match refused_in_body(cx, &answer) {
+                    Some(refusal) => Ok(format!("{refusal}, this vendor's 404")),
+                    None => judge_past_end(answer.status, page.as_ref()),
+                };
+                match judged {
                     Ok(how) => answers.push(format!("{subject}: {how}")),
                     Err(wrong) => {
                         let set = base.set();
@@ -1344,7 +1359,11 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
         match &probe.result {
             Ok(answer) => {
-                match judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained()) {
+                let judged = match refused_in_body(cx, answer) {
+                    Some(refusal) => Ok(refusal),
+                    None => judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained()),
+                };
+                match judged {
                     Ok(how) => v.note(format!("{subject}: {how}")),
                     Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
                 }
