@@ -61,6 +61,30 @@ pub fn public_pem_of(private_pem: &Secret) -> Result<String, KeyError> {
     Ok(keypair_from(&private)?.public_pem)
 }
 
+/// A public key PEM as a JWK (`{"kty": "RSA", "n", "e"}`, base64url), the form a token header's
+/// `jwk` field carries (RFC 7515 §4.1.3).
+pub fn public_jwk(public_pem: &str) -> Result<Value, KeyError> {
+    use rsa::pkcs8::DecodePublicKey as _;
+    use rsa::traits::PublicKeyParts as _;
+    let key = RsaPublicKey::from_public_key_pem(public_pem).map_err(|_| KeyError::PublicKey)?;
+    let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
+    let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
+    Ok(json!({"kty": "RSA", "n": n, "e": e}))
+}
+
+/// Whether a token's RS256 signature verifies with the RSA key its own header's `jwk` carries:
+/// what a verifier that trusts an embedded key accepts (CVE-2018-0114). [`TokenVerifier`] never
+/// does this (AUTH-7); the mock vendor's `trust-embedded-jwk` fault does.
+pub fn verifies_with_embedded_jwk(decoded: &DecodedToken) -> bool {
+    let Some(jwk) = decoded.header.get("jwk") else { return false };
+    let (Some(n), Some(e)) = (jwk.get("n").and_then(Value::as_str), jwk.get("e").and_then(Value::as_str)) else {
+        return false;
+    };
+    let Ok(key) = DecodingKey::from_rsa_components(n, e) else { return false };
+    jsonwebtoken::crypto::verify(&decoded.signature, decoded.signing_input.as_bytes(), &key, Algorithm::RS256)
+        .unwrap_or(false)
+}
+
 /// Mints the integrator's tokens from the account's private key.
 pub struct TokenMinter {
     key: EncodingKey,

@@ -251,6 +251,14 @@ impl Probe {
                 let t = contract::TokenMinter::from_pem(&stranger.private_pem, None).unwrap().mint(now);
                 self.status_with(t.expose()).await == 200
             }
+            Fault::TrustEmbeddedJwk => {
+                let stranger = contract::token::generate_keypair(1024).unwrap();
+                let jwk = contract::token::public_jwk(&stranger.public_pem).unwrap();
+                let header = json!({"alg": "RS256", "kid": m.mock.credentials.accounts[0].kid, "jwk": jwk});
+                let minter = contract::TokenMinter::from_pem(&stranger.private_pem, None).unwrap();
+                let t = minter.mint_custom(&header, &json!({"iss": "convergint", "iat": now, "exp": now + 60}));
+                self.status_with(t.expose()).await == 200
+            }
             Fault::AuthServerError => self.status_with("garbage").await == 500,
             Fault::AcceptAlgNone => {
                 let t = format!(

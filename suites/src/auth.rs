@@ -370,12 +370,13 @@ pub async fn expired(cx: &Context) -> Outcome {
         .with_note("measured against the harness's clock: a skew between the clocks shifts it")
 }
 
-/// AUTH-2: tokens signed by a key the vendor does not hold, or not signed, get 401.
+/// AUTH-2, AUTH-7: tokens signed by a key the vendor does not hold (also when the token carries
+/// that key in header `jwk`), or not signed, get 401.
 pub async fn bad_signature(cx: &Context) -> Outcome {
     refusals(
         cx,
-        &crafts(&["foreign-key", "foreign-key-no-kid", "unsigned"]),
-        "401 for tokens signed by another key (with and without the account's `kid`) and for an empty signature",
+        &crafts(&["foreign-key", "foreign-key-no-kid", "embedded-jwk", "unsigned"]),
+        "401 for tokens signed by another key (with and without the account's `kid`, and with that key embedded in header `jwk`) and for an empty signature",
         "wrongly signed tokens",
     )
     .await
@@ -770,8 +771,8 @@ pub(crate) static CHECKS: &[Check] = &[
         "auth.bad-signature",
         "auth",
         Must,
-        ["AUTH-2"],
-        "Tokens signed by another key, or unsigned, get 401"
+        ["AUTH-2", "AUTH-7"],
+        "Tokens signed by another key (also with that key embedded in header `jwk`), or unsigned, get 401"
     ),
     check!(alg_none, "auth.alg-none", "auth", Must, ["AUTH-3"], "`alg: none` tokens get 401, in every spelling"),
     check!(

@@ -17,6 +17,7 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::NoWwwAuthenticate, &["auth.www-authenticate"]),
     (Fault::LeakyUnauthorized, &["auth.no-leak"]),
     (Fault::FetchJku, &["auth.jku-x5u"]),
+    (Fault::TrustEmbeddedJwk, &["auth.bad-signature"]),
     (Fault::NoRateLimit, &["auth.rate-limit"]),
     (Fault::CrossTenantRead, &["auth.tenant-inventory", "auth.tenant-webhooks"]),
 ];

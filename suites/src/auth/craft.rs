@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use contract::token::{ISSUER, b64_json, decode_unverified, generate_keypair, sign_hs256};
+use contract::token::{ISSUER, b64_json, decode_unverified, generate_keypair, public_jwk, sign_hs256};
 use contract::{Secret, TokenMinter};
 use serde_json::{Map, Value, json};
 
@@ -45,6 +45,7 @@ crafts! {
     "expired": "<secs>" => "valid in every way except that `exp` passed <secs> seconds ago";
     "foreign-key" => "signed by a key the vendor has never seen, with the account's `kid`";
     "foreign-key-no-kid" => "signed by a key the vendor has never seen, without `kid`";
+    "embedded-jwk" => "signed by a key the vendor has never seen, with the account's `kid` and that key in header `jwk` (CVE-2018-0114)";
     "unsigned" => "`alg: RS256` with an empty signature";
     "tampered-claim" => "a valid token with a claim (`admin: true`) added under the original signature";
     "tampered-exp" => "a valid token with `exp` moved 60 s later under the original signature";
@@ -98,23 +99,38 @@ pub fn parse_name(name: &str) -> Result<(&'static CraftKind, Option<&str>), Craf
     }
 }
 
-/// A key that belongs to no account: generated once per process (2048 bits, like a real
+/// A key that belongs to no account, and its public half as a JWK.
+#[derive(Debug)]
+pub struct ForeignKey {
+    pub minter: TokenMinter,
+    pub jwk: Value,
+}
+
+/// The key that belongs to no account: generated once per process (2048 bits, like a real
 /// attacker's), because generating one takes a moment.
-pub fn foreign_minter() -> Result<&'static TokenMinter, CraftError> {
-    static FOREIGN: OnceLock<Result<TokenMinter, String>> = OnceLock::new();
+pub fn foreign_key() -> Result<&'static ForeignKey, CraftError> {
+    static FOREIGN: OnceLock<Result<ForeignKey, String>> = OnceLock::new();
     FOREIGN
         .get_or_init(|| {
             let pair = generate_keypair(2048).map_err(|e| e.to_string())?;
-            TokenMinter::from_pem(&pair.private_pem, None).map_err(|e| e.to_string())
+            let minter = TokenMinter::from_pem(&pair.private_pem, None).map_err(|e| e.to_string())?;
+            let jwk = public_jwk(&pair.public_pem).map_err(|e| e.to_string())?;
+            Ok(ForeignKey { minter, jwk })
         })
         .as_ref()
         .map_err(|e| CraftError::ForeignKey(e.clone()))
 }
 
+/// The foreign key's minter.
+pub fn foreign_minter() -> Result<&'static TokenMinter, CraftError> {
+    foreign_key().map(|k| &k.minter)
+}
+
 /// Whether building `name` needs the foreign key (so an async caller can generate it off the
 /// runtime's threads first).
 pub fn needs_foreign_key(name: &str) -> bool {
-    ["foreign-key", "foreign-key-no-kid", "jku-x5u"].contains(&name.split(':').next().unwrap_or_default())
+    ["foreign-key", "foreign-key-no-kid", "embedded-jwk", "jku-x5u"]
+        .contains(&name.split(':').next().unwrap_or_default())
 }
 
 /// The HMAC key of `hs256-random`: known to the harness alone, so no vendor can verify with it.
@@ -184,6 +200,14 @@ pub fn craft(kit: &TokenKit, name: &str, now: i64) -> Result<Secret, CraftError>
                 h.remove("kid");
             }
             foreign_minter()?.mint_custom(&header, &Value::Object(claims))
+        }
+        "embedded-jwk" => {
+            let foreign = foreign_key()?;
+            let mut header = header.clone();
+            if let Some(h) = header.as_object_mut() {
+                h.insert("jwk".into(), foreign.jwk.clone());
+            }
+            foreign.minter.mint_custom(&header, &Value::Object(claims))
         }
         "unsigned" => assemble(&header, &claims, ""),
         "tampered-claim" => {
@@ -305,9 +329,16 @@ mod tests {
             verifier.verify(craft(&kit, "expired:30", NOW).unwrap().expose(), NOW).is_ok(),
             "30 s is in the leeway"
         );
-        for name in ["foreign-key", "foreign-key-no-kid", "unsigned", "tampered-claim", "tampered-exp"] {
+        for name in ["foreign-key", "foreign-key-no-kid", "embedded-jwk", "unsigned", "tampered-claim", "tampered-exp"]
+        {
             assert_eq!(refused(name), TokenError::BadSignature, "{name}");
         }
+        // The embedded key does verify it: a vendor that trusts header `jwk` lets it in.
+        let embedded = decode_unverified(craft(&kit, "embedded-jwk", NOW).unwrap().expose()).unwrap();
+        assert_eq!(embedded.header["jwk"]["kty"], "RSA");
+        assert!(contract::token::verifies_with_embedded_jwk(&embedded));
+        let honest = decode_unverified(kit.minter.mint(NOW).expose()).unwrap();
+        assert!(!contract::token::verifies_with_embedded_jwk(&honest));
         for (name, alg) in [("alg-none:none", "none"), ("alg-none:nOnE", "nOnE"), ("alg-none-signed", "none")] {
             assert_eq!(refused(name), TokenError::UnsupportedAlgorithm(alg.into()), "{name}");
         }
