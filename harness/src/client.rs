@@ -175,11 +175,11 @@ impl VendorClient {
         let (header, prefix) = (&self.profile.auth.header, self.profile.auth.prefix());
         match auth {
             ProbeAuth::Fresh => cmd.push_str(&format!(" -H \"{header}: {prefix}$(harness token --config {config})\"")),
-            ProbeAuth::Header { craft: Some(name), .. } => cmd.push_str(&format!(
+            ProbeAuth::Crafted { craft: Some(name), .. } => cmd.push_str(&format!(
                 " -H \"{header}: {prefix}$(harness token --config {config} --craft {})\"",
                 shell_quote(name)
             )),
-            ProbeAuth::Header { craft: None, .. } => {
+            ProbeAuth::Crafted { craft: None, .. } => {
                 cmd.push_str(&format!(" -H '{header}: <the header shown in the evidence>'"))
             }
             ProbeAuth::Missing => {}
@@ -260,10 +260,10 @@ impl VendorClient {
                 (Some(Secret::new(format!("{}{}", self.profile.auth.prefix(), token.expose()))), token)
             }
             ProbeAuth::Missing => (None, Secret::new("")),
-            ProbeAuth::Header { value, .. } => {
-                let token = value.expose().split_once(' ').map_or(value.expose(), |(_, t)| t).trim();
-                (Some(value.clone()), Secret::new(token))
-            }
+            ProbeAuth::Crafted { credential, .. } => (
+                Some(Secret::new(format!("{}{}", self.profile.auth.prefix(), credential.expose()))),
+                credential.clone(),
+            ),
         };
         let body_text = body.map(|b| b.to_string());
         let header_name = self.profile.auth.header.to_ascii_lowercase();
@@ -840,8 +840,9 @@ fn excerpt(exchange: &mut Exchange, body: &[u8], token: &Secret) {
 impl VendorApi for VendorClient {
     async fn account(&self) -> Result<Fetched, ApiError> {
         let endpoint = &self.profile.account;
-        let method = Method::from_bytes(endpoint.method.to_ascii_uppercase().as_bytes()).unwrap_or(Method::GET);
-        let response = self.send(method, self.url(&endpoint.path, &[])?, endpoint.body.clone()).await?;
+        let probe = self.account_probe();
+        let method = Method::from_bytes(probe.method.as_bytes()).unwrap_or(Method::GET);
+        let response = self.send(method, self.url(&probe.path, &probe.query)?, probe.body).await?;
         let (doc, exchange) = self.read_json(response)?;
         let Some(raw) = doc.pointer(&endpoint.record).cloned() else {
             let message = format!(
@@ -898,6 +899,14 @@ impl VendorApi for VendorClient {
         visit: &mut PageVisitor<'_>,
     ) -> Result<WalkEnd, ApiError> {
         self.walk_raw(collection, per_page, &mut |seen, _raw| visit(seen)).await
+    }
+
+    fn account_probe(&self) -> Probe {
+        let endpoint = &self.profile.account;
+        let mut probe = Probe::get(endpoint.path.clone());
+        probe.method = endpoint.method.to_ascii_uppercase();
+        probe.body = endpoint.body.clone();
+        probe
     }
 
     fn page_probe(&self, collection: &Collection, ask: &PageAsk) -> Probe {

@@ -120,3 +120,25 @@ fn token_crafts_the_auth_suites_tokens_by_name() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--list-crafts"));
 }
+
+#[test]
+fn token_crafts_keyless_credentials_for_api_key_vendors_and_refuses_crafted_jwts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config_for("http://127.0.0.1:9", dir.path());
+    config.profile.auth.kind = suites::AuthKind::ApiKey;
+    config.profile.auth.header = "x-api-key".into();
+    config.auth.credential_env = Some("FAKE_VENDOR_KEY".into());
+    let path = dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let env = [("FAKE_VENDOR_KEY", "the-real-api-key")];
+    let fresh = harness(&["token", "--config", path], &env);
+    assert_eq!(stdout(&fresh).trim(), "the-real-api-key");
+    let garbage = harness(&["token", "--config", path, "--craft", "garbage"], &env);
+    assert_eq!(garbage.status.code(), Some(0), "{}", String::from_utf8_lossy(&garbage.stderr));
+    assert_eq!(stdout(&garbage).trim(), "not-a-jwt");
+    let jwt = harness(&["token", "--config", path, "--craft", "alg-none:none"], &env);
+    assert_ne!(jwt.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&jwt.stderr);
+    assert!(stderr.contains("authenticates with `api_key`") && stderr.contains("garbage, empty"), "{stderr}");
+}

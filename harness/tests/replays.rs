@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+mod common;
+
 use contract::{Secret, SignatureFormat};
 use harness::client::{Credential, Limits, VendorClient};
 use harness::config::{AuthConfig, VendorConfig};
@@ -265,7 +267,17 @@ async fn canonical_inventory(client: &VendorClient, site: &str) -> Vec<Value> {
 
 /// The schema and pagination suites against `server` with `profile`, walked `per_page` items a
 /// page by default so that every collection spans several pages.
-async fn run_suites(server: &MockServer, mut profile: Profile, credential: &str) -> (RunSummary, Report) {
+async fn run_suites(server: &MockServer, profile: Profile, credential: &str) -> (RunSummary, Report) {
+    run_named(server, profile, credential, &["schema", "pagination"]).await
+}
+
+/// [`run_suites`] with the suites named.
+async fn run_named(
+    server: &MockServer,
+    mut profile: Profile,
+    credential: &str,
+    suites: &[&str],
+) -> (RunSummary, Report) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("credential");
     std::fs::write(&file, credential).unwrap();
@@ -284,15 +296,21 @@ async fn run_suites(server: &MockServer, mut profile: Profile, credential: &str)
     config.budgets.request_timeout_secs = 2;
     config.budgets.connect_timeout_secs = 2;
     config.budgets.quiet_window_secs = 0.0;
+    config.webhook.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let options = RunOptions {
         out_dir: dir.path().join("reports"),
-        suites: vec!["schema".into(), "pagination".into()],
+        suites: suites.iter().map(|s| s.to_string()).collect(),
         progress: ProgressMode::Quiet,
         non_interactive: true,
         ..RunOptions::default()
     };
     let summary = run(config, options).await.unwrap();
     let report = Report::load(&summary.report_dir).unwrap();
+    // The vendor's credential never reaches the report, its evidence or reproduce commands.
+    for file in common::files_under(&summary.report_dir) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains(credential), "{} holds the credential", file.display());
+    }
     (summary, report)
 }
 
@@ -936,6 +954,70 @@ async fn rhombus_passes_the_schema_and_pagination_suites_refusing_in_200_bodies(
     let refused = row(&report, "pagination.bad-parameters");
     let notes = serde_json::to_string(&refused.evidence).unwrap();
     assert!(notes.contains("refused with 200 and an error in its body"), "{notes}");
+}
+
+/// The Rhombus replay behind a gate that answers 401 to any request without its key, as the
+/// vendor does (wiremock would answer an unmatched request 404).
+async fn rhombus_behind_its_key() -> MockServer {
+    let server = rhombus(Pager::new(Style::Rhombus, "locations", rhombus_locations())).await;
+    let refused = ResponseTemplate::new(401).set_body_json(json!({"error": true, "errorMsg": "Unauthorized"}));
+    Mock::given(wiremock::matchers::any()).respond_with(refused).with_priority(10).mount(&server).await;
+    server
+}
+
+/// The auth rows of an API-key vendor: the crafted-JWT checks do not apply, the keyless ones
+/// (no key, an empty and a garbage key) run as they do for the contract's tokens.
+const API_KEY_AUTH_ROWS: &[(&str, Expect)] = &[
+    ("auth.valid-token", Expect::Pass),
+    ("auth.malformed", Expect::Pass),
+    ("auth.expired", Expect::NotApplicable),
+    ("auth.bad-signature", Expect::NotApplicable),
+    ("auth.alg-none", Expect::NotApplicable),
+    ("auth.hs256-public-key", Expect::NotApplicable),
+    ("auth.no-exp", Expect::NotApplicable),
+    ("auth.issuer", Expect::NotApplicable),
+    ("auth.tampered", Expect::NotApplicable),
+    ("auth.long-lifetime", Expect::NotApplicable),
+    ("auth.future-iat", Expect::NotApplicable),
+    ("auth.www-authenticate", Expect::NotApplicable),
+    ("auth.no-leak", Expect::Pass),
+];
+
+#[tokio::test]
+async fn an_api_key_vendor_gets_the_auth_checks_that_need_no_signing_key() {
+    let server = rhombus_behind_its_key().await;
+    let (_, report) = run_named(&server, example(RHOMBUS), RHOMBUS_KEY, &["auth"]).await;
+    assert_checks(&report, API_KEY_AUTH_ROWS);
+    let malformed = row(&report, "auth.malformed");
+    assert!(malformed.message.starts_with("3 missing or malformed credentials"), "{}", malformed.message);
+    let notes = malformed.evidence.notes.join("\n");
+    assert!(notes.contains("`garbage`") && notes.contains("not sent: `two-segments`"), "{notes}");
+    // The bad keys went in the vendor's key header, next to its fixed headers.
+    let received = server.received_requests().await.unwrap();
+    let keys: Vec<Option<&str>> = received
+        .iter()
+        .filter(|r| r.url.path() == "/api/org/getOrgV2")
+        .map(|r| r.headers.get("x-auth-apikey").and_then(|v| v.to_str().ok()))
+        .collect();
+    for sent in [None, Some(""), Some("not-a-jwt"), Some(RHOMBUS_KEY)] {
+        assert!(keys.contains(&sent), "{sent:?} was not sent: {keys:?}");
+    }
+    assert!(received.iter().all(|r| r.headers.get("x-auth-scheme").is_some_and(|v| v == "api-token")));
+    // run_named has checked that the key reaches no report file.
+}
+
+#[tokio::test]
+async fn an_api_key_vendor_that_serves_any_key_fails_auth_malformed() {
+    // No gate: the routes answer whatever key (or none) comes with the request.
+    let server = MockServer::start().await;
+    let org = json!({"error": false, "org": {"uuid": RHOMBUS_ORG, "name": "Rhombus Demo"}});
+    Mock::given(method("POST")).and(path("/api/org/getOrgV2")).respond_with(record(org)).mount(&server).await;
+    let (_, report) = run_named(&server, example(RHOMBUS), RHOMBUS_KEY, &["auth"]).await;
+    let malformed = row(&report, "auth.malformed");
+    assert_eq!(malformed.status, Status::Fail, "{}", malformed.message);
+    assert!(malformed.message.contains("accepted"), "{}", malformed.message);
+    let reproduce = &malformed.evidence.exchanges[0].reproduce;
+    assert!(!reproduce.contains(RHOMBUS_KEY), "{reproduce}");
 }
 
 #[tokio::test]

@@ -17,10 +17,10 @@ use contract::Secret;
 use serde_json::Value;
 
 use crate::Check;
-use crate::context::{Answer, Collection, Context, Inbox, PageAsk, Probe, ProbeAuth, TokenKit};
+use crate::context::{Answer, AuthKind, Collection, Context, Inbox, PageAsk, Probe, ProbeAuth, TokenKit};
 use crate::outcome::{Evidence, Finding, Outcome};
 
-/// A credential a check sends: no `Authorization` header, or a crafted token by name.
+/// A credential a check sends: no credential header, or a crafted token by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cred {
     Missing,
@@ -35,7 +35,7 @@ impl Cred {
     /// How evidence names it.
     pub fn label(&self) -> String {
         match self {
-            Self::Missing => "no `Authorization` header".into(),
+            Self::Missing => "no credential header".into(),
             Self::Craft(name) => format!("`{name}`"),
         }
     }
@@ -78,37 +78,79 @@ pub fn judge(status: u16) -> Judged {
 
 /// The token kit, or the outcome a check ends with when the run has none.
 fn require_kit(cx: &Context) -> Result<&TokenKit, Outcome> {
-    let kind = cx.api.endpoints().auth;
-    if kind != crate::AuthKind::Jwt {
-        return Err(Outcome::not_applicable(format!(
-            "it authenticates with `{}`, not the contract's client-minted JWTs",
-            kind.as_str()
-        )));
+    if let Some(skip) = not_jwt(cx) {
+        return Err(skip);
     }
     cx.tokens.as_deref().ok_or_else(|| {
         Outcome::error("the run holds no signing key to craft tokens from (a harness bug: the runner sets one)")
     })
 }
 
-/// Sends `cred` to `path` and returns the answer; a request that got no usable answer ends the
-/// check (ERROR when the harness could not test, FAIL when the vendor answered unusably).
-pub async fn send(cx: &Context, path: &str, cred: &Cred) -> Result<Answer, Outcome> {
+/// The not-applicable outcome of a crafted-JWT check when the vendor's profile authenticates
+/// some other way (an API key, a static bearer token, OAuth2): `None` for the contract's JWTs.
+fn not_jwt(cx: &Context) -> Option<Outcome> {
+    let kind = cx.api.endpoints().auth;
+    (kind != AuthKind::Jwt).then(|| {
+        Outcome::not_applicable(format!(
+            "it authenticates with `{}`, not the contract's client-minted JWTs",
+            kind.as_str()
+        ))
+    })
+}
+
+/// The credentials of `creds` this vendor's auth kind can be sent, and a note naming the ones
+/// left out: all of them for the contract's JWTs; else the missing header and the crafts that
+/// need no key ([`craft::KEYLESS`]), as bad an API key or bearer token as they are a bad JWT.
+/// `Err` (not applicable) when none is left.
+fn sendable(cx: &Context, creds: &[Cred]) -> Result<(Vec<Cred>, Option<String>), Outcome> {
+    let Some(skip) = not_jwt(cx) else { return Ok((creds.to_vec(), None)) };
+    let (keyless, jwts): (Vec<Cred>, Vec<Cred>) = creds.iter().cloned().partition(|c| match c {
+        Cred::Missing => true,
+        Cred::Craft(name) => craft::KEYLESS.contains(&name.as_str()),
+    });
+    if keyless.is_empty() {
+        return Err(skip);
+    }
+    let left_out = (!jwts.is_empty()).then(|| {
+        let names: Vec<String> = jwts.iter().map(Cred::label).collect();
+        format!(
+            "not sent: {}, crafted JWTs, as it authenticates with `{}`",
+            names.join(", "),
+            cx.api.endpoints().auth.as_str()
+        )
+    });
+    Ok((keyless, left_out))
+}
+
+/// Sends `cred` with the account request (the cheapest authenticated one, as the profile makes
+/// it) and returns the answer; a request that got no usable answer ends the check (ERROR when the
+/// harness could not test, FAIL when the vendor answered unusably).
+pub async fn send(cx: &Context, cred: &Cred) -> Result<Answer, Outcome> {
     let auth = match cred {
         Cred::Missing => ProbeAuth::Missing,
-        Cred::Craft(name) => {
-            let kit = require_kit(cx)?;
-            if craft::needs_foreign_key(name) {
-                // Generating the key takes a moment: not on the runtime's threads.
-                let warmed = tokio::task::spawn_blocking(|| craft::foreign_minter().map(|_| ())).await;
-                if let Ok(Err(e)) = warmed {
-                    return Err(Outcome::error(e.to_string()));
-                }
-            }
-            let token = craft::craft(kit, name, contract::unix_now()).map_err(|e| Outcome::error(e.to_string()))?;
-            ProbeAuth::Header { value: Secret::new(format!("Bearer {}", token.expose())), craft: Some(name.clone()) }
-        }
+        Cred::Craft(name) => ProbeAuth::Crafted { credential: crafted(cx, name).await?, craft: Some(name.clone()) },
     };
-    cx.api.probe(Probe::get(path).auth(auth)).await.map_err(|e| e.to_outcome(&format!("sending {}", cred.label())))
+    cx.api
+        .probe(cx.api.account_probe().auth(auth))
+        .await
+        .map_err(|e| e.to_outcome(&format!("sending {}", cred.label())))
+}
+
+/// The crafted credential `name`: from the account's key for the contract's JWTs; for other auth
+/// kinds only a keyless one, else the check does not apply.
+async fn crafted(cx: &Context, name: &str) -> Result<Secret, Outcome> {
+    if let Some(skip) = not_jwt(cx) {
+        return craft::craft_keyless(name).ok_or(skip);
+    }
+    let kit = require_kit(cx)?;
+    if craft::needs_foreign_key(name) {
+        // Generating the key takes a moment: not on the runtime's threads.
+        let warmed = tokio::task::spawn_blocking(|| craft::foreign_minter().map(|_| ())).await;
+        if let Ok(Err(e)) = warmed {
+            return Err(Outcome::error(e.to_string()));
+        }
+    }
+    craft::craft(kit, name, contract::unix_now()).map_err(|e| Outcome::error(e.to_string()))
 }
 
 /// Collects what went wrong with each credential and ends as PASS, FAIL or ERROR.
@@ -178,16 +220,23 @@ fn rate_limited_midway(answer: &Answer) -> Outcome {
 
 /// Sends each credential to the account endpoint; each must be refused with 401.
 async fn refusals(cx: &Context, creds: &[Cred], expected: &str, pass: &str) -> Outcome {
-    let path = cx.api.endpoints().account;
+    let (creds, skipped) = match sendable(cx, creds) {
+        Ok(sendable) => sendable,
+        Err(skip) => return skip,
+    };
     let mut verdicts = Verdicts::default();
-    for cred in creds {
-        match send(cx, &path, cred).await {
+    for cred in &creds {
+        match send(cx, cred).await {
             Ok(answer) => verdicts.add(cred, &answer),
             Err(outcome) => return outcome,
         }
     }
     let n = creds.len();
-    verdicts.finish(expected, format!("{n} {pass} were refused with 401"))
+    let mut outcome = verdicts.finish(expected, format!("{n} {pass} were refused with 401"));
+    if let Some(skipped) = skipped {
+        outcome = outcome.with_note(skipped);
+    }
+    outcome
 }
 
 fn crafts(names: &[&str]) -> Vec<Cred> {
@@ -198,34 +247,30 @@ fn crafts(names: &[&str]) -> Vec<Cred> {
 pub async fn valid_token(cx: &Context) -> Outcome {
     let endpoints = cx.api.endpoints();
     let sync = cx.sync().await;
-    // (what, path, the collection when it is a page of one)
-    let mut paths =
-        vec![("account", endpoints.account.clone(), None), ("sites", endpoints.sites.clone(), Some(Collection::Sites))];
+    let first_page = |collection: &Collection| cx.api.page_probe(collection, &PageAsk::first(&endpoints.paging, None));
+    // (what, the request as the profile makes it)
+    let mut paths = vec![("account", cx.api.account_probe()), ("sites", first_page(&Collection::Sites))];
     let first_site = sync
         .sites
         .as_ref()
         .ok()
         .and_then(|l| l.records.iter().find_map(|r| r.record.get("site_id").and_then(Value::as_str)));
     if let Some(site) = first_site {
-        let collection = Collection::Inventory { site_id: site.to_owned() };
-        paths.push(("a site's inventory", endpoints.inventory_of(site), Some(collection)));
+        paths.push(("a site's inventory", first_page(&Collection::Inventory { site_id: site.to_owned() })));
     }
     if cx.declared.capabilities.contains("webhook-management") {
-        paths.push(("webhook list", endpoints.webhooks.clone(), None));
+        paths.push(("webhook list", Probe::get(endpoints.webhooks.clone())));
     }
     if cx.declared.capabilities.contains("event-types") {
-        paths.push(("event catalogue", endpoints.event_types.clone(), None));
+        paths.push(("event catalogue", Probe::get(endpoints.event_types.clone())));
     }
     let mut evidence = Evidence::default();
     let mut refused = Vec::new();
     let mut accepted: Vec<&str> = Vec::new();
     let mut notes = Vec::new();
-    for (what, path, collection) in &paths {
-        let probe = match collection {
-            Some(collection) => cx.api.page_probe(collection, &PageAsk::first(&endpoints.paging, None)),
-            None => Probe::get(path.clone()),
-        };
-        let answer = match cx.api.probe(probe).await {
+    for (what, probe) in &paths {
+        let request = format!("{} {}", probe.method, probe.path);
+        let answer = match cx.api.probe(probe.clone()).await {
             Ok(a) => a,
             Err(e) => return e.to_outcome(&format!("the {what} could not be read with a fresh token")),
         };
@@ -234,7 +279,7 @@ pub async fn valid_token(cx: &Context) -> Outcome {
                 refused.push(format!("{what} answered {}", answer.status));
                 evidence.push_exchange(&answer.exchange);
                 evidence.push_finding(Finding {
-                    subject: format!("GET {path}"),
+                    subject: request,
                     pointer: String::new(),
                     message: format!("refused a fresh, valid token with {}", answer.status),
                     record: None,
@@ -289,10 +334,10 @@ const LEEWAY_SEARCH_STEPS: u32 = 9;
 
 /// Sends a token expired by `secs`: `Some(accepted)` when the answer is a verdict the leeway
 /// search can use, `None` when it is already a failure (recorded in `verdicts`).
-async fn expired_by(cx: &Context, path: &str, secs: u32, verdicts: &mut Verdicts) -> Result<Option<bool>, Outcome> {
+async fn expired_by(cx: &Context, secs: u32, verdicts: &mut Verdicts) -> Result<Option<bool>, Outcome> {
     let cred = Cred::craft(format!("expired:{secs}"));
     early_in_a_second().await;
-    let answer = send(cx, path, &cred).await?;
+    let answer = send(cx, &cred).await?;
     verdicts.sent.push(cred.label());
     let problem = match judge(answer.status) {
         Judged::Refused => return Ok(Some(false)),
@@ -326,11 +371,10 @@ async fn early_in_a_second() {
 
 /// AUTH-2: expired tokens are refused; the leeway on `exp` is measured and at most 300 s.
 pub async fn expired(cx: &Context) -> Outcome {
-    let path = cx.api.endpoints().account;
     let expected = "tokens expired by an hour or by 301 s get 401; a leeway on `exp` of at most 300 s";
     let mut verdicts = Verdicts::default();
     for secs in [EXPIRED_AN_HOUR, MAX_LEEWAY + 1] {
-        if let Err(outcome) = expired_by(cx, &path, secs, &mut verdicts).await {
+        if let Err(outcome) = expired_by(cx, secs, &mut verdicts).await {
             return outcome;
         }
     }
@@ -339,7 +383,7 @@ pub async fn expired(cx: &Context) -> Outcome {
     }
     // The boundary, by bisection: `accepted` is the largest delay seen accepted (0: none was),
     // `refused` the smallest seen refused.
-    let (mut accepted, mut refused) = match expired_by(cx, &path, 1, &mut verdicts).await {
+    let (mut accepted, mut refused) = match expired_by(cx, 1, &mut verdicts).await {
         Ok(Some(false)) => (0, 1),
         Ok(Some(true)) => (1, MAX_LEEWAY + 1),
         Ok(None) => return verdicts.finish(expected, String::new()),
@@ -349,7 +393,7 @@ pub async fn expired(cx: &Context) -> Outcome {
     while refused - accepted > 1 && steps < LEEWAY_SEARCH_STEPS {
         steps += 1;
         let mid = accepted + (refused - accepted) / 2;
-        match expired_by(cx, &path, mid, &mut verdicts).await {
+        match expired_by(cx, mid, &mut verdicts).await {
             Ok(Some(true)) => accepted = mid,
             Ok(Some(false)) => refused = mid,
             Ok(None) => return verdicts.finish(expected, String::new()),
@@ -462,16 +506,22 @@ pub async fn future_iat(cx: &Context) -> Outcome {
 /// Credentials the AUTH-6 checks look at 401s of: ones no single rule relaxation lets through
 /// (a missing header, HS256 with an unknown key), and common refusals (expired, foreign key).
 fn refusal_samples() -> Vec<Cred> {
-    vec![Cred::Missing, Cred::craft("hs256-random"), Cred::craft("expired:3600"), Cred::craft("foreign-key")]
+    vec![
+        Cred::Missing,
+        Cred::craft("garbage"),
+        Cred::craft("hs256-random"),
+        Cred::craft("expired:3600"),
+        Cred::craft("foreign-key"),
+    ]
 }
 
 /// Sends each sample and keeps the 401s; other answers are other checks' business.
 async fn sample_401s(cx: &Context, creds: &[Cred]) -> Result<(Vec<(Cred, Answer)>, Vec<String>), Outcome> {
-    let path = cx.api.endpoints().account;
+    let (creds, skipped) = sendable(cx, creds)?;
     let mut unauthorized = Vec::new();
-    let mut notes = Vec::new();
-    for cred in creds {
-        let answer = send(cx, &path, cred).await?;
+    let mut notes: Vec<String> = skipped.into_iter().collect();
+    for cred in &creds {
+        let answer = send(cx, cred).await?;
         match judge(answer.status) {
             Judged::Refused => unauthorized.push((cred.clone(), answer)),
             Judged::Limited => return Err(rate_limited_midway(&answer)),
@@ -494,7 +544,12 @@ pub fn offers_bearer(value: &str) -> bool {
 
 /// AUTH-6: every 401 carries `WWW-Authenticate` with the `Bearer` scheme.
 pub async fn www_authenticate(cx: &Context) -> Outcome {
-    let samples = [Cred::Missing, Cred::craft("hs256-random"), Cred::craft("expired:3600")];
+    if cx.api.endpoints().auth == AuthKind::ApiKey {
+        return Outcome::not_applicable(
+            "it authenticates with an API key, not a bearer token, so RFC 6750's `Bearer` challenge does not apply",
+        );
+    }
+    let samples = [Cred::Missing, Cred::craft("garbage"), Cred::craft("hs256-random"), Cred::craft("expired:3600")];
     let (unauthorized, notes) = match sample_401s(cx, &samples).await {
         Ok(got) => got,
         Err(outcome) => return outcome,
@@ -642,7 +697,7 @@ pub async fn jku_x5u(cx: &Context) -> Outcome {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
     let planted = format!("/conformance-harness/auth-7-{millis}");
     let cred = Cred::craft(format!("jku-x5u:{origin}{planted}"));
-    let answer = match send(cx, &cx.api.endpoints().account, &cred).await {
+    let answer = match send(cx, &cred).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
@@ -695,14 +750,14 @@ pub async fn rate_limit(cx: &Context) -> Outcome {
             "the rate-limit probe is off: set `rate_limit_burst` under `[budgets]` (e.g. 150) to send up to that many bad tokens; the vendor may then refuse bad tokens from this client for a while",
         );
     }
-    let path = cx.api.endpoints().account;
-    let cred = Cred::craft("hs256-random");
+    // A token no vendor can verify; for other auth kinds, a key no vendor issued.
+    let cred = Cred::craft(if not_jwt(cx).is_none() { "hs256-random" } else { "garbage" });
     let expected = format!("429 with `Retry-After` within a burst of {burst} bad tokens");
     let mut first: Option<Answer> = None;
     let mut last: Option<Answer> = None;
     let mut others: Vec<String> = Vec::new();
     for sent in 1..=burst {
-        let answer = match send(cx, &path, &cred).await {
+        let answer = match send(cx, &cred).await {
             Ok(a) => a,
             Err(outcome) => return outcome,
         };

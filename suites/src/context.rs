@@ -129,12 +129,13 @@ impl Listing {
 pub enum ProbeAuth {
     /// A fresh valid token of the client's own account (what every other request uses).
     Fresh,
-    /// No `Authorization` header at all.
+    /// No credential header at all.
     Missing,
-    /// This exact `Authorization` header value (`Bearer <crafted>`, `Basic ...`, garbage). `craft`
-    /// names the crafted token (`harness token --craft <name>`), so the reproduce command can
-    /// rebuild it instead of embedding it; the value itself never reaches evidence.
-    Header { value: Secret, craft: Option<String> },
+    /// This credential in place of the fresh one: in the profile's credential header, after its
+    /// prefix (`Bearer <crafted>` for the contract's JWTs, a bogus key for an API-key vendor).
+    /// `craft` names the crafted credential (`harness token --craft <name>`), so the reproduce
+    /// command can rebuild it instead of embedding it; the value itself never reaches evidence.
+    Crafted { credential: Secret, craft: Option<String> },
 }
 
 /// One request a check makes on purpose (bad parameters, crafted tokens, webhook management).
@@ -488,6 +489,12 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
         per_page: Option<u64>,
         visit: &mut PageVisitor<'_>,
     ) -> Result<WalkEnd, ApiError>;
+    /// The request that reads the account (ACC-1) as the profile makes it (`POST` with a body for
+    /// some vendors); the auth checks send their credentials with it. The default is the
+    /// contract's `GET` of the account path.
+    fn account_probe(&self) -> Probe {
+        Probe::get(self.endpoints().account)
+    }
     /// The request for one page of `collection` with these raw parameter values, in the query or
     /// the body as the profile says. The default builds the contract's `GET ?page=&per_page=`.
     fn page_probe(&self, collection: &Collection, ask: &PageAsk) -> Probe {

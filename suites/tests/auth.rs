@@ -108,9 +108,8 @@ impl FakeVendor {
         match auth {
             ProbeAuth::Fresh => true,
             ProbeAuth::Missing => false,
-            ProbeAuth::Header { value, .. } => {
-                let token = value.expose().strip_prefix("Bearer ").unwrap_or_default();
-                self.verifier.verify(token, contract::unix_now()).is_ok()
+            ProbeAuth::Crafted { credential, .. } => {
+                self.verifier.verify(credential.expose(), contract::unix_now()).is_ok()
             }
         }
     }

@@ -63,6 +63,16 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(client.fresh_credential())?
         }
+        // A bad API key or bearer token: the crafts that need no signing key.
+        Some(name) if config.profile.auth.kind != suites::AuthKind::Jwt => {
+            craft::craft_keyless(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "`{name}` is a crafted JWT, and this vendor's profile authenticates with `{}`: only {} apply",
+                    config.profile.auth.kind.as_str(),
+                    craft::KEYLESS.join(", ")
+                )
+            })?
+        }
         Some(name) => {
             let kit = auth.token_kit()?;
             craft::craft(&kit, name, now).with_context(|| format!("failed to craft the token `{name}`"))?
