@@ -68,6 +68,13 @@ pub struct AuthConfig {
     pub private_key_env: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
+    /// A second key registered for the same account, as during a rotation (AUTH-7: `kid` selects
+    /// among an account's keys). Without it `auth.kid-rotation` is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_key_path: Option<PathBuf>,
+    /// The second key's `kid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_kid: Option<String>,
     /// Token lifetime in seconds (default 300: short-lived, well under the contract's hour).
     #[serde(default = "default_token_lifetime")]
     pub token_lifetime_secs: u64,
@@ -86,18 +93,41 @@ impl AuthConfig {
             private_key_path: Some(path.into()),
             private_key_env: None,
             kid,
+            rotation_key_path: None,
+            rotation_kid: None,
             token_lifetime_secs: default_token_lifetime(),
         }
+    }
+
+    /// With a second key of the account, for the rotation check.
+    pub fn with_rotation_key(mut self, path: impl Into<PathBuf>, kid: impl Into<String>) -> Self {
+        self.rotation_key_path = Some(path.into());
+        self.rotation_kid = Some(kid.into());
+        self
     }
 
     /// The minter and the public key that goes with it (for the auth suite's crafted tokens).
     pub fn token_kit(&self) -> anyhow::Result<suites::TokenKit> {
         let pem = self.private_pem()?;
         let public_pem = contract::token::public_pem_of(&pem).context("failed to load the private key")?;
+        let rotation = match (&self.rotation_key_path, &self.rotation_kid) {
+            (Some(path), Some(kid)) => {
+                let pem = Secret::new(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("failed to read the rotation key {}", path.display()))?,
+                );
+                let minter =
+                    TokenMinter::from_pem(&pem, Some(kid.clone())).context("failed to load the rotation key")?;
+                Some(std::sync::Arc::new(minter.with_lifetime(self.token_lifetime_secs)))
+            }
+            (None, None) => None,
+            _ => bail!("`rotation_key_path` and `rotation_kid` go together"),
+        };
         Ok(suites::TokenKit {
             minter: std::sync::Arc::new(self.minter_from(&pem)?),
             public_pem,
             lifetime_secs: self.token_lifetime_secs,
+            rotation,
         })
     }
 
@@ -369,7 +399,8 @@ impl VendorConfig {
         }
         let mut config: Self = table.try_into().with_context(|| format!("failed to parse {}", path.display()))?;
         for auth in std::iter::once(&mut config.auth).chain(config.second_account.as_mut()) {
-            for file in [&mut auth.private_key_path, &mut auth.credential_path].into_iter().flatten() {
+            let files = [&mut auth.private_key_path, &mut auth.credential_path, &mut auth.rotation_key_path];
+            for file in files.into_iter().flatten() {
                 if file.is_relative() {
                     *file = dir.join(&file);
                 }

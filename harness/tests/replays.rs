@@ -288,6 +288,8 @@ async fn run_named(
         private_key_path: None,
         private_key_env: None,
         kid: None,
+        rotation_key_path: None,
+        rotation_kid: None,
         token_lifetime_secs: 300,
     };
     profile.pagination.size = 2;

@@ -100,6 +100,12 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {
         .filter(|p| p.eq_ignore_ascii_case("bearer "))
         .map(|_| value[7..].trim())
         .ok_or(Refusal::NotBearer)?;
+    if state.has(Fault::NoKeyRotation)
+        && let Some(kid) = decode_unverified(token).ok().and_then(|d| d.header.get("kid").cloned())
+        && state.accounts.iter().any(|a| kid == a.rotation_kid.as_str())
+    {
+        return Err(Refusal::Token(TokenError::UnknownKid(a_kid(&kid))));
+    }
     let now = contract::unix_now();
     let cached = state.token_cache.lock().expect("cache lock").get(token).copied();
     if let Some((account, exp)) = cached
@@ -124,10 +130,16 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {
     }
 }
 
-/// The account a token names through `kid`, or the first account.
+/// The account a token names through `kid` (either of its keys), or the first account.
 fn account_by_kid(state: &AppState, header: &serde_json::Map<String, Value>) -> u16 {
     let kid = header.get("kid").and_then(Value::as_str);
-    state.accounts.iter().position(|a| Some(a.kid.as_str()) == kid).unwrap_or(0) as u16
+    state.accounts.iter().position(|a| kid == Some(a.kid.as_str()) || kid == Some(a.rotation_kid.as_str())).unwrap_or(0)
+        as u16
+}
+
+/// A `kid` as a refusal shows it.
+fn a_kid(kid: &Value) -> String {
+    kid.as_str().unwrap_or_default().chars().take(64).collect()
 }
 
 /// What a broken vendor would have let through.

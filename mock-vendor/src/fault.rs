@@ -84,6 +84,7 @@ faults! {
     NoWwwAuthenticate => "no-www-authenticate", ["AUTH-6"], "401 answers carry no WWW-Authenticate header";
     LeakyUnauthorized => "leaky-401", ["AUTH-6"], "401 bodies carry the verifier's error text and a stack trace";
     FetchJku => "fetch-jku", ["AUTH-7"], "a token header's `jku`/`x5u` URL is fetched";
+    NoKeyRotation => "no-key-rotation", ["AUTH-7"], "only an account's first key is honoured: a token naming its second key's `kid` is refused";
     TrustEmbeddedJwk => "trust-embedded-jwk", ["AUTH-7", "AUTH-2"], "a token whose header `jwk` carries the key that signed it is accepted";
     NoRateLimit => "no-rate-limit", ["AUTH-8"], "bursts of bad tokens are never answered 429";
     // §7 Signatures

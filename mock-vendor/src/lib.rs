@@ -83,6 +83,9 @@ pub struct AccountCredentials {
     pub name: String,
     pub kid: String,
     pub private_key_path: PathBuf,
+    /// The account's second key, registered for rotation (AUTH-7): tokens name it by this `kid`.
+    pub rotation_kid: String,
+    pub rotation_private_key_path: PathBuf,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<contract::Secret>,
 }
@@ -130,7 +133,8 @@ pub async fn start(
     let accounts = config.fleet.account_count();
     let bits = config.key_bits;
     let keys = tokio::task::spawn_blocking(move || {
-        (0..accounts).map(|_| contract::token::generate_keypair(bits)).collect::<Result<Vec<_>, _>>()
+        let pair = || contract::token::generate_keypair(bits);
+        (0..accounts).map(|_| Ok::<_, contract::token::KeyError>((pair()?, pair()?))).collect::<Result<Vec<_>, _>>()
     })
     .await??;
     let simulate = config.simulate.then_some(config.simulation_rate);
@@ -144,11 +148,15 @@ pub async fn start(
         for (rec, keys) in fleet.accounts.iter().zip(&state.accounts) {
             let path = state_dir.join(format!("{}.pem", keys.kid));
             write_private(&path, keys.keys.private_pem.expose())?;
+            let rotation_path = state_dir.join(format!("{}.pem", keys.rotation_kid));
+            write_private(&rotation_path, keys.rotation_keys.private_pem.expose())?;
             accounts.push(AccountCredentials {
                 account_id: rec.id.to_string(),
                 name: rec.name.clone(),
                 kid: keys.kid.clone(),
                 private_key_path: path,
+                rotation_kid: keys.rotation_kid.clone(),
+                rotation_private_key_path: rotation_path,
                 webhook_secret: None,
             });
         }

@@ -54,11 +54,15 @@ impl FaultSet {
     }
 }
 
-/// An account's credentials as the console issued them.
+/// An account's credentials as the console issued them: two keys, as during a rotation, told
+/// apart by the token header's `kid` (AUTH-7).
 #[derive(Debug)]
 pub struct AccountKeys {
     pub kid: String,
     pub keys: KeyPair,
+    /// The second key registered for the account.
+    pub rotation_kid: String,
+    pub rotation_keys: KeyPair,
 }
 
 #[derive(Debug, Clone)]
@@ -191,20 +195,28 @@ pub struct Inner {
 }
 
 impl AppState {
-    /// Builds the state: fleet from the seed, one key pair per account (the "console").
-    pub fn new(config: MockConfig, keys: Vec<KeyPair>) -> anyhow::Result<Self> {
+    /// Builds the state: fleet from the seed, two key pairs per account (the "console": the
+    /// account's key and the one registered for its rotation).
+    pub fn new(config: MockConfig, keys: Vec<(KeyPair, KeyPair)>) -> anyhow::Result<Self> {
         let fleet = Fleet::generate(config.fleet, config.seed, contract::unix_now() * 1000);
-        anyhow::ensure!(keys.len() == fleet.accounts.len(), "one key pair per account");
+        anyhow::ensure!(keys.len() == fleet.accounts.len(), "two key pairs per account");
         let accounts: Vec<AccountKeys> = keys
             .into_iter()
             .zip(&fleet.accounts)
-            .map(|(keys, account)| AccountKeys { kid: format!("key-{}", &account.id.simple().to_string()[..12]), keys })
+            .map(|((keys, rotation_keys), account)| {
+                let kid = format!("key-{}", &account.id.simple().to_string()[..12]);
+                AccountKeys { rotation_kid: format!("{kid}-2"), kid, keys, rotation_keys }
+            })
             .collect();
-        let verifier_keys = accounts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| VerifierKey::from_public_pem(a.kid.clone(), i.to_string(), &a.keys.public_pem))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut verifier_keys = Vec::new();
+        for (i, a) in accounts.iter().enumerate() {
+            verifier_keys.push(VerifierKey::from_public_pem(a.kid.clone(), i.to_string(), &a.keys.public_pem)?);
+            verifier_keys.push(VerifierKey::from_public_pem(
+                a.rotation_kid.clone(),
+                i.to_string(),
+                &a.rotation_keys.public_pem,
+            )?);
+        }
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.attempt_timeout)

@@ -251,6 +251,12 @@ impl Probe {
                 let t = contract::TokenMinter::from_pem(&stranger.private_pem, None).unwrap().mint(now);
                 self.status_with(t.expose()).await == 200
             }
+            Fault::NoKeyRotation => {
+                let account = &m.mock.credentials.accounts[0];
+                let pem = contract::Secret::new(std::fs::read_to_string(&account.rotation_private_key_path).unwrap());
+                let second = contract::TokenMinter::from_pem(&pem, Some(account.rotation_kid.clone())).unwrap();
+                self.status_with(second.mint(now).expose()).await == 401
+            }
             Fault::TrustEmbeddedJwk => {
                 let stranger = contract::token::generate_keypair(1024).unwrap();
                 let jwk = contract::token::public_jwk(&stranger.public_pem).unwrap();

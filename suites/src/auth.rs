@@ -742,6 +742,66 @@ pub async fn jku_x5u(cx: &Context) -> Outcome {
     outcome
 }
 
+/// AUTH-7: `kid` selects among an account's keys, so a second key registered for a rotation
+/// works alongside the first.
+pub async fn kid_rotation(cx: &Context) -> Outcome {
+    let kit = match require_kit(cx) {
+        Ok(kit) => kit,
+        Err(outcome) => return outcome,
+    };
+    if kit.rotation.is_none() {
+        return Outcome::skip(
+            "no second key of the account is configured (`rotation_key_path` and `rotation_kid` under `[auth]`): register a second public key for the account in the vendor's console to test rotation",
+        );
+    }
+    let expected = "a token of the account's second key, naming that key's `kid`, is accepted";
+    let rotated = Cred::craft("rotation-key");
+    let answer = match send(cx, &rotated).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    let mut outcome = match judge(answer.status) {
+        Judged::Accepted => {
+            Outcome::pass(format!("a token of the second key was accepted ({})", answer.status)).expected(expected)
+        }
+        Judged::Limited => return rate_limited_midway(&answer),
+        Judged::Refused | Judged::Wrong => {
+            let mut evidence = Evidence::default();
+            evidence.push_exchange(&answer.exchange);
+            evidence.push_finding(Finding {
+                subject: format!("{} ({})", rotated.label(), rotated.what()),
+                pointer: String::new(),
+                message: format!("refused with {}: the account's second key is not honoured", answer.status),
+                record: None,
+                source: Some(answer.exchange.url.clone()),
+            });
+            return Outcome::fail(format!(
+                "a token of the account's second key, naming its `kid`, was refused with {}: `kid` does not select among the account's keys",
+                answer.status
+            ))
+            .expected(expected)
+            .actual(format!("answered {}", answer.status))
+            .with_evidence(evidence);
+        }
+    };
+    // How `kid` is used: a token naming the first key but signed by the second.
+    let crossed = Cred::craft("rotation-key-wrong-kid");
+    match send(cx, &crossed).await.map(|a| judge(a.status)) {
+        Ok(Judged::Refused) => {
+            outcome =
+                outcome.with_note(format!("{} was refused: the key `kid` names is the one verified", crossed.label()))
+        }
+        Ok(Judged::Accepted) => {
+            outcome = outcome.with_note(format!(
+                "{} was accepted: the vendor tries each of the account's keys rather than the one `kid` names",
+                crossed.label()
+            ))
+        }
+        Ok(_) | Err(_) => {}
+    }
+    outcome
+}
+
 /// AUTH-8: a burst of bad tokens meets 429 with `Retry-After`.
 pub async fn rate_limit(cx: &Context) -> Outcome {
     let burst = cx.budgets.rate_limit_burst;
@@ -888,6 +948,14 @@ pub(crate) static CHECKS: &[Check] = &[
         ["AUTH-7"],
         "Token header `jku` and `x5u` URLs are never fetched",
         needs = [Inbox]
+    ),
+    check!(
+        kid_rotation,
+        "auth.kid-rotation",
+        "auth",
+        Should,
+        ["AUTH-7"],
+        "Header `kid` selects among the account's keys: a second key registered for a rotation works too"
     ),
     check!(
         tenancy::inventory,

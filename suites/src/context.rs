@@ -751,6 +751,8 @@ pub struct TokenKit {
     pub public_pem: String,
     /// The lifetime the run's own tokens have.
     pub lifetime_secs: u64,
+    /// The account's second key (a rotation), minting with its own `kid`, when configured.
+    pub rotation: Option<Arc<TokenMinter>>,
 }
 
 impl std::fmt::Debug for TokenKit {

@@ -26,7 +26,12 @@ fn keypair() -> &'static KeyPair {
 
 fn kit() -> Arc<TokenKit> {
     let minter = TokenMinter::from_pem(&keypair().private_pem, Some("k1".into())).unwrap().with_lifetime(300);
-    Arc::new(TokenKit { minter: Arc::new(minter), public_pem: keypair().public_pem.clone(), lifetime_secs: 300 })
+    Arc::new(TokenKit {
+        minter: Arc::new(minter),
+        public_pem: keypair().public_pem.clone(),
+        lifetime_secs: 300,
+        rotation: None,
+    })
 }
 
 /// How the fake vendor behaves.

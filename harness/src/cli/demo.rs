@@ -43,6 +43,7 @@ pub fn config_for(mock: &RunningMock, shape: mock_vendor::shape::Shape) -> anyho
     let account = |i: usize| {
         let a = &creds.accounts[i];
         AuthConfig::from_key_path(a.private_key_path.clone(), Some(a.kid.clone()))
+            .with_rotation_key(a.rotation_private_key_path.clone(), a.rotation_kid.clone())
     };
     let mut config = VendorConfig::new("mock-vendor (demo)", mock.base_url.clone(), account(0));
     config.profile = crate::profile::Profile::builtin(shape.name())

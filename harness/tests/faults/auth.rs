@@ -18,6 +18,7 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::LeakyUnauthorized, &["auth.no-leak"]),
     (Fault::FetchJku, &["auth.jku-x5u"]),
     (Fault::TrustEmbeddedJwk, &["auth.bad-signature"]),
+    (Fault::NoKeyRotation, &["auth.kid-rotation"]),
     (Fault::NoRateLimit, &["auth.rate-limit"]),
     (Fault::CrossTenantRead, &["auth.tenant-inventory", "auth.tenant-webhooks"]),
 ];

@@ -65,6 +65,8 @@ crafts! {
     "lifetime": "<secs>" => "signed by the account's key, `exp - iat` = <secs>";
     "future-iat": "<secs>" => "signed by the account's key, `iat` <secs> s in the future (`exp` 20 min after it)";
     "future-nbf": "<secs>" => "signed by the account's key, `nbf` <secs> s in the future (`exp` 20 min after it)";
+    "rotation-key" => "valid in every way, signed by the account's second (rotation) key and naming its `kid`";
+    "rotation-key-wrong-kid" => "signed by the account's second key but naming the first key's `kid`";
     "jku-x5u": "<url>" => "signed by an unknown key with an unknown `kid`, header `jku` <url>/jwks.json and `x5u` <url>/cert.pem";
 }
 
@@ -83,6 +85,10 @@ pub enum CraftError {
     ForeignKey(String),
     #[error("the account's public key PEM has no base64 body, so its DER form cannot be built")]
     PublicKey,
+    #[error(
+        "crafted token `{0}` needs the account's second key (`rotation_key_path` and `rotation_kid` under `[auth]`)"
+    )]
+    NoRotationKey(String),
 }
 
 /// The kind of a crafted token's name, and its argument.
@@ -295,6 +301,16 @@ pub fn craft(kit: &TokenKit, name: &str, now: i64) -> Result<Secret, CraftError>
             claims.insert("exp".into(), json!(ahead + 1200));
             sign(&claims)
         }
+        "rotation-key" | "rotation-key-wrong-kid" => {
+            let rotation = kit.rotation.as_ref().ok_or_else(|| CraftError::NoRotationKey(kind.kind.to_owned()))?;
+            let mut header = rotation.header();
+            if kind.kind == "rotation-key-wrong-kid"
+                && let (Some(h), Some(kid)) = (header.as_object_mut(), kit.minter.kid())
+            {
+                h.insert("kid".into(), json!(kid));
+            }
+            rotation.mint_custom(&header, &Value::Object(claims))
+        }
         "jku-x5u" => {
             let base = arg.unwrap_or_default().trim_end_matches('/');
             let header = json!({
@@ -319,7 +335,12 @@ mod tests {
         static PAIR: OnceLock<contract::token::KeyPair> = OnceLock::new();
         let pair = PAIR.get_or_init(|| generate_keypair(1024).unwrap());
         let minter = TokenMinter::from_pem(&pair.private_pem, Some("k1".into())).unwrap().with_lifetime(300);
-        let kit = TokenKit { minter: Arc::new(minter), public_pem: pair.public_pem.clone(), lifetime_secs: 300 };
+        let kit = TokenKit {
+            minter: Arc::new(minter),
+            public_pem: pair.public_pem.clone(),
+            lifetime_secs: 300,
+            rotation: None,
+        };
         let key = VerifierKey::from_public_pem("k1", "0", &pair.public_pem).unwrap();
         (kit, TokenVerifier::new(TokenPolicy::default(), vec![key]))
     }
@@ -377,6 +398,22 @@ mod tests {
     }
 
     #[test]
+    fn rotation_tokens_are_signed_by_the_second_key() {
+        let (mut kit, _) = kit();
+        assert_eq!(craft(&kit, "rotation-key", NOW), Err(CraftError::NoRotationKey("rotation-key".into())));
+        let second = generate_keypair(1024).unwrap();
+        kit.rotation = Some(Arc::new(TokenMinter::from_pem(&second.private_pem, Some("k2".into())).unwrap()));
+        let first = VerifierKey::from_public_pem("k1", "0", &kit.public_pem).unwrap();
+        let both = vec![first, VerifierKey::from_public_pem("k2", "0", &second.public_pem).unwrap()];
+        let verifier = TokenVerifier::new(TokenPolicy::default(), both);
+        let rotated = craft(&kit, "rotation-key", NOW).unwrap();
+        assert_eq!(verifier.verify(rotated.expose(), NOW).unwrap().kid, "k2");
+        let crossed = craft(&kit, "rotation-key-wrong-kid", NOW).unwrap();
+        assert_eq!(decode_unverified(crossed.expose()).unwrap().header["kid"], "k1");
+        assert_eq!(verifier.verify(crossed.expose(), NOW), Err(TokenError::BadSignature));
+    }
+
+    #[test]
     fn the_hs256_confusion_tokens_are_keyed_with_the_public_key() {
         let (kit, _) = kit();
         let token = craft(&kit, "hs256-public-pem", NOW).unwrap();
@@ -417,7 +454,10 @@ mod tests {
                 Some(_) => format!("{}:60", kind.kind),
                 None => kind.kind.to_owned(),
             };
-            craft(&kit, &name, NOW).unwrap_or_else(|e| panic!("{name}: {e}"));
+            match craft(&kit, &name, NOW) {
+                Err(CraftError::NoRotationKey(_)) if name.starts_with("rotation-key") => {}
+                other => drop(other.unwrap_or_else(|e| panic!("{name}: {e}"))),
+            }
         }
     }
 }
