@@ -1006,6 +1006,12 @@ async fn an_api_key_vendor_gets_the_auth_checks_that_need_no_signing_key() {
     }
     assert!(received.iter().all(|r| r.headers.get("x-auth-scheme").is_some_and(|v| v == "api-token")));
     // run_named has checked that the key reaches no report file.
+    // summary.md names the checks that do not apply on one line, not in its table of failures.
+    let out = tempfile::tempdir().unwrap();
+    report.write_all(out.path()).unwrap();
+    let summary = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
+    assert!(summary.contains("Not applicable to this vendor (") && summary.contains("`auth.alg-none`"), "{summary}");
+    assert!(!summary.contains("| SKIP | `auth.alg-none`"), "{summary}");
 }
 
 #[tokio::test]

@@ -26,9 +26,23 @@ pub fn render(report: &Report) -> String {
         c.skip,
         c.error
     );
-    let attention: Vec<_> = report.checks().filter(|c| c.status != Status::Pass).collect();
+    // Checks that do not apply to the vendor's profile are not failures to look at: one line.
+    let (attention, not_applicable): (Vec<_>, Vec<_>) =
+        report.checks().filter(|c| c.status != Status::Pass).partition(|c| c.applicable);
+    if !not_applicable.is_empty() {
+        let ids: Vec<String> = not_applicable.iter().map(|c| format!("`{}`", c.id)).collect();
+        md.push_str(&format!(
+            "\nNot applicable to this vendor ({}; the reasons are in `report.html`): {}.\n",
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
     if attention.is_empty() {
-        md.push_str("\nEvery check passed.\n");
+        md.push_str(if not_applicable.is_empty() {
+            "\nEvery check passed.\n"
+        } else {
+            "\nEvery applicable check passed.\n"
+        });
         return md;
     }
     md.push_str("\n| outcome | check | level | requirements | why |\n|---|---|---|---|---|\n");
