@@ -175,13 +175,14 @@ impl VendorClient {
         let (header, prefix) = (&self.profile.auth.header, self.profile.auth.prefix());
         match auth {
             ProbeAuth::Fresh => cmd.push_str(&format!(" -H \"{header}: {prefix}$(harness token --config {config})\"")),
-            ProbeAuth::Crafted { craft: Some(name), .. } => cmd.push_str(&format!(
-                " -H \"{header}: {prefix}$(harness token --config {config} --craft {})\"",
-                shell_quote(name)
-            )),
-            ProbeAuth::Crafted { craft: None, .. } => {
-                cmd.push_str(&format!(" -H '{header}: <the header shown in the evidence>'"))
+            // curl leaves out a header whose value is blank; `name;` sends it empty.
+            ProbeAuth::Crafted { craft, .. } if craft == "empty" && prefix.trim().is_empty() => {
+                cmd.push_str(&format!(" -H {}", shell_quote(&format!("{header};"))))
             }
+            ProbeAuth::Crafted { craft, .. } => cmd.push_str(&format!(
+                " -H \"{header}: {prefix}$(harness token --config {config} --craft {})\"",
+                shell_quote(craft)
+            )),
             ProbeAuth::Missing => {}
         }
         for (name, value) in &self.profile.auth.extra_headers {

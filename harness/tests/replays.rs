@@ -958,12 +958,11 @@ async fn rhombus_passes_the_schema_and_pagination_suites_refusing_in_200_bodies(
     assert!(notes.contains("refused with 200 and an error in its body"), "{notes}");
 }
 
-/// The Rhombus replay behind a gate that answers 401 to any request without its key, as the
-/// vendor does (wiremock would answer an unmatched request 404).
-async fn rhombus_behind_its_key() -> MockServer {
+/// The Rhombus replay behind a gate that answers any request without its key with `refusal`
+/// (wiremock alone would answer an unmatched request 404).
+async fn rhombus_behind_its_key(refusal: ResponseTemplate) -> MockServer {
     let server = rhombus(Pager::new(Style::Rhombus, "locations", rhombus_locations())).await;
-    let refused = ResponseTemplate::new(401).set_body_json(json!({"error": true, "errorMsg": "Unauthorized"}));
-    Mock::given(wiremock::matchers::any()).respond_with(refused).with_priority(10).mount(&server).await;
+    Mock::given(wiremock::matchers::any()).respond_with(refusal).with_priority(10).mount(&server).await;
     server
 }
 
@@ -987,7 +986,8 @@ const API_KEY_AUTH_ROWS: &[(&str, Expect)] = &[
 
 #[tokio::test]
 async fn an_api_key_vendor_gets_the_auth_checks_that_need_no_signing_key() {
-    let server = rhombus_behind_its_key().await;
+    let refused = ResponseTemplate::new(401).set_body_json(json!({"error": true, "errorMsg": "Unauthorized"}));
+    let server = rhombus_behind_its_key(refused).await;
     let (_, report) = run_named(&server, example(RHOMBUS), RHOMBUS_KEY, &["auth"]).await;
     assert_checks(&report, API_KEY_AUTH_ROWS);
     let malformed = row(&report, "auth.malformed");
@@ -1012,6 +1012,41 @@ async fn an_api_key_vendor_gets_the_auth_checks_that_need_no_signing_key() {
     let summary = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
     assert!(summary.contains("Not applicable to this vendor (") && summary.contains("`auth.alg-none`"), "{summary}");
     assert!(!summary.contains("| SKIP | `auth.alg-none`"), "{summary}");
+}
+
+#[tokio::test]
+async fn an_api_key_vendor_that_refuses_bad_keys_in_a_200_body_fails_auth_malformed_saying_so() {
+    // VENDOR-SHAPES: Rhombus signals errors as HTTP 200 with `{"error": true}`; AUTH-2 asks for 401.
+    let refused = ResponseTemplate::new(200).set_body_json(json!({"error": true, "errorMsg": "Unauthorized"}));
+    let server = rhombus_behind_its_key(refused).await;
+    let (_, report) = run_named(&server, example(RHOMBUS), RHOMBUS_KEY, &["auth"]).await;
+    assert_eq!(row(&report, "auth.valid-token").status, Status::Pass);
+    let malformed = row(&report, "auth.malformed");
+    assert_eq!(malformed.status, Status::Fail, "{}", malformed.message);
+    assert!(
+        malformed.message.contains("refused with 200 and an error in its body (Unauthorized), not 401"),
+        "{}",
+        malformed.message
+    );
+    assert!(!malformed.message.contains("accepted"), "{}", malformed.message);
+    // The empty key's reproduce command sends the header empty (curl drops a blank `name: `).
+    let empty = malformed.evidence.exchanges.iter().find(|x| x.reproduce.contains("x-auth-apikey;"));
+    assert!(empty.is_some(), "{:#?}", malformed.evidence.exchanges.iter().map(|x| &x.reproduce).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_vendor_whose_every_answer_is_an_error_in_a_200_body_is_not_seen_accepting_a_credential() {
+    let server = MockServer::start().await;
+    let broken = ResponseTemplate::new(200).set_body_json(json!({"error": true, "errorMsg": "Unauthorized"}));
+    Mock::given(wiremock::matchers::any()).respond_with(broken).mount(&server).await;
+    let (_, report) = run_named(&server, example(RHOMBUS), RHOMBUS_KEY, &["auth"]).await;
+    let valid = row(&report, "auth.valid-token");
+    assert_eq!(valid.status, Status::Skip, "{}", valid.message);
+    assert!(
+        valid.evidence.notes.iter().any(|n| n.contains("error in its body (Unauthorized)")),
+        "{:?}",
+        valid.evidence.notes
+    );
 }
 
 #[tokio::test]

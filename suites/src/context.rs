@@ -135,7 +135,7 @@ pub enum ProbeAuth {
     /// prefix (`Bearer <crafted>` for the contract's JWTs, a bogus key for an API-key vendor).
     /// `craft` names the crafted credential (`harness token --craft <name>`), so the reproduce
     /// command can rebuild it instead of embedding it; the value itself never reaches evidence.
-    Crafted { credential: Secret, craft: Option<String> },
+    Crafted { credential: Secret, craft: String },
 }
 
 /// One request a check makes on purpose (bad parameters, crafted tokens, webhook management).

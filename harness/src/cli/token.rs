@@ -2,8 +2,10 @@
 //! profile's kind of auth sends: an API key, a static token, an OAuth2 access token), for curl. This is the one
 //! place the harness prints a token, because the operator asked for it.
 //!
-//! `--craft <name>` mints one of the auth suite's crafted bad tokens instead (the reproduce
-//! command of a crafted-token probe calls it); `--list-crafts` lists the names.
+//! `--craft <name>` mints one of the auth suite's crafted tokens instead (the reproduce command
+//! of a crafted-token probe calls it): bad ones, and `rotation-key`, a valid token of the
+//! account's second key. For a vendor that does not use the contract's JWTs only the keyless
+//! crafts (`garbage`, `empty`) apply. `--list-crafts` lists the names.
 
 use std::path::PathBuf;
 
