@@ -80,6 +80,12 @@ pub struct AuthConfig {
     pub token_lifetime_secs: u64,
 }
 
+/// A PEM key file's text; `what` names it in the error.
+fn read_key(path: &std::path::Path, what: &str) -> anyhow::Result<Secret> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {what} {}", path.display()))?;
+    Ok(Secret::new(text))
+}
+
 fn default_token_lifetime() -> u64 {
     300
 }
@@ -112,19 +118,14 @@ impl AuthConfig {
         let public_pem = contract::token::public_pem_of(&pem).context("failed to load the private key")?;
         let rotation = match (&self.rotation_key_path, &self.rotation_kid) {
             (Some(path), Some(kid)) => {
-                let pem = Secret::new(
-                    std::fs::read_to_string(path)
-                        .with_context(|| format!("failed to read the rotation key {}", path.display()))?,
-                );
-                let minter =
-                    TokenMinter::from_pem(&pem, Some(kid.clone())).context("failed to load the rotation key")?;
-                Some(std::sync::Arc::new(minter.with_lifetime(self.token_lifetime_secs)))
+                let pem = read_key(path, "the rotation key")?;
+                Some(std::sync::Arc::new(self.minter_with(&pem, Some(kid.clone()))?))
             }
             (None, None) => None,
             _ => bail!("`rotation_key_path` and `rotation_kid` go together"),
         };
         Ok(suites::TokenKit {
-            minter: std::sync::Arc::new(self.minter_from(&pem)?),
+            minter: std::sync::Arc::new(self.minter_with(&pem, self.kid.clone())?),
             public_pem,
             lifetime_secs: self.token_lifetime_secs,
             rotation,
@@ -160,20 +161,18 @@ impl AuthConfig {
 
     /// Reads the key (file or environment) and builds the token minter.
     pub fn minter(&self) -> anyhow::Result<TokenMinter> {
-        self.minter_from(&self.private_pem()?)
+        self.minter_with(&self.private_pem()?, self.kid.clone())
     }
 
-    fn minter_from(&self, pem: &Secret) -> anyhow::Result<TokenMinter> {
-        let minter = TokenMinter::from_pem(pem, self.kid.clone()).context("failed to load the private key")?;
+    /// A minter of this account's tokens (its lifetime) from `pem`, naming `kid`.
+    fn minter_with(&self, pem: &Secret, kid: Option<String>) -> anyhow::Result<TokenMinter> {
+        let minter = TokenMinter::from_pem(pem, kid).context("failed to load the private key")?;
         Ok(minter.with_lifetime(self.token_lifetime_secs))
     }
 
     fn private_pem(&self) -> anyhow::Result<Secret> {
         let pem = match (&self.private_key_path, &self.private_key_env) {
-            (Some(path), _) => Secret::new(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("failed to read the private key {}", path.display()))?,
-            ),
+            (Some(path), _) => read_key(path, "the private key")?,
             (None, Some(var)) => {
                 Secret::new(std::env::var(var).with_context(|| format!("failed to read the private key from ${var}"))?)
             }

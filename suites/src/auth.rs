@@ -88,8 +88,8 @@ fn judge_answer(cx: &Context, answer: &Answer) -> Judged {
 
 /// What a [`Judged::Wrong`] answer did instead of 401.
 fn not_401(cx: &Context, answer: &Answer) -> String {
-    match cx.api.body_error(answer) {
-        Some(error) => format!("refused with {} and an error in its body ({error}), not 401", answer.status),
+    match cx.api.body_refusal(answer) {
+        Some(refusal) => format!("{refusal}, not 401"),
         None if answer.status >= 500 => format!("answered {} (a server error), not 401", answer.status),
         None => format!("answered {}, not 401", answer.status),
     }
@@ -797,10 +797,7 @@ pub async fn kid_rotation(cx: &Context) -> Outcome {
         }
         Judged::Limited => return rate_limited_midway(&answer),
         Judged::Refused | Judged::Wrong => {
-            let how = match cx.api.body_error(&answer) {
-                Some(error) => format!("refused with {} and an error in its body ({error})", answer.status),
-                None => format!("refused with {}", answer.status),
-            };
+            let how = cx.api.body_refusal(&answer).unwrap_or_else(|| format!("refused with {}", answer.status));
             let mut evidence = Evidence::default();
             evidence.push_exchange(&answer.exchange);
             evidence.push_finding(Finding {

@@ -523,6 +523,11 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
     fn body_error(&self, _answer: &Answer) -> Option<String> {
         None
     }
+    /// How checks word a [`VendorApi::body_error`]: "refused with 200 and an error in its body (…)".
+    fn body_refusal(&self, answer: &Answer) -> Option<String> {
+        let error = self.body_error(answer)?;
+        Some(format!("refused with {} and an error in its body ({error})", answer.status))
+    }
     /// Reads a probe's answer as one page of `collection`, as a walk would see it (records mapped
     /// through the profile, the pagination block as canonical fields), so a check can judge a page
     /// it asked for with parameters of its own (`page=0`, a page past the end). `None` when the

@@ -1105,13 +1105,6 @@ fn bad_values(paging: &Paging) -> Vec<(Param, &'static str)> {
     values
 }
 
-/// A 2xx answer whose body carries an error the vendor's profile knows how to read: that vendor's
-/// way of refusing, judged as a 4xx would be (VENDOR-SHAPES.md: errors in a 200 body).
-fn refused_in_body(cx: &Context, answer: &Answer) -> Option<String> {
-    let error = cx.api.body_error(answer)?;
-    Some(format!("refused with {} and an error in its body: {error}", answer.status))
-}
-
 /// PAGE-3: how an answer to one bad parameter reads; `Err` says what is wrong.
 pub fn judge_bad_parameter(
     param: Param,
@@ -1200,7 +1193,8 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
             match cx.api.probe(probe).await {
                 Ok(answer) => {
                     let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                    let judged = match refused_in_body(cx, &answer) {
+                    // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
+                    let judged = match cx.api.body_refusal(&answer) {
                         Some(refusal) => Ok(refusal),
                         None => judge_bad_parameter(param, value, answer.status, page.as_ref(), paging.kind.chained()),
                     };
@@ -1281,7 +1275,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
         match cx.api.probe(probe).await {
             Ok(answer) => {
                 let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                let judged = match refused_in_body(cx, &answer) {
+                let judged = match cx.api.body_refusal(&answer) {
                     Some(refusal) => Ok(format!("{refusal}, this vendor's 404")),
                     None => judge_past_end(answer.status, page.as_ref()),
                 };
@@ -1359,7 +1353,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
         match &probe.result {
             Ok(answer) => {
-                let judged = match refused_in_body(cx, answer) {
+                let judged = match cx.api.body_refusal(answer) {
                     Some(refusal) => Ok(refusal),
                     None => judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained()),
                 };

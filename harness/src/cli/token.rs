@@ -67,13 +67,7 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
         }
         // A bad API key or bearer token: the crafts that need no signing key.
         Some(name) if config.profile.auth.kind != suites::AuthKind::Jwt => {
-            craft::craft_keyless(name).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "`{name}` is a crafted JWT, and this vendor's profile authenticates with `{}`: only {} apply",
-                    config.profile.auth.kind.as_str(),
-                    craft::KEYLESS.join(", ")
-                )
-            })?
+            craft::craft_keyless_for(config.profile.auth.kind, name)?
         }
         Some(name) => {
             let kit = auth.token_kit()?;

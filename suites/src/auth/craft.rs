@@ -86,6 +86,10 @@ pub enum CraftError {
     #[error("the account's public key PEM has no base64 body, so its DER form cannot be built")]
     PublicKey,
     #[error(
+        "`{name}` is a crafted JWT, and this vendor's profile authenticates with `{kind}`: only garbage, empty apply"
+    )]
+    NotKeyless { name: String, kind: &'static str },
+    #[error(
         "crafted token `{0}` needs the account's second key (`rotation_key_path` and `rotation_kid` under `[auth]`)"
     )]
     NoRotationKey(String),
@@ -178,6 +182,12 @@ fn public_der(pem: &str) -> Result<Vec<u8>, CraftError> {
 /// whose profile authenticates with an API key, a static bearer token or OAuth2 client
 /// credentials: there is no client-minted JWT to craft the others from.
 pub const KEYLESS: &[&str] = &["garbage", "empty"];
+
+/// [`craft_keyless`] for a vendor whose profile authenticates with `kind` (not the contract's
+/// JWTs): the error names the kind when `name` needs a signing key.
+pub fn craft_keyless_for(kind: crate::AuthKind, name: &str) -> Result<Secret, CraftError> {
+    craft_keyless(name).ok_or_else(|| CraftError::NotKeyless { name: name.to_owned(), kind: kind.as_str() })
+}
 
 /// Builds a crafted credential that needs no key (see [`KEYLESS`]); `None` for the others.
 pub fn craft_keyless(name: &str) -> Option<Secret> {
