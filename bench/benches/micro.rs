@@ -76,7 +76,7 @@ fn page(c: &mut Criterion) {
     // timestamps) over the same canonical page: most of its pointers find nothing, so this
     // times the rules' evaluation rather than the copying.
     let canonical = Profile::default();
-    let request = RequestContext { site_id: Some("site".into()) };
+    let request = RequestContext::site("site");
     group.bench_function("profile map_record (canonical)", |b| {
         let fields = &canonical.inventory[0].fields;
         b.iter(|| devices.iter().map(|d| canonical.map_record(black_box(d), fields, &request)).collect::<Vec<_>>())

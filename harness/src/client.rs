@@ -15,7 +15,7 @@ use suites::{
 };
 
 use crate::config::{BudgetsConfig, VendorConfig};
-use crate::profile::{ListEndpoint, ParamLocation, Profile, RequestContext};
+use crate::profile::{FieldSource, FieldSpec, ListEndpoint, ParamLocation, Profile, RequestContext, RequestValue};
 
 /// At most this much of a body is kept as evidence.
 pub const EXCERPT_BYTES: usize = 4096;
@@ -94,6 +94,9 @@ pub struct VendorClient {
     /// Added to `harness token` in reproduce commands (` --second-account` for the second
     /// account's client), so the command mints the credential this client used.
     token_flags: String,
+    /// The credential's account id once the account endpoint answered it, for fields the
+    /// profile takes `from_request = "account_id"`.
+    account_id: std::sync::OnceLock<String>,
 }
 
 impl From<Arc<TokenMinter>> for Credential {
@@ -135,6 +138,7 @@ impl VendorClient {
             limits,
             config_hint: config_hint.into(),
             token_flags: String::new(),
+            account_id: std::sync::OnceLock::new(),
         })
     }
 
@@ -172,7 +176,7 @@ impl VendorClient {
     fn reproduce(&self, method: &Method, url: &Url, body: Option<&str>, auth: &ProbeAuth) -> String {
         let config = format!("{}{}", shell_quote(&self.config_hint), self.token_flags);
         let mut cmd = format!("curl -sS -i -X {method}");
-        let (header, prefix) = (&self.profile.auth.header, self.profile.auth.prefix());
+        let (header, prefix) = (self.profile.auth.header(), self.profile.auth.prefix());
         match auth {
             ProbeAuth::Fresh => cmd.push_str(&format!(" -H \"{header}: {prefix}$(harness token --config {config})\"")),
             // curl leaves out a header whose value is blank; `name;` sends it empty.
@@ -185,7 +189,7 @@ impl VendorClient {
             )),
             ProbeAuth::Missing => {}
         }
-        for (name, value) in &self.profile.auth.extra_headers {
+        for (name, value) in self.profile.auth.extra_headers() {
             cmd.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
         }
         if let Some(body) = body {
@@ -267,7 +271,7 @@ impl VendorClient {
             ),
         };
         let body_text = body.map(|b| b.to_string());
-        let header_name = self.profile.auth.header.to_ascii_lowercase();
+        let header_name = self.profile.auth.header().to_ascii_lowercase();
         let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
         if let Some(header) = &header {
             let shown = if self.profile.auth.prefix().is_empty() {
@@ -278,7 +282,7 @@ impl VendorClient {
             request_headers.push((header_name.clone(), shown));
         }
         request_headers
-            .extend(self.profile.auth.extra_headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())));
+            .extend(self.profile.auth.extra_headers().iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())));
         let mut exchange = Exchange {
             method: method.to_string(),
             url: url.to_string(),
@@ -292,7 +296,7 @@ impl VendorClient {
         if let Some(header) = &header {
             request = request.header(header_name.as_str(), header.expose());
         }
-        for (name, value) in &self.profile.auth.extra_headers {
+        for (name, value) in self.profile.auth.extra_headers() {
             request = request.header(name.as_str(), value.as_str());
         }
         if let Some(text) = body_text {
@@ -384,7 +388,7 @@ impl VendorClient {
 
     /// OAuth2 client credentials (RFC 6749 §4.4): the secret goes in HTTP Basic, never in evidence.
     async fn exchange_client_credentials(&self, id: &str, secret: &Secret) -> Result<(Secret, Duration), ApiError> {
-        let at = self.profile.auth.token_url.as_deref().unwrap_or("/oauth2/token");
+        let (at, scope) = self.profile.auth.oauth2().unwrap_or(("/oauth2/token", None));
         let url = if at.starts_with("http://") || at.starts_with("https://") {
             Url::parse(at)
                 .map_err(|e| ApiError::new(ApiErrorKind::Config, format!("bad `auth.token_url`: {e}"), vec![]))?
@@ -392,8 +396,8 @@ impl VendorClient {
             self.url(at, &[])?
         };
         let mut form = vec![("grant_type", "client_credentials".to_owned())];
-        if let Some(scope) = &self.profile.auth.scope {
-            form.push(("scope", scope.clone()));
+        if let Some(scope) = scope {
+            form.push(("scope", scope.to_owned()));
         }
         let fail = |message: String| {
             let exchange = Exchange { method: "POST".into(), url: url.to_string(), ..Exchange::default() };
@@ -425,12 +429,29 @@ impl VendorClient {
 
     /// The endpoints whose union is a collection, and the request context their fields may read.
     fn parts(&self, collection: &Collection) -> (Vec<&ListEndpoint>, RequestContext) {
+        let account_id = self.account_id.get().cloned();
         match collection {
-            Collection::Sites => (vec![&self.profile.sites], RequestContext::default()),
+            Collection::Sites => (vec![&self.profile.sites], RequestContext { site_id: None, account_id }),
             Collection::Inventory { site_id } => {
-                (self.profile.inventory.iter().collect(), RequestContext { site_id: Some(site_id.clone()) })
+                (self.profile.inventory.iter().collect(), RequestContext { site_id: Some(site_id.clone()), account_id })
             }
         }
+    }
+
+    /// [`Self::parts`], having read the account first when a field takes its id from it and it
+    /// was not read yet (a walk before the sync).
+    async fn parts_read(&self, collection: &Collection) -> (Vec<&ListEndpoint>, RequestContext) {
+        let needs_account = |e: &ListEndpoint| {
+            e.fields.values().any(|spec| {
+                matches!(spec, FieldSpec::Rule(r) if r.source == FieldSource::FromRequest(RequestValue::AccountId))
+            })
+        };
+        let (endpoints, _) = self.parts(collection);
+        if self.account_id.get().is_none() && endpoints.iter().any(|e| needs_account(e)) {
+            // A failed read leaves the field missing, and the schema checks say so.
+            let _ = self.account().await;
+        }
+        self.parts(collection)
     }
 
     /// The request for one page of `endpoint`: its path (site id filled), fixed query, method and
@@ -445,19 +466,15 @@ impl VendorClient {
             body
         });
         let p = &self.profile.pagination;
-        let position = match p.kind {
-            PagingKind::Page => p.page_param.as_ref(),
-            PagingKind::Offset => p.offset_param.as_ref(),
-            _ => None,
-        };
         let params = [
-            (position, ask.position.as_ref(), false),
-            (p.size_param.as_ref().filter(|_| p.kind != PagingKind::None), ask.size.as_ref(), false),
-            (p.token_param.as_ref().filter(|_| p.kind == PagingKind::Cursor), ask.token.as_ref(), true),
+            (p.position_param(), ask.position.as_ref(), false),
+            (p.size_param(), ask.size.as_ref(), false),
+            (p.token().map(|t| t.0), ask.token.as_ref(), true),
+            (p.past_end().map(|e| &e.param), ask.after.as_ref(), true),
         ];
         for (name, value, text) in params {
             let (Some(name), Some(value)) = (name, value) else { continue };
-            match p.location {
+            match p.location() {
                 ParamLocation::Query => probe.query.push((name.clone(), value.clone())),
                 ParamLocation::Body => {
                     // Numbers as JSON numbers (a bad value such as `abc` stays a string).
@@ -529,9 +546,10 @@ impl VendorClient {
         per_page: Option<u64>,
         visit: &mut (dyn FnMut(PageSeen, Vec<Value>) -> Walk + Send + '_),
     ) -> Result<WalkEnd, ApiError> {
-        let (endpoints, request) = self.parts(collection);
+        let (endpoints, request) = self.parts_read(collection).await;
         let paging = self.profile.paging();
         let p = &self.profile.pagination;
+        let kind = p.kind();
         let mut end = WalkEnd { pages: 0, notes: Vec::new() };
         // The last few exchanges, for the evidence of a walk that breaks.
         let mut recent: Vec<Exchange> = Vec::new();
@@ -547,6 +565,11 @@ impl VendorClient {
             let mut nexts = std::collections::HashSet::new();
             let mut offset = 0u64;
             let mut index = 0u64;
+            // Record-read fields no record of the endpoint has so far, and how many records
+            // were seen: what is still unmatched at the end points at the profile.
+            let mut unmatched: Option<Vec<(String, String)>> = None;
+            let mut records = 0usize;
+            let mut sample_record = None;
             loop {
                 index += 1;
                 let (method, url, body) = match link.take() {
@@ -563,19 +586,14 @@ impl VendorClient {
                 };
                 let items = doc.pointer(&endpoint.list).and_then(Value::as_array).cloned().unwrap_or_default();
                 let count = items.len() as u64;
-                if index == 1 {
-                    // A required field no record has: most likely the profile's pointer is wrong.
-                    let kind = if request.site_id.is_some() { "device" } else { "site" };
-                    let unmatched = self.profile.unmatched(&items, &endpoint.fields, &request);
-                    for (field, at) in
-                        unmatched.into_iter().filter(|(f, _)| crate::profile::required(kind).contains(&f.as_str()))
-                    {
-                        end.notes.push(format!(
-                            "{}: the profile reads `{field}` from {at}, which no record of the first page has (a sample: {})",
-                            endpoint.path,
-                            sample(&items[0])
-                        ));
-                    }
+                if !items.is_empty() {
+                    let missing = self.profile.unmatched(&items, &endpoint.fields, &request);
+                    unmatched = Some(match unmatched.take() {
+                        None => missing.into_iter().filter(|(f, _)| endpoint.fields[f].reads_record()).collect(),
+                        Some(before) => before.into_iter().filter(|u| missing.contains(u)).collect(),
+                    });
+                    records += items.iter().filter(|r| r.is_object()).count();
+                    sample_record.get_or_insert_with(|| sample(&items[0]));
                 }
                 recent.push(exchange.clone());
                 if recent.len() > 4 {
@@ -585,9 +603,10 @@ impl VendorClient {
                 let seen = self.page_seen(&doc, &items, endpoint, &request, exchange, (index, part));
                 let (next, total_pages, total_count) = (seen.next.clone(), seen.total_pages, seen.total_count);
                 if visit(seen, items) == Walk::Stop {
+                    self.profile_mistakes(&mut end, endpoint, &request, unmatched, records, sample_record, true);
                     return Ok(end);
                 }
-                let more = match p.kind {
+                let more = match kind {
                     PagingKind::None => false,
                     PagingKind::Page => match total_pages {
                         Some(total_pages) => index < total_pages && count > 0,
@@ -614,7 +633,7 @@ impl VendorClient {
                             ));
                             false
                         }
-                        Some(next) if p.kind == PagingKind::Cursor => {
+                        Some(next) if kind == PagingKind::Cursor => {
                             ask.token = Some(next.clone());
                             true
                         }
@@ -632,18 +651,51 @@ impl VendorClient {
                     let message = format!("pagination did not end within {} pages{reported}", self.limits.max_pages);
                     return Err(ApiError::new(ApiErrorKind::TooManyPages, message, keep_last(recent)));
                 }
-                if p.kind == PagingKind::Page {
+                if kind == PagingKind::Page {
                     ask.position = Some((index + 1).to_string());
                 }
             }
+            self.profile_mistakes(&mut end, endpoint, &request, unmatched, records, sample_record, false);
         }
         Ok(end)
+    }
+
+    /// Notes, for the walk's end, each required field the profile reads from the vendor's
+    /// records that no record of `endpoint` had: a pointer that matches nothing on every record
+    /// is most likely the profile's mistake, not the vendor's (MAP-1).
+    #[allow(clippy::too_many_arguments)]
+    fn profile_mistakes(
+        &self,
+        end: &mut WalkEnd,
+        endpoint: &ListEndpoint,
+        request: &RequestContext,
+        unmatched: Option<Vec<(String, String)>>,
+        records: usize,
+        sample: Option<String>,
+        stopped: bool,
+    ) {
+        let kind = if request.site_id.is_some() { "device" } else { "site" };
+        let every = if stopped {
+            format!("any of the {records} records walked")
+        } else {
+            format!("any of its {records} records")
+        };
+        for (field, at) in unmatched.unwrap_or_default() {
+            if !crate::profile::required(kind).contains(&field.as_str()) {
+                continue;
+            }
+            end.notes.push(format!(
+                "{}: the profile reads `{field}` from {at}, which matches nothing in {every}: the profile's pointer may be wrong, not the vendor (check it with `harness probe`; a sample: {})",
+                endpoint.path,
+                sample.as_deref().unwrap_or("{}")
+            ));
+        }
     }
 
     /// The first page of each endpoint of a collection (for `harness probe`): the request, the
     /// raw records, their canonical mapping and the pagination seen; or why it could not be read.
     pub async fn first_pages(&self, collection: &Collection) -> Vec<(String, Result<FirstPage, ApiError>)> {
-        let (endpoints, request) = self.parts(collection);
+        let (endpoints, request) = self.parts_read(collection).await;
         let paging = self.profile.paging();
         let mut out = Vec::new();
         for endpoint in endpoints {
@@ -696,21 +748,24 @@ impl VendorClient {
         (index, part): (u64, usize),
     ) -> PageSeen {
         let p = &self.profile.pagination;
-        let number = |pointer: &Option<String>| pointer.as_deref().and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
-        let next = match p.kind {
-            PagingKind::Cursor => p.next_token.as_deref().and_then(|ptr| doc.pointer(ptr)).and_then(token_text),
+        let number = |pointer: Option<&String>| pointer.and_then(|p| doc.pointer(p)).and_then(Value::as_u64);
+        let next = match p.kind() {
+            PagingKind::Cursor => p.token().and_then(|(_, ptr)| doc.pointer(ptr)).and_then(token_text),
             PagingKind::LinkHeader => exchange.response_header("link").and_then(next_link),
             _ => None,
         };
+        let after = p.past_end().and_then(|e| items.last()?.pointer(&e.from)).and_then(token_text);
+        let [page, per_page, total_pages, total_count] = p.block();
         PageSeen {
             index,
             part,
             next,
+            after,
             records: items.iter().map(|raw| self.profile.map_record(raw, &endpoint.fields, request)).collect(),
-            page: number(&p.page),
-            per_page: number(&p.per_page),
-            total_pages: number(&p.total_pages),
-            total_count: number(&p.total_count),
+            page: number(page),
+            per_page: number(per_page),
+            total_pages: number(total_pages),
+            total_count: number(total_count),
             exchange,
         }
     }
@@ -853,11 +908,22 @@ impl VendorApi for VendorClient {
             );
             return Err(ApiError::new(ApiErrorKind::Shape, message, vec![exchange]));
         };
-        Ok(Fetched {
-            record: self.profile.map_record(&raw, &endpoint.fields, &RequestContext::default()),
-            raw,
-            exchange,
-        })
+        let record = self.profile.map_record(&raw, &endpoint.fields, &RequestContext::default());
+        if let Some(id) = record.get("account_id").and_then(Value::as_str) {
+            let _ = self.account_id.set(id.to_owned());
+        }
+        let mut exchange = exchange;
+        // A required field the profile reads from nowhere in the answer: name the pointer.
+        for (field, at) in
+            self.profile.unmatched(std::slice::from_ref(&raw), &endpoint.fields, &RequestContext::default())
+        {
+            if crate::profile::required("account").contains(&field.as_str()) && endpoint.fields[&field].reads_record() {
+                exchange.notes.push(format!(
+                    "the profile reads the account's `{field}` from {at}, which matches nothing in the answer: the profile's pointer may be wrong, not the vendor"
+                ));
+            }
+        }
+        Ok(Fetched { record, raw, exchange })
     }
 
     async fn sites(&self) -> Result<Listing, ApiError> {
@@ -879,7 +945,7 @@ impl VendorApi for VendorClient {
             webhook_ping: p.webhooks.ping.clone(),
             event_types: p.webhooks.event_types.clone(),
             paging: p.paging(),
-            auth: p.auth.kind,
+            auth: p.auth.kind(),
         }
     }
 

@@ -134,7 +134,7 @@ impl AuthConfig {
 
     /// What requests authenticate with, for the profile's kind of auth.
     pub fn credential(&self, profile: &AuthProfile) -> anyhow::Result<Credential> {
-        match profile.kind {
+        match profile.kind() {
             suites::AuthKind::Jwt => Ok(Credential::Jwt(std::sync::Arc::new(self.minter()?))),
             suites::AuthKind::ApiKey | suites::AuthKind::Bearer => Ok(Credential::Static(self.static_secret()?)),
             suites::AuthKind::Oauth2ClientCredentials => {
@@ -238,10 +238,20 @@ impl WebhookConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum TriggerConfig {
-    /// Run a program (no shell); `{site_id}`, `{device_id}`, `{status}`, `{event_type}` in the
-    /// arguments are replaced. Exit status 0 means done.
+    /// Run a program (no shell); `{action}`, `{site_id}`, `{device_id}`, `{status}`,
+    /// `{event_type}`, `{webhook_id}` and `{data}` (the data the check asks for, as JSON) in the
+    /// arguments are replaced. Exit status 0 means done. One command per action
+    /// (`status_argv`: a device's health; `event_argv`: a family event; `ping_argv`: a ping to
+    /// a webhook), with `argv` for every action that has none of its own.
     Command {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         argv: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_argv: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event_argv: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ping_argv: Option<Vec<String>>,
         #[serde(default = "default_command_timeout")]
         timeout_secs: u64,
     },
@@ -417,10 +427,14 @@ impl VendorConfig {
             bail!("`vendor.base_url` must be http or https");
         }
         self.profile.validate().with_context(|| format!("the profile `{}` cannot work", self.profile.name))?;
-        if let TriggerConfig::Command { argv, .. } = &self.trigger
-            && argv.is_empty()
-        {
-            bail!("`trigger.argv` is empty");
+        if let TriggerConfig::Command { argv, status_argv, event_argv, ping_argv, .. } = &self.trigger {
+            let own = [("status_argv", status_argv), ("event_argv", event_argv), ("ping_argv", ping_argv)];
+            if let Some((name, _)) = own.iter().find(|(_, a)| a.as_ref().is_some_and(Vec::is_empty)) {
+                bail!("`trigger.{name}` is empty");
+            }
+            if argv.is_empty() && own.iter().all(|(_, a)| a.is_none()) {
+                bail!("`trigger.argv` is empty (give `argv`, or `status_argv`, `event_argv`, `ping_argv`)");
+            }
         }
         Ok(())
     }
@@ -462,8 +476,18 @@ mod tests {
         );
         assert_eq!(
             parse("kind = \"command\"\nargv = [\"x\", \"{device_id}\"]"),
-            TriggerConfig::Command { argv: vec!["x".into(), "{device_id}".into()], timeout_secs: 60 }
+            TriggerConfig::Command {
+                argv: vec!["x".into(), "{device_id}".into()],
+                status_argv: None,
+                event_argv: None,
+                ping_argv: None,
+                timeout_secs: 60
+            }
         );
+        assert!(matches!(
+            parse("kind = \"command\"\nevent_argv = [\"emit\", \"{data}\"]"),
+            TriggerConfig::Command { argv, event_argv: Some(e), .. } if argv.is_empty() && e[1] == "{data}"
+        ));
         assert_eq!(parse("kind = \"prompt\""), TriggerConfig::Prompt { wait_secs: 120 });
         assert_eq!(parse("kind = \"ping\""), TriggerConfig::Ping);
     }

@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail};
 use contract::{Scheme, SignatureFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use suites::{AuthKind, Paging, PagingKind};
+use suites::{AuthKind, Paging, PagingKind, SizeLimits};
 
 /// The built-in profiles, by name: the canonical shape and the mock vendor's other shapes.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -81,6 +81,12 @@ pub struct ListEndpoint {
     pub query: BTreeMap<String, String>,
     /// JSON Pointer of the array in each page (`""` = the answer is the array).
     pub list: String,
+    /// The vendor's own largest page size for this collection (PAGE-5), over `pagination.max_size`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u64>,
+    /// The page size it serves when none is asked for, over `pagination.default_size`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_size: Option<u64>,
     /// Canonical field name → where the vendor keeps it.
     pub fields: FieldMap,
 }
@@ -99,46 +105,216 @@ pub struct WebhookEndpoints {
     pub event_types: String,
 }
 
-/// How a list is split into pages. Which fields apply depends on `kind`; [`Profile::validate`]
-/// names what a kind lacks.
+/// How a list is split into pages: one variant per `kind`, with exactly the keys that kind
+/// reads (a key another kind reads is refused by name). A new kind is one variant here, its
+/// [`PagingKind`] and its step in the client's walk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PaginationProfile {
-    pub kind: PagingKind,
-    /// Where the parameters go.
-    #[serde(default)]
-    pub location: ParamLocation,
-    /// The page-size parameter (`per_page`, `limit`, `pageSize`, `perPage`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_param: Option<String>,
-    /// The page size the harness asks for.
-    #[serde(default = "default_size")]
-    pub size: u64,
-    /// `page` kind: the page-number parameter, counted from 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_param: Option<String>,
-    /// `offset` kind: the item-offset parameter, counted from 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset_param: Option<String>,
-    /// `cursor` kind: the parameter the token goes back in...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_param: Option<String>,
-    /// ...and the JSON Pointer of the next page's token in an answer (null, `""` or missing ends).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// JSON Pointers of the pagination block, when the vendor reports one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_pages: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub per_page: Option<String>,
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PaginationProfile {
+    /// A page number counted from 1 and a page size; totals in the answer (the contract's).
+    Page {
+        #[serde(default)]
+        location: ParamLocation,
+        /// The page-number parameter.
+        page_param: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size_param: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_size: Option<u64>,
+        /// JSON Pointers of the pagination block, when the vendor reports one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total_pages: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total_count: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        per_page: Option<String>,
+    },
+    /// An item offset counted from 0 and a limit: a short page or the reported count ends.
+    Offset {
+        #[serde(default)]
+        location: ParamLocation,
+        offset_param: String,
+        /// Required: a short page ends the walk, so the harness must know the size it asked for.
+        size_param: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total_count: Option<String>,
+    },
+    /// An opaque token from each answer names the next page.
+    Cursor {
+        #[serde(default)]
+        location: ParamLocation,
+        /// The parameter the token goes back in...
+        token_param: String,
+        /// ...and the JSON Pointer of the next page's token in an answer (null, `""` or missing ends).
+        next_token: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size_param: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total_count: Option<String>,
+        /// How to ask for the page after the last (keyset pagination), when the vendor allows it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        past_end: Option<PastEnd>,
+    },
+    /// The next page's URL in an RFC 5988 `Link: <...>; rel=next` header (query parameters).
+    LinkHeader {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size_param: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_size: Option<u64>,
+        /// How to ask for the page after the last (`startingAfter=<serial>`), when the vendor
+        /// allows it: PAGE-4 then applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        past_end: Option<PastEnd>,
+    },
+    /// One answer holds the whole list.
+    None {},
 }
 
-fn default_size() -> u64 {
-    contract::DEFAULT_PER_PAGE
+/// Keyset pagination's way past the end: send `param` set to the value at `from` (a JSON
+/// Pointer into the vendor's raw record) of the last item of the last page
+/// (`[pagination.past_end] param = "startingAfter", from = "/serial"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PastEnd {
+    pub param: String,
+    pub from: String,
+}
+
+impl PaginationProfile {
+    pub fn kind(&self) -> PagingKind {
+        match self {
+            Self::Page { .. } => PagingKind::Page,
+            Self::Offset { .. } => PagingKind::Offset,
+            Self::Cursor { .. } => PagingKind::Cursor,
+            Self::LinkHeader { .. } => PagingKind::LinkHeader,
+            Self::None {} => PagingKind::None,
+        }
+    }
+
+    /// Where the parameters go (a `rel=next` link carries its own).
+    pub fn location(&self) -> ParamLocation {
+        match self {
+            Self::Page { location, .. } | Self::Offset { location, .. } | Self::Cursor { location, .. } => *location,
+            Self::LinkHeader { .. } | Self::None {} => ParamLocation::Query,
+        }
+    }
+
+    /// The page-size parameter, when pages can be sized.
+    pub fn size_param(&self) -> Option<&String> {
+        match self {
+            Self::Page { size_param, .. } | Self::Cursor { size_param, .. } | Self::LinkHeader { size_param, .. } => {
+                size_param.as_ref()
+            }
+            Self::Offset { size_param, .. } => Some(size_param),
+            Self::None {} => None,
+        }
+    }
+
+    /// `(size, max_size, default_size)` as written.
+    fn sizes(&self) -> (Option<u64>, Option<u64>, Option<u64>) {
+        match self {
+            Self::Page { size, max_size, default_size, .. }
+            | Self::Offset { size, max_size, default_size, .. }
+            | Self::Cursor { size, max_size, default_size, .. }
+            | Self::LinkHeader { size, max_size, default_size, .. } => (*size, *max_size, *default_size),
+            Self::None {} => (None, None, None),
+        }
+    }
+
+    /// The page size the harness asks for: `size`, else the vendor's declared default, else the
+    /// contract's default; never above the declared maximum.
+    pub fn size(&self) -> u64 {
+        let (size, max, default) = self.sizes();
+        let size = size.or(default).unwrap_or(contract::DEFAULT_PER_PAGE);
+        max.map_or(size, |m| size.min(m))
+    }
+
+    /// Sets the page size the harness asks for (tests walk small pages).
+    pub fn set_size(&mut self, n: u64) {
+        match self {
+            Self::Page { size, .. }
+            | Self::Offset { size, .. }
+            | Self::Cursor { size, .. }
+            | Self::LinkHeader { size, .. } => *size = Some(n),
+            Self::None {} => {}
+        }
+    }
+
+    /// Sets the vendor's declared maximum page size for every collection.
+    pub fn set_max_size(&mut self, n: Option<u64>) {
+        match self {
+            Self::Page { max_size, .. }
+            | Self::Offset { max_size, .. }
+            | Self::Cursor { max_size, .. }
+            | Self::LinkHeader { max_size, .. } => *max_size = n,
+            Self::None {} => {}
+        }
+    }
+
+    /// The parameter that names a page by its number (`page`) or its first item (`offset`).
+    pub fn position_param(&self) -> Option<&String> {
+        match self {
+            Self::Page { page_param, .. } => Some(page_param),
+            Self::Offset { offset_param, .. } => Some(offset_param),
+            _ => None,
+        }
+    }
+
+    /// The cursor token's parameter and the pointer of the next one.
+    pub fn token(&self) -> Option<(&String, &String)> {
+        match self {
+            Self::Cursor { token_param, next_token, .. } => Some((token_param, next_token)),
+            _ => None,
+        }
+    }
+
+    pub fn past_end(&self) -> Option<&PastEnd> {
+        match self {
+            Self::Cursor { past_end, .. } | Self::LinkHeader { past_end, .. } => past_end.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The pagination block's pointers: `(page, per_page, total_pages, total_count)`.
+    pub fn block(&self) -> [Option<&String>; 4] {
+        match self {
+            Self::Page { page, per_page, total_pages, total_count, .. } => {
+                [page.as_ref(), per_page.as_ref(), total_pages.as_ref(), total_count.as_ref()]
+            }
+            Self::Offset { total_count, .. } | Self::Cursor { total_count, .. } => {
+                [None, None, None, total_count.as_ref()]
+            }
+            Self::LinkHeader { .. } | Self::None {} => [None; 4],
+        }
+    }
+
+    /// The vendor's limits for an endpoint: its own `max_size`/`default_size` over these.
+    pub fn limits_of(&self, endpoint: &ListEndpoint) -> SizeLimits {
+        let (_, max, default) = self.sizes();
+        SizeLimits { max: endpoint.max_size.or(max), default: endpoint.default_size.or(default) }
+    }
 }
 
 /// The vendor's words for canonical values: vendor value → canonical value.
@@ -180,30 +356,76 @@ pub enum TimestampFormat {
 pub enum RequestValue {
     /// The site whose inventory was asked for (`/networks/{site_id}/devices`).
     SiteId,
+    /// The account the credential is bound to, as the account endpoint answered it (devices
+    /// and events of a vendor whose records carry no account id).
+    AccountId,
 }
 
 /// Where one canonical field comes from: a JSON Pointer, or a rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "RawFieldSpec", into = "RawFieldSpec")]
 pub enum FieldSpec {
     Pointer(String),
     Rule(FieldRule),
 }
 
-/// A field with more to it than a pointer. Exactly one of `pointer`, `from_request` and
-/// `constant` says where the value is; `array` + `where` + `equals` first pick the element of an
-/// array the pointer is then read in; `vocabulary` and `timestamp` translate the value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// A field with more to it than a pointer: where its value comes from (exactly one source),
+/// and how it is translated.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldRule {
+    pub source: FieldSource,
+    /// The vocabulary its values go through.
+    pub vocabulary: Option<VocabularyName>,
+    /// How the vendor writes it, when it is a timestamp.
+    pub timestamp: Option<TimestampFormat>,
+}
+
+/// Where a rule's value comes from. A new source is one variant here, its keys in
+/// [`RawFieldRule`] and its reading in `Profile::field_value`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldSource {
+    /// `{ pointer = "/x" }`, optionally read inside the first element of an array that matches a
+    /// filter (`array`, `where`, `equals`: an event whose status sits in `data[]`).
+    Pointer { pointer: String, within: Option<ArrayElement> },
+    /// `{ from_request = "site_id" | "account_id" }`.
+    FromRequest(RequestValue),
+    /// `{ constant = "camera" }`.
+    Constant(Value),
+    /// `{ join = ["/address/street", "/address/city"], separator = ", " }`: the string (or
+    /// number) values found, joined; parts that are missing or empty are left out.
+    Join { pointers: Vec<String>, separator: String },
+}
+
+/// The element of an array a pointer is read in: the first whose `element_where` is `equals`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrayElement {
+    pub array: String,
+    pub element_where: String,
+    pub equals: Value,
+}
+
+/// A field as TOML writes it: a pointer or an inline table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawFieldSpec {
+    Pointer(String),
+    Rule(RawFieldRule),
+}
+
+/// A field rule's keys as written; [`FieldRule`] refuses combinations that cannot work.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawFieldRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_request: Option<RequestValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constant: Option<Value>,
-    /// JSON Pointer of an array whose first element matching `where` == `equals` the pointer is
-    /// read in (an event whose status sits in `data[]` next to other elements).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub array: Option<String>,
     #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
@@ -214,6 +436,90 @@ pub struct FieldRule {
     pub vocabulary: Option<VocabularyName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<TimestampFormat>,
+}
+
+impl TryFrom<RawFieldRule> for FieldRule {
+    type Error = String;
+
+    fn try_from(raw: RawFieldRule) -> Result<Self, String> {
+        let sources = [raw.pointer.is_some(), raw.from_request.is_some(), raw.constant.is_some(), raw.join.is_some()];
+        if sources.iter().filter(|s| **s).count() != 1 {
+            return Err("a field rule needs exactly one of `pointer`, `from_request`, `constant` and `join`".into());
+        }
+        let filter = (raw.array, raw.element_where, raw.equals);
+        let within = match filter {
+            (Some(array), Some(element_where), Some(equals)) if raw.pointer.is_some() => {
+                Some(ArrayElement { array, element_where, equals })
+            }
+            (None, None, None) => None,
+            _ => return Err("`array`, `where` and `equals` go together, with `pointer`".into()),
+        };
+        if raw.separator.is_some() && raw.join.is_none() {
+            return Err("`separator` goes with `join`".into());
+        }
+        let source = if let Some(pointer) = raw.pointer {
+            FieldSource::Pointer { pointer, within }
+        } else if let Some(value) = raw.from_request {
+            FieldSource::FromRequest(value)
+        } else if let Some(constant) = raw.constant {
+            FieldSource::Constant(constant)
+        } else {
+            let pointers = raw.join.unwrap_or_default();
+            if pointers.is_empty() {
+                return Err("`join` lists no pointer".into());
+            }
+            FieldSource::Join { pointers, separator: raw.separator.unwrap_or_else(|| ", ".into()) }
+        };
+        Ok(Self { source, vocabulary: raw.vocabulary, timestamp: raw.timestamp })
+    }
+}
+
+impl From<FieldRule> for RawFieldRule {
+    fn from(rule: FieldRule) -> Self {
+        let mut raw = RawFieldRule { vocabulary: rule.vocabulary, timestamp: rule.timestamp, ..Self::default() };
+        match rule.source {
+            FieldSource::Pointer { pointer, within } => {
+                raw.pointer = Some(pointer);
+                if let Some(e) = within {
+                    (raw.array, raw.element_where, raw.equals) = (Some(e.array), Some(e.element_where), Some(e.equals));
+                }
+            }
+            FieldSource::FromRequest(value) => raw.from_request = Some(value),
+            FieldSource::Constant(value) => raw.constant = Some(value),
+            FieldSource::Join { pointers, separator } => {
+                raw.join = Some(pointers);
+                raw.separator = Some(separator);
+            }
+        }
+        raw
+    }
+}
+
+impl TryFrom<RawFieldSpec> for FieldSpec {
+    type Error = String;
+
+    fn try_from(raw: RawFieldSpec) -> Result<Self, String> {
+        Ok(match raw {
+            RawFieldSpec::Pointer(p) => Self::Pointer(p),
+            RawFieldSpec::Rule(rule) => Self::Rule(rule.try_into()?),
+        })
+    }
+}
+
+impl From<FieldSpec> for RawFieldSpec {
+    fn from(spec: FieldSpec) -> Self {
+        match spec {
+            FieldSpec::Pointer(p) => Self::Pointer(p),
+            FieldSpec::Rule(rule) => Self::Rule(rule.into()),
+        }
+    }
+}
+
+impl FieldRule {
+    /// A rule with `source` and no translation.
+    pub fn of(source: FieldSource) -> Self {
+        Self { source, vocabulary: None, timestamp: None }
+    }
 }
 
 /// Canonical field name → where the vendor keeps it.
@@ -253,43 +559,113 @@ impl BodyErrors {
     }
 }
 
-/// How requests authenticate. The secrets themselves come from the configuration's `[auth]`.
+/// How requests authenticate, one variant per `kind` with the keys that kind reads (a
+/// `token_url` only with OAuth2). The secrets themselves come from the configuration's `[auth]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthProfile {
-    pub kind: AuthKind,
-    /// The header the credential goes in.
-    pub header: String,
-    /// Written before the credential (`"Bearer "`; `""` for a raw JWT or an API key). When
-    /// absent: `"Bearer "` for tokens, nothing for an API key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prefix: Option<String>,
-    /// OAuth2 client credentials: the token endpoint (a path under the base URL, or a URL).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Fixed headers sent with every request (`x-auth-scheme = "api-token"`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub extra_headers: BTreeMap<String, String>,
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthProfile {
+    /// The contract's client-minted RS256 JWT.
+    Jwt {
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+    /// A static API key in a header (no prefix unless given).
+    ApiKey {
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+    /// A static bearer token.
+    Bearer {
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+    /// OAuth2 client credentials: a token from `token_url` (a path under the base URL, or a URL).
+    Oauth2ClientCredentials {
+        token_url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<String>,
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+}
+
+fn authorization() -> String {
+    "Authorization".into()
 }
 
 impl Default for AuthProfile {
     fn default() -> Self {
-        Self {
-            kind: AuthKind::Jwt,
-            header: "Authorization".into(),
-            prefix: None,
-            token_url: None,
-            scope: None,
-            extra_headers: BTreeMap::new(),
-        }
+        Self::Jwt { header: authorization(), prefix: None, extra_headers: BTreeMap::new() }
     }
 }
 
 impl AuthProfile {
+    /// A static API key in `header`, with no prefix.
+    pub fn api_key(header: impl Into<String>) -> Self {
+        Self::ApiKey { header: header.into(), prefix: None, extra_headers: BTreeMap::new() }
+    }
+
+    pub fn kind(&self) -> AuthKind {
+        match self {
+            Self::Jwt { .. } => AuthKind::Jwt,
+            Self::ApiKey { .. } => AuthKind::ApiKey,
+            Self::Bearer { .. } => AuthKind::Bearer,
+            Self::Oauth2ClientCredentials { .. } => AuthKind::Oauth2ClientCredentials,
+        }
+    }
+
+    /// The header the credential goes in.
+    pub fn header(&self) -> &str {
+        match self {
+            Self::Jwt { header, .. }
+            | Self::ApiKey { header, .. }
+            | Self::Bearer { header, .. }
+            | Self::Oauth2ClientCredentials { header, .. } => header,
+        }
+    }
+
+    /// Written before the credential (`"Bearer "`; `""` for a raw JWT or an API key). When
+    /// absent: `"Bearer "` for tokens, nothing for an API key.
     pub fn prefix(&self) -> &str {
-        self.prefix.as_deref().unwrap_or(if self.kind == AuthKind::ApiKey { "" } else { "Bearer " })
+        let (Self::Jwt { prefix, .. }
+        | Self::ApiKey { prefix, .. }
+        | Self::Bearer { prefix, .. }
+        | Self::Oauth2ClientCredentials { prefix, .. }) = self;
+        prefix.as_deref().unwrap_or(if self.kind() == AuthKind::ApiKey { "" } else { "Bearer " })
+    }
+
+    /// Fixed headers sent with every request (`x-auth-scheme = "api-token"`).
+    pub fn extra_headers(&self) -> &BTreeMap<String, String> {
+        match self {
+            Self::Jwt { extra_headers, .. }
+            | Self::ApiKey { extra_headers, .. }
+            | Self::Bearer { extra_headers, .. }
+            | Self::Oauth2ClientCredentials { extra_headers, .. } => extra_headers,
+        }
+    }
+
+    /// OAuth2's token endpoint and scope.
+    pub fn oauth2(&self) -> Option<(&str, Option<&str>)> {
+        match self {
+            Self::Oauth2ClientCredentials { token_url, scope, .. } => Some((token_url, scope.as_deref())),
+            _ => None,
+        }
     }
 }
 
@@ -360,7 +736,8 @@ impl Profile {
         })
     }
 
-    /// Refuses a profile that cannot work, naming what is missing or wrong.
+    /// Refuses a profile that cannot work, naming what is missing or wrong. (What the types
+    /// cannot express: a pointer's form, required fields, sizes that contradict each other.)
     pub fn validate(&self) -> anyhow::Result<()> {
         let pointer = |what: &str, p: &str| -> anyhow::Result<()> {
             if !p.is_empty() && !p.starts_with('/') {
@@ -378,28 +755,46 @@ impl Profile {
             }
             for (name, spec) in map {
                 let at = format!("{what}.fields.{name}");
-                match spec {
-                    FieldSpec::Pointer(p) => pointer(&at, p)?,
-                    FieldSpec::Rule(rule) => {
-                        let sources = [rule.pointer.is_some(), rule.from_request.is_some(), rule.constant.is_some()];
-                        if sources.iter().filter(|s| **s).count() != 1 {
-                            bail!("`{at}` needs exactly one of `pointer`, `from_request` and `constant`");
-                        }
-                        for p in [&rule.pointer, &rule.array, &rule.element_where].into_iter().flatten() {
-                            pointer(&at, p)?;
-                        }
-                        if rule.array.is_some() != rule.element_where.is_some()
-                            || rule.element_where.is_some() != rule.equals.is_some()
-                        {
-                            bail!("`{at}`: `array`, `where` and `equals` go together");
+                let rule = match spec {
+                    FieldSpec::Pointer(p) => {
+                        pointer(&at, p)?;
+                        continue;
+                    }
+                    FieldSpec::Rule(rule) => rule,
+                };
+                match &rule.source {
+                    FieldSource::Pointer { pointer: p, within } => {
+                        pointer(&at, p)?;
+                        if let Some(e) = within {
+                            pointer(&at, &e.array)?;
+                            pointer(&at, &e.element_where)?;
                         }
                     }
+                    FieldSource::Join { pointers, .. } => {
+                        for p in pointers {
+                            pointer(&at, p)?;
+                        }
+                    }
+                    FieldSource::FromRequest(RequestValue::SiteId) if matches!(what, "sites" | "account") => {
+                        bail!("`{at}`: `from_request = \"site_id\"` is for inventory endpoints (the site asked for)");
+                    }
+                    FieldSource::FromRequest(RequestValue::AccountId) if what == "events" => {
+                        bail!(
+                            "`{at}`: a delivery is not a request the harness made; write the account id as `{{ constant = \"...\" }}`"
+                        );
+                    }
+                    FieldSource::FromRequest(_) | FieldSource::Constant(_) => {}
                 }
             }
             Ok(())
         };
         pointer("account.record", &self.account.record)?;
         fields("account", &self.account.fields, ACCOUNT_REQUIRED)?;
+        if let Some((name, FieldSpec::Rule(rule))) = self.account.fields.iter().find(|(n, _)| *n == "account_id")
+            && rule.source == FieldSource::FromRequest(RequestValue::AccountId)
+        {
+            bail!("`account.fields.{name}` cannot come from the account itself (give a pointer or a constant)");
+        }
         pointer("sites.list", &self.sites.list)?;
         fields("sites", &self.sites.fields, SITE_REQUIRED)?;
         if self.inventory.is_empty() {
@@ -411,46 +806,53 @@ impl Profile {
         }
         fields("events", &self.events.fields, EVENT_REQUIRED)?;
         let p = &self.pagination;
-        let need = |field: &Option<String>, name: &str| -> anyhow::Result<()> {
-            if field.is_none() {
-                bail!("`pagination.{name}` is required with `kind = \"{}\"`", p.kind.as_str());
-            }
-            Ok(())
-        };
-        match p.kind {
-            PagingKind::Page => need(&p.page_param, "page_param")?,
-            PagingKind::Offset => need(&p.offset_param, "offset_param")?,
-            PagingKind::Cursor => {
-                need(&p.token_param, "token_param")?;
-                need(&p.next_token, "next_token")?;
-            }
-            PagingKind::LinkHeader | PagingKind::None => {}
-        }
-        if p.kind != PagingKind::None && p.size_param.is_some() && p.size == 0 {
-            bail!("`pagination.size` must be at least 1");
-        }
-        if p.kind == PagingKind::Offset && p.size_param.is_none() {
-            bail!("`pagination.size_param` is required with `kind = \"offset\"` (a short page ends the walk)");
-        }
-        for (name, ptr) in [
-            ("next_token", &p.next_token),
-            ("total_pages", &p.total_pages),
-            ("total_count", &p.total_count),
-            ("page", &p.page),
-            ("per_page", &p.per_page),
-        ] {
-            if let Some(ptr) = ptr {
-                pointer(&format!("pagination.{name}"), ptr)?;
+        let kind = p.kind().as_str();
+        let (size, max, default) = p.sizes();
+        for (name, n) in [("size", size), ("max_size", max), ("default_size", default)] {
+            if n == Some(0) {
+                bail!("`pagination.{name}` must be at least 1");
             }
         }
-        if p.location == ParamLocation::Body {
+        let endpoints = std::iter::once(("sites".to_owned(), &self.sites))
+            .chain(self.inventory.iter().enumerate().map(|(i, e)| (format!("inventory[{i}]"), e)));
+        for (what, endpoint) in endpoints {
+            let limits = p.limits_of(endpoint);
+            if p.size_param().is_none() && (endpoint.max_size.is_some() || endpoint.default_size.is_some()) {
+                bail!("`{what}` declares page sizes, but `kind = \"{kind}\"` has no `size_param` to ask for one");
+            }
+            if [endpoint.max_size, endpoint.default_size].contains(&Some(0)) {
+                bail!("`{what}.max_size` and `{what}.default_size` must be at least 1");
+            }
+            if let (Some(max), Some(default)) = (limits.max, limits.default)
+                && default > max
+            {
+                bail!("`{what}`: the default page size {default} is above the maximum {max}");
+            }
+            if let (Some(asked), Some(max)) = (size, limits.max)
+                && asked > max
+            {
+                bail!("`pagination.size` = {asked} is above `{what}`'s maximum page size {max}");
+            }
+        }
+        let mut pointers: Vec<(&str, &String)> = ["page", "per_page", "total_pages", "total_count"]
+            .into_iter()
+            .zip(p.block())
+            .filter_map(|(n, p)| Some((n, p?)))
+            .collect();
+        if let Some((_, next)) = p.token() {
+            pointers.push(("next_token", next));
+        }
+        if let Some(past_end) = p.past_end() {
+            pointers.push(("past_end.from", &past_end.from));
+        }
+        for (name, ptr) in pointers {
+            pointer(&format!("pagination.{name}"), ptr)?;
+        }
+        if p.location() == ParamLocation::Body {
             let all = std::iter::once(&self.sites).chain(&self.inventory);
             if let Some(get) = all.into_iter().find(|e| e.method.eq_ignore_ascii_case("GET")) {
                 bail!("`pagination.location = \"body\"` needs `POST` list endpoints; `{}` is a GET", get.path);
             }
-        }
-        if self.auth.kind == AuthKind::Oauth2ClientCredentials && self.auth.token_url.is_none() {
-            bail!("`auth.token_url` is required with `auth.kind = \"oauth2_client_credentials\"`");
         }
         if let Some(errors) = &self.errors {
             pointer("errors.flag", &errors.flag)?;
@@ -469,17 +871,24 @@ impl Profile {
     /// The pagination as checks see it.
     pub fn paging(&self) -> Paging {
         let p = &self.pagination;
+        let kind = p.kind();
+        let [_, _, total_pages, total_count] = p.block();
+        // A union's walk asks every endpoint for the same size: the tightest maximum bounds it.
+        let parts: Vec<SizeLimits> = self.inventory.iter().map(|e| p.limits_of(e)).collect();
+        let inventory_limits = SizeLimits {
+            max: parts.iter().filter_map(|l| l.max).min(),
+            default: parts.first().and_then(|l| l.default),
+        };
         Paging {
-            kind: p.kind,
-            size_param: p.size_param.clone().filter(|_| p.kind != PagingKind::None),
-            size_default: p.size,
-            position_param: match p.kind {
-                PagingKind::Page => p.page_param.clone(),
-                PagingKind::Offset => p.offset_param.clone(),
-                _ => None,
-            },
-            total_count: p.total_count.is_some(),
-            total_pages: p.total_pages.is_some() && p.kind == PagingKind::Page,
+            kind,
+            size_param: p.size_param().cloned(),
+            size_default: p.size(),
+            position_param: p.position_param().cloned(),
+            total_count: total_count.is_some(),
+            total_pages: total_pages.is_some(),
+            sites_limits: p.limits_of(&self.sites),
+            inventory_limits,
+            keyset_past_end: p.past_end().is_some(),
         }
     }
 
@@ -521,19 +930,35 @@ impl Profile {
             FieldSpec::Pointer(p) => return raw.pointer(p).cloned(),
             FieldSpec::Rule(rule) => rule,
         };
-        let value = if let Some(constant) = &rule.constant {
-            constant.clone()
-        } else if let Some(RequestValue::SiteId) = rule.from_request {
-            Value::String(request.site_id.clone()?)
-        } else {
-            let pointer = rule.pointer.as_deref()?;
-            let within = match (&rule.array, &rule.element_where, &rule.equals) {
-                (Some(array), Some(at), Some(equals)) => {
-                    raw.pointer(array)?.as_array()?.iter().find(|e| e.pointer(at) == Some(equals))?
+        let value = match &rule.source {
+            FieldSource::Constant(constant) => constant.clone(),
+            FieldSource::FromRequest(RequestValue::SiteId) => Value::String(request.site_id.clone()?),
+            FieldSource::FromRequest(RequestValue::AccountId) => Value::String(request.account_id.clone()?),
+            FieldSource::Pointer { pointer, within } => {
+                let within = match within {
+                    Some(e) => raw
+                        .pointer(&e.array)?
+                        .as_array()?
+                        .iter()
+                        .find(|item| item.pointer(&e.element_where) == Some(&e.equals))?,
+                    None => raw,
+                };
+                within.pointer(pointer)?.clone()
+            }
+            FieldSource::Join { pointers, separator } => {
+                let parts: Vec<String> = pointers
+                    .iter()
+                    .filter_map(|p| match raw.pointer(p)? {
+                        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                if parts.is_empty() {
+                    return None;
                 }
-                _ => raw,
-            };
-            within.pointer(pointer)?.clone()
+                Value::String(parts.join(separator))
+            }
         };
         let value = match (rule.vocabulary, &value) {
             (Some(name), Value::String(s)) => {
@@ -612,16 +1037,33 @@ impl Profile {
 impl FieldSpec {
     /// Where the profile looks, as a message shows it.
     pub fn shown(&self) -> String {
+        let rule = match self {
+            Self::Pointer(p) => return format!("`{p}`"),
+            Self::Rule(rule) => rule,
+        };
+        match &rule.source {
+            FieldSource::Pointer { pointer, within: Some(e) } => {
+                format!("`{pointer}` in the element of `{}` whose `{}` is {}", e.array, e.element_where, e.equals)
+            }
+            FieldSource::Pointer { pointer, within: None } => format!("`{pointer}`"),
+            FieldSource::Join { pointers, .. } => {
+                let each: Vec<String> = pointers.iter().map(|p| format!("`{p}`")).collect();
+                format!("{} (joined)", each.join(", "))
+            }
+            FieldSource::FromRequest(RequestValue::SiteId) => "the request's site id".into(),
+            FieldSource::FromRequest(RequestValue::AccountId) => {
+                "the credential's account (its account endpoint)".into()
+            }
+            FieldSource::Constant(_) => "a constant".into(),
+        }
+    }
+
+    /// Whether the value depends on the vendor's record (a pointer or a join), so a value
+    /// missing on every record points at the profile.
+    pub fn reads_record(&self) -> bool {
         match self {
-            Self::Pointer(p) => format!("`{p}`"),
-            Self::Rule(rule) => match (&rule.pointer, &rule.array, &rule.element_where, &rule.equals) {
-                (Some(p), Some(array), Some(w), Some(eq)) => {
-                    format!("`{p}` in the element of `{array}` whose `{w}` is {eq}")
-                }
-                (Some(p), ..) => format!("`{p}`"),
-                _ if rule.from_request.is_some() => "the request's site id".into(),
-                _ => "a constant".into(),
-            },
+            Self::Pointer(_) => true,
+            Self::Rule(rule) => matches!(rule.source, FieldSource::Pointer { .. } | FieldSource::Join { .. }),
         }
     }
 }
@@ -630,6 +1072,14 @@ impl FieldSpec {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
     pub site_id: Option<String>,
+    /// The credential's account id, as the account endpoint answered it.
+    pub account_id: Option<String>,
+}
+
+impl RequestContext {
+    pub fn site(site_id: impl Into<String>) -> Self {
+        Self { site_id: Some(site_id.into()), account_id: None }
+    }
 }
 
 /// Whether a canonical field is required of a record kind (for `harness probe`).
@@ -647,10 +1097,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn rule(f: impl FnOnce(&mut FieldRule)) -> FieldSpec {
-        let mut r = FieldRule::default();
+    fn rule(source: FieldSource, f: impl FnOnce(&mut FieldRule)) -> FieldSpec {
+        let mut r = FieldRule::of(source);
         f(&mut r);
         FieldSpec::Rule(r)
+    }
+
+    fn pointer(p: &str) -> FieldSource {
+        FieldSource::Pointer { pointer: p.into(), within: None }
     }
 
     #[test]
@@ -685,37 +1139,51 @@ mod tests {
         let fields: FieldMap = [
             ("device_id".to_owned(), FieldSpec::Pointer("/id".into())),
             ("mac_address".to_owned(), FieldSpec::Pointer("/networkInfo/adapters/0/macAddress".into())),
-            ("type".to_owned(), rule(|r| r.constant = Some(json!("camera")))),
-            ("site_id".to_owned(), rule(|r| r.from_request = Some(RequestValue::SiteId))),
+            ("type".to_owned(), rule(FieldSource::Constant(json!("camera")), |_| {})),
+            ("site_id".to_owned(), rule(FieldSource::FromRequest(RequestValue::SiteId), |_| {})),
+            ("account_id".to_owned(), rule(FieldSource::FromRequest(RequestValue::AccountId), |_| {})),
             (
                 "status".to_owned(),
-                rule(|r| {
-                    r.pointer = Some("/newStatus/connectionStatus".into());
-                    r.array = Some("/data".into());
-                    r.element_where = Some("/type".into());
-                    r.equals = Some(json!("status"));
-                    r.vocabulary = Some(VocabularyName::Status);
-                }),
+                rule(
+                    FieldSource::Pointer {
+                        pointer: "/newStatus/connectionStatus".into(),
+                        within: Some(ArrayElement {
+                            array: "/data".into(),
+                            element_where: "/type".into(),
+                            equals: json!("status"),
+                        }),
+                    },
+                    |r| r.vocabulary = Some(VocabularyName::Status),
+                ),
             ),
+            ("last_seen".to_owned(), rule(pointer("/seen"), |r| r.timestamp = Some(TimestampFormat::EpochMillis))),
             (
-                "last_seen".to_owned(),
-                rule(|r| {
-                    r.pointer = Some("/seen".into());
-                    r.timestamp = Some(TimestampFormat::EpochMillis);
-                }),
+                "address".to_owned(),
+                rule(
+                    FieldSource::Join {
+                        pointers: vec!["/addr/street".into(), "/addr/city".into(), "/addr/zip".into()],
+                        separator: ", ".into(),
+                    },
+                    |_| {},
+                ),
             ),
         ]
         .into_iter()
         .collect();
         let raw = json!({"id": "x", "networkInfo": {"adapters": [{"macAddress": "00:11:22:33:44:55"}]},
             "data": [{"type": "other"}, {"type": "status", "newStatus": {"connectionStatus": "deviceOffline"}}],
-            "seen": 1_700_000_000_123i64});
-        let request = RequestContext { site_id: Some("s1".into()) };
+            "seen": 1_700_000_000_123i64, "addr": {"street": "1 Main St", "city": "Springfield", "zip": 12345}});
+        let request = RequestContext { site_id: Some("s1".into()), account_id: Some("acct-9".into()) };
         assert_eq!(
             p.map_record(&raw, &fields, &request),
             json!({"device_id": "x", "mac_address": "00:11:22:33:44:55", "type": "camera", "site_id": "s1",
-                "status": "offline", "last_seen": "2023-11-14T22:13:20.123Z"})
+                "account_id": "acct-9", "status": "offline", "last_seen": "2023-11-14T22:13:20.123Z",
+                "address": "1 Main St, Springfield, 12345"})
         );
+        // A join leaves out what is missing or blank, and is missing only when every part is.
+        let partial = json!({"id": "p", "addr": {"street": " ", "city": "Springfield"}});
+        assert_eq!(p.map_record(&partial, &fields, &request)["address"], "Springfield");
+        assert!(p.map_record(&json!({"id": "q"}), &fields, &request).get("address").is_none());
         // Values the vocabulary or the format does not know pass through, for the schema to see.
         let odd = json!({"id": "y", "data": [{"type": "status", "newStatus": {"connectionStatus": "up"}}], "seen": "yesterday"});
         let mapped = p.map_record(&odd, &fields, &request);
@@ -725,6 +1193,7 @@ mod tests {
         assert!(
             unmatched.iter().any(|(f, at)| f == "mac_address" && at.contains("/networkInfo/adapters/0/macAddress"))
         );
+        assert!(unmatched.iter().any(|(f, at)| f == "address" && at.contains("`/addr/city`") && at.contains("joined")));
     }
 
     #[test]
@@ -745,7 +1214,22 @@ mod tests {
             edit(&mut p);
             format!("{:#}", p.validate().unwrap_err())
         };
-        assert!(bad(&|p| p.pagination.kind = PagingKind::Cursor).contains("token_param"));
+        assert!(
+            bad(&|p| {
+                p.inventory[0].fields.insert("device_id".into(), FieldSpec::Pointer("serial".into()));
+            })
+            .contains("`inventory[0].fields.device_id` = `serial` is not a JSON Pointer")
+        );
+        assert!(bad(&|p| p.pagination.set_max_size(Some(20))).contains("above `sites`'s maximum page size 20"));
+        assert!(
+            bad(&|p| {
+                p.events.fields.insert(
+                    "account_id".into(),
+                    FieldSpec::Rule(FieldRule::of(FieldSource::FromRequest(RequestValue::AccountId))),
+                );
+            })
+            .contains("constant")
+        );
         assert!(
             bad(&|p| {
                 p.inventory[0].fields.remove("device_id");
@@ -754,6 +1238,91 @@ mod tests {
         );
         assert!(bad(&|p| p.sites.list = "sites".into()).contains("not a JSON Pointer"));
         assert!(bad(&|p| p.inventory.clear()).contains("no endpoint"));
+    }
+
+    /// The canonical profile's TOML with its `[pagination]` (or `[auth]`) table replaced.
+    fn with_table(table: &str, replacement: &str) -> anyhow::Result<Profile> {
+        let text = BUILTIN[0].1;
+        let start = text.find(&format!("\n[{table}]\n")).unwrap() + 1;
+        let end = start + 1 + text[start + 1..].find("\n[").unwrap();
+        Profile::parse(&format!("{}{replacement}\n{}", &text[..start], &text[end..]))
+    }
+
+    #[test]
+    fn each_pagination_kind_takes_exactly_its_keys() {
+        let err = |t: &str| format!("{:#}", with_table("pagination", t).unwrap_err());
+        assert!(err("[pagination]\nkind = \"cursor\"\nsize_param = \"n\"").contains("missing field `token_param`"));
+        assert!(
+            err("[pagination]\nkind = \"page\"\npage_param = \"p\"\ntoken_param = \"t\"")
+                .contains("unknown field `token_param`")
+        );
+        assert!(err("[pagination]\nkind = \"none\"\nsize = 5").contains("unknown field `size`"));
+        assert!(err("[pagination]\nkind = \"offset\"\noffset_param = \"o\"").contains("missing field `size_param`"));
+        assert!(
+            err("[pagination]\nkind = \"page\"\npage_param = \"p\"\npast_end = { param = \"a\", from = \"/id\" }")
+                .contains("unknown field `past_end`")
+        );
+        let link = with_table(
+            "pagination",
+            "[pagination]\nkind = \"link_header\"\nsize_param = \"perPage\"\nmax_size = 100\ndefault_size = 10\n[pagination.past_end]\nparam = \"startingAfter\"\nfrom = \"/serial\"",
+        )
+        .unwrap();
+        let paging = link.paging();
+        assert_eq!(paging.kind, PagingKind::LinkHeader);
+        assert!(paging.keyset_past_end);
+        assert_eq!(paging.sites_limits, SizeLimits { max: Some(100), default: Some(10) });
+        // No `size`: the harness asks for the vendor's declared default.
+        assert_eq!(paging.size_default, 10);
+        assert_eq!(link.pagination.past_end().unwrap().param, "startingAfter");
+    }
+
+    #[test]
+    fn page_size_limits_are_declared_per_collection() {
+        let mut p = Profile::default();
+        p.pagination.set_max_size(Some(100));
+        p.inventory[0].max_size = Some(60);
+        p.inventory.push(p.inventory[0].clone());
+        p.inventory[1].max_size = Some(80);
+        p.validate().unwrap();
+        let paging = p.paging();
+        assert_eq!(paging.sites_limits.max, Some(100));
+        // A union is walked at one size for every part: the tightest maximum bounds it.
+        assert_eq!(paging.inventory_limits.max, Some(60));
+        assert_eq!(Profile::default().paging().sites_limits, SizeLimits::default());
+        let mut none = Profile { pagination: PaginationProfile::None {}, ..Profile::default() };
+        none.sites.max_size = Some(10);
+        assert!(format!("{:#}", none.validate().unwrap_err()).contains("no `size_param`"));
+    }
+
+    #[test]
+    fn auth_kinds_take_exactly_their_keys() {
+        let err = |t: &str| format!("{:#}", with_table("auth", t).unwrap_err());
+        assert!(err("[auth]\nkind = \"oauth2_client_credentials\"").contains("missing field `token_url`"));
+        assert!(err("[auth]\nkind = \"api_key\"\ntoken_url = \"/t\"").contains("unknown field `token_url`"));
+        let oauth =
+            with_table("auth", "[auth]\nkind = \"oauth2_client_credentials\"\ntoken_url = \"/t\"\nscope = \"r\"")
+                .unwrap();
+        assert_eq!(oauth.auth.oauth2(), Some(("/t", Some("r"))));
+        assert_eq!(oauth.auth.header(), "Authorization");
+        assert_eq!(oauth.auth.prefix(), "Bearer ");
+        let key = with_table("auth", "[auth]\nkind = \"api_key\"\nheader = \"x-key\"").unwrap();
+        assert_eq!((key.auth.kind(), key.auth.header(), key.auth.prefix()), (AuthKind::ApiKey, "x-key", ""));
+    }
+
+    #[test]
+    fn field_rules_refuse_impossible_combinations() {
+        let err = |fields: &str| {
+            let text = BUILTIN[0].1.replace("model = \"/model\"", &format!("model = {fields}"));
+            format!("{:#}", Profile::parse(&text).unwrap_err())
+        };
+        assert!(err("{ pointer = \"/m\", constant = \"x\" }").contains("exactly one of"));
+        assert!(err("{ pointer = \"/m\", array = \"/a\" }").contains("go together"));
+        assert!(err("{ constant = \"x\", separator = \"-\" }").contains("`separator` goes with `join`"));
+        assert!(err("{ join = [] }").contains("lists no pointer"));
+        let text = BUILTIN[0].1.replace("model = \"/model\"", "model = { join = [\"/a\", \"/b\"], separator = \" \" }");
+        let p = Profile::parse(&text).unwrap();
+        let out = p.map_record(&json!({"a": "X", "b": 2}), &p.inventory[0].fields, &RequestContext::default());
+        assert_eq!(out["model"], "X 2");
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
 
     // The contract's JWTs come with the key the auth suite crafts its tokens from; other kinds
     // of auth have no such kit (and the JWT checks do not apply to them).
-    let jwt = config.profile.auth.kind == suites::AuthKind::Jwt;
+    let jwt = config.profile.auth.kind() == suites::AuthKind::Jwt;
     let kit = if jwt { Some(config.auth.token_kit()?) } else { None };
     let credential = match &kit {
         Some(kit) => crate::client::Credential::Jwt(kit.minter.clone()),

@@ -14,8 +14,14 @@ use crate::config::TriggerConfig;
 
 pub fn from_config(config: &TriggerConfig, non_interactive: bool) -> anyhow::Result<Arc<dyn Trigger>> {
     Ok(match config {
-        TriggerConfig::Command { argv, timeout_secs } => {
-            Arc::new(CommandTrigger { argv: argv.clone(), timeout: Duration::from_secs(*timeout_secs) })
+        TriggerConfig::Command { argv, status_argv, event_argv, ping_argv, timeout_secs } => {
+            let own = |a: &Option<Vec<String>>| a.clone().or_else(|| (!argv.is_empty()).then(|| argv.clone()));
+            Arc::new(CommandTrigger {
+                status_argv: own(status_argv),
+                event_argv: own(event_argv),
+                ping_argv: own(ping_argv),
+                timeout: Duration::from_secs(*timeout_secs),
+            })
         }
         TriggerConfig::MockControl { admin_url, admin_token_env, admin_token } => {
             let token = match (admin_token, admin_token_env) {
@@ -42,25 +48,74 @@ fn describe(action: &Action) -> String {
         Action::DeviceEvent { device_id, event_type, .. } => {
             format!("make device {device_id} emit a(n) {event_type} event")
         }
+        Action::Ping { webhook_id } => format!("send a ping to webhook {webhook_id}"),
     }
 }
 
-/// Fills `{site_id}`, `{device_id}`, `{status}`, `{event_type}` in one argument.
-pub fn fill_placeholders(arg: &str, action: &Action) -> String {
-    let (site, device, status, event_type) = match action {
-        Action::DeviceStatus { site_id, device_id, status } => (site_id, device_id, status.as_str(), "health"),
-        Action::DeviceEvent { site_id, device_id, event_type, .. } => (site_id, device_id, "", event_type.as_str()),
-    };
-    arg.replace("{site_id}", site)
-        .replace("{device_id}", device)
-        .replace("{status}", status)
-        .replace("{event_type}", event_type)
+/// The data an action asks for, as the `{data}` placeholder carries it: the event's `data`,
+/// `{"status": ...}` for a status change, `{"webhook_id": ...}` for a ping.
+pub fn action_data(action: &Action) -> serde_json::Value {
+    match action {
+        Action::DeviceStatus { status, .. } => json!({"status": status}),
+        Action::DeviceEvent { data, .. } => data.clone(),
+        Action::Ping { webhook_id } => json!({"webhook_id": webhook_id}),
+    }
 }
 
-/// Runs a program (no shell, so vendor ids cannot inject commands).
+/// Fills `{action}` (`status`, `event`, `ping`), `{site_id}`, `{device_id}`, `{status}`,
+/// `{event_type}`, `{webhook_id}` and `{data}` in one argument, in one pass (a value that
+/// holds a placeholder's name is not filled again); an unknown `{...}` stays as written.
+pub fn fill_placeholders(arg: &str, action: &Action) -> String {
+    let (name, site, device, status, event_type, webhook) = match action {
+        Action::DeviceStatus { site_id, device_id, status } => {
+            ("status", site_id.as_str(), device_id.as_str(), status.as_str(), "health", "")
+        }
+        Action::DeviceEvent { site_id, device_id, event_type, .. } => {
+            ("event", site_id.as_str(), device_id.as_str(), "", event_type.as_str(), "")
+        }
+        Action::Ping { webhook_id } => ("ping", "", "", "", "ping", webhook_id.as_str()),
+    };
+    let data = action_data(action).to_string();
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        let value = tail.find('}').and_then(|close| {
+            let v = match &tail[1..close] {
+                "action" => name,
+                "site_id" => site,
+                "device_id" => device,
+                "status" => status,
+                "event_type" => event_type,
+                "webhook_id" => webhook,
+                "data" => data.as_str(),
+                _ => return None,
+            };
+            Some((v, close))
+        });
+        match value {
+            Some((v, close)) => {
+                out.push_str(v);
+                rest = &tail[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs a program (no shell, so vendor ids cannot inject commands): the action's own command,
+/// or none (the action is then unsupported and its check skipped).
 #[derive(Debug)]
 pub struct CommandTrigger {
-    pub argv: Vec<String>,
+    pub status_argv: Option<Vec<String>>,
+    pub event_argv: Option<Vec<String>>,
+    pub ping_argv: Option<Vec<String>>,
     pub timeout: Duration,
 }
 
@@ -71,7 +126,15 @@ impl Trigger for CommandTrigger {
     }
 
     async fn act(&self, action: &Action) -> Result<String, TriggerError> {
-        let argv: Vec<String> = self.argv.iter().map(|a| fill_placeholders(a, action)).collect();
+        let own = match action {
+            Action::DeviceStatus { .. } => &self.status_argv,
+            Action::DeviceEvent { .. } => &self.event_argv,
+            Action::Ping { .. } => &self.ping_argv,
+        };
+        let Some(own) = own else {
+            return Err(TriggerError::Unsupported { trigger: "command", action: describe(action) });
+        };
+        let argv: Vec<String> = own.iter().map(|a| fill_placeholders(a, action)).collect();
         let (program, args) = argv.split_first().ok_or_else(|| TriggerError::Failed("empty command".into()))?;
         let child = tokio::process::Command::new(program)
             .args(args)
@@ -127,6 +190,10 @@ impl Trigger for MockControlTrigger {
             Action::DeviceStatus { device_id, status, .. } => (device_id, "status", json!({"status": status})),
             Action::DeviceEvent { device_id, event_type, data, .. } => {
                 (device_id, "events", json!({"event_type": event_type, "data": data}))
+            }
+            // The mock's pings go through its webhook API (WHM-4).
+            Action::Ping { .. } => {
+                return Err(TriggerError::Unsupported { trigger: "mock-control", action: describe(action) });
             }
         };
         let url = format!("{}/_mock/devices/{device_id}/{path}", self.admin_url);

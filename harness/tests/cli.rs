@@ -125,8 +125,7 @@ fn token_crafts_the_auth_suites_tokens_by_name() {
 fn token_crafts_keyless_credentials_for_api_key_vendors_and_refuses_crafted_jwts() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = common::config_for("http://127.0.0.1:9", dir.path());
-    config.profile.auth.kind = suites::AuthKind::ApiKey;
-    config.profile.auth.header = "x-api-key".into();
+    config.profile.auth = harness::profile::AuthProfile::api_key("x-api-key");
     config.auth.credential_env = Some("FAKE_VENDOR_KEY".into());
     let path = dir.path().join("vendor.toml");
     std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();

@@ -161,10 +161,18 @@ async fn a_probed_page_reads_through_the_vendors_profile() {
     profile.sites.fields = [("site_id", "/id"), ("name", "/title")]
         .map(|(k, v)| (k.into(), harness::profile::FieldSpec::Pointer(v.into())))
         .into();
-    let p = &mut profile.pagination;
-    (p.page_param, p.size_param, p.size) = (Some("pg".into()), Some("size".into()), 25);
-    (p.total_pages, p.page, p.per_page, p.total_count) =
-        (Some("/meta/pages".into()), Some("/meta/pg".into()), Some("/meta/size".into()), Some("/meta/count".into()));
+    profile.pagination = harness::profile::PaginationProfile::Page {
+        location: Default::default(),
+        page_param: "pg".into(),
+        size_param: Some("size".into()),
+        size: Some(25),
+        max_size: None,
+        default_size: None,
+        total_pages: Some("/meta/pages".into()),
+        total_count: Some("/meta/count".into()),
+        page: Some("/meta/pg".into()),
+        per_page: Some("/meta/size".into()),
+    };
     let minter = contract::TokenMinter::from_pem(&keypair().private_pem, None).unwrap();
     let client = VendorClient::new(&server.uri(), profile, Arc::new(minter), limits(), "vendor.toml").unwrap();
     let answer = client.probe(suites::Probe::get("/v2/locations").query("pg", "3")).await.unwrap();

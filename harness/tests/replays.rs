@@ -292,7 +292,7 @@ async fn run_named(
         rotation_kid: None,
         token_lifetime_secs: 300,
     };
-    profile.pagination.size = 2;
+    profile.pagination.set_size(2);
     let mut config = VendorConfig::new(profile.name.clone(), server.uri(), auth);
     config.profile = profile;
     config.budgets.request_timeout_secs = 2;
@@ -425,7 +425,7 @@ async fn eagle_eye(cameras: Vec<Value>) -> MockServer {
 async fn eagle_eye_cameras_and_bridges_map_onto_canonical_devices() {
     let server = eagle_eye(een_cameras()).await;
     let mut profile = example(EAGLE_EYE);
-    profile.pagination.size = 2;
+    profile.pagination.set_size(2);
     let client = client(&server, profile, EEN_TOKEN);
     let depot = canonical_inventory(&client, EEN_DEPOT).await;
     assert_eq!(
@@ -611,7 +611,7 @@ async fn meraki(devices: Vec<Value>) -> MockServer {
 async fn meraki_availabilities_follow_link_headers_onto_canonical_devices() {
     let server = meraki(meraki_devices()).await;
     let mut profile = example(MERAKI);
-    profile.pagination.size = 2;
+    profile.pagination.set_size(2);
     let client = client(&server, profile, MERAKI_KEY);
     let main = canonical_inventory(&client, MERAKI_MAIN).await;
     assert_eq!(
@@ -723,7 +723,7 @@ async fn verkada() -> MockServer {
 async fn verkada_cameras_map_with_epoch_second_timestamps() {
     let server = verkada().await;
     let mut profile = example(VERKADA);
-    profile.pagination.size = 2;
+    profile.pagination.set_size(2);
     let client = client(&server, profile, VERKADA_TOKEN);
     let hq = canonical_inventory(&client, VERKADA_HQ).await;
     assert_eq!(
@@ -892,7 +892,7 @@ async fn rhombus(locations: Pager) -> MockServer {
 async fn rhombus_reads_are_posts_with_a_body_cursor_and_api_key_headers() {
     let server = rhombus(Pager::new(Style::Rhombus, "locations", rhombus_locations())).await;
     let mut profile = example(RHOMBUS);
-    profile.pagination.size = 2;
+    profile.pagination.set_size(2);
     let client = client(&server, profile, RHOMBUS_KEY);
     let sites = client.sites().await.unwrap();
     assert_eq!(sites.records.len(), 3);
@@ -1120,7 +1120,7 @@ async fn brivo(main: Vec<Value>) -> MockServer {
 async fn brivo_offset_pages_map_with_the_site_from_the_path_and_epoch_milliseconds() {
     let server = brivo(brivo_access_points(4163426, 5)).await;
     let mut profile = example(BRIVO);
-    profile.pagination.size = 2;
+    profile.pagination.set_size(2);
     let client = client(&server, profile, BRIVO_TOKEN);
     let main = canonical_inventory(&client, BRIVO_MAIN).await;
     assert_eq!(main.len(), 5);

@@ -246,6 +246,23 @@ pub struct Paging {
     pub total_count: bool,
     /// Whether answers report a total page count (`page` kind).
     pub total_pages: bool,
+    /// What the vendor declares of the sites' page sizes (the profile's `max_size`,
+    /// `default_size`): PAGE-5 and the page-size walks judge against these, not the contract's.
+    pub sites_limits: SizeLimits,
+    /// ...and of an inventory's (the tightest of a union's endpoints).
+    pub inventory_limits: SizeLimits,
+    /// Whether chained pagination can be asked for the page after the last (keyset
+    /// `startingAfter=<last item>`, the profile's `pagination.past_end`): PAGE-4 then applies.
+    pub keyset_past_end: bool,
+}
+
+/// A vendor's own page-size limits for one collection, when its profile declares them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SizeLimits {
+    /// The largest page size it serves.
+    pub max: Option<u64>,
+    /// The page size it serves when none is asked for.
+    pub default: Option<u64>,
 }
 
 impl Paging {
@@ -258,6 +275,9 @@ impl Paging {
             position_param: None,
             total_count: false,
             total_pages: false,
+            sites_limits: SizeLimits::default(),
+            inventory_limits: SizeLimits::default(),
+            keyset_past_end: false,
         }
     }
 
@@ -270,6 +290,17 @@ impl Paging {
             position_param: Some("page".into()),
             total_count: true,
             total_pages: true,
+            sites_limits: SizeLimits::default(),
+            inventory_limits: SizeLimits::default(),
+            keyset_past_end: false,
+        }
+    }
+
+    /// What the vendor declares of `collection`'s page sizes.
+    pub fn limits(&self, collection: &Collection) -> SizeLimits {
+        match collection {
+            Collection::Sites => self.sites_limits,
+            Collection::Inventory { .. } => self.inventory_limits,
         }
     }
 
@@ -288,6 +319,9 @@ pub struct PageAsk {
     pub size: Option<String>,
     /// A cursor token (`cursor` kind).
     pub token: Option<String>,
+    /// The keyset value of the last item listed, sent in the profile's `pagination.past_end`
+    /// parameter (`startingAfter`) to ask for the page after it (PAGE-4).
+    pub after: Option<String>,
 }
 
 impl PageAsk {
@@ -299,7 +333,7 @@ impl PageAsk {
             _ => None,
         };
         let size = paging.size_param.as_ref().map(|_| size.unwrap_or(paging.size_default).to_string());
-        Self { position, size, token: None }
+        Self { position, size, token: None, after: None }
     }
 }
 
@@ -408,6 +442,9 @@ pub struct PageSeen {
     /// What names the next page (a cursor token, a `rel=next` URL); `None` on a page that ends
     /// its chain or whose pagination is not chained.
     pub next: Option<String>,
+    /// The keyset value of the page's last item (the profile's `pagination.past_end.from`), when
+    /// the profile says how to ask for the page after it: [`PageAsk::after`].
+    pub after: Option<String>,
     /// The canonical records of the page, mapped through the profile.
     pub records: Vec<Value>,
     /// The vendor's pagination block as canonical fields (`page`, `per_page`, `total_pages`,
@@ -551,6 +588,7 @@ pub fn canonical_page(collection: &Collection, answer: &Answer) -> Option<PageSe
         index: number("page").unwrap_or(0),
         part: 0,
         next: None,
+        after: None,
         records,
         page: number("page"),
         per_page: number("per_page"),
@@ -676,6 +714,9 @@ pub enum Action {
     DeviceStatus { site_id: String, device_id: String, status: String },
     /// Make a device emit an event of a family (`alarm`, `access`, `video`).
     DeviceEvent { site_id: String, device_id: String, event_type: String, data: Value },
+    /// Make the vendor send a ping to a webhook (WHM-4), for vendors whose ping is not an API
+    /// call (a console button, a CLI): a trigger with a ping command does it.
+    Ping { webhook_id: String },
 }
 
 /// Why a trigger could not act.

@@ -1547,6 +1547,7 @@ mod tests {
         PageSeen {
             part: 0,
             next: None,
+            after: None,
             index,
             records: ids.iter().map(|id| json!({"site_id": id, "name": format!("site {id}")})).collect(),
             page: Some(index),

@@ -194,6 +194,7 @@ impl VendorApi for FakeVendor {
         visit(PageSeen {
             part: 0,
             next: None,
+            after: None,
             index: 1,
             records: listing.records.into_iter().map(|l| l.record).collect(),
             page: None,

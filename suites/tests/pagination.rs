@@ -438,6 +438,7 @@ fn million_pages(per_page: u64, duplicate_on: Option<u64>) -> impl Iterator<Item
         PageSeen {
             part: 0,
             next: None,
+            after: None,
             index,
             records,
             page: Some(index),

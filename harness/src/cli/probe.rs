@@ -114,8 +114,8 @@ async fn probe(client: &VendorClient, site: Option<&str>, records: usize) -> Out
     out.line(format!(
         "profile `{}`: {} pagination, {} auth, {} inventory endpoint(s)",
         profile.name,
-        profile.pagination.kind.as_str(),
-        profile.auth.kind.as_str(),
+        profile.pagination.kind().as_str(),
+        profile.auth.kind().as_str(),
         profile.inventory.len()
     ));
     match client.account().await {

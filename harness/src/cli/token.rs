@@ -56,7 +56,7 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
     };
     let now = contract::unix_now();
     let token = match &args.craft {
-        None if config.profile.auth.kind == suites::AuthKind::Jwt => auth.minter()?.mint(now),
+        None if config.profile.auth.kind() == suites::AuthKind::Jwt => auth.minter()?.mint(now),
         // An API key, a static token, or an access token from the OAuth2 token endpoint.
         None => {
             let mut config = config.clone();
@@ -66,8 +66,8 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
             runtime.block_on(client.fresh_credential())?
         }
         // A bad API key or bearer token: the crafts that need no signing key.
-        Some(name) if config.profile.auth.kind != suites::AuthKind::Jwt => {
-            craft::craft_keyless_for(config.profile.auth.kind, name)?
+        Some(name) if config.profile.auth.kind() != suites::AuthKind::Jwt => {
+            craft::craft_keyless_for(config.profile.auth.kind(), name)?
         }
         Some(name) => {
             let kit = auth.token_kit()?;

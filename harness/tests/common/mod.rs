@@ -173,7 +173,7 @@ pub fn config_for(base_url: &str, dir: &std::path::Path) -> VendorConfig {
     let second: PathBuf = dir.join("other-account.pem");
     std::fs::write(&second, second_keypair().private_pem.expose()).unwrap();
     config.second_account = Some(AuthConfig::from_key_path(second, Some("key-2".into())));
-    config.profile.pagination.size = PER_PAGE;
+    config.profile.pagination.set_size(PER_PAGE);
     config.budgets.request_timeout_secs = 2;
     config.budgets.connect_timeout_secs = 2;
     // Checks that need the receiver (auth.jku-x5u, ...) start it: on a free port, since tests

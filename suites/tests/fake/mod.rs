@@ -397,6 +397,7 @@ impl VendorApi for FakeApi {
         let seen = PageSeen {
             part: 0,
             next: None,
+            after: None,
             index: 1,
             records,
             page: Some(1),
@@ -484,6 +485,9 @@ impl Trigger for FakeTrigger {
                 }
             }
             Action::DeviceEvent { device_id, event_type, data, .. } => state.emit(device_id, event_type, data.clone()),
+            Action::Ping { .. } => {
+                return Err(TriggerError::Unsupported { trigger: "command", action: "send a ping".into() });
+            }
         }
         Ok(format!("acted: {action:?}"))
     }
