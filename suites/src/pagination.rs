@@ -29,6 +29,14 @@ const SMALL_WALK_PAGES: u64 = 100;
 /// ...and while the run's small walks together stay within this many pages (a vendor with
 /// thousands of sites is not asked for each inventory one device at a time).
 const SMALL_WALK_BUDGET: u64 = 400;
+/// The requirements this suite enforces, quoted from CONTRACT.md §4: every FAIL names its own.
+const PAGE_1: &str = "PAGE-1 (MUST): \"Walking pages 1..total_pages yields every item exactly once: no duplicates, no gaps, count equals `total_count`\"";
+const PAGE_2: &str = "PAGE-2 (MUST): \"`total_pages` = ceil(`total_count` / `per_page`), and the totals agree on every page of one walk. Every page but the last is full\"";
+const PAGE_3: &str = "PAGE-3 (MUST): \"Bad parameters (`page=0`, `page=-1`, `per_page=0`, non-numeric) give a 4xx or a clamp visible in `pagination`, never a 5xx\"";
+const PAGE_4: &str = "PAGE-4 (SHOULD): \"A page past the end returns 200 with an empty list (or a 404), never a 5xx, never repeated data\"";
+const PAGE_5: &str = "PAGE-5 (SHOULD): \"`per_page` has a maximum (huge values are clamped, visibly in `pagination.per_page`, or rejected with a 4xx)\"";
+const PAGE_6: &str = "PAGE-6 (SHOULD): \"Order is stable: two walks with no change in between give the same order\"";
+
 /// A `per_page` no vendor should serve unclamped (PAGE-5).
 pub const HUGE_PER_PAGE: u64 = 1_000_000;
 /// A page number beyond any 64-bit integer: overflow must not become a 5xx (PAGE-3).
@@ -202,6 +210,8 @@ pub struct Tally {
     part_counts: Vec<Option<u64>>,
     /// Hashes of every `next` named so far (a chained walk that names one twice loops).
     nexts: IdMap<u64>,
+    /// The keyset value of the last item of the first endpoint's last page (PAGE-4's probe).
+    last_after: Option<String>,
 }
 
 impl Tally {
@@ -234,6 +244,7 @@ impl Tally {
             part: 0,
             part_counts: Vec::new(),
             nexts: IdMap::default(),
+            last_after: None,
         }
     }
 
@@ -269,8 +280,11 @@ impl Tally {
 
     /// Judges one page; the walk goes on whatever it finds.
     pub fn visit(&mut self, seen: PageSeen) -> Walk {
-        let PageSeen { index, part, next, records, per_page, total_pages, total_count, exchange, .. } = seen;
+        let PageSeen { index, part, next, after, records, per_page, total_pages, total_count, exchange, .. } = seen;
         self.pages += 1;
+        if part == 0 && after.is_some() {
+            self.last_after = after;
+        }
         if part != self.part {
             // A union's next endpoint: the previous one's last page may be short, and this
             // one's pages are judged on their own.
@@ -490,6 +504,7 @@ impl Tally {
             names: self.names,
             first: self.first,
             last: self.last,
+            last_after: self.last_after,
             problems: self.problems,
             counts: self.counts,
             notes,
@@ -538,6 +553,9 @@ pub struct Walked {
     names: IdMap<String>,
     first: Option<Exchange>,
     last: Option<Exchange>,
+    /// The keyset value of the last item listed (of a union's first endpoint), when the profile
+    /// says how to ask for the page after it.
+    pub last_after: Option<String>,
     problems: Vec<Problem>,
     counts: BTreeMap<Flaw, usize>,
     notes: Vec<String>,
@@ -621,10 +639,23 @@ struct SizedWalk {
     result: Result<Arc<Walked>, ApiError>,
 }
 
+/// Where the largest page size walked came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MaxFrom {
+    /// The vendor's profile declares it (`max_size`): PAGE-5 and the walks judge against it.
+    Declared,
+    /// The vendor clamped a huge `per_page` to it, visibly.
+    Reported,
+    /// Neither: the contract's documented maximum stands in.
+    Contract,
+}
+
 /// One collection and its walks.
 #[derive(Debug)]
 struct Surveyed {
     collection: Collection,
+    /// The largest page size walked, and where it came from (`None`: pages cannot be sized).
+    max: Option<(u64, MaxFrom)>,
     walks: Vec<SizedWalk>,
     /// Page sizes not walked, and why.
     notes: Vec<String>,
@@ -656,9 +687,6 @@ struct HugeProbe {
 #[derive(Debug)]
 struct Survey {
     paging: Paging,
-    /// The largest page size walked, and whether the vendor reported it (a visible clamp) rather
-    /// than the contract's documented maximum standing in for it.
-    max: Option<(u64, bool)>,
     collections: Vec<Surveyed>,
     huge: Vec<HugeProbe>,
     notes: Vec<String>,
@@ -711,7 +739,7 @@ impl Survey {
             }
         }
         let mut huge = Vec::new();
-        let mut max = None;
+        let mut reported = None;
         if paging.sized().is_some() {
             // Sites and the largest inventory: a clamp shows best where there is most to clamp.
             let largest = subjects.iter().skip(1).max_by_key(|s| s.1).filter(|s| s.1 > 0);
@@ -722,15 +750,21 @@ impl Survey {
                     result.as_ref().ok().filter(|a| a.is_success()).and_then(|a| cx.api.read_page(collection, a));
                 if let Some(used) = page.as_ref().and_then(|p| p.per_page).filter(|&n| (1..HUGE_PER_PAGE).contains(&n))
                 {
-                    max = Some(max.map_or(used, |m: u64| m.min(used)));
+                    reported = Some(reported.map_or(used, |m: u64| m.min(used)));
                 }
                 huge.push(HugeProbe { collection: collection.clone(), result, page });
             }
         }
-        let max = paging.sized().map(|_| max.map_or((contract::MAX_PER_PAGE, false), |m| (m, true)));
         let mut budget = SMALL_WALK_BUDGET;
         let mut collections = Vec::new();
         for (collection, _) in subjects {
+            // What the vendor declares wins over what a clamp showed; the contract's documented
+            // maximum stands in for neither (a vendor whose maximum is 100 is walked at 100).
+            let max = paging.sized().map(|_| match (paging.limits(&collection).max, reported) {
+                (Some(declared), _) => (declared, MaxFrom::Declared),
+                (None, Some(clamp)) => (clamp, MaxFrom::Reported),
+                (None, None) => (contract::MAX_PER_PAGE, MaxFrom::Contract),
+            });
             let default = paging.sized().map(|(_, default)| default);
             let first = walk(cx, &collection, Role::Default, default, None).await;
             let mut walks = Vec::new();
@@ -766,9 +800,9 @@ impl Survey {
             let again = walk(cx, &collection, Role::Again, default, first.result.as_ref().ok().cloned()).await;
             walks.insert(0, first);
             walks.push(again);
-            collections.push(Surveyed { collection, walks, notes: size_notes });
+            collections.push(Surveyed { collection, max, walks, notes: size_notes });
         }
-        Ok(Survey { paging, max, collections, huge, notes })
+        Ok(Survey { paging, collections, huge, notes })
     }
 
     /// Sites and the inventory with the most items: where parameter probes are sent.
@@ -855,13 +889,14 @@ impl Verdict {
         }
     }
 
-    /// FAIL when the vendor was found wrong, else ERROR when the harness could not test, else PASS.
-    fn finish(mut self, expected: &str, pass: String, what: &str, sample: Option<&Exchange>) -> Outcome {
+    /// FAIL (naming `rule`, the CONTRACT.md requirement broken) when the vendor was found
+    /// wrong, else ERROR when the harness could not test, else PASS.
+    fn finish(mut self, rule: &str, expected: &str, pass: String, what: &str, sample: Option<&Exchange>) -> Outcome {
         let n = self.evidence.total_findings;
         if n > 0 {
             let first = self.evidence.findings.first().map(|f| format!(": {}: {}", f.subject, f.message));
             self.evidence.notes.extend(self.errors.iter().map(|e| format!("not tested: {e}")));
-            return Outcome::fail(format!("{n} {what}{}", first.unwrap_or_default()))
+            return Outcome::fail(format!("{n} {what}{}. {rule}", first.unwrap_or_default()))
                 .expected(expected)
                 .actual(format!("{n} {what}"))
                 .with_evidence(self.evidence);
@@ -931,6 +966,7 @@ pub async fn complete_walk(cx: &Context) -> Outcome {
         }
     }
     v.finish(
+        PAGE_1,
         "walking pages 1..total_pages lists every item exactly once, as many as `total_count`",
         format!(
             "{walks} walks of {} collections at per_page {} listed {items} items, each once, as many as `total_count`",
@@ -963,6 +999,7 @@ pub async fn totals(cx: &Context) -> Outcome {
         return Outcome::skip("no walk completed, so no totals were seen (see pagination.complete-walk)");
     }
     v.finish(
+        PAGE_2,
         "`total_pages` = ceil(`total_count` / `per_page`) and the same on every page; every page but the last is full",
         format!("{pages} pages agreed on their totals, and every page but the last was full"),
         "pagination-block problems",
@@ -1018,7 +1055,11 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
         for w in s.walks.iter().filter(|w| matches!(w.role, Role::One | Role::Prime | Role::Max)) {
             let walked = match &w.result {
                 Ok(walked) => walked,
-                Err(e) if w.role == Role::Max && !survey.max.is_some_and(|m| m.1) && refused_first_page(e) => {
+                Err(e)
+                    if w.role == Role::Max
+                        && s.max.is_some_and(|m| m.1 == MaxFrom::Contract)
+                        && refused_first_page(e) =>
+                {
                     v.note(format!(
                         "{}: per_page {} (the contract's documented maximum) was refused with a 4xx and the vendor reports no clamp of its own, so no larger page size was walked",
                         s.label(),
@@ -1059,6 +1100,7 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
         return skip;
     }
     v.finish(
+        PAGE_1,
         "walks at per_page 1, a prime, the default and the maximum list the same items",
         format!("{compared} walks at per_page {} listed the same items as the default page size", sizes_walked(survey)),
         "page sizes listing different items",
@@ -1212,6 +1254,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
         }
     }
     v.finish(
+        PAGE_3,
         "`page=0`, `page=-1`, `per_page=0`, non-numeric and overflowing values get a 4xx or a clamp visible in `pagination`, never a 5xx",
         format!("{sent} requests with bad page parameters were refused with a 4xx or clamped visibly"),
         "bad-parameter answers",
@@ -1240,7 +1283,8 @@ pub async fn past_end(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(outcome) => return outcome.clone(),
     };
-    if let Some(skip) = survey.unless(&[PagingKind::Page, PagingKind::Offset], "way to ask past the end") {
+    let keyset = survey.paging.kind.chained() && survey.paging.keyset_past_end;
+    if !keyset && let Some(skip) = survey.unless(&[PagingKind::Page, PagingKind::Offset], "way to ask past the end") {
         return skip;
     }
     let paging = &survey.paging;
@@ -1262,7 +1306,16 @@ pub async fn past_end(cx: &Context) -> Outcome {
         let per_page = base.per_page.unwrap_or(paging.size_default).max(1);
         let last = base.total_pages.unwrap_or(0).max(base.items().div_ceil(per_page)).max(1);
         let mut ask = PageAsk::first(paging, None);
-        let subject = if paging.kind == PagingKind::Offset {
+        let subject = if keyset {
+            // The page after the last item listed; an empty collection has none to start after.
+            let Some(after) = base.last_after.clone() else {
+                v.note(format!("{}: not probed: the walk listed no item to ask for the page after", s.label()));
+                continue;
+            };
+            let shown = format!("{}, the page after {} (the last item listed)", s.label(), shorten(&after));
+            ask.after = Some(after);
+            shown
+        } else if paging.kind == PagingKind::Offset {
             let past = base.items().max(base.total_count.unwrap_or(0));
             ask.position = Some(past.to_string());
             format!("{}, offset {past} (the walk listed {} items)", s.label(), base.items())
@@ -1307,6 +1360,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
     }
     answers.into_iter().for_each(|a| v.note(a));
     v.finish(
+        PAGE_4,
         "a page past the end answers 200 with an empty list, or 404; never a 5xx, never repeated data",
         "every page past the end was empty or 404".into(),
         "pages past the end with data or errors",
@@ -1314,24 +1368,42 @@ pub async fn past_end(cx: &Context) -> Outcome {
     )
 }
 
-/// PAGE-5: how the answer to a huge `per_page` reads; `Err` says what is wrong.
-pub fn judge_huge_per_page(status: u16, page: Option<&PageSeen>, chained: bool) -> Result<String, String> {
+/// PAGE-5: how the answer to a huge `per_page` reads, against the maximum the vendor's
+/// profile declares when it declares one; `Err` says what is wrong.
+pub fn judge_huge_per_page(
+    status: u16,
+    page: Option<&PageSeen>,
+    chained: bool,
+    declared: Option<u64>,
+) -> Result<String, String> {
     match (status, page) {
         (400..=499, _) => Ok(format!("refused with {status}")),
-        (200..=299, Some(p)) => match p.per_page {
-            Some(n) if n < HUGE_PER_PAGE && p.records.len() as u64 <= n => Ok(format!("clamped to per_page {n}")),
-            Some(n) => Err(format!("served unclamped: `per_page` {n}, {} items on one page", p.records.len())),
-            // Chained pagination reports no page size: a next page shows the clamp; a last page
-            // within the contract's maximum cannot show whether there is one.
-            None if p.next.is_some() && (p.records.len() as u64) < HUGE_PER_PAGE => {
-                Ok(format!("clamped: {} items and a next page", p.records.len()))
+        (200..=299, Some(p)) => {
+            let items = p.records.len() as u64;
+            match (p.per_page, declared) {
+                (Some(n), Some(max)) if n < HUGE_PER_PAGE && items <= n && n > max => {
+                    Err(format!("clamped to per_page {n}, above the maximum of {max} the vendor's profile declares"))
+                }
+                (Some(n), _) if n < HUGE_PER_PAGE && items <= n => Ok(format!("clamped to per_page {n}")),
+                (Some(n), _) => Err(format!("served unclamped: `per_page` {n}, {items} items on one page")),
+                // No page size in the answer: the declared maximum is what a page may hold.
+                (None, Some(max)) if items <= max => {
+                    Ok(format!("answered {status} with {items} items, within the maximum of {max} the vendor declares"))
+                }
+                (None, Some(max)) => Err(format!(
+                    "answered {status} with {items} items on one page, more than the maximum of {max} the vendor's profile declares"
+                )),
+                // Chained pagination reports no page size: a next page shows the clamp; a last
+                // page within the contract's maximum cannot show whether there is one.
+                (None, None) if p.next.is_some() && items < HUGE_PER_PAGE => {
+                    Ok(format!("clamped: {items} items and a next page"))
+                }
+                (None, None) if p.next.is_none() && chained && items <= contract::MAX_PER_PAGE => Ok(format!(
+                    "answered {status} with all {items} items on one page, no more than any maximum, so a clamp could not be seen"
+                )),
+                (None, None) => Err(format!("answered {status} with {items} items and no `per_page` to show a clamp")),
             }
-            None if p.next.is_none() && chained && (p.records.len() as u64) <= contract::MAX_PER_PAGE => Ok(format!(
-                "answered {status} with all {} items on one page, no more than any maximum, so a clamp could not be seen",
-                p.records.len()
-            )),
-            None => Err(format!("answered {status} with {} items and no `per_page` to show a clamp", p.records.len())),
-        },
+        }
         (200..=299, None) => Err(format!("answered {status}, but the body is not a page of the collection")),
         _ => Err(format!("answered {status}; a huge per_page is clamped visibly or refused with a 4xx")),
     }
@@ -1353,9 +1425,12 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
         match &probe.result {
             Ok(answer) => {
+                let declared = survey.paging.limits(&probe.collection).max;
                 let judged = match cx.api.body_refusal(answer) {
                     Some(refusal) => Ok(refusal),
-                    None => judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained()),
+                    None => {
+                        judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained(), declared)
+                    }
                 };
                 match judged {
                     Ok(how) => v.note(format!("{subject}: {how}")),
@@ -1366,14 +1441,22 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
             Err(e) => v.api_error(subject, "the request failed", e),
         }
     }
-    if let Some((max, reported)) = survey.max {
-        v.note(if reported {
-            format!("the vendor's maximum, as its clamp reports it: per_page {max}")
-        } else {
-            format!("the vendor reports no maximum of its own; the walks used the contract's documented {max}")
-        });
+    for s in &survey.collections {
+        if let Some((max, from)) = s.max {
+            v.note(match from {
+                MaxFrom::Declared => format!("{}: the vendor's declared maximum: per_page {max}", s.label()),
+                MaxFrom::Reported => {
+                    format!("{}: the vendor's maximum, as its clamp reports it: per_page {max}", s.label())
+                }
+                MaxFrom::Contract => format!(
+                    "{}: the vendor declares and reports no maximum of its own; the walks used the contract's documented {max}",
+                    s.label()
+                ),
+            });
+        }
     }
     v.finish(
+        PAGE_5,
         "a huge `per_page` is clamped, visibly in `pagination.per_page`, or refused with a 4xx",
         format!("per_page {HUGE_PER_PAGE} was clamped or refused on {} collections", survey.huge.len()),
         "huge page sizes not clamped or refused",
@@ -1419,6 +1502,7 @@ pub async fn next_chain(cx: &Context) -> Outcome {
         "a last page without `rel=next`"
     };
     v.finish(
+        PAGE_1,
         &format!("each page names a page not yet walked as its next, and the chain ends with {marker}"),
         format!("{walks} walks followed {pages} pages; no chain looped, and each ended with {marker}"),
         "chains that loop or do not end",
@@ -1463,6 +1547,7 @@ pub async fn stable_order(cx: &Context) -> Outcome {
         return skip;
     }
     v.finish(
+        PAGE_6,
         "two walks with no change in between list the items in the same order",
         format!("{compared} collections listed their items in the same order on two walks"),
         "collections whose order changed between two walks",
@@ -1664,14 +1749,33 @@ mod tests {
         assert!(judge_past_end(200, Some(&full)).is_err());
         assert!(judge_past_end(500, None).is_err());
         assert!(judge_past_end(400, None).is_err());
-        assert!(judge_huge_per_page(400, None, false).is_ok());
-        assert!(judge_huge_per_page(500, None, false).is_err());
-        assert!(judge_huge_per_page(200, Some(&full), false).is_ok());
+        assert!(judge_huge_per_page(400, None, false, None).is_ok());
+        assert!(judge_huge_per_page(500, None, false, None).is_err());
+        assert!(judge_huge_per_page(200, Some(&full), false, None).is_ok());
         let mut unclamped = full.clone();
         unclamped.per_page = Some(HUGE_PER_PAGE);
-        assert!(judge_huge_per_page(200, Some(&unclamped), false).is_err());
+        assert!(judge_huge_per_page(200, Some(&unclamped), false, None).is_err());
         unclamped.per_page = None;
-        assert!(judge_huge_per_page(200, Some(&unclamped), false).is_err());
+        assert!(judge_huge_per_page(200, Some(&unclamped), false, None).is_err());
+    }
+
+    #[test]
+    fn a_huge_per_page_is_judged_against_the_declared_maximum() {
+        // Clamped to 100 by a vendor that declares 100: a clamp, not a failure to serve 500.
+        let hundred = page(1, &["a"], 100, 300, 3);
+        assert!(judge_huge_per_page(200, Some(&hundred), false, Some(100)).is_ok());
+        // Clamped, but above what the vendor itself declares.
+        let above = page(1, &["a"], 200, 300, 2);
+        let err = judge_huge_per_page(200, Some(&above), false, Some(100)).unwrap_err();
+        assert!(err.contains("above the maximum of 100"), "{err}");
+        // No page size in the answer: the page's length against the declared maximum.
+        let mut silent = page(1, &["a", "b", "c"], 0, 0, 0);
+        silent.per_page = None;
+        assert!(judge_huge_per_page(200, Some(&silent), false, Some(3)).is_ok());
+        let err = judge_huge_per_page(200, Some(&silent), false, Some(2)).unwrap_err();
+        assert!(err.contains("more than the maximum of 2"), "{err}");
+        // Refused with a 4xx is always PAGE-5's other answer.
+        assert!(judge_huge_per_page(422, None, true, Some(100)).is_ok());
     }
 
     #[test]

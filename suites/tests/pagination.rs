@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use suites::pagination::{Flaw, NAMED_ITEMS, Tally};
 use suites::{
     Answer, ApiError, ApiErrorKind, Budgets, Collection, Context, Endpoints, Exchange, Fetched, Listed, Listing,
-    PageSeen, PageVisitor, Paging, Probe, Status, VendorApi, Walk, WalkEnd,
+    PageSeen, PageVisitor, Paging, Probe, SizeLimits, Status, VendorApi, Walk, WalkEnd,
 };
 
 const ACCOUNT: &str = "a1b2c3d4-5678-90ab-cdef-1234567890ab";
@@ -60,6 +60,10 @@ struct Fake {
     bugs: Bugs,
     /// Larger page sizes are refused with a 400 (or clamped, per `bugs`).
     max: u64,
+    /// The maximum the vendor's profile declares (`max_size`), if any.
+    declared_max: Option<u64>,
+    /// Every page size a walk asked for (`None`: the default).
+    walked_sizes: std::sync::Mutex<Vec<Option<u64>>>,
     page_numbered: bool,
     calls: AtomicU64,
     walks: AtomicU64,
@@ -75,6 +79,8 @@ fn fake(counts: &[u64], bugs: Bugs) -> Fake {
         sites,
         bugs,
         max: contract::MAX_PER_PAGE,
+        declared_max: None,
+        walked_sizes: std::sync::Mutex::new(Vec::new()),
         page_numbered: true,
         calls: AtomicU64::new(0),
         walks: AtomicU64::new(0),
@@ -222,7 +228,8 @@ impl VendorApi for Fake {
     fn endpoints(&self) -> Endpoints {
         Endpoints {
             paging: if self.page_numbered {
-                Paging { size_default: DEFAULT, ..Paging::canonical() }
+                let limits = SizeLimits { max: self.declared_max, default: None };
+                Paging { size_default: DEFAULT, sites_limits: limits, inventory_limits: limits, ..Paging::canonical() }
             } else {
                 Paging::none()
             },
@@ -246,6 +253,7 @@ impl VendorApi for Fake {
         visit: &mut PageVisitor<'_>,
     ) -> Result<WalkEnd, ApiError> {
         self.walks.fetch_add(1, Ordering::SeqCst);
+        self.walked_sizes.lock().unwrap().push(per_page);
         let size = per_page.unwrap_or(DEFAULT).to_string();
         if per_page.is_some() && self.bugs.timeout_at == per_page {
             let e = exchange(Self::url(collection, Some("1"), Some(&size)), 0);
@@ -287,6 +295,14 @@ async fn run(api: impl Into<Arc<Fake>>) -> Vec<(&'static str, suites::Outcome)> 
         let outcome = (c.run)(&cx).await;
         if outcome.status == Status::Fail {
             assert!(!outcome.evidence.findings.is_empty(), "{}: a FAIL without findings: {outcome:#?}", c.meta.id);
+            // Every FAIL names the CONTRACT.md requirement it enforces, and quotes it.
+            let rule = c.meta.requirements[0];
+            assert!(
+                outcome.message.contains(&format!("{rule} (")) && outcome.message.matches('"').count() >= 2,
+                "{}: a FAIL that does not quote {rule}: {}",
+                c.meta.id,
+                outcome.message
+            );
             assert!(!outcome.evidence.exchanges.is_empty(), "{}: a FAIL without exchanges: {outcome:#?}", c.meta.id);
         }
         outcomes.push((c.meta.id, outcome));
@@ -410,6 +426,35 @@ async fn a_lower_maximum_refused_with_a_4xx_is_conformant() {
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     assert!(sizes.evidence.notes.iter().any(|n| n.contains("was refused with a 4xx")), "{sizes:#?}");
+}
+
+#[tokio::test]
+async fn a_declared_maximum_is_the_maximum_walked_and_judged() {
+    // A vendor whose maximum is 100, declared in its profile, refusing anything above: nothing
+    // fails for not serving the contract's 500, and the maximum walk is at 100.
+    let mut api = fake(FLEET, Bugs::default());
+    (api.max, api.declared_max) = (100, Some(100));
+    let api = Arc::new(api);
+    let outcomes = run(api.clone()).await;
+    let not_passing: Vec<_> = outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !not_applicable(o)).collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    let sizes = api.walked_sizes.lock().unwrap().clone();
+    assert!(sizes.contains(&Some(100)) && !sizes.contains(&Some(contract::MAX_PER_PAGE)), "{sizes:?}");
+    let max = &outcomes.iter().find(|(id, _)| *id == "pagination.per-page-max").unwrap().1;
+    assert!(max.evidence.notes.iter().any(|n| n.contains("declared maximum: per_page 100")), "{max:#?}");
+    // The same vendor clamping a huge per_page visibly to 100 passes too...
+    let mut api = fake(FLEET, Bugs { clamp_huge_to: Some(100), ..Bugs::default() });
+    (api.max, api.declared_max) = (100, Some(100));
+    let outcomes = run(api).await;
+    assert!(with_status(&outcomes, Status::Fail).is_empty(), "{outcomes:#?}");
+    // ...but a clamp above what the vendor declares is PAGE-5's failure, naming the declaration.
+    let mut api = fake(FLEET, Bugs { clamp_huge_to: Some(200), ..Bugs::default() });
+    (api.max, api.declared_max) = (100, Some(100));
+    let outcomes = run(api).await;
+    assert_eq!(with_status(&outcomes, Status::Fail), ids(&["per-page-max"]), "{outcomes:#?}");
+    let max = &outcomes.iter().find(|(id, _)| *id == "pagination.per-page-max").unwrap().1;
+    assert!(max.message.contains("above the maximum of 100 the vendor's profile declares"), "{}", max.message);
+    assert!(max.message.contains("PAGE-5 (SHOULD)"), "{}", max.message);
 }
 
 #[tokio::test]
