@@ -685,8 +685,9 @@ impl VendorClient {
                 continue;
             }
             end.notes.push(format!(
-                "{}: the profile reads `{field}` from {at}, which matches nothing in {every}: the profile's pointer may be wrong, not the vendor (check it with `harness probe`; a sample: {})",
+                "{}: the profile reads `{field}` from {at}, which matches nothing in {every}: {} (check it with `harness probe`; a sample: {})",
                 endpoint.path,
+                suites::sync::PROFILE_MISTAKE,
                 sample.as_deref().unwrap_or("{}")
             ));
         }
@@ -754,7 +755,10 @@ impl VendorClient {
             PagingKind::LinkHeader => exchange.response_header("link").and_then(next_link),
             _ => None,
         };
-        let after = p.past_end().and_then(|e| items.last()?.pointer(&e.from)).and_then(token_text);
+        let after = p
+            .past_end()
+            .and_then(|e| items.last()?.pointer(endpoint.past_end_from.as_deref().unwrap_or(&e.from)))
+            .and_then(token_text);
         let [page, per_page, total_pages, total_count] = p.block();
         PageSeen {
             index,
@@ -919,7 +923,8 @@ impl VendorApi for VendorClient {
         {
             if crate::profile::required("account").contains(&field.as_str()) && endpoint.fields[&field].reads_record() {
                 exchange.notes.push(format!(
-                    "the profile reads the account's `{field}` from {at}, which matches nothing in the answer: the profile's pointer may be wrong, not the vendor"
+                    "the profile reads the account's `{field}` from {at}, which matches nothing in the answer: {}",
+                    suites::sync::PROFILE_MISTAKE
                 ));
             }
         }

@@ -87,6 +87,10 @@ pub struct ListEndpoint {
     /// The page size it serves when none is asked for, over `pagination.default_size`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_size: Option<u64>,
+    /// Where this endpoint's records keep the keyset value, over `pagination.past_end.from`
+    /// (networks by `/id`, devices by `/serial`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub past_end_from: Option<String>,
     /// Canonical field name → where the vendor keeps it.
     pub fields: FieldMap,
 }
@@ -194,7 +198,8 @@ pub enum PaginationProfile {
 
 /// Keyset pagination's way past the end: send `param` set to the value at `from` (a JSON
 /// Pointer into the vendor's raw record) of the last item of the last page
-/// (`[pagination.past_end] param = "startingAfter", from = "/serial"`).
+/// (`[pagination.past_end] param = "startingAfter", from = "/serial"`); an endpoint whose
+/// records keep it elsewhere says so with its own `past_end_from`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PastEnd {
@@ -819,6 +824,12 @@ impl Profile {
             let limits = p.limits_of(endpoint);
             if p.size_param().is_none() && (endpoint.max_size.is_some() || endpoint.default_size.is_some()) {
                 bail!("`{what}` declares page sizes, but `kind = \"{kind}\"` has no `size_param` to ask for one");
+            }
+            if let Some(from) = &endpoint.past_end_from {
+                if p.past_end().is_none() {
+                    bail!("`{what}.past_end_from` needs `[pagination.past_end]` (the parameter it goes in)");
+                }
+                pointer(&format!("{what}.past_end_from"), from)?;
             }
             if [endpoint.max_size, endpoint.default_size].contains(&Some(0)) {
                 bail!("`{what}.max_size` and `{what}.default_size` must be at least 1");

@@ -86,11 +86,13 @@ struct Pager {
     paged: bool,
     /// The vendor's largest page: larger sizes are clamped silently (Brivo refuses them).
     max: u64,
+    /// A page asked for after the last item repeats the last page (a PAGE-4 fault).
+    past_end_repeats: bool,
 }
 
 impl Pager {
     fn new(style: Style, key: &'static str, items: Vec<Value>) -> Self {
-        Self { style, key, items, id: "/id", filter: None, gated: &[], paged: true, max: 100 }
+        Self { style, key, items, id: "/id", filter: None, gated: &[], paged: true, max: 100, past_end_repeats: false }
     }
 
     fn id(mut self, pointer: &'static str) -> Self {
@@ -192,6 +194,11 @@ impl Respond for Pager {
                     None => return self.refuse(format!("`{text}` is not a valid {position_param}")),
                 }
             }
+        };
+        let start = if self.past_end_repeats && start >= items.len() {
+            items.len().saturating_sub(size as usize)
+        } else {
+            start
         };
         let end = (start + size as usize).min(items.len());
         let page: Vec<Value> = items.get(start..end).unwrap_or_default().to_vec();
@@ -617,7 +624,7 @@ async fn meraki_availabilities_follow_link_headers_onto_canonical_devices() {
     assert_eq!(
         main[0],
         json!({"device_id": "Q234-ABCD-5678", "name": "My AP", "type": "switch", "site_id": MERAKI_MAIN,
-               "status": "online", "mac_address": "00:11:22:33:44:55"})
+               "status": "online", "mac_address": "00:11:22:33:44:55", "account_id": MERAKI_ORG})
     );
     let statuses: Vec<&str> = main.iter().map(|d| d["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["online", "degraded", "offline", "unknown", "online"]);
@@ -660,12 +667,68 @@ async fn meraki_passes_the_schema_and_pagination_suites() {
             ("pagination.page-sizes", Pass),
             ("pagination.next-chain", Pass),
             ("pagination.bad-parameters", Pass),
-            ("pagination.past-end", NotApplicable),
+            // Keyset: `startingAfter=<the last serial>` asks for the page after the last.
+            ("pagination.past-end", Pass),
             ("pagination.per-page-max", Pass),
             ("pagination.stable-order", Pass),
         ],
     );
     assert!(row(&report, "schema.site-location").message.contains("neither `address` nor `coordinates`"));
+    let past_end = row(&report, "pagination.past-end");
+    assert!(past_end.evidence.notes.iter().any(|n| n.contains("the page after Q234-ABCD-0004")), "{past_end:#?}");
+}
+
+/// A link-header vendor whose profile says how to ask past the end is judged by PAGE-4: one
+/// that answers the page after its last device with devices again fails, quoting the rule.
+#[tokio::test]
+async fn a_meraki_that_lists_devices_again_past_the_end_fails_past_end() {
+    let server = MockServer::start().await;
+    let auth = ("x-cisco-meraki-api-key", MERAKI_KEY);
+    mount(&server, "GET", "/api/v1/organizations/549236", auth, record(json!({"id": MERAKI_ORG, "name": "Org"}))).await;
+    let networks = vec![json!({"id": MERAKI_MAIN, "name": "Main Office", "timeZone": "America/Los_Angeles"})];
+    mount(&server, "GET", "/api/v1/organizations/549236/networks", auth, Pager::new(Style::Meraki, "", networks)).await;
+    let mut availabilities =
+        Pager::new(Style::Meraki, "", meraki_devices()).id("/serial").filter("/network/id", "networkIds[]");
+    availabilities.past_end_repeats = true;
+    mount(&server, "GET", "/api/v1/organizations/549236/devices/availabilities", auth, availabilities).await;
+    let (_, report) = run_named(&server, example(MERAKI), MERAKI_KEY, &["pagination"]).await;
+    let past_end = row(&report, "pagination.past-end");
+    assert_eq!(past_end.status, Status::Fail, "{past_end:#?}");
+    assert!(past_end.message.contains("PAGE-4 (SHOULD)") && past_end.message.contains("never repeated data"));
+    assert!(past_end.message.contains("the page after Q234-ABCD-0004"), "{}", past_end.message);
+    assert!(past_end.message.contains("listed by the walk already"), "{}", past_end.message);
+}
+
+/// A pointer that matches nothing on any record of every page is named, in the failing
+/// check's message, as the profile's likely mistake; a field that only some pages lack is the
+/// vendor's, and no profile mistake is claimed.
+#[tokio::test]
+async fn a_status_pointer_matching_nothing_on_every_page_is_named_as_a_profile_mistake() {
+    let server = meraki(meraki_devices()).await;
+    let mut profile = example(MERAKI);
+    let status = profile.inventory[0].fields.get_mut("status").unwrap();
+    *status = harness::profile::FieldSpec::Pointer("/availability".into());
+    let (_, report) = run_named(&server, profile, MERAKI_KEY, &["schema"]).await;
+    let status = row(&report, "schema.device-status");
+    assert_eq!(status.status, Status::Fail, "{status:#?}");
+    assert!(status.message.contains("INV-2 (MUST)"), "{}", status.message);
+    assert!(
+        status.message.contains("Likely a profile mistake")
+            && status.message.contains("`/availability`")
+            && status.message.contains(suites::sync::PROFILE_MISTAKE),
+        "{}",
+        status.message
+    );
+    // The same field missing from the first page's devices only (the walk is 2 a page).
+    let mut devices = meraki_devices();
+    for d in &mut devices[..2] {
+        d.as_object_mut().unwrap().remove("status");
+    }
+    let server = meraki(devices).await;
+    let (_, report) = run_named(&server, example(MERAKI), MERAKI_KEY, &["schema"]).await;
+    let status = row(&report, "schema.device-status");
+    assert_eq!(status.status, Status::Fail, "{status:#?}");
+    assert!(!status.message.contains("profile mistake"), "{}", status.message);
 }
 
 #[tokio::test]

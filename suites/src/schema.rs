@@ -14,6 +14,23 @@ use crate::context::Context;
 use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 use crate::sync::{InventorySync, ListedDevice};
 
+/// The requirements this suite enforces, quoted from CONTRACT.md §1–§3: every FAIL names its own.
+const ACC_1: &str =
+    "ACC-1 (MUST): \"`GET /api/v1/account` returns the account bound to the credential: `{\"account_id\", \"name\"}`\"";
+const JSON_BODIES: &str = "ACC-1, SITE-1, INV-1 (MUST): the account, sites and inventory endpoints \"return\" JSON documents (`{\"sites\": [...], \"pagination\": {...}}`), so their answers say they are JSON";
+const SITE_1: &str = "SITE-1 (MUST): \"each site has `site_id`, `name`, and at least one stable site descriptor (`address`, `coordinates` or `timezone`)\"";
+const SITE_2: &str = "SITE-2 (SHOULD): \"Each site has `address` (or coordinates) and `timezone` (an IANA name such as `America/Chicago`)\"";
+const INV_1: &str = "INV-1 (MUST): \"Each device has `device_id` (unique), `name`, `type` (camera, door, panel, reader, ...), the vendor account id or an equivalent derivable from the request, and `site_id`\"";
+const INV_2: &str = "INV-2 (MUST): \"Inventory reflects each device's latest known `status` (`online`/`offline` or an equivalent vocabulary)\"";
+const INV_3: &str = "INV-3 (SHOULD): \"`mac_address` when the device has one (format `00:0f:e5:14:b2:1e`)\"";
+const INV_4: &str = "INV-4 (MAY): \"`parent_id` (a door's controller), `ip`, `hostname`, `site_name`, `last_seen` (RFC 3339), `model`, `firmware_version`\", well-formed when present";
+const INV_4_PARENT: &str = "INV-4 (MAY): \"When present, `parent_id` names a device of the same account\"";
+const INV_5: &str = "INV-5 (MUST): \"A device listed under site S carries `site_id` S\"";
+const ID_1: &str =
+    "ID-1 (MUST): \"Account, site, device and event ids are stable: the same entity has the same id on every call\"";
+const ID_2: &str =
+    "ID-2 (SHOULD): \"Ids are UUIDs (or equivalently globally unique) ... UUID-shaped means 8-4-4-4-12 hex digits\"";
+
 /// Fields of a device each device check owns.
 const DEVICE_REQUIRED: &[&str] = &["device_id", "name", "type", "site_id", "account_id", ""];
 const DEVICE_STATUS: &[&str] = &["status"];
@@ -74,8 +91,9 @@ impl Collector {
         }
     }
 
-    /// PASS with `pass` when nothing was found, else FAIL naming `what` and how many.
-    fn finish(self, expected: &str, pass: String, what: &str) -> Outcome {
+    /// PASS with `pass` when nothing was found, else FAIL naming `what`, how many, and `rule`
+    /// (the CONTRACT.md requirement broken, quoted).
+    fn finish(self, rule: &str, expected: &str, pass: String, what: &str) -> Outcome {
         let n = self.evidence.total_findings;
         if n == 0 {
             return Outcome::pass(pass).expected(expected);
@@ -85,7 +103,7 @@ impl Collector {
             .findings
             .first()
             .map(|f| format!(": {} at `{}`: {}", f.subject, pointer_shown(&f.pointer), f.message));
-        Outcome::fail(format!("{n} {what}{}", first.unwrap_or_default()))
+        Outcome::fail(format!("{n} {what}{}. {rule}", first.unwrap_or_default()))
             .expected(expected)
             .actual(format!("{n} {what}"))
             .with_evidence(self.evidence)
@@ -111,8 +129,9 @@ pub async fn account(cx: &Context) -> Outcome {
         }
     }
     let id = sync.account_id().unwrap_or_default();
-    let mut outcome =
-        c.finish(expected, format!("account {id} has an id and a name"), "schema violations in the account");
+    let outcome =
+        c.finish(ACC_1, expected, format!("account {id} has an id and a name"), "schema violations in the account");
+    let mut outcome = with_profile_notes(outcome, &fetched.exchange.notes);
     outcome.evidence.push_exchange(&fetched.exchange);
     outcome
 }
@@ -147,6 +166,7 @@ pub async fn json_content_type(cx: &Context) -> Outcome {
     }
     let c = Collector { evidence };
     c.finish(
+        JSON_BODIES,
         "every 2xx answer carries `Content-Type: application/json`",
         format!("{} answers were all labelled JSON", answered.len()),
         "answers not labelled JSON",
@@ -185,6 +205,7 @@ pub async fn sites(cx: &Context) -> Outcome {
         }
     }
     let mut outcome = c.finish(
+        SITE_1,
         "each site has `site_id`, `name` and one of `address`, `coordinates`, `timezone`; ids unique",
         format!("{} sites are well-formed", listing.records.len()),
         "site violations",
@@ -192,7 +213,12 @@ pub async fn sites(cx: &Context) -> Outcome {
     if listing.records.is_empty() {
         outcome = outcome.with_note("the account has no sites, so no inventory was checked");
     }
-    outcome.evidence.notes.extend(listing.notes.iter().cloned());
+    let mut outcome = with_profile_notes(outcome, &listing.notes);
+    for note in &listing.notes {
+        if !outcome.evidence.notes.contains(note) {
+            outcome.evidence.notes.push(note.clone());
+        }
+    }
     outcome
 }
 
@@ -236,6 +262,7 @@ pub async fn site_location(cx: &Context) -> Outcome {
         }
     }
     c.finish(
+        SITE_2,
         "each site has `address` or `coordinates`, and an IANA `timezone` such as `America/Chicago`",
         format!("{} sites have a location and a time zone", listing.records.len()),
         "site location problems",
@@ -250,7 +277,12 @@ pub async fn device_fields(cx: &Context) -> Outcome {
         return outcome;
     }
     if let Some(failed) = sync.inventories.iter().find_map(|i| i.result.as_ref().err().map(|e| (i, e))) {
-        return failed.1.to_outcome(&format!("the inventory of site {} could not be read", failed.0.site_id));
+        let outcome = failed.1.to_outcome(&format!("the inventory of site {} could not be read", failed.0.site_id));
+        return if outcome.status == crate::Status::Fail {
+            Outcome { message: format!("{}. {INV_1}", outcome.message), ..outcome }
+        } else {
+            outcome
+        };
     }
     let devices = match sync.require_devices() {
         Ok(d) => d,
@@ -276,6 +308,7 @@ pub async fn device_fields(cx: &Context) -> Outcome {
         }
     }
     let outcome = c.finish(
+        INV_1,
         "each device has `device_id` (unique), `name`, `type` and `site_id`",
         format!("{} devices on {} sites carry the required fields", devices.len(), sync.inventories.len()),
         "device violations",
@@ -284,15 +317,31 @@ pub async fn device_fields(cx: &Context) -> Outcome {
 }
 
 /// A failing device check also shows what the inventory walks noticed: a profile pointer that
-/// matched nothing is the likeliest cause of a field every device lacks.
-fn with_walk_notes(mut outcome: Outcome, sync: &InventorySync) -> Outcome {
-    if outcome.status == crate::Status::Fail {
-        let notes = sync.inventories.iter().filter_map(|i| i.result.as_ref().ok()).flat_map(|l| l.notes.iter());
-        for note in notes {
-            if !outcome.evidence.notes.contains(note) {
-                outcome.evidence.notes.push(note.clone());
-            }
+/// matched nothing is the likeliest cause of a field every device lacks, and the message says so.
+fn with_walk_notes(outcome: Outcome, sync: &InventorySync) -> Outcome {
+    let notes = sync.inventories.iter().filter_map(|i| i.result.as_ref().ok()).flat_map(|l| l.notes.iter());
+    with_profile_notes(outcome, notes)
+}
+
+/// On a FAIL: `notes` go into the evidence, and a likely profile mistake among them (a pointer
+/// that matched nothing on any record) is named in the message, as the profile's, not the vendor's.
+fn with_profile_notes<'n>(mut outcome: Outcome, notes: impl IntoIterator<Item = &'n String>) -> Outcome {
+    if outcome.status != crate::Status::Fail {
+        return outcome;
+    }
+    let notes: Vec<&String> = notes.into_iter().collect();
+    for note in &notes {
+        if !outcome.evidence.notes.contains(note) {
+            outcome.evidence.notes.push((*note).clone());
         }
+    }
+    let mistakes = crate::sync::profile_mistakes(notes);
+    if let Some(first) = mistakes.first() {
+        let more = match mistakes.len() {
+            1 => String::new(),
+            n => format!(" (and {} more, in the notes)", n - 1),
+        };
+        outcome.message = format!("{}. Likely a profile mistake: {first}{more}", outcome.message);
     }
     outcome
 }
@@ -316,6 +365,7 @@ pub async fn device_status(cx: &Context) -> Outcome {
     match over_devices(&sync, |c, d| c.device_violations(d, DEVICE_STATUS)) {
         Ok((c, n)) => with_walk_notes(
             c.finish(
+                INV_2,
                 "each device has `status` `online`, `offline`, `degraded` or `unknown` (after mapping)",
                 format!("{n} devices report a status"),
                 "devices without a valid status",
@@ -337,6 +387,7 @@ pub async fn mac_address(cx: &Context) -> Outcome {
     match result {
         Ok((c, n)) => {
             let mut outcome = c.finish(
+                INV_3,
                 "`mac_address` written like `00:0f:e5:14:b2:1e`",
                 format!("{with_mac} of {n} devices carry a well-formed MAC address"),
                 "malformed MAC addresses",
@@ -355,6 +406,7 @@ pub async fn optional_fields(cx: &Context) -> Outcome {
     let sync = cx.sync().await;
     match over_devices(&sync, |c, d| c.device_violations(d, DEVICE_OPTIONAL)) {
         Ok((c, n)) => c.finish(
+            INV_4,
             "`parent_id`, `ip`, `hostname`, `site_name`, `last_seen` (RFC 3339), `model`, `firmware_version` well-formed when present",
             format!("optional fields of {n} devices are well-formed"),
             "malformed optional fields",
@@ -384,6 +436,7 @@ pub async fn parent_ids(cx: &Context) -> Outcome {
         }
     }
     c.finish(
+        INV_4_PARENT,
         "every `parent_id` names another device of the account's inventory",
         format!("{with_parent} parent references resolve"),
         "dangling parent references",
@@ -406,6 +459,7 @@ pub async fn device_site(cx: &Context) -> Outcome {
     });
     match result {
         Ok((c, n)) => c.finish(
+            INV_5,
             "a device listed under site S has `site_id` S",
             format!("{n} devices name the site they are listed under"),
             "devices naming another site",
@@ -494,6 +548,7 @@ pub async fn stable_ids(cx: &Context) -> Outcome {
     }
     let devices: usize = d1.values().map(BTreeSet::len).sum();
     Collector { evidence }.finish(
+        ID_1,
         "the same account, sites and devices have the same ids on every call",
         format!("1 account, {} sites and {devices} devices kept their ids across two syncs", s1.len()),
         "ids that changed between two syncs",
@@ -559,6 +614,7 @@ pub async fn uuid_ids(cx: &Context) -> Outcome {
         }
     }
     c.finish(
+        ID_2,
         "account, site and device ids are UUIDs (8-4-4-4-12 hex digits)",
         format!("{checked} ids are UUID-shaped"),
         "ids that are not UUIDs",

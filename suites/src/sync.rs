@@ -6,6 +6,15 @@ use serde_json::Value;
 use crate::context::{ApiError, Blame, Fetched, Listed, Listing, VendorApi};
 use crate::outcome::{Exchange, Outcome};
 
+/// Words every note of a likely profile mistake carries (a pointer that matched nothing on any
+/// record), so a failing check can say the profile may be wrong rather than the vendor.
+pub const PROFILE_MISTAKE: &str = "the profile's pointer may be wrong, not the vendor";
+
+/// The notes among `notes` that name a likely profile mistake.
+pub fn profile_mistakes<'n>(notes: impl IntoIterator<Item = &'n String>) -> Vec<&'n String> {
+    notes.into_iter().filter(|n| n.contains(PROFILE_MISTAKE)).collect()
+}
+
 /// The inventory of one site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteInventory {

@@ -26,6 +26,8 @@ struct Fleet {
     unstable: bool,
     /// The inventory of site B answers 500.
     broken_inventory: bool,
+    /// What the inventory walks noted (a profile pointer that matched nothing).
+    inventory_notes: Vec<String>,
 }
 
 fn clean() -> Fleet {
@@ -49,6 +51,7 @@ fn clean() -> Fleet {
         content_type: "application/json",
         unstable: false,
         broken_inventory: false,
+        inventory_notes: vec![],
     }
 }
 
@@ -103,7 +106,9 @@ impl VendorApi for FakeApi {
                 d["device_id"] = json!(format!("{}-again", d["device_id"].as_str().unwrap()));
             }
         }
-        Ok(self.listing(url, devices))
+        let mut listing = self.listing(url, devices);
+        listing.notes = self.fleet.inventory_notes.clone();
+        Ok(listing)
     }
 
     fn endpoints(&self) -> Endpoints {
@@ -133,6 +138,14 @@ async fn check(fleet: Fleet, status: Status, expected: &[&str]) {
         let outcome = (c.run)(&cx).await;
         if outcome.status == Status::Fail {
             assert!(!outcome.evidence.findings.is_empty() || !outcome.evidence.exchanges.is_empty(), "{outcome:?}");
+            // Every FAIL names the CONTRACT.md requirement it enforces, and quotes it.
+            let rule = c.meta.requirements[0];
+            assert!(
+                outcome.message.contains(rule) && outcome.message.contains('"'),
+                "{}: a FAIL that does not quote {rule}: {}",
+                c.meta.id,
+                outcome.message
+            );
         }
         if outcome.status == status {
             got.insert(c.meta.id);
@@ -211,4 +224,34 @@ async fn each_broken_variant_fails_its_checks() {
         eprintln!("case: {name}");
         check(fleet, Status::Fail, failing).await;
     }
+}
+
+/// A pointer that matched nothing on every record is named in the failing check's message as a
+/// likely profile mistake, not only in its notes; a check that passes carries no such claim.
+#[tokio::test]
+async fn a_pointer_that_matches_nothing_is_named_as_a_profile_mistake() {
+    let note = format!(
+        "/api/v1/sites/{{site_id}}/inventory: the profile reads `status` from `/state`, which matches nothing in any of its 2 records: {} (check it with `harness probe`)",
+        suites::sync::PROFILE_MISTAKE
+    );
+    let mut fleet = clean();
+    for (_, devices) in &mut fleet.devices {
+        for d in devices {
+            d.as_object_mut().unwrap().remove("status");
+        }
+    }
+    fleet.inventory_notes = vec![note.clone()];
+    let cx = Context::new(Arc::new(FakeApi { fleet: fleet.clone(), calls: AtomicUsize::new(0) }));
+    let status = suites::schema::device_status(&cx).await;
+    assert_eq!(status.status, Status::Fail, "{status:#?}");
+    assert!(status.message.contains("INV-2 (MUST)"), "{}", status.message);
+    assert!(
+        status.message.contains("Likely a profile mistake") && status.message.contains("`/state`"),
+        "{}",
+        status.message
+    );
+    assert!(status.evidence.notes.contains(&note));
+    let fields = suites::schema::device_fields(&cx).await;
+    assert_eq!(fields.status, Status::Pass, "{fields:#?}");
+    assert!(!fields.message.contains("profile mistake"));
 }

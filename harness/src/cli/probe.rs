@@ -86,7 +86,11 @@ impl Out {
         for (field, at) in &first.unmatched {
             let sample = first.raws.first().map(Value::to_string).unwrap_or_default();
             let sample: String = sample.chars().take(300).collect();
-            self.line(format!("  the profile reads `{field}` from {at}: no record has it (first record: {sample})"));
+            self.line(format!(
+                "  the profile reads `{field}` from {at}, which matches nothing in any of the {} records of this page: {} (first record: {sample})",
+                first.raws.len(),
+                suites::sync::PROFILE_MISTAKE
+            ));
         }
         self.required(kind, &page.records);
     }
@@ -160,4 +164,45 @@ async fn probe(client: &VendorClient, site: Option<&str>, records: usize) -> Out
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::client::{Credential, Limits};
+    use crate::profile::{FieldSpec, Profile};
+
+    /// A status pointer that matches nothing on any device is named, with the words that say
+    /// the profile, not the vendor, may be wrong; and the missing required field is flagged.
+    #[tokio::test]
+    async fn probe_names_a_pointer_that_matches_nothing_as_a_likely_profile_mistake() {
+        let server = MockServer::start().await;
+        let serve = |p: &str, body: serde_json::Value| {
+            Mock::given(method("GET"))
+                .and(path(p.to_owned()))
+                .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        };
+        serve("/api/v1/account", json!({"account_id": "a", "name": "Acme"})).mount(&server).await;
+        let pagination = json!({"page": 1, "per_page": 50, "total_pages": 1, "total_count": 1});
+        serve("/api/v1/account/sites", json!({"sites": [{"site_id": "s", "name": "HQ"}], "pagination": pagination}))
+            .mount(&server)
+            .await;
+        let device = json!({"device_id": "d", "name": "Cam", "type": "camera", "site_id": "s", "status": "online"});
+        serve("/api/v1/sites/s/inventory", json!({"devices": [device], "pagination": pagination})).mount(&server).await;
+        let mut profile = Profile::default();
+        profile.inventory[0].fields.insert("status".into(), FieldSpec::Pointer("/state".into()));
+        let credential = Credential::Static(contract::Secret::new("k"));
+        let limits = Limits::from(&crate::config::BudgetsConfig::default());
+        let client = VendorClient::new(&server.uri(), profile, credential, limits, "vendor.toml").unwrap();
+        let out = probe(&client, None, 1).await;
+        let text = out.lines.join("\n");
+        assert!(out.missing, "{text}");
+        let line = out.lines.iter().find(|l| l.contains("`status` from `/state`")).expect(&text);
+        assert!(line.contains(suites::sync::PROFILE_MISTAKE), "{line}");
+        assert!(!text.contains("`device_id` from"), "only the wrong pointer is named: {text}");
+    }
 }
