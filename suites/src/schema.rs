@@ -110,6 +110,17 @@ impl Collector {
     }
 }
 
+/// A read that gave no usable answer: FAIL (quoting `rule`) when the vendor's answer was the
+/// problem, ERROR when the harness could not test.
+fn unreadable(error: &crate::context::ApiError, what: &str, rule: &str) -> Outcome {
+    let outcome = error.to_outcome(what);
+    if outcome.status == crate::Status::Fail {
+        Outcome { message: format!("{}. {rule}", outcome.message), ..outcome }
+    } else {
+        outcome
+    }
+}
+
 fn pointer_shown(pointer: &str) -> &str {
     if pointer.is_empty() { "/" } else { pointer }
 }
@@ -119,7 +130,7 @@ pub async fn account(cx: &Context) -> Outcome {
     let sync = cx.sync().await;
     let fetched = match &sync.account {
         Ok(f) => f,
-        Err(e) => return e.to_outcome("the account could not be read"),
+        Err(e) => return unreadable(e, "the account could not be read", ACC_1),
     };
     let expected = "`GET account` answers an object with non-empty string `account_id` and `name`";
     let mut c = Collector::default();
@@ -178,7 +189,7 @@ pub async fn sites(cx: &Context) -> Outcome {
     let sync = cx.sync().await;
     let listing = match &sync.sites {
         Ok(l) => l,
-        Err(e) => return e.to_outcome("the sites could not be listed"),
+        Err(e) => return unreadable(e, "the sites could not be listed", SITE_1),
     };
     let mut c = Collector::default();
     let mut seen = BTreeMap::new();
@@ -277,12 +288,7 @@ pub async fn device_fields(cx: &Context) -> Outcome {
         return outcome;
     }
     if let Some(failed) = sync.inventories.iter().find_map(|i| i.result.as_ref().err().map(|e| (i, e))) {
-        let outcome = failed.1.to_outcome(&format!("the inventory of site {} could not be read", failed.0.site_id));
-        return if outcome.status == crate::Status::Fail {
-            Outcome { message: format!("{}. {INV_1}", outcome.message), ..outcome }
-        } else {
-            outcome
-        };
+        return unreadable(failed.1, &format!("the inventory of site {} could not be read", failed.0.site_id), INV_1);
     }
     let devices = match sync.require_devices() {
         Ok(d) => d,
