@@ -734,6 +734,11 @@ impl Profile {
         Ok(profile)
     }
 
+    /// A built-in profile's TOML by name, for a profile that starts from it.
+    pub fn builtin_text(name: &str) -> String {
+        BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, text)| (*text).to_owned()).unwrap_or_default()
+    }
+
     /// A built-in profile by name (`canonical`, `cursor`, `link`).
     pub fn builtin(name: &str) -> Option<Self> {
         BUILTIN.iter().find(|(n, _)| *n == name).map(|(n, text)| {

@@ -185,3 +185,43 @@ async fn a_probed_page_reads_through_the_vendors_profile() {
     let inventory = suites::Collection::Inventory { site_id: "s-1".into() };
     assert!(client.read_page(&inventory, &answer).is_none(), "no inventory list where the profile says");
 }
+
+/// A site address built from several pointers, and devices that carry no account id taking the
+/// credential's (read from the account endpoint first, as INV-1's "equivalent derivable from
+/// the request"), through the TOML a vendor writes.
+#[tokio::test]
+async fn joined_descriptors_and_the_credentials_account_fill_canonical_fields() {
+    let server = MockServer::start().await;
+    let serve = |route: &str, body: serde_json::Value| {
+        Mock::given(method("GET"))
+            .and(path(route.to_owned()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+    };
+    serve("/api/v1/account", json!({"account_id": "acct-7", "name": "Acme"})).expect(1).mount(&server).await;
+    let pagination = json!({"page": 1, "per_page": 50, "total_pages": 1, "total_count": 1});
+    let site = json!({"site_id": "s-1", "name": "HQ",
+                      "address": {"street": "233 S Wacker Dr", "city": "Chicago", "zip": 60606}});
+    serve("/api/v1/account/sites", json!({"sites": [site], "pagination": pagination})).mount(&server).await;
+    let device = json!({"device_id": "d-1", "name": "Cam", "type": "camera", "site_id": "s-1", "status": "online"});
+    serve("/api/v1/sites/s-1/inventory", json!({"devices": [device], "pagination": pagination})).mount(&server).await;
+    let text = Profile::builtin_text("canonical")
+        .replace(
+            "address = \"/address\"",
+            "address = { join = [\"/address/street\", \"/address/city\", \"/address/zip\"], separator = \", \" }",
+        )
+        .replace(
+            "account_id = \"/account_id\"\nmac_address",
+            "account_id = { from_request = \"account_id\" }\nmac_address",
+        );
+    let profile = Profile::parse(&text).unwrap();
+    let minter = contract::TokenMinter::from_pem(&keypair().private_pem, None).unwrap();
+    let client = VendorClient::new(&server.uri(), profile, Arc::new(minter), limits(), "vendor.toml").unwrap();
+    let sites = client.sites().await.unwrap();
+    assert_eq!(sites.records[0].record["address"], "233 S Wacker Dr, Chicago, 60606");
+    // No sync read the account yet: the walk reads it once, for the field that needs it.
+    let devices = client.inventory("s-1").await.unwrap();
+    assert_eq!(devices.records[0].record["account_id"], "acct-7");
+    let again = client.inventory("s-1").await.unwrap();
+    assert_eq!(again.records[0].record["account_id"], "acct-7");
+    assert!(devices.notes.is_empty(), "{:?}", devices.notes);
+}
