@@ -122,6 +122,28 @@ async fn probe(client: &VendorClient, site: Option<&str>, records: usize) -> Out
         profile.auth.kind().as_str(),
         profile.inventory.len()
     ));
+    let paging = profile.paging();
+    if let Some(size_param) = &paging.size_param {
+        let declared = |what: &str, limits: suites::SizeLimits| match (limits.max, limits.default) {
+            (None, None) => {
+                format!("{what}: no limits declared (the contract's {} is the maximum walked)", contract::MAX_PER_PAGE)
+            }
+            (max, default) => format!(
+                "{what}: maximum {}, default {}",
+                max.map_or("not declared".into(), |m| m.to_string()),
+                default.map_or("not declared".into(), |d| d.to_string())
+            ),
+        };
+        out.line(format!(
+            "  pages: `{size_param}` {} by default; {}; {}",
+            paging.size_default,
+            declared("sites", paging.sites_limits),
+            declared("inventory", paging.inventory_limits)
+        ));
+    }
+    if let Some(past_end) = profile.pagination.past_end() {
+        out.line(format!("  past the end: `{}` set to the last item's `{}` (PAGE-4)", past_end.param, past_end.from));
+    }
     match client.account().await {
         Ok(account) => {
             out.line(format!("account {} → {}", profile.account.path, account.exchange.status.unwrap_or_default()));
@@ -204,5 +226,6 @@ mod tests {
         let line = out.lines.iter().find(|l| l.contains("`status` from `/state`")).expect(&text);
         assert!(line.contains(suites::sync::PROFILE_MISTAKE), "{line}");
         assert!(!text.contains("`device_id` from"), "only the wrong pointer is named: {text}");
+        assert!(text.contains("`per_page` 50 by default; sites: no limits declared"), "{text}");
     }
 }
