@@ -237,6 +237,11 @@ pub async fn discover(api: &dyn VendorApi, declared: &Declared, webhook: &Webhoo
                             Some(false),
                             format!("{what} answered {} with an error in its body ({error})", answer.status),
                         ),
+                        // A catch-all page (HTML for any path) is not a collection: a read counts
+                        // only with JSON (a ping's acceptance may have no body).
+                        None if answer.is_success() && answer.json.is_none() && *name != "ping" => {
+                            (Some(false), format!("{what} answered {} but not with JSON", answer.status))
+                        }
                         None => (Some(answer.is_success()), format!("{what} answered {}", answer.status)),
                     },
                     Err(e) => (Some(false), format!("{what}: {}", e.message)),

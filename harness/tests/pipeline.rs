@@ -423,3 +423,24 @@ async fn an_undeclared_webhook_api_is_discovered_and_its_checks_still_run() {
     assert!(md.contains("`webhook-management`: discovered only (not declared)"), "{md}");
     assert_valid_report(&summary.report_dir);
 }
+
+#[tokio::test]
+async fn a_catch_all_page_is_not_a_discovered_capability() {
+    // A vendor whose web server answers any path with an HTML page: no webhook API, no catalogue.
+    let server = serve(&clean_fleet()).await;
+    for p in ["/api/v1/webhooks", "/api/v1/event-types"] {
+        wiremock::Mock::given(wiremock::matchers::path(p))
+            .respond_with(wiremock::ResponseTemplate::new(200).set_body_string("<html>welcome</html>"))
+            .mount(&server)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions { checks: vec!["schema.account".into()], ..options(&dir.path().join("reports")) };
+    let summary = run(config_for(&server.uri(), dir.path()), options).await.unwrap();
+    let report = Report::load(&summary.report_dir).unwrap();
+    for name in ["webhook-management", "event-types"] {
+        let row = report.capabilities.capabilities.iter().find(|c| c.name == name).unwrap();
+        assert_eq!((row.discovered, row.used), (Some(false), false), "{row:?}");
+        assert!(row.detail.ends_with("answered 200 but not with JSON"), "{row:?}");
+    }
+}
