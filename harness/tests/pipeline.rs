@@ -444,3 +444,14 @@ async fn a_catch_all_page_is_not_a_discovered_capability() {
         assert!(row.detail.ends_with("answered 200 but not with JSON"), "{row:?}");
     }
 }
+
+/// `schemas/report.json` names the same capabilities and families as `suites`, the one list.
+#[test]
+fn the_report_schema_names_the_capabilities_suites_knows() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/report.json")).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let caps = &schema["properties"]["capabilities"]["properties"];
+    let names: Vec<&str> = suites::CAPABILITIES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(caps["capabilities"]["items"]["properties"]["name"]["enum"], json!(names));
+    assert_eq!(caps["event_families"]["items"]["enum"], json!(suites::EVENT_FAMILIES));
+}
