@@ -39,6 +39,17 @@ impl Progress {
         }
     }
 
+    /// Declared vs discovered capabilities, once before the checks.
+    pub fn capabilities(&mut self, capabilities: &crate::report::CapabilitiesReport) {
+        for line in capabilities.lines() {
+            match self {
+                Self::Bar(bar) => bar.println(format!("capability {line}")),
+                Self::Plain { .. } => eprintln!("capability {line}"),
+                Self::Quiet => {}
+            }
+        }
+    }
+
     pub fn check_started(&mut self, meta: &CheckMeta) {
         if let Self::Bar(bar) = self {
             bar.set_message(meta.id.to_owned());

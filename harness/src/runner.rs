@@ -362,8 +362,8 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     if needs.contains(&Need::Trigger) {
         cx = cx.with_trigger(trigger::from_config(&config.trigger, options.non_interactive)?);
     }
-    // Checks see what the vendor declared and what it was found to offer.
-    // The deadline bounds the probes too: a vendor that hangs on them still gets its report.
+    // Checks see what the vendor declared and what it was found to offer. The deadline bounds the
+    // probes too: a vendor that hangs on them still gets its report.
     let capabilities = match tokio::time::timeout_at(deadline, discover(client.as_ref(), &declared, &cx.webhook)).await
     {
         Ok(rows) => rows,
@@ -381,13 +381,9 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     }
     cx = cx.with_declared(declared.clone());
     let capabilities = CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
-    for line in capabilities.lines() {
-        if options.progress != ProgressMode::Quiet {
-            eprintln!("capability {line}");
-        }
-    }
 
     let mut progress = Progress::start(options.progress, selected.len());
+    progress.capabilities(&capabilities);
     let mut rows: Vec<CheckReport> = Vec::new();
     let mut stopped = None;
     let deadline_reason =
