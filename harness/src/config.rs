@@ -298,6 +298,31 @@ pub struct CapabilitiesConfig {
     pub silent_device_types: Vec<String>,
 }
 
+impl CapabilitiesConfig {
+    /// Refuses a name the harness does not know: a misspelt `webhook-managment` would otherwise
+    /// make every check of that capability "not applicable" and buy a CONFORMANT.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let capabilities: Vec<&str> = suites::CAPABILITIES.iter().map(|(name, _)| *name).collect();
+        for name in &self.declared {
+            if !capabilities.contains(&name.as_str()) {
+                bail!(
+                    "unknown capability `{name}` in `[capabilities] declared` (valid: {})",
+                    capabilities.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        for name in &self.event_families {
+            if !suites::EVENT_FAMILIES.contains(&name.as_str()) {
+                bail!(
+                    "unknown event family `{name}` in `[capabilities] event_families` (valid: {})",
+                    suites::EVENT_FAMILIES.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BudgetsConfig {
@@ -326,6 +351,9 @@ pub struct BudgetsConfig {
     pub rate_limit_burst: u32,
     /// One check, all its requests and waits included.
     pub check_timeout_secs: u64,
+    /// The whole run: when it passes, the checks not yet finished are ERROR with that reason and
+    /// the report is still written.
+    pub run_deadline_secs: u64,
 }
 
 impl Default for BudgetsConfig {
@@ -343,6 +371,7 @@ impl Default for BudgetsConfig {
             retry_horizon_secs: 300,
             rate_limit_burst: 0,
             check_timeout_secs: 300,
+            run_deadline_secs: 3600,
         }
     }
 }
@@ -350,6 +379,10 @@ impl Default for BudgetsConfig {
 impl BudgetsConfig {
     pub fn check_timeout(&self) -> Duration {
         Duration::from_secs(self.check_timeout_secs)
+    }
+
+    pub fn run_deadline(&self) -> Duration {
+        Duration::from_secs(self.run_deadline_secs)
     }
 
     /// The budgets checks see.
@@ -436,6 +469,10 @@ impl VendorConfig {
                 bail!("`trigger.argv` is empty (give `argv`, or `status_argv`, `event_argv`, `ping_argv`)");
             }
         }
+        self.capabilities.validate()?;
+        if self.budgets.run_deadline_secs == 0 {
+            bail!("`budgets.run_deadline_secs` must be more than 0");
+        }
         Ok(())
     }
 
@@ -499,6 +536,27 @@ mod tests {
         assert!(!format!("{config:?}").contains("whsec_topsecret"));
         let back: VendorConfig = toml::from_str(&toml::to_string(&config).unwrap()).unwrap();
         assert_eq!(back, config);
+    }
+
+    #[test]
+    fn unknown_capability_and_family_names_are_refused_with_the_valid_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vendor.toml");
+        let with = |capabilities: &str| {
+            let text = VendorConfig::TEMPLATE
+                .replace("declared = []\n", "")
+                .replace("event_families = [\"health\"]", capabilities);
+            std::fs::write(&path, text).unwrap();
+            VendorConfig::load(&path).map_err(|e| format!("{e:#}"))
+        };
+        let err = with("declared = [\"webhook-managment\"]").unwrap_err();
+        assert!(err.contains("unknown capability `webhook-managment`"), "{err}");
+        for (name, _) in suites::CAPABILITIES {
+            assert!(err.contains(&format!("`{name}`")), "{err} does not list {name}");
+        }
+        let err = with("event_families = [\"alarms\"]").unwrap_err();
+        assert!(err.contains("unknown event family `alarms`") && err.contains("`video`"), "{err}");
+        with("declared = [\"webhook-management\", \"ping\", \"event-types\", \"secret-rotation\"]").unwrap();
     }
 
     #[test]

@@ -39,6 +39,17 @@ impl Progress {
         }
     }
 
+    /// Declared vs discovered capabilities, once before the checks.
+    pub fn capabilities(&mut self, capabilities: &crate::report::CapabilitiesReport) {
+        for line in capabilities.lines() {
+            match self {
+                Self::Bar(bar) => bar.println(format!("capability {line}")),
+                Self::Plain { .. } => eprintln!("capability {line}"),
+                Self::Quiet => {}
+            }
+        }
+    }
+
     pub fn check_started(&mut self, meta: &CheckMeta) {
         if let Self::Bar(bar) = self {
             bar.set_message(meta.id.to_owned());
@@ -47,16 +58,28 @@ impl Progress {
 
     pub fn check_finished(&mut self, meta: &CheckMeta, status: Status, advisory: bool) {
         let label = if advisory { "ADVISORY" } else { status.as_str() };
+        // A failure (advisories too) shows what the contract says, as every report does.
+        let quotes: Vec<String> = if status == Status::Fail {
+            crate::report::Quote::of(meta.requirements).iter().map(|q| format!("         {}", q.line())).collect()
+        } else {
+            Vec::new()
+        };
         match self {
             Self::Bar(bar) => {
                 if status != Status::Pass {
                     bar.println(format!("{label:>8} {}", meta.id));
+                }
+                for quote in &quotes {
+                    bar.println(quote);
                 }
                 bar.inc(1);
             }
             Self::Plain { total, done } => {
                 *done += 1;
                 eprintln!("[{done}/{total}] {label:>8} {} ({})", meta.id, meta.level);
+                for quote in &quotes {
+                    eprintln!("{quote}");
+                }
             }
             Self::Quiet => {}
         }

@@ -8,13 +8,15 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use futures::FutureExt as _;
 use serde::Serialize;
-use suites::{Check, Context, Declared, Need, Outcome, Status, VendorApi, WebhookSetup};
+use suites::{ApiErrorKind, Check, Context, Declared, Need, Outcome, Probe, Status, VendorApi, WebhookSetup};
 
 use crate::client::VendorClient;
 use crate::config::{VendorConfig, WebhookSecretSource};
 use crate::progress::{Progress, ProgressMode};
 use crate::receiver::Receiver;
-use crate::report::{CheckReport, Report, RunInfo, SuiteReport, VendorInfo, Verdict, point_latest};
+use crate::report::{
+    CapabilitiesReport, CapabilityRow, CheckReport, Report, RunInfo, SuiteReport, VendorInfo, Verdict, point_latest,
+};
 use crate::trigger;
 
 /// What to run and where to write.
@@ -69,6 +71,8 @@ pub struct RunSummary {
     /// 0, 1, 2 or 130 (README "Exit codes").
     pub exit_code: i32,
     pub interrupted: bool,
+    /// The verdict as the reports show it (PARTIAL, interrupted).
+    pub headline: String,
     pub outcomes: Vec<CheckOutcome>,
 }
 
@@ -111,11 +115,185 @@ fn now_rfc3339() -> String {
     contract::rfc3339_millis(time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000)
 }
 
+/// Why the preflight stopped a run before any suite: the likely cause, named once, instead of a
+/// report full of ERROR rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreflightCause {
+    /// No answer at all: connection refused, DNS, TLS, a timeout.
+    Unreachable,
+    /// The account endpoint is not there: a wrong base path or profile.
+    NotFound,
+    /// The credential was refused (401/403, or an error in a 200 body).
+    CredentialRefused,
+    /// The harness could not build the request (its own configuration).
+    Config,
+}
+
+/// The preflight's one error (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("preflight failed: {message}")]
+pub struct PreflightError {
+    pub cause: PreflightCause,
+    pub message: String,
+}
+
+/// Which `[auth]` keys hold the credential, for the profile's kind of auth.
+fn credential_keys(config: &VendorConfig) -> &'static str {
+    match config.profile.auth.kind {
+        suites::AuthKind::Jwt => {
+            "`[auth] private_key_path` (or `private_key_env`) and `kid`: the key the vendor's console issued for this account, and the id it registered it under"
+        }
+        suites::AuthKind::ApiKey | suites::AuthKind::Bearer => {
+            "`[auth] credential_env` or `credential_path`, and the profile's `[auth] header` and `prefix`"
+        }
+        suites::AuthKind::Oauth2ClientCredentials => {
+            "`[auth] client_id` and the client secret in `credential_env` or `credential_path`, and the profile's `token_url`"
+        }
+    }
+}
+
+/// Before any suite: the vendor answers, and accepts the credential, on the account request as
+/// the profile makes it. Anything else that goes wrong there (a 5xx, a bad body) is the vendor's
+/// to answer for in the checks, so it does not stop the run.
+pub async fn preflight(api: &dyn VendorApi, config: &VendorConfig) -> Result<(), PreflightError> {
+    let probe = api.account_probe();
+    let what = format!("{} {}{}", probe.method, config.vendor.base_url.trim_end_matches('/'), probe.path);
+    let stop = |cause, message: String| Err(PreflightError { cause, message });
+    let answer = match api.probe(probe).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            return match e.kind {
+                ApiErrorKind::Transport | ApiErrorKind::Timeout => stop(
+                    PreflightCause::Unreachable,
+                    format!(
+                        "the vendor did not answer `{what}` ({}): is `vendor.base_url` (`{}`) right, resolvable and reachable from here, and is the vendor up?",
+                        e.message, config.vendor.base_url
+                    ),
+                ),
+                ApiErrorKind::Config => stop(PreflightCause::Config, format!("could not send `{what}`: {}", e.message)),
+                // Vendor-side trouble (a redirect, a bad body): the checks judge it.
+                _ => Ok(()),
+            };
+        }
+    };
+    match answer.status {
+        404 => stop(
+            PreflightCause::NotFound,
+            format!(
+                "`{what}` answered 404: the account endpoint is not there. `vendor.base_url` may carry a wrong base path (it is the host, without `/api/v1`: the profile's paths carry that), or the profile (`{}`) does not describe this vendor",
+                config.profile.name
+            ),
+        ),
+        401 | 403 => stop(
+            PreflightCause::CredentialRefused,
+            format!(
+                "`{what}` answered {}: the vendor refused the credential. Check {}",
+                answer.status,
+                credential_keys(config)
+            ),
+        ),
+        _ => match api.body_refusal(&answer) {
+            Some(refusal) => stop(
+                PreflightCause::CredentialRefused,
+                format!("`{what}` {refusal}: the vendor refused the credential. Check {}", credential_keys(config)),
+            ),
+            None => Ok(()),
+        },
+    }
+}
+
+/// Probes each optional capability that can be probed without side effects, so a vendor that
+/// offers one without declaring it still gets its checks (WHM-2 binds "once offered"): the
+/// webhook collection and the event catalogue are read; ping is sent only to the run's own
+/// webhook and only when not declared (a declared ping is exercised by its check).
+pub async fn discover(api: &dyn VendorApi, declared: &Declared, webhook: &WebhookSetup) -> Vec<CapabilityRow> {
+    let endpoints = api.endpoints();
+    let mut rows = Vec::new();
+    for (name, _) in suites::CAPABILITIES {
+        let is_declared = declared.capabilities.contains(*name);
+        let probe = match *name {
+            "webhook-management" if !endpoints.webhooks.is_empty() => Some(Probe::get(endpoints.webhooks.clone())),
+            "event-types" if !endpoints.event_types.is_empty() => Some(Probe::get(endpoints.event_types.clone())),
+            "ping" if !is_declared => webhook
+                .registered()
+                .filter(|_| !endpoints.webhook_ping.is_empty())
+                .map(|w| Probe::post(endpoints.ping_of(&w.webhook_id), None)),
+            _ => None,
+        };
+        let (discovered, detail) = match probe {
+            None => (
+                None,
+                match *name {
+                    "ping" if is_declared => "not probed: declared, its check sends one".to_owned(),
+                    "ping" => "not probed: no webhook of the run's own to ping".to_owned(),
+                    _ => "not probed: no probe without side effects".to_owned(),
+                },
+            ),
+            Some(probe) => {
+                let what = format!("{} {}", probe.method, probe.path);
+                match api.probe(probe).await {
+                    Ok(answer) => match api.body_error(&answer) {
+                        Some(error) => (
+                            Some(false),
+                            format!("{what} answered {} with an error in its body ({error})", answer.status),
+                        ),
+                        // A catch-all page (HTML for any path) is not a collection: a read counts
+                        // only with JSON (a ping's acceptance may have no body).
+                        None if answer.is_success() && answer.json.is_none() && *name != "ping" => {
+                            (Some(false), format!("{what} answered {} but not with JSON", answer.status))
+                        }
+                        None => (Some(answer.is_success()), format!("{what} answered {}", answer.status)),
+                    },
+                    Err(e) => (Some(false), format!("{what}: {}", e.message)),
+                }
+            }
+        };
+        let used = is_declared || discovered == Some(true);
+        rows.push(CapabilityRow { name: (*name).into(), declared: is_declared, discovered, used, detail });
+    }
+    rows
+}
+
+/// Why a run stops early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Ctrl-C or SIGTERM: the rest is SKIP, the report is marked interrupted.
+    Interrupted,
+    /// `budgets.run_deadline_secs` passed: the rest is ERROR.
+    Deadline,
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (CI cancellation, `timeout`). The handlers are
+/// installed when this is called, so a signal that comes while the run sets up is not lost.
+fn interrupt_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).context("failed to listen for SIGINT")?;
+        let mut term = signal(SignalKind::terminate()).context("failed to listen for SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
 /// Runs the selected checks against the vendor `config` describes and writes every report.
 pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<RunSummary> {
     config.validate()?;
     let selected = select(&options)?;
+    let interrupt = interrupt_signal()?;
+    tokio::pin!(interrupt);
     let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + config.budgets.run_deadline();
     let started_at = now_rfc3339();
     let run_id = new_run_id();
     let report_dir = options.out_dir.join(&run_id);
@@ -136,7 +314,8 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         limits,
         options.config_hint.clone(),
     )?);
-    let declared = Declared {
+    preflight(client.as_ref(), &config).await?;
+    let mut declared = Declared {
         capabilities: config.capabilities.declared.iter().cloned().collect(),
         event_families: config.capabilities.event_families.iter().cloned().collect(),
         silent_device_types: config.capabilities.silent_device_types.iter().cloned().collect(),
@@ -183,18 +362,39 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     if needs.contains(&Need::Trigger) {
         cx = cx.with_trigger(trigger::from_config(&config.trigger, options.non_interactive)?);
     }
+    // Checks see what the vendor declared and what it was found to offer. The deadline bounds the
+    // probes too: a vendor that hangs on them still gets its report.
+    let capabilities = match tokio::time::timeout_at(deadline, discover(client.as_ref(), &declared, &cx.webhook)).await
+    {
+        Ok(rows) => rows,
+        Err(_) => suites::CAPABILITIES
+            .iter()
+            .map(|(name, _)| {
+                let declared = declared.capabilities.contains(*name);
+                let detail = "not probed: the run deadline passed".to_owned();
+                CapabilityRow { name: (*name).into(), declared, discovered: None, used: declared, detail }
+            })
+            .collect(),
+    };
+    for row in capabilities.iter().filter(|c| c.discovered_only()) {
+        declared.capabilities.insert(row.name.clone());
+    }
+    cx = cx.with_declared(declared.clone());
+    let capabilities = CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
 
     let mut progress = Progress::start(options.progress, selected.len());
+    progress.capabilities(&capabilities);
     let mut rows: Vec<CheckReport> = Vec::new();
-    let mut interrupted = false;
-    let interrupt = tokio::signal::ctrl_c();
-    tokio::pin!(interrupt);
+    let mut stopped = None;
+    let deadline_reason =
+        format!("the run deadline passed (`budgets.run_deadline_secs` = {} s)", config.budgets.run_deadline_secs);
     for check in &selected {
         progress.check_started(&check.meta);
         let applicable = check.meta.capability.is_none_or(|cap| declared.capabilities.contains(cap));
         let check_started = Instant::now();
         let outcome = if !applicable {
-            Outcome::skip(format!("the vendor does not declare `{}`", check.meta.capability.unwrap_or_default()))
+            let cap = check.meta.capability.unwrap_or_default();
+            Outcome::skip(format!("the vendor does not declare `{cap}`, and the harness did not find it offered"))
         } else {
             let body = std::panic::AssertUnwindSafe((check.run)(&cx)).catch_unwind();
             tokio::select! {
@@ -204,8 +404,12 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
                     Err(_) => Outcome::error(format!("the check did not finish within {} s", config.budgets.check_timeout_secs)),
                 },
                 _ = &mut interrupt => {
-                    interrupted = true;
+                    stopped = Some(Stop::Interrupted);
                     Outcome::skip("not run: the run was interrupted")
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    stopped = Some(Stop::Deadline);
+                    Outcome::error(format!("not finished: {deadline_reason}"))
                 }
             }
         };
@@ -215,13 +419,18 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         let row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
         progress.check_finished(&check.meta, row.status, row.advisory);
         rows.push(row);
-        if interrupted {
+        if stopped.is_some() {
             break;
         }
     }
     for check in selected.iter().skip(rows.len()) {
-        rows.push(CheckReport::new(&check.meta, Outcome::skip("not run: the run was interrupted"), true, 0));
+        let outcome = match stopped {
+            Some(Stop::Deadline) => Outcome::error(format!("not run: {deadline_reason}")),
+            _ => Outcome::skip("not run: the run was interrupted"),
+        };
+        rows.push(CheckReport::new(&check.meta, outcome, true, 0));
     }
+    let interrupted = stopped == Some(Stop::Interrupted);
     progress.finish();
     if let WebhookSetup::Registered(webhook) = &cx.webhook {
         crate::setup::unregister(client.as_ref(), webhook).await;
@@ -249,7 +458,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         })
         .collect();
     let report = Report {
-        report_version: 1,
+        report_version: 2,
         run_id: run_id.clone(),
         harness_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
@@ -270,10 +479,14 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         verdict,
         exit_code,
         interrupted,
+        // Selecting every suite by name is a full run all the same.
+        partial: selected.len() < suites::checks().len(),
+        capabilities,
         counts,
         suites,
     };
     report.write_all(&report_dir)?;
     point_latest(&options.out_dir, &run_id)?;
-    Ok(RunSummary { run_id, verdict, report_dir, exit_code, interrupted, outcomes })
+    let headline = report.headline();
+    Ok(RunSummary { run_id, verdict, headline, report_dir, exit_code, interrupted, outcomes })
 }

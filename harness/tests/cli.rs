@@ -141,3 +141,84 @@ fn token_crafts_keyless_credentials_for_api_key_vendors_and_refuses_crafted_jwts
     let stderr = String::from_utf8_lossy(&jwt.stderr);
     assert!(stderr.contains("authenticates with `api_key`") && stderr.contains("garbage, empty"), "{stderr}");
 }
+
+/// SIGTERM (what CI cancellation and `timeout` send) ends a run like Ctrl-C: the checks not yet
+/// run are skipped, every report file is written, complete, marked interrupted, and the exit
+/// code is 130.
+#[cfg(unix)]
+#[test]
+fn sigterm_writes_the_partial_report_and_exits_130() {
+    use std::io::BufRead as _;
+    use std::time::{Duration, Instant};
+
+    let out = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["demo", "--out", out.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Progress goes to stderr as plain lines (`[1/68] PASS schema.account (MUST)`) when it is not
+    // a terminal: the first one means the checks are running.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the checks started");
+        if line.starts_with("[1/") {
+            break;
+        }
+    }
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the harness did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let latest = out.path().join("latest");
+    for name in ["report.json", "junit.xml", "report.html", "summary.md"] {
+        assert!(latest.join(name).is_file(), "{name} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(latest.join("report.json")).unwrap()).expect("complete JSON");
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["exit_code"], 130);
+    assert_eq!(report["counts"]["total"].as_u64().unwrap() as usize, suites::catalogue().len());
+    let rows: Vec<&serde_json::Value> =
+        report["suites"].as_array().unwrap().iter().flat_map(|s| s["checks"].as_array().unwrap()).collect();
+    assert!(rows.iter().any(|c| c["message"] == "not run: the run was interrupted"));
+    let md = std::fs::read_to_string(latest.join("summary.md")).unwrap();
+    assert!(md.contains("interrupted"), "{md}");
+}
+
+/// A vendor that cannot be reached stops `harness run` at the preflight: one error naming
+/// `vendor.base_url`, exit 2, and no report of ERROR rows.
+#[test]
+fn run_against_a_closed_port_is_one_preflight_error_and_exit_2() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_for(&format!("http://{addr}"), dir.path());
+    let path = dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let reports = dir.path().join("reports");
+    let out = harness(
+        &["run", "--config", path.to_str().unwrap(), "--out", reports.to_str().unwrap(), "--non-interactive"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
+    assert!(stderr.contains("preflight failed") && stderr.contains("`vendor.base_url`"), "{stderr}");
+    assert!(!reports.join("latest").exists());
+}

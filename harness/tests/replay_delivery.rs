@@ -75,7 +75,9 @@ async fn when_the_trigger_cannot_act_pings_make_the_events() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_no_way_to_make_the_vendor_act_every_check_says_why_it_skipped() {
-    let (summary, report) = run_suites(harness::cli::demo::demo_mock_config(Vec::new()), |c| {
+    // A mock without the ping extension: one that offers it undeclared is found and pinged.
+    let mock = harness::cli::demo::demo_mock_config(vec![mock_vendor::Fault::NoPing]);
+    let (summary, report) = run_suites(mock, |c| {
         c.trigger = TriggerConfig::Passive;
         c.capabilities.declared.retain(|c| c != "ping");
     })

@@ -1102,14 +1102,28 @@ async fn a_vendor_whose_every_answer_is_an_error_in_a_200_body_is_not_seen_accep
     let server = MockServer::start().await;
     let broken = ResponseTemplate::new(200).set_body_json(json!({"error": true, "errorMsg": "Unauthorized"}));
     Mock::given(wiremock::matchers::any()).respond_with(broken).mount(&server).await;
-    let (_, report) = run_named(&server, example(RHOMBUS), RHOMBUS_KEY, &["auth"]).await;
-    let valid = row(&report, "auth.valid-token");
-    assert_eq!(valid.status, Status::Skip, "{}", valid.message);
-    assert!(
-        valid.evidence.notes.iter().any(|n| n.contains("error in its body (Unauthorized)")),
-        "{:?}",
-        valid.evidence.notes
-    );
+    // The account request is refused in its body: the preflight stops the run there, naming the
+    // refusal and the config keys of the credential, rather than reporting every check.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("credential");
+    std::fs::write(&file, RHOMBUS_KEY).unwrap();
+    let mut auth = AuthConfig::from_key_path(dir.path().join("unused.pem"), None);
+    (auth.private_key_path, auth.credential_path) = (None, Some(file));
+    let profile = example(RHOMBUS);
+    let mut config = VendorConfig::new(profile.name.clone(), server.uri(), auth);
+    config.profile = profile;
+    let options = RunOptions {
+        out_dir: dir.path().join("reports"),
+        suites: vec!["auth".into()],
+        progress: ProgressMode::Quiet,
+        non_interactive: true,
+        ..RunOptions::default()
+    };
+    let err = run(config, options).await.expect_err("the preflight stops the run");
+    let err = err.downcast_ref::<harness::runner::PreflightError>().expect("a preflight error");
+    assert_eq!(err.cause, harness::runner::PreflightCause::CredentialRefused);
+    assert!(err.message.contains("error in its body (Unauthorized)"), "{}", err.message);
+    assert!(err.message.contains("credential_path") && !err.message.contains(RHOMBUS_KEY), "{}", err.message);
 }
 
 #[tokio::test]

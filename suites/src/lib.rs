@@ -68,6 +68,19 @@ pub const SUITES: &[(&str, &str)] = &[
     ("fallback", "Bootstrap, outage reconcile, late and replayed events, partial coverage"),
 ];
 
+/// The optional capabilities a vendor declares in `vendor.toml` `[capabilities] declared`, with the
+/// CONTRACT.md requirement each stands for. The one list of valid names: configuration is
+/// validated against it and every check's `capability` is one of them.
+pub const CAPABILITIES: &[(&str, &str)] = &[
+    ("webhook-management", "WHM-1: create, list and delete webhooks"),
+    ("ping", "WHM-4: POST /webhooks/{id}/ping sends a test delivery"),
+    ("event-types", "EVT-5: the event catalogue, GET /event-types"),
+    ("secret-rotation", "SIG-4: POST /webhooks/{id}/rotate-secret"),
+];
+
+/// The event families a vendor declares in `[capabilities] event_families` (EVT-1, EVT-4).
+pub const EVENT_FAMILIES: &[&str] = &["health", "alarm", "access", "video"];
+
 /// Each suite's checks, in [`SUITES`] order.
 const SUITE_CHECKS: &[&[Check]] = &[
     schema::CHECKS,
@@ -118,6 +131,12 @@ mod tests {
                 assert!(prefix.chars().all(|c| c.is_ascii_uppercase()) && n.parse::<u32>().is_ok(), "{req}");
             }
             assert!(!meta.title.ends_with('.'), "{}: titles have no trailing period", meta.id);
+            for req in meta.requirements {
+                assert!(contract::requirements::get(req).is_some(), "{}: `{req}` is not in CONTRACT.md", meta.id);
+            }
+            if let Some(cap) = meta.capability {
+                assert!(CAPABILITIES.iter().any(|(c, _)| *c == cap), "{}: unknown capability `{cap}`", meta.id);
+            }
         }
     }
 }

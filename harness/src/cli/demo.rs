@@ -75,12 +75,25 @@ pub fn config_for(mock: &RunningMock, shape: mock_vendor::shape::Shape) -> anyho
 
 /// Starts the embedded mock, runs every suite against it, stops the mock.
 pub async fn run_demo(mock_config: MockConfig, options: RunOptions) -> anyhow::Result<RunSummary> {
+    run_demo_with(mock_config, options, |_| {}).await
+}
+
+/// [`run_demo`] with the vendor configuration changed by `adjust` first (a test declaring less
+/// than the mock offers, say).
+pub async fn run_demo_with(
+    mock_config: MockConfig,
+    options: RunOptions,
+    adjust: impl FnOnce(&mut VendorConfig),
+) -> anyhow::Result<RunSummary> {
     let state_dir = tempfile::tempdir().context("failed to create the mock's state folder")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind the mock vendor")?;
     let shape = mock_config.shape;
     let mock = mock_vendor::start(mock_config, listener, state_dir.path()).await?;
     let summary = match config_for(&mock, shape) {
-        Ok(config) => run(config, options).await,
+        Ok(mut config) => {
+            adjust(&mut config);
+            run(config, options).await
+        }
         Err(e) => Err(e),
     };
     mock.stop().await;
@@ -102,7 +115,7 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     };
     let mock = MockConfig { shape: args.shape, ..demo_mock_config(args.faults) };
     let summary = run_demo(mock, options).await?;
-    println!("{}", summary.verdict);
+    println!("{}", summary.headline);
     println!("report: {}", summary.report_dir.join("report.html").display());
     Ok(summary.exit_code)
 }

@@ -40,7 +40,7 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         config_hint: args.config.display().to_string(),
     };
     let summary = run(config, options).await?;
-    println!("{}{}", summary.verdict, if summary.interrupted { " (interrupted)" } else { "" });
+    println!("{}", summary.headline);
     println!("report: {}", summary.report_dir.join("report.html").display());
     Ok(summary.exit_code)
 }

@@ -1,67 +1,244 @@
-//! `harness report diff OLD NEW`: what changed between two runs, for regression runs.
+//! `harness report diff OLD NEW`: what changed between two runs, for regression runs. A
+//! regression is anything that makes the newer run say less for the vendor: a worse verdict, a
+//! check that passed and now fails, skips or errors, a check that newly fails, and a check that
+//! applied and now does not (a capability no longer declared, a profile that makes it moot).
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use suites::Status;
 
-use super::Report;
+use super::{CheckReport, Report, Verdict};
 
-/// One check whose status changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub id: String,
-    pub before: Option<Status>,
-    pub after: Option<Status>,
+/// How a check's row stood in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Side {
+    pub status: Status,
+    pub applicable: bool,
+    pub advisory: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+impl Side {
+    fn of(c: &CheckReport) -> Self {
+        Self { status: c.status, applicable: c.applicable, advisory: c.advisory }
+    }
+
+    fn shown(side: Option<Self>) -> String {
+        match side {
+            None => "absent".into(),
+            Some(s) => {
+                let label = if s.advisory { "ADVISORY" } else { s.status.as_str() };
+                if s.applicable { label.into() } else { format!("{label} (not applicable)") }
+            }
+        }
+    }
+}
+
+/// One check whose row changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub id: String,
+    pub before: Option<Side>,
+    pub after: Option<Side>,
+    /// Why it is filed where it is (`PASS -> SKIP`, `applicable -> not applicable`).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Diff {
-    pub newly_failing: Vec<Change>,
-    pub newly_passing: Vec<Change>,
-    /// Any other change (to or from SKIP/ERROR, added, removed).
+    /// The newer verdict is worse than the older (CONFORMANT < WITH ADVISORIES < INCOMPLETE < NOT CONFORMANT).
+    pub verdict_regressed: bool,
+    pub regressions: Vec<Change>,
+    pub improvements: Vec<Change>,
+    /// Any other change (between SKIP and ERROR, added, removed).
     pub other: Vec<Change>,
 }
 
+/// How bad a verdict is, for comparing two.
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Conformant => 0,
+        Verdict::ConformantWithAdvisories => 1,
+        Verdict::Incomplete => 2,
+        Verdict::NotConformant => 3,
+    }
+}
+
+/// Files one changed row: a regression, an improvement or another change.
+fn classify(before: Option<Side>, after: Option<Side>) -> (Option<bool>, String) {
+    let (Some(b), Some(a)) = (before, after) else {
+        return match after {
+            Some(a) if a.status == Status::Fail => (Some(true), "newly failing (not in the older run)".into()),
+            _ => (None, if before.is_none() { "added".into() } else { "removed".into() }),
+        };
+    };
+    if b.applicable && !a.applicable {
+        return (Some(true), "applicable -> not applicable".into());
+    }
+    let arrow = format!("{} -> {}", Side::shown(before), Side::shown(after));
+    if a.status == Status::Fail && b.status != Status::Fail {
+        return (Some(true), format!("newly failing: {arrow}"));
+    }
+    if b.status == Status::Pass && a.status != Status::Pass {
+        return (Some(true), arrow);
+    }
+    if !b.applicable && a.applicable {
+        return (Some(false), "not applicable -> applicable".into());
+    }
+    if a.status == Status::Pass && b.status != Status::Pass {
+        return (Some(false), arrow);
+    }
+    if b.status == Status::Fail && a.status != Status::Fail {
+        // FAIL -> SKIP/ERROR: no longer failing, but no longer proven either.
+        return (None, arrow);
+    }
+    (None, arrow)
+}
+
 pub fn diff(old: &Report, new: &Report) -> Diff {
-    let before: BTreeMap<&str, Status> = old.checks().map(|c| (c.id.as_str(), c.status)).collect();
-    let after: BTreeMap<&str, Status> = new.checks().map(|c| (c.id.as_str(), c.status)).collect();
+    let before: BTreeMap<&str, Side> = old.checks().map(|c| (c.id.as_str(), Side::of(c))).collect();
+    let after: BTreeMap<&str, Side> = new.checks().map(|c| (c.id.as_str(), Side::of(c))).collect();
     let mut ids: Vec<&str> = before.keys().chain(after.keys()).copied().collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut d = Diff::default();
+    let mut d = Diff { verdict_regressed: rank(new.verdict) > rank(old.verdict), ..Diff::default() };
     for id in ids {
-        let change = Change { id: id.to_owned(), before: before.get(id).copied(), after: after.get(id).copied() };
-        if change.before == change.after {
+        let (b, a) = (before.get(id).copied(), after.get(id).copied());
+        if b == a {
             continue;
         }
-        match (change.before, change.after) {
-            (_, Some(Status::Fail)) => d.newly_failing.push(change),
-            (Some(Status::Fail), Some(Status::Pass)) => d.newly_passing.push(change),
-            _ => d.other.push(change),
+        let (regression, reason) = classify(b, a);
+        let change = Change { id: id.to_owned(), before: b, after: a, reason };
+        match regression {
+            Some(true) => d.regressions.push(change),
+            Some(false) => d.improvements.push(change),
+            None => d.other.push(change),
         }
     }
     d
 }
 
+/// How `report diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Plain lines for a terminal or a CI log.
+    #[default]
+    Text,
+    /// A Markdown section for a pull-request comment.
+    Markdown,
+    /// One JSON document.
+    Json,
+}
+
 impl Diff {
-    pub fn render(&self, old: &Report, new: &Report) -> String {
-        let shown = |s: Option<Status>| s.map_or("absent", Status::as_str);
-        let mut out = format!("{} ({}) -> {} ({})\n", old.run_id, old.verdict, new.run_id, new.verdict);
-        for (title, changes) in [
-            ("newly failing", &self.newly_failing),
-            ("newly passing", &self.newly_passing),
-            ("other changes", &self.other),
-        ] {
+    /// The newer run says less for the vendor than the older: exit 1.
+    pub fn has_regressions(&self) -> bool {
+        self.verdict_regressed || !self.regressions.is_empty()
+    }
+
+    fn groups(&self) -> [(&'static str, &Vec<Change>); 3] {
+        [("regressions", &self.regressions), ("improvements", &self.improvements), ("other changes", &self.other)]
+    }
+
+    pub fn render(&self, old: &Report, new: &Report, format: Format) -> String {
+        match format {
+            Format::Text => self.text(old, new),
+            Format::Markdown => self.markdown(old, new),
+            Format::Json => self.json(old, new),
+        }
+    }
+
+    fn text(&self, old: &Report, new: &Report) -> String {
+        let mut out = format!("{} ({}) -> {} ({})\n", old.run_id, old.headline(), new.run_id, new.headline());
+        if self.verdict_regressed {
+            out.push_str(&format!("verdict regressed: {} -> {}\n", old.verdict, new.verdict));
+        }
+        for (title, changes) in self.groups() {
             out.push_str(&format!("{title}: {}\n", changes.len()));
             for c in changes {
-                out.push_str(&format!("  {} {} -> {}\n", c.id, shown(c.before), shown(c.after)));
+                out.push_str(&format!("  {} {}\n", c.id, c.reason));
             }
         }
         out
     }
 
-    /// A regression: something that did not fail now fails.
-    pub fn has_regressions(&self) -> bool {
-        !self.newly_failing.is_empty()
+    fn markdown(&self, old: &Report, new: &Report) -> String {
+        let mut out = format!(
+            "## Conformance diff: {}\n\n`{}` ({}) → `{}` ({})\n",
+            if self.has_regressions() { "regressed" } else { "no regression" },
+            old.run_id,
+            old.headline(),
+            new.run_id,
+            new.headline()
+        );
+        if self.verdict_regressed {
+            out.push_str(&format!("\n**The verdict regressed: {} → {}.**\n", old.verdict, new.verdict));
+        }
+        for (title, changes) in self.groups() {
+            if changes.is_empty() {
+                continue;
+            }
+            out.push_str(&format!(
+                "\n### {title} ({})\n\n| check | before | after | why |\n|---|---|---|---|\n",
+                changes.len()
+            ));
+            for c in changes {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} |\n",
+                    c.id,
+                    Side::shown(c.before),
+                    Side::shown(c.after),
+                    c.reason.replace('|', "\\|")
+                ));
+            }
+        }
+        out
+    }
+
+    fn json(&self, old: &Report, new: &Report) -> String {
+        let run = |r: &Report| serde_json::json!({"run_id": r.run_id, "verdict": r.verdict, "partial": r.partial, "interrupted": r.interrupted});
+        let doc = serde_json::json!({
+            "old": run(old),
+            "new": run(new),
+            "regressed": self.has_regressions(),
+            "verdict_regressed": self.verdict_regressed,
+            "regressions": self.regressions,
+            "improvements": self.improvements,
+            "other": self.other,
+        });
+        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(status: Status, applicable: bool) -> Option<Side> {
+        Some(Side { status, applicable, advisory: false })
+    }
+
+    /// One `classify` case: before, after, expected filing (`Some(true)` = regression).
+    fn check(before: Option<Side>, after: Option<Side>, expected: Option<bool>) {
+        assert_eq!(classify(before, after).0, expected, "{before:?} -> {after:?}");
+    }
+
+    #[test]
+    fn regressions_are_every_loss_of_proof() {
+        use Status::*;
+        check(side(Pass, true), side(Fail, true), Some(true));
+        check(side(Pass, true), side(Skip, true), Some(true));
+        check(side(Pass, true), side(Error, true), Some(true));
+        check(side(Skip, true), side(Fail, true), Some(true));
+        check(side(Pass, true), side(Skip, false), Some(true));
+        check(side(Skip, true), side(Skip, false), Some(true));
+        check(None, side(Fail, true), Some(true));
+        check(side(Fail, true), side(Pass, true), Some(false));
+        check(side(Skip, false), side(Pass, true), Some(false));
+        check(side(Error, true), side(Pass, true), Some(false));
+        check(side(Skip, true), side(Error, true), None);
+        check(side(Pass, true), None, None);
     }
 }

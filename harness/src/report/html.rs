@@ -39,6 +39,8 @@ code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
 pre{background:#f0f2f5;padding:8px;border-radius:4px;overflow:auto;max-height:320px;white-space:pre-wrap;word-break:break-all}
 details{margin-top:6px} summary{cursor:pointer;color:#2456a6}
 .kv{color:#4a5360}
+blockquote.req{margin:6px 0;padding:4px 10px;border-left:3px solid #b3261e;background:#fbf3f2;color:#3a2a28}
+.partial{margin:10px 0 0;padding:8px 12px;background:#fff4d6;border-radius:6px}
 ";
 
 fn verdict_class(v: Verdict) -> &'static str {
@@ -108,6 +110,15 @@ fn check_row(out: &mut String, c: &CheckReport) {
         reqs = escape(&c.requirements.join(", ")),
         msg = escape(&c.message),
     );
+    for q in &c.contract {
+        let _ = write!(
+            out,
+            "<blockquote class=\"req\" data-requirement=\"{id}\"><strong>{id}</strong> ({level}): {text}</blockquote>",
+            id = escape(&q.id),
+            level = escape(&q.level),
+            text = escape(&q.text)
+        );
+    }
     if let Some(e) = &c.expected {
         let _ = write!(out, "<div class=\"kv\">expected: {}</div>", escape(e));
     }
@@ -146,16 +157,41 @@ fn check_row(out: &mut String, c: &CheckReport) {
     out.push_str("</td></tr>\n");
 }
 
+/// Declared vs discovered capabilities, one row each.
+fn capabilities_html(out: &mut String, report: &Report) {
+    let caps = &report.capabilities;
+    if caps.capabilities.is_empty() {
+        return;
+    }
+    out.push_str("<h2 id=\"capabilities\">Capabilities: declared vs discovered</h2>\n<table><thead><tr><th>capability</th><th>declared</th><th>discovered</th><th>checks ran</th><th>probe</th></tr></thead><tbody>\n");
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    for c in &caps.capabilities {
+        let _ = writeln!(
+            out,
+            "<tr data-capability=\"{name}\"><td><code>{name}</code></td><td>{declared}</td><td>{discovered}</td><td>{used}</td><td>{detail}</td></tr>",
+            name = escape(&c.name),
+            declared = yes_no(c.declared),
+            discovered = c.discovered.map_or("not probed", yes_no),
+            used = if c.discovered_only() { "yes (discovered only)" } else { yes_no(c.used) },
+            detail = escape(&c.detail),
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    if !caps.event_families.is_empty() {
+        let _ =
+            writeln!(out, "<p class=\"meta\">Event families declared: {}</p>", escape(&caps.event_families.join(", ")));
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let c = &report.counts;
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Conformance report: {name}</title><style>{CSS}</style></head><body><main>\n<h1>Conformance report: {name}</h1>\n<div id=\"verdict\" class=\"banner {class}\">{verdict}{interrupted}</div>\n<p class=\"meta\">Vendor <code>{url}</code> &middot; profile <code>{profile}</code> &middot; signature scheme <code>{scheme}</code> &middot; run <code>{run}</code> &middot; {started} &middot; {total} checks: {pass} passed, {fail} failed, {adv} advisories, {skip} skipped, {err} errors</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Conformance report: {name}</title><style>{CSS}</style></head><body><main>\n<h1>Conformance report: {name}</h1>\n<div id=\"verdict\" class=\"banner {class}\">{verdict}</div>\n<p class=\"meta\">Vendor <code>{url}</code> &middot; profile <code>{profile}</code> &middot; signature scheme <code>{scheme}</code> &middot; run <code>{run}</code> &middot; {started} &middot; {total} checks: {pass} passed, {fail} failed, {adv} advisories, {skip} skipped, {err} errors</p>\n",
         name = escape(&report.vendor.name),
         class = verdict_class(report.verdict),
-        verdict = report.verdict,
-        interrupted = if report.interrupted { " (interrupted: partial report)" } else { "" },
+        verdict = escape(&report.headline()),
         url = escape(&report.vendor.base_url),
         profile = escape(&report.vendor.profile),
         scheme = escape(&report.vendor.signature_scheme),
@@ -168,6 +204,10 @@ pub fn render(report: &Report) -> String {
         skip = c.skip,
         err = c.error,
     );
+    if report.partial {
+        out.push_str("<p class=\"partial\" id=\"partial\">A partial run: only the selected checks ran, and the verdict speaks for them alone.</p>\n");
+    }
+    capabilities_html(&mut out, report);
     for suite in &report.suites {
         let _ = write!(
             out,

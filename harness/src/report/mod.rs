@@ -57,6 +57,32 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+/// A requirement a failing row cites, as CONTRACT.md words it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub id: String,
+    pub level: String,
+    pub text: String,
+}
+
+impl Quote {
+    /// The quotes of `ids` from the embedded CONTRACT.md (an id not in it is quoted as unknown,
+    /// which a test of the catalogue rules out).
+    pub fn of(ids: &[&str]) -> Vec<Self> {
+        ids.iter()
+            .map(|id| match contract::requirements::get(id) {
+                Some(r) => Self { id: r.id.into(), level: r.level.into(), text: r.text.into() },
+                None => Self { id: (*id).into(), level: String::new(), text: "(not in CONTRACT.md)".into() },
+            })
+            .collect()
+    }
+
+    /// `SIG-2 (MUST): Every delivery carries ...`.
+    pub fn line(&self) -> String {
+        format!("{} ({}): {}", self.id, self.level, self.text)
+    }
+}
+
 /// One check's row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckReport {
@@ -72,6 +98,9 @@ pub struct CheckReport {
     /// SKIP does not make the run incomplete.
     pub applicable: bool,
     pub message: String,
+    /// On a FAIL (advisories included): what CONTRACT.md says for each requirement cited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contract: Vec<Quote>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +122,7 @@ impl CheckReport {
             status: outcome.status,
             advisory: outcome.status.is_advisory(meta.level),
             applicable,
+            contract: if outcome.status == Status::Fail { Quote::of(meta.requirements) } else { Vec::new() },
             message: outcome.message,
             expected: outcome.expected,
             actual: outcome.actual,
@@ -140,6 +170,56 @@ pub struct VendorInfo {
     pub signature_scheme: String,
 }
 
+/// One optional capability: what the vendor declared, what the harness found by probing it
+/// without side effects, and whether its checks ran (declared or discovered: not declaring a
+/// capability the vendor offers never makes its checks moot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapabilityRow {
+    pub name: String,
+    pub declared: bool,
+    /// `None` when it was not probed (no side-effect-free probe, or nothing to probe with).
+    pub discovered: Option<bool>,
+    /// Its checks ran: declared, or discovered.
+    pub used: bool,
+    /// What the probe sent and got, or why there was none.
+    pub detail: String,
+}
+
+impl CapabilityRow {
+    /// Offered but not declared: its checks ran all the same.
+    pub fn discovered_only(&self) -> bool {
+        !self.declared && self.discovered == Some(true)
+    }
+
+    /// `declared and discovered`, `discovered only (...)`, `declared, not discovered`, ...; the
+    /// detail says why one was not probed.
+    pub fn state(&self) -> &'static str {
+        match (self.declared, self.discovered) {
+            (true, Some(true)) => "declared and discovered",
+            (true, Some(false)) => "declared, not discovered",
+            (true, None) => "declared",
+            (false, Some(true)) => "discovered only (not declared): its checks ran",
+            (false, Some(false)) => "not declared, not discovered",
+            (false, None) => "not declared",
+        }
+    }
+}
+
+/// Declared vs discovered capabilities.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapabilitiesReport {
+    /// `[capabilities] event_families` as declared.
+    pub event_families: Vec<String>,
+    pub capabilities: Vec<CapabilityRow>,
+}
+
+impl CapabilitiesReport {
+    /// One line per capability, for text formats.
+    pub fn lines(&self) -> Vec<String> {
+        self.capabilities.iter().map(|c| format!("{}: {} ({})", c.name, c.state(), c.detail)).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunInfo {
     pub strict: bool,
@@ -162,13 +242,42 @@ pub struct Report {
     pub options: RunInfo,
     pub verdict: Verdict,
     pub exit_code: i32,
-    /// The run was stopped (Ctrl-C) before every check ran.
+    /// The run was stopped (Ctrl-C, SIGTERM) before every check ran.
     pub interrupted: bool,
+    /// Only some checks were selected (`--suite`, `--check`): the verdict speaks for them alone.
+    #[serde(default)]
+    pub partial: bool,
+    #[serde(default)]
+    pub capabilities: CapabilitiesReport,
     pub counts: Counts,
     pub suites: Vec<SuiteReport>,
 }
 
 impl Report {
+    /// The verdict as every format shows it: `CONFORMANT`, or with what limits it
+    /// (`CONFORMANT (PARTIAL: --suite schema, 7 of 68 checks)`, `INCOMPLETE (interrupted)`).
+    pub fn headline(&self) -> String {
+        let mut line = self.verdict.to_string();
+        let mut limits = Vec::new();
+        if self.partial {
+            let mut selection: Vec<String> = self.options.suites.iter().map(|s| format!("--suite {s}")).collect();
+            selection.extend(self.options.checks.iter().map(|c| format!("--check {c}")));
+            limits.push(format!(
+                "PARTIAL: {}, {} of {} checks",
+                selection.join(" "),
+                self.counts.total,
+                suites::catalogue().len()
+            ));
+        }
+        if self.interrupted {
+            limits.push("interrupted: partial report".into());
+        }
+        if !limits.is_empty() {
+            line.push_str(&format!(" ({})", limits.join("; ")));
+        }
+        line
+    }
+
     pub fn checks(&self) -> impl Iterator<Item = &CheckReport> {
         self.suites.iter().flat_map(|s| &s.checks)
     }
