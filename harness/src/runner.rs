@@ -139,7 +139,7 @@ pub struct PreflightError {
 
 /// Which `[auth]` keys hold the credential, for the profile's kind of auth.
 fn credential_keys(config: &VendorConfig) -> &'static str {
-    match config.profile.auth.kind {
+    match config.profile.auth.kind() {
         suites::AuthKind::Jwt => {
             "`[auth] private_key_path` (or `private_key_env`) and `kid`: the key the vendor's console issued for this account, and the id it registered it under"
         }
