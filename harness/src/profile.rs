@@ -1342,6 +1342,22 @@ mod tests {
     }
 
     #[test]
+    fn every_builtin_and_example_profile_round_trips_through_its_typed_form() {
+        let examples = [
+            include_str!("../profiles/examples/brivo.toml"),
+            include_str!("../profiles/examples/eagle-eye.toml"),
+            include_str!("../profiles/examples/meraki.toml"),
+            include_str!("../profiles/examples/rhombus.toml"),
+            include_str!("../profiles/examples/verkada.toml"),
+        ];
+        for text in BUILTIN.iter().map(|(_, t)| *t).chain(examples) {
+            let p = Profile::parse(text).unwrap();
+            let again = Profile::parse(&toml::to_string(&p).unwrap()).unwrap();
+            assert_eq!(again, p, "{}", p.name);
+        }
+    }
+
+    #[test]
     fn the_default_profile_round_trips_through_toml() {
         let p = Profile::default();
         let text = toml::to_string(&p).unwrap();
