@@ -114,3 +114,10 @@ async fn a_deleted_webhook_that_still_receives_fails_the_delete_check() {
     let outcome = check("webhooks.delete", haunted, Status::Fail, "received 1 deliveries").await;
     assert!(outcome.evidence.findings[0].message.contains("after the webhook was deleted"));
 }
+
+#[tokio::test]
+async fn webhook_tenancy_goes_through_the_profile_and_its_failure_quotes_acc_2() {
+    // The fake's accounts share one webhook table: account A lists and deletes B's webhook.
+    let outcome = check("auth.tenant-webhooks", Knobs::default(), Status::Fail, "reached account B's data").await;
+    assert!(outcome.message.contains("ACC-2: \"A credential never reads or changes"), "{}", outcome.message);
+}
