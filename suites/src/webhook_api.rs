@@ -215,9 +215,10 @@ impl WebhookApi {
         }
     }
 
-    /// Whether the integrator chooses the secret (the create template holds `{secret}`).
+    /// Whether the integrator chooses the secret (the create template holds `{secret}`). A
+    /// vendor that also answers a secret (`create.secret`) is then read for it: the answer's wins.
     pub fn integrator_secret(&self) -> bool {
-        self.create.secret.is_none() && holds(&self.create.body, SECRET_PLACEHOLDER)
+        holds(&self.create.body, SECRET_PLACEHOLDER)
     }
 
     /// The create request for a webhook named `name` delivering to `target_url`, and the secret
