@@ -1760,3 +1760,25 @@ async fn a_webhook_registered_outside_the_run_is_pinged_by_its_configured_id_and
     let requests = server.received_requests().await.unwrap();
     assert!(requests.iter().all(|r| !r.url.path().ends_with("/webhooks") && r.method.as_str() != "DELETE"));
 }
+
+#[tokio::test]
+async fn catalogues_in_other_shapes_read_in_the_contracts_words() {
+    let server = MockServer::start().await;
+    // Subscription-style `results[] {type, dataSchema}` (the Eagle Eye example profile).
+    let een = client(&server, example(EAGLE_EYE), EEN_TOKEN);
+    assert_eq!(een.endpoints().event_types, "/api/v3.0/eventTypes");
+    let schema = json!({"type": "object", "required": ["newStatus"]});
+    let doc = json!({"results": [{"type": "een.deviceCloudStatusUpdateEvent.v1", "description": "status", "dataSchema": schema}],
+        "nextPageToken": ""});
+    assert_eq!(
+        een.canonical_catalogue(doc),
+        json!({"event_types": [{"event_type": "health", "description": "status", "data_schema": schema}]})
+    );
+    // Meraki-style alert types: a root array of `{alertType, displayName}`.
+    let meraki = client(&server, example(MERAKI), MERAKI_KEY);
+    let doc = json!([{"alertType": "Device went down", "displayName": "A device went down", "example": {}}]);
+    assert_eq!(
+        meraki.canonical_catalogue(doc),
+        json!({"event_types": [{"event_type": "Device went down", "description": "A device went down"}]})
+    );
+}

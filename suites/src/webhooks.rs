@@ -6,6 +6,12 @@
 //! goes to the receiver (so a delivery to it verifies and is answered once, not retried) and
 //! nowhere else: every exchange kept as evidence has every `secret` value redacted, including
 //! secrets of other webhooks a faulty list shows.
+//!
+//! Requests and answers go through the vendor's [`WebhookApi`] (its profile's create template,
+//! answer and list pointers, delete and ping requests): the checks never use the contract's field
+//! names, never send a value neither the contract nor the profile defines, and never judge a
+//! webhook's status word (`active` is the one value the contract defines; others are the
+//! vendor's own, WHM-2).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -543,8 +549,13 @@ struct Control {
     deleted: Answer,
 }
 
-/// The ERROR for a control request the vendor refused: the harness could not test.
+/// The ERROR for a control request the vendor refused: the harness could not test. A refusal
+/// of the run's fresh, valid token (401/403) is the auth suite's finding (AUTH-1): a SKIP.
 fn control_refused(probe: &Probe, answer: &Answer, why: &str) -> Outcome {
+    let what = format!("the harness's control request `{} {}`", probe.method, probe.path);
+    if let Some(skip) = act::refused_token(answer, &what) {
+        return skip;
+    }
     Outcome::error(format!(
         "the harness's control request `{} {}` answered {}{why}, so a refusal of the metadata target says nothing about the target",
         probe.method, probe.path, answer.status
