@@ -948,7 +948,7 @@ impl VendorApi for VendorClient {
             webhooks: p.webhooks.collection.clone(),
             webhook: p.webhooks.item.clone(),
             webhook_ping: p.webhooks.ping.clone(),
-            event_types: p.webhooks.event_types.clone(),
+            event_types: p.webhooks.catalogue_path().to_owned(),
             paging: p.paging(),
             auth: p.auth.kind(),
         }
@@ -984,6 +984,10 @@ impl VendorApi for VendorClient {
     fn page_probe(&self, collection: &Collection, ask: &PageAsk) -> Probe {
         let (endpoints, request) = self.parts(collection);
         self.page_request(endpoints[0], &request, ask)
+    }
+
+    fn webhook_api(&self) -> suites::WebhookApi {
+        self.profile.webhooks.api()
     }
 
     fn canonical_catalogue(&self, doc: Value) -> Value {

@@ -204,6 +204,10 @@ pub struct WebhookConfig {
     /// The URL the vendor can reach the receiver at (a tunnel, a public host); default: `http://{listen}/webhook`.
     pub public_url: Option<String>,
     pub secret: WebhookSecretSource,
+    /// The id of a webhook registered outside the run (a vendor with no management API, set up
+    /// in its console), with its secret from `secret`: pings name it; it is never deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
     pub scheme: Scheme,
     /// The receiver refuses bodies larger than this (413).
     pub max_body_bytes: usize,
@@ -215,6 +219,7 @@ impl Default for WebhookConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             public_url: None,
             secret: WebhookSecretSource::None,
+            webhook_id: None,
             scheme: Scheme::Body,
             max_body_bytes: 1024 * 1024,
         }
@@ -222,6 +227,19 @@ impl Default for WebhookConfig {
 }
 
 impl WebhookConfig {
+    /// Refuses a `webhook_id` with a secret the run creates (the run registers its own webhook).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.webhook_id.is_some() && self.secret == WebhookSecretSource::ManagementApi {
+            bail!(
+                "`webhook.webhook_id` names a webhook registered outside the run, but `webhook.secret` is `management-api` (the run registers its own): give the secret of that webhook (`from = \"env\"`), or drop `webhook_id`"
+            );
+        }
+        if self.webhook_id.as_deref().is_some_and(str::is_empty) {
+            bail!("`webhook.webhook_id` is empty");
+        }
+        Ok(())
+    }
+
     /// The secret, when it is known before the run (not for `management-api`).
     pub fn resolve_secret(&self) -> anyhow::Result<Option<Secret>> {
         match &self.secret {
@@ -460,6 +478,7 @@ impl VendorConfig {
             bail!("`vendor.base_url` must be http or https");
         }
         self.profile.validate().with_context(|| format!("the profile `{}` cannot work", self.profile.name))?;
+        self.webhook.validate()?;
         if let TriggerConfig::Command { argv, status_argv, event_argv, ping_argv, .. } = &self.trigger {
             let own = [("status_argv", status_argv), ("event_argv", event_argv), ("ping_argv", ping_argv)];
             if let Some((name, _)) = own.iter().find(|(_, a)| a.as_ref().is_some_and(Vec::is_empty)) {
@@ -557,6 +576,18 @@ mod tests {
         let err = with("event_families = [\"alarms\"]").unwrap_err();
         assert!(err.contains("unknown event family `alarms`") && err.contains("`video`"), "{err}");
         with("declared = [\"webhook-management\", \"ping\", \"event-types\", \"secret-rotation\"]").unwrap();
+    }
+
+    #[test]
+    fn a_webhook_registered_outside_the_run_is_named_by_id_with_its_secret() {
+        let text = "webhook_id = \"2fd2826d\"\nsecret = { from = \"inline\", value = \"whsec_console\" }";
+        let webhook: WebhookConfig = toml::from_str(text).unwrap();
+        assert_eq!(webhook.webhook_id.as_deref(), Some("2fd2826d"));
+        webhook.validate().unwrap();
+        let created = WebhookConfig { secret: WebhookSecretSource::ManagementApi, ..webhook.clone() };
+        assert!(format!("{:#}", created.validate().unwrap_err()).contains("registered outside the run"));
+        let empty = WebhookConfig { webhook_id: Some(String::new()), ..webhook };
+        assert!(empty.validate().is_err());
     }
 
     #[test]

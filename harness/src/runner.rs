@@ -11,7 +11,7 @@ use serde::Serialize;
 use suites::{ApiErrorKind, Check, Context, Declared, Need, Outcome, Probe, Status, VendorApi, WebhookSetup};
 
 use crate::client::VendorClient;
-use crate::config::{VendorConfig, WebhookSecretSource};
+use crate::config::VendorConfig;
 use crate::progress::{Progress, ProgressMode};
 use crate::receiver::Receiver;
 use crate::report::{
@@ -352,10 +352,10 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         started.state().set_profile(config.profile.clone());
         let public = config.webhook_public_url(started.local_addr());
         let inbox = started.inbox(public.clone());
-        if config.webhook.secret == WebhookSecretSource::ManagementApi {
-            let name = format!("conformance-harness {run_id}");
-            cx = cx.with_webhook(crate::setup::register(client.as_ref(), inbox.as_ref(), &name, &public).await);
-        }
+        let name = format!("conformance-harness {run_id}");
+        cx = cx.with_webhook(
+            crate::setup::for_run(&config.webhook, client.as_ref(), inbox.as_ref(), &name, &public).await?,
+        );
         cx = cx.with_inbox(inbox);
         receiver = Some(started);
     }

@@ -279,11 +279,18 @@ async fn run_suites(server: &MockServer, profile: Profile, credential: &str) -> 
 }
 
 /// [`run_suites`] with the suites named.
-async fn run_named(
+async fn run_named(server: &MockServer, profile: Profile, credential: &str, suites: &[&str]) -> (RunSummary, Report) {
+    run_configured(server, profile, credential, suites, |_| {}, &Vec::new).await
+}
+
+/// [`run_named`] with the configuration edited by `edit` before the run.
+async fn run_configured(
     server: &MockServer,
     mut profile: Profile,
     credential: &str,
     suites: &[&str],
+    edit: impl FnOnce(&mut VendorConfig),
+    secrets: &dyn Fn() -> Vec<String>,
 ) -> (RunSummary, Report) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("credential");
@@ -306,6 +313,7 @@ async fn run_named(
     config.budgets.connect_timeout_secs = 2;
     config.budgets.quiet_window_secs = 0.0;
     config.webhook.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    edit(&mut config);
     let options = RunOptions {
         out_dir: dir.path().join("reports"),
         suites: suites.iter().map(|s| s.to_string()).collect(),
@@ -315,10 +323,15 @@ async fn run_named(
     };
     let summary = run(config, options).await.unwrap();
     let report = Report::load(&summary.report_dir).unwrap();
-    // The vendor's credential never reaches the report, its evidence or reproduce commands.
+    // The vendor's credential never reaches the report, its evidence or reproduce commands; nor
+    // does any webhook secret the vendor issued or the harness chose (`secrets`, after the run).
+    let secrets = secrets();
     for file in common::files_under(&summary.report_dir) {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
         assert!(!text.contains(credential), "{} holds the credential", file.display());
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{} holds a webhook secret", file.display());
+        }
     }
     (summary, report)
 }
@@ -1316,4 +1329,533 @@ async fn numeric_ids_as_brivo_writes_them_are_not_strings_to_the_schema() {
     assert!(sites.message.contains("is not of type \"string\""), "{}", sites.message);
     let inventory_requests = server.received_requests().await.unwrap();
     assert!(inventory_requests.iter().all(|r| !r.url.path().contains("access-points")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook management in other shapes (VENDOR-SHAPES.md, "Webhook management and catalogue
+// shapes"), mapped through the example profiles' `[webhooks.create]`, `[webhooks.list]`,
+// `ping_body` and `[webhooks.catalogue]`: a subscription-style API that issues the secret once
+// (on the Eagle Eye replay) and Meraki's HTTP servers, whose secret the integrator chooses.
+
+/// Which webhook API a fake vendor serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HookApi {
+    /// `{url, displayName, enabled: true, events}` → 201 `{id, ..., secret}` (once); list under
+    /// `results`; test delivery `POST .../{id}/test`.
+    Subscriptions,
+    /// `{name, url, sharedSecret, payloadTemplate}` → 201 `{id, name, url, networkId,
+    /// payloadTemplate}` (the secret never echoed); a root-array list; test delivery
+    /// `POST .../webhookTests {url, sharedSecret}`.
+    HttpServers,
+}
+
+/// What the fake webhook API gets wrong, if anything.
+#[derive(Debug, Clone, Copy, Default)]
+struct HookFaults {
+    /// Creates with the cloud metadata target are accepted (WHM-3).
+    accept_metadata: bool,
+    /// The list shows each webhook's secret (WHM-2).
+    list_secret: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Hook {
+    id: String,
+    name: String,
+    url: String,
+    secret: String,
+    deleted: bool,
+}
+
+/// The fake vendor's webhooks, shared by its routes.
+#[derive(Debug, Clone)]
+struct Hooks {
+    api: HookApi,
+    faults: HookFaults,
+    state: std::sync::Arc<std::sync::Mutex<Vec<Hook>>>,
+}
+
+/// Which request a route answers.
+#[derive(Debug, Clone, Copy)]
+enum HookRoute {
+    Collection,
+    Item,
+    /// A test delivery (ping).
+    Test,
+    /// The vendor's own tooling: a device's status changes (the `mock-control` trigger's request).
+    DeviceStatus,
+}
+
+/// Whether a target is one the vendor refuses (WHM-3): link-local, private, not http(s).
+fn refused_target(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")) else { return true };
+    let host = rest.split(['/', ':', '?']).next().unwrap_or_default();
+    host.starts_with("169.254.") || host.starts_with("10.") || host.starts_with("192.168.") || host.is_empty()
+}
+
+/// A strong secret, as the subscription API issues it (once, in the create answer).
+fn issued_secret() -> String {
+    suites::webhook_api::generate_secret().expose().to_owned()
+}
+
+/// Sends `body` to a loopback `url`, signed with the contract's `body` scheme, from a thread of
+/// its own (a responder must not wait). Other targets are never contacted.
+fn deliver(url: &str, secret: &str, body: Value) {
+    deliver_as(&SignatureFormat::canonical(contract::Scheme::Body), url, secret, body);
+}
+
+/// [`deliver`] signed in `format`.
+fn deliver_as(format: &SignatureFormat, url: &str, secret: &str, body: Value) {
+    use std::io::{Read, Write};
+    let Some(rest) = url.strip_prefix("http://127.0.0.1:") else { return };
+    let (port, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(p, path)| (p, format!("/{path}")));
+    let address = format!("127.0.0.1:{port}");
+    let body = body.to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let headers = format.sign(&Secret::new(secret), body.as_bytes(), now);
+    std::thread::spawn(move || {
+        let Ok(mut stream) = std::net::TcpStream::connect(&address) else { return };
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(&body);
+        let _ = stream.write_all(request.as_bytes());
+        let _ = stream.read_to_end(&mut Vec::new());
+    });
+}
+
+impl Hooks {
+    fn new(api: HookApi, faults: HookFaults) -> Self {
+        Self { api, faults, state: Default::default() }
+    }
+
+    fn route(&self, route: HookRoute) -> HookResponder {
+        HookResponder { hooks: self.clone(), route }
+    }
+
+    /// Every secret the vendor issued or was given (none may reach a report).
+    fn secrets(&self) -> Vec<String> {
+        self.state.lock().unwrap().iter().map(|h| h.secret.clone()).collect()
+    }
+
+    fn shown(&self, hook: &Hook) -> Value {
+        let mut shown = match self.api {
+            HookApi::Subscriptions => json!({"id": hook.id, "displayName": hook.name, "url": hook.url, "enabled": true,
+                "events": ["een.deviceCloudStatusUpdateEvent.v1"]}),
+            HookApi::HttpServers => json!({"id": hook.id, "name": hook.name, "url": hook.url, "networkId": MERAKI_MAIN,
+                "payloadTemplate": {"payloadTemplateId": "wpt_00001", "name": "Meraki (included)"}}),
+        };
+        if self.faults.list_secret {
+            let key = if self.api == HookApi::HttpServers { "sharedSecret" } else { "secret" };
+            shown[key] = json!(hook.secret);
+        }
+        shown
+    }
+
+    fn create(&self, body: &Value) -> ResponseTemplate {
+        let (url, name, secret) = match self.api {
+            HookApi::Subscriptions => (&body["url"], &body["displayName"], Value::Null),
+            HookApi::HttpServers => (&body["url"], &body["name"], body["sharedSecret"].clone()),
+        };
+        let (Some(url), Some(name)) = (url.as_str(), name.as_str()) else {
+            return ResponseTemplate::new(400).set_body_json(json!({"errors": ["url and name are required"]}));
+        };
+        if self.api == HookApi::Subscriptions && body["enabled"] != json!(true) {
+            return ResponseTemplate::new(400).set_body_json(json!({"errors": ["enabled must be true"]}));
+        }
+        if refused_target(url) && !self.faults.accept_metadata {
+            return ResponseTemplate::new(400).set_body_json(json!({"errors": ["url: not an allowed address"]}));
+        }
+        let mut hooks = self.state.lock().unwrap();
+        let n = hooks.len() + 1;
+        let secret = match (self.api, secret.as_str()) {
+            (HookApi::HttpServers, Some(chosen)) if chosen.len() >= 16 => chosen.to_owned(),
+            (HookApi::HttpServers, _) => {
+                return ResponseTemplate::new(400).set_body_json(json!({"errors": ["sharedSecret is required"]}));
+            }
+            (HookApi::Subscriptions, _) => issued_secret(),
+        };
+        let id = match self.api {
+            HookApi::Subscriptions => format!("es-{n:04}-{}", std::process::id()),
+            HookApi::HttpServers => format!("aHR0cHM6Ly9{n:04}"),
+        };
+        let hook = Hook { id, name: name.to_owned(), url: url.to_owned(), secret, deleted: false };
+        let mut answer = self.shown(&hook);
+        if self.api == HookApi::Subscriptions {
+            answer["secret"] = json!(hook.secret);
+        } else if let Some(answer) = answer.as_object_mut() {
+            answer.remove("sharedSecret");
+        }
+        hooks.push(hook);
+        ResponseTemplate::new(201).set_body_json(answer)
+    }
+
+    fn list(&self) -> ResponseTemplate {
+        let hooks = self.state.lock().unwrap();
+        let shown: Vec<Value> = hooks.iter().filter(|h| !h.deleted).map(|h| self.shown(h)).collect();
+        match self.api {
+            HookApi::Subscriptions => record(json!({"results": shown, "nextPageToken": "", "totalSize": shown.len()})),
+            HookApi::HttpServers => record(Value::Array(shown)),
+        }
+    }
+
+    fn delete(&self, id: &str) -> ResponseTemplate {
+        let mut hooks = self.state.lock().unwrap();
+        match hooks.iter_mut().find(|h| h.id == id && !h.deleted) {
+            Some(hook) => {
+                hook.deleted = true;
+                ResponseTemplate::new(204)
+            }
+            None => ResponseTemplate::new(404).set_body_json(json!({"errors": ["not found"]})),
+        }
+    }
+
+    /// An event as this vendor writes it.
+    fn event(&self, device: &str, status: Option<&str>) -> Value {
+        let id = format!("ev-{}", time::OffsetDateTime::now_utc().unix_timestamp_nanos());
+        let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+        match self.api {
+            HookApi::Subscriptions => {
+                let (kind, data) = match status {
+                    Some(status) => {
+                        let connection = if status == "offline" { "deviceOffline" } else { "online" };
+                        (
+                            "een.deviceCloudStatusUpdateEvent.v1",
+                            json!([{"type": "een.deviceCloudStatusUpdate.v1",
+                            "creatorId": "een.systemHealth", "newStatus": {"connectionStatus": connection}}]),
+                        )
+                    }
+                    None => ("een.pingEvent.v1", json!([])),
+                };
+                json!({"id": id, "startTimestamp": now, "accountId": EEN_ACCOUNT, "actorId": device, "actorType": "camera",
+                    "creatorId": "een.systemHealth", "type": kind, "data": data})
+            }
+            HookApi::HttpServers => json!({"version": "0.1", "sentAt": now, "organizationId": MERAKI_ORG,
+                "networkId": MERAKI_MAIN, "deviceSerial": device, "alertId": id, "occurredAt": now,
+                "alertType": if status.is_some() { "Device status changed" } else { "Webhook test" },
+                "alertData": status.map_or(json!({}), |s| json!({"status": s}))}),
+        }
+    }
+
+    /// A test delivery: to a webhook by id, or to a URL with the secret the request names.
+    fn test(&self, id: Option<&str>, body: &Value) -> ResponseTemplate {
+        let target = match (self.api, id) {
+            (HookApi::Subscriptions, Some(id)) => {
+                let hooks = self.state.lock().unwrap();
+                hooks.iter().find(|h| h.id == id && !h.deleted).map(|h| (h.url.clone(), h.secret.clone()))
+            }
+            _ => match (body["url"].as_str(), body["sharedSecret"].as_str()) {
+                (Some(url), Some(secret)) => Some((url.to_owned(), secret.to_owned())),
+                _ => None,
+            },
+        };
+        let Some((url, secret)) = target else {
+            return ResponseTemplate::new(404).set_body_json(json!({"errors": ["no such webhook"]}));
+        };
+        let event = self.event("", None);
+        let announced = event.pointer("/id").or_else(|| event.pointer("/alertId")).cloned();
+        deliver(&url, &secret, event);
+        match self.api {
+            HookApi::Subscriptions => ResponseTemplate::new(202).set_body_json(json!({"eventId": announced})),
+            HookApi::HttpServers => {
+                ResponseTemplate::new(201).set_body_json(json!({"id": "1234", "url": url, "status": "enqueued"}))
+            }
+        }
+    }
+
+    /// A device's status changed: every live webhook gets the event.
+    fn device_status(&self, request: &Request) -> ResponseTemplate {
+        let device = request.url.path().trim_start_matches("/_mock/devices/").trim_end_matches("/status").to_owned();
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let status = body["status"].as_str().unwrap_or("offline").to_owned();
+        let event = self.event(&device, Some(&status));
+        for hook in self.state.lock().unwrap().iter().filter(|h| !h.deleted) {
+            deliver(&hook.url, &hook.secret, event.clone());
+        }
+        record(json!({"device_id": device, "status": status}))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct HookResponder {
+    hooks: Hooks,
+    route: HookRoute,
+}
+
+impl Respond for HookResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let last = request.url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default().to_owned();
+        match (self.route, request.method.as_str()) {
+            (HookRoute::Collection, "POST") => self.hooks.create(&body),
+            (HookRoute::Collection, _) => self.hooks.list(),
+            (HookRoute::Item, _) => self.hooks.delete(&last),
+            (HookRoute::Test, _) => {
+                let segments: Vec<&str> = request.url.path_segments().map(Iterator::collect).unwrap_or_default();
+                let id = (self.hooks.api == HookApi::Subscriptions).then(|| segments[segments.len() - 2]);
+                self.hooks.test(id, &body)
+            }
+            (HookRoute::DeviceStatus, _) => self.hooks.device_status(request),
+        }
+    }
+}
+
+/// Mounts the webhook API of `hooks` at the example profile's paths, and the device-status
+/// tooling the `mock-control` trigger calls.
+async fn mount_hooks(server: &MockServer, hooks: &Hooks, auth: (&str, &str)) {
+    use wiremock::matchers::path_regex;
+    let (collection, item, test) = match hooks.api {
+        HookApi::Subscriptions => (
+            "/api/v3.0/eventSubscriptions",
+            r"^/api/v3\.0/eventSubscriptions/[^/]+$",
+            r"^/api/v3\.0/eventSubscriptions/[^/]+/test$",
+        ),
+        HookApi::HttpServers => (
+            "/api/v1/networks/N_24329156/webhooks/httpServers",
+            r"^/api/v1/networks/N_24329156/webhooks/httpServers/[^/]+$",
+            r"^/api/v1/networks/N_24329156/webhooks/webhookTests$",
+        ),
+    };
+    for verb in ["GET", "POST"] {
+        mount(server, verb, collection, auth, hooks.route(HookRoute::Collection)).await;
+    }
+    Mock::given(method("DELETE"))
+        .and(path_regex(item))
+        .and(header(auth.0, auth.1))
+        .respond_with(hooks.route(HookRoute::Item))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(test))
+        .and(header(auth.0, auth.1))
+        .respond_with(hooks.route(HookRoute::Test))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/_mock/devices/[^/]+/status$"))
+        .respond_with(hooks.route(HookRoute::DeviceStatus))
+        .mount(server)
+        .await;
+}
+
+/// The profile's events as this replay's deliveries write them (the example profiles map only
+/// what the public examples show).
+fn with_replay_events(mut profile: Profile, api: HookApi) -> Profile {
+    match api {
+        HookApi::Subscriptions => {
+            profile.vocabulary.event_type.insert("een.pingEvent.v1".into(), "ping".into());
+        }
+        HookApi::HttpServers => {
+            profile.vocabulary.event_type.insert("Device status changed".into(), "health".into());
+            profile.vocabulary.event_type.insert("Webhook test".into(), "ping".into());
+            let status = r#"status = { pointer = "/alertData/status", vocabulary = "status" }"#;
+            let fields: toml::Table = toml::from_str(status).unwrap();
+            let status = fields["status"].clone().try_into().expect("a field rule");
+            profile.events.fields.insert("status".into(), status);
+        }
+    }
+    profile
+}
+
+/// The webhooks suite against a vendor serving `hooks` beside its inventory; the run registers
+/// its own webhook through the API and makes devices change through the vendor's tooling.
+async fn run_webhooks(server: &MockServer, profile: Profile, credential: &str, hooks: &Hooks) -> Report {
+    let profile = with_replay_events(profile, hooks.api);
+    let admin = server.uri();
+    let edit = |config: &mut VendorConfig| {
+        config.webhook.secret = harness::config::WebhookSecretSource::ManagementApi;
+        config.capabilities.declared = vec!["webhook-management".into(), "ping".into()];
+        config.budgets.event_wait_secs = 10;
+        config.trigger = harness::config::TriggerConfig::MockControl {
+            admin_url: admin,
+            admin_token_env: None,
+            admin_token: Some(Secret::new("replay-admin-token")),
+        };
+    };
+    // No webhook secret, issued or chosen, reaches any file of the report.
+    let secrets = || hooks.secrets();
+    let (_, report) = run_configured(server, profile, credential, &["webhooks"], edit, &secrets).await;
+    assert!(!hooks.secrets().is_empty(), "the run created webhooks");
+    report
+}
+
+const WEBHOOK_CHECKS: &[&str] = &[
+    "webhooks.create-list",
+    "webhooks.delete",
+    "webhooks.delete-twice",
+    "webhooks.target-validation",
+    "webhooks.ping",
+];
+
+fn all_pass(report: &Report) {
+    let expected: Vec<(&str, Expect)> = WEBHOOK_CHECKS.iter().map(|id| (*id, Expect::Pass)).collect();
+    assert_checks(report, &expected);
+}
+
+#[tokio::test]
+async fn a_subscription_style_webhook_api_passes_the_webhooks_suite() {
+    let server = eagle_eye(een_cameras()).await;
+    let hooks = Hooks::new(HookApi::Subscriptions, HookFaults::default());
+    mount_hooks(&server, &hooks, ("authorization", "Bearer een-access-token")).await;
+    let report = run_webhooks(&server, example(EAGLE_EYE), EEN_TOKEN, &hooks).await;
+    all_pass(&report);
+    // The create sent the profile's template, never the contract's names or an `inactive` status.
+    let creates: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/api/v3.0/eventSubscriptions")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert!(creates.len() >= 5, "{creates:?}");
+    for body in &creates {
+        assert_eq!(body["enabled"], true, "{body}");
+        assert!(body.get("target_url").is_none() && body.get("status").is_none(), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_meraki_http_server_api_with_an_integrator_chosen_secret_passes_the_webhooks_suite() {
+    let server = meraki(meraki_devices()).await;
+    let hooks = Hooks::new(HookApi::HttpServers, HookFaults::default());
+    mount_hooks(&server, &hooks, ("x-cisco-meraki-api-key", MERAKI_KEY)).await;
+    let report = run_webhooks(&server, example(MERAKI), MERAKI_KEY, &hooks).await;
+    all_pass(&report);
+    // One strong secret per webhook, chosen by the harness.
+    let secrets = hooks.secrets();
+    assert!(secrets.len() >= 5 && secrets.iter().all(|s| s.len() >= 40), "{} secrets", secrets.len());
+    let distinct: std::collections::BTreeSet<&String> = secrets.iter().collect();
+    assert_eq!(distinct.len(), secrets.len(), "one secret per webhook");
+    assert!(row(&report, "webhooks.create-list").message.contains("the secret is the integrator's"));
+}
+
+#[tokio::test]
+async fn webhook_apis_that_accept_the_metadata_target_fail_target_validation_quoting_whm_3() {
+    for api in [HookApi::Subscriptions, HookApi::HttpServers] {
+        let faults = HookFaults { accept_metadata: true, ..HookFaults::default() };
+        let hooks = Hooks::new(api, faults);
+        let report = match api {
+            HookApi::Subscriptions => {
+                let server = eagle_eye(een_cameras()).await;
+                mount_hooks(&server, &hooks, ("authorization", "Bearer een-access-token")).await;
+                run_webhooks(&server, example(EAGLE_EYE), EEN_TOKEN, &hooks).await
+            }
+            HookApi::HttpServers => {
+                let server = meraki(meraki_devices()).await;
+                mount_hooks(&server, &hooks, ("x-cisco-meraki-api-key", MERAKI_KEY)).await;
+                run_webhooks(&server, example(MERAKI), MERAKI_KEY, &hooks).await
+            }
+        };
+        use Expect::*;
+        assert_checks(
+            &report,
+            &[("webhooks.target-validation", Fail), ("webhooks.create-list", Pass), ("webhooks.delete-twice", Pass)],
+        );
+        assert!(row(&report, "webhooks.target-validation").message.contains("WHM-3"), "{api:?}");
+    }
+}
+
+#[tokio::test]
+async fn webhook_apis_that_list_the_secret_fail_create_list() {
+    for api in [HookApi::Subscriptions, HookApi::HttpServers] {
+        let faults = HookFaults { list_secret: true, ..HookFaults::default() };
+        let hooks = Hooks::new(api, faults);
+        let report = match api {
+            HookApi::Subscriptions => {
+                let server = eagle_eye(een_cameras()).await;
+                mount_hooks(&server, &hooks, ("authorization", "Bearer een-access-token")).await;
+                run_webhooks(&server, example(EAGLE_EYE), EEN_TOKEN, &hooks).await
+            }
+            HookApi::HttpServers => {
+                let server = meraki(meraki_devices()).await;
+                mount_hooks(&server, &hooks, ("x-cisco-meraki-api-key", MERAKI_KEY)).await;
+                run_webhooks(&server, example(MERAKI), MERAKI_KEY, &hooks).await
+            }
+        };
+        use Expect::*;
+        assert_checks(&report, &[("webhooks.create-list", Fail), ("webhooks.target-validation", Pass)]);
+        let message = &row(&report, "webhooks.create-list").message;
+        assert!(message.contains("secret") && message.contains("WHM-2"), "{api:?}: {message}");
+    }
+}
+
+/// Verkada's test delivery for the webhook set up in its console (no management API): it knows
+/// the URL and secret the operator entered there.
+struct VerkadaTest {
+    url: String,
+    secret: &'static str,
+    format: SignatureFormat,
+}
+
+impl Respond for VerkadaTest {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let body = json!({"org_id": VERKADA_ORG, "webhook_type": "notification", "created_at": now,
+            "webhook_id": VERKADA_CONSOLE_WEBHOOK, "data": {"camera_id": null, "notification_type": "test", "created": now}});
+        deliver_as(&self.format, &self.url, self.secret, body);
+        ResponseTemplate::new(200).set_body_json(json!({"status": "sent"}))
+    }
+}
+
+const VERKADA_CONSOLE_WEBHOOK: &str = "2fd2826d-4645-47ac-b0e6-a4b2ae634480";
+
+#[tokio::test]
+async fn a_webhook_registered_outside_the_run_is_pinged_by_its_configured_id_and_never_created() {
+    let server = verkada().await;
+    // The operator entered the receiver's URL in the vendor's console: the receiver listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let secret = "whsec_verkada_console_0123456789abcdefABCDEF";
+    let mut profile = example(VERKADA);
+    profile.vocabulary.event_type.insert("test".into(), "ping".into());
+    let format = profile.signature_format(contract::Scheme::Body);
+    let test = VerkadaTest { url: format!("http://127.0.0.1:{port}/webhook"), secret, format };
+    let route = format!("/core/v1/webhooks/{VERKADA_CONSOLE_WEBHOOK}/test");
+    mount(&server, "POST", &route, ("x-verkada-auth", VERKADA_TOKEN), test).await;
+    let edit = |config: &mut VendorConfig| {
+        config.webhook.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        config.webhook.webhook_id = Some(VERKADA_CONSOLE_WEBHOOK.into());
+        config.webhook.secret = harness::config::WebhookSecretSource::Inline { value: Secret::new(secret) };
+        config.capabilities.declared = vec!["ping".into()];
+        config.budgets.event_wait_secs = 10;
+    };
+    let secrets = || vec![secret.to_owned()];
+    let (_, report) = run_configured(&server, profile, VERKADA_TOKEN, &["webhooks"], edit, &secrets).await;
+    let ping = row(&report, "webhooks.ping");
+    assert_eq!(ping.status, Status::Pass, "{}: {:?}", ping.message, ping.evidence.notes);
+    assert!(ping.message.contains(VERKADA_CONSOLE_WEBHOOK), "{}", ping.message);
+    for id in ["webhooks.create-list", "webhooks.delete", "webhooks.delete-twice", "webhooks.target-validation"] {
+        let row = row(&report, id);
+        assert!(row.status == Status::Skip && !row.applicable, "{id}: {:?} {}", row.status, row.message);
+    }
+    // Nothing was created or deleted; the secret is nowhere in the report.
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.iter().all(|r| !r.url.path().ends_with("/webhooks") && r.method.as_str() != "DELETE"));
+}
+
+#[tokio::test]
+async fn catalogues_in_other_shapes_read_in_the_contracts_words() {
+    let server = MockServer::start().await;
+    // Subscription-style `results[] {type, dataSchema}` (the Eagle Eye example profile).
+    let een = client(&server, example(EAGLE_EYE), EEN_TOKEN);
+    assert_eq!(een.endpoints().event_types, "/api/v3.0/eventTypes");
+    let schema = json!({"type": "object", "required": ["newStatus"]});
+    let doc = json!({"results": [{"type": "een.deviceCloudStatusUpdateEvent.v1", "description": "status", "dataSchema": schema}],
+        "nextPageToken": ""});
+    assert_eq!(
+        een.canonical_catalogue(doc),
+        json!({"event_types": [{"event_type": "health", "description": "status", "data_schema": schema}]})
+    );
+    // Meraki-style alert types: a root array of `{alertType, displayName}`.
+    let meraki = client(&server, example(MERAKI), MERAKI_KEY);
+    let doc = json!([{"alertType": "Device went down", "displayName": "A device went down", "example": {}}]);
+    assert_eq!(
+        meraki.canonical_catalogue(doc),
+        json!({"event_types": [{"event_type": "Device went down", "description": "A device went down"}]})
+    );
 }

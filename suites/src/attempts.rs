@@ -7,11 +7,12 @@
 use std::time::Duration;
 
 use contract::{Secret, SignatureFormat};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::act::{self, Target};
-use crate::context::{Context, Delivery, Inbox, Probe, ReceiverAnswer, VendorApi, Verification};
+use crate::context::{Context, Delivery, Inbox, ReceiverAnswer, VendorApi, Verification};
 use crate::outcome::{Exchange, Outcome, Status};
+use crate::webhook_api::{Creation, create_webhook};
 
 /// Which deliveries belong to one produced event (every attempt of it, retries included).
 /// Matched on the envelope, not on `event_id`: a vendor that changes the id on a retry
@@ -149,35 +150,63 @@ async fn flip(cx: &Context, target: &Target) -> Result<Produced, Outcome> {
     })
 }
 
-/// Pings `webhook` (else the run's registered webhook) through the ping extension (WHM-4).
+/// Pings `webhook` (else the run's webhook, when its id is known) through the ping extension
+/// (WHM-4), as the profile asks for a test delivery.
 pub async fn ping(cx: &Context, webhook: Option<&str>) -> Result<Produced, Outcome> {
     let inbox = act::require_inbox(cx)?;
     if !cx.declared.capabilities.contains("ping") {
         return Err(Outcome::skip("the vendor does not declare the `ping` extension (WHM-4)"));
     }
-    let Some(webhook_id) = webhook.or(cx.webhook.registered().map(|w| w.webhook_id.as_str())) else {
+    let run = cx.webhook.known();
+    let Some(webhook_id) = webhook.or(run.map(|w| w.webhook_id.as_str())) else {
         return Err(Outcome::skip(
-            "the run registered no webhook it could ping (`webhook.secret` is not `management-api`)",
+            "the run has no webhook it could ping (`webhook.secret` is not `management-api` and `webhook.webhook_id` is not set)",
         ));
     };
+    // What a ping request may name besides the id: the target and the secret (a URL test).
+    let (target_url, secret) = match run.filter(|w| w.webhook_id == webhook_id) {
+        Some(w) => (w.target_url.clone(), w.secret.clone()),
+        None => {
+            temp_webhooks(cx).await.lock().expect("temp webhooks lock").get(webhook_id).cloned().unwrap_or_default()
+        }
+    };
     let since = inbox.deliveries().len();
-    let path = cx.api.endpoints().ping_of(webhook_id);
-    let answer = match cx.api.probe(Probe::post(path, None)).await {
+    let shape = cx.api.webhook_api();
+    let mut answer = match cx.api.probe(shape.ping_probe(webhook_id, &target_url, secret.as_ref())).await {
         Ok(answer) => answer,
         Err(e) if e.kind.blame() == crate::Blame::Harness => return Err(e.to_outcome("pinging the webhook")),
         Err(e) => return Err(Outcome::skip(format!("pinging the webhook failed ({e}); see the webhooks checks"))),
     };
+    if let Some(secret) = &secret {
+        redact(&mut answer.exchange, secret);
+    }
     if !answer.is_success() {
         return Err(Outcome::skip(format!("pinging the webhook answered {} (see the webhooks checks)", answer.status))
             .with_exchange(&answer.exchange));
     }
-    let event_id = answer.json.as_ref().and_then(|j| j.get("event_id")).and_then(Value::as_str).map(str::to_owned);
+    let event_id = shape.ping_event_id(answer.json.as_ref());
     Ok(Produced {
         done: format!("pinged webhook {webhook_id} (WHM-4)"),
         since,
         of: EventOf::Ping { event_id },
         device: None,
     })
+}
+
+/// The run's throw-away webhooks by id: their target and secret, for a ping request that names
+/// them ([`crate::WebhookApi::ping_probe`]).
+#[derive(Debug, Default)]
+struct TempWebhooks(std::sync::Mutex<std::collections::HashMap<String, (String, Option<Secret>)>>);
+
+impl std::ops::Deref for TempWebhooks {
+    type Target = std::sync::Mutex<std::collections::HashMap<String, (String, Option<Secret>)>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+async fn temp_webhooks(cx: &Context) -> std::sync::Arc<TempWebhooks> {
+    cx.memo(|| async { TempWebhooks::default() }).await
 }
 
 /// The receiver answers `answer` while this lives, and 200 again once it is dropped, whichever
@@ -217,36 +246,48 @@ pub struct TempWebhook {
 }
 
 impl TempWebhook {
-    /// Registers a webhook named after `purpose`, delivering to `target_url`. A vendor that
-    /// cannot is the webhooks suite's finding (WHM-2), so here it is a missing precondition.
+    /// Registers a webhook named after `purpose`, delivering to `target_url`, through the
+    /// profile's create template. A vendor that cannot is the webhooks suite's finding (WHM-2),
+    /// so here it is a missing precondition.
     pub async fn create(cx: &Context, purpose: &str, target_url: String) -> Result<Self, Outcome> {
-        let body =
-            json!({"name": format!("conformance-harness {purpose}"), "target_url": target_url, "status": "active"});
-        let mut answer = match cx.api.probe(Probe::post(cx.api.endpoints().webhooks, Some(body))).await {
-            Ok(answer) => answer,
+        let name = format!("conformance-harness {purpose}");
+        let Creation { answer, created } = match create_webhook(cx.api.as_ref(), &name, &target_url).await {
+            Ok(creation) => creation,
             Err(e) if e.kind.blame() == crate::Blame::Harness => return Err(e.to_outcome("creating a webhook")),
             Err(e) => return Err(Outcome::skip(format!("creating a webhook failed ({e}); see the webhooks checks"))),
         };
-        let secret = answer.json.as_ref().and_then(|j| j.get("secret")).and_then(Value::as_str).map(Secret::new);
-        if let Some(secret) = &secret {
-            redact(&mut answer.exchange, secret);
-        }
-        let webhook_id = answer.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
-        match (answer.is_success(), webhook_id, secret) {
-            (true, Some(id), Some(secret)) => Ok(Self {
-                api: cx.api.clone(),
-                webhook_id: id.to_owned(),
-                target_path: path_of(&target_url),
-                secret,
-                exchange: answer.exchange,
-                deleted: false,
-            }),
-            (false, ..) => {
+        let refused = !answer.is_success() || cx.api.body_error(&answer).is_some();
+        match (refused, created.id, created.secret) {
+            (false, Some(id), Some(secret)) => {
+                temp_webhooks(cx)
+                    .await
+                    .lock()
+                    .expect("temp webhooks lock")
+                    .insert(id.clone(), (target_url.clone(), Some(secret.clone())));
+                Ok(Self {
+                    api: cx.api.clone(),
+                    webhook_id: id,
+                    target_path: path_of(&target_url),
+                    secret,
+                    exchange: answer.exchange,
+                    deleted: false,
+                })
+            }
+            (true, id, _) => {
+                // A vendor that answers an error yet creates the webhook still gets it deleted.
+                if let Some(id) = id {
+                    let _ = cx.api.probe(cx.api.webhook_api().delete_probe(&id)).await;
+                }
                 Err(Outcome::skip(format!("creating a webhook answered {} (see the webhooks checks)", answer.status))
                     .with_exchange(&answer.exchange))
             }
-            _ => Err(Outcome::skip("the create answer has no `webhook_id` or no `secret` (see the webhooks checks)")
-                .with_exchange(&answer.exchange)),
+            (false, id, _) => {
+                if let Some(id) = id {
+                    let _ = cx.api.probe(cx.api.webhook_api().delete_probe(&id)).await;
+                }
+                Err(Outcome::skip("the create answer has no webhook id or no secret (see the webhooks checks)")
+                    .with_exchange(&answer.exchange))
+            }
         }
     }
 
@@ -259,8 +300,7 @@ impl TempWebhook {
     pub async fn delete(mut self, cx: &Context) -> String {
         self.deleted = true;
         act::retire_path(cx, &self.target_path);
-        let path = self.api.endpoints().webhook_of(&self.webhook_id);
-        match self.api.probe(Probe::delete(path)).await {
+        match self.api.probe(self.api.webhook_api().delete_probe(&self.webhook_id)).await {
             Ok(answer) => format!("deleted the check's webhook {} afterwards ({})", self.webhook_id, answer.status),
             Err(e) => format!("deleting the check's webhook {} afterwards failed: {e}", self.webhook_id),
         }
@@ -276,9 +316,9 @@ impl Drop for TempWebhook {
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let api = self.api.clone();
-            let path = api.endpoints().webhook_of(&self.webhook_id);
+            let probe = api.webhook_api().delete_probe(&self.webhook_id);
             runtime.spawn(async move {
-                let _ = api.probe(Probe::delete(path)).await;
+                let _ = api.probe(probe).await;
             });
         }
     }
@@ -521,7 +561,7 @@ mod tests {
         fn endpoints(&self) -> crate::Endpoints {
             unreachable!("not used")
         }
-        async fn probe(&self, _: Probe) -> Result<crate::Answer, crate::ApiError> {
+        async fn probe(&self, _: crate::Probe) -> Result<crate::Answer, crate::ApiError> {
             unreachable!("not used")
         }
         async fn walk(

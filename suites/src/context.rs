@@ -480,8 +480,11 @@ pub type PageVisitor<'v> = dyn FnMut(PageSeen) -> Walk + Send + 'v;
 pub struct RegisteredWebhook {
     pub webhook_id: String,
     pub target_url: String,
-    /// The create answer (its body's `secret` redacted).
+    /// The create answer (its secret redacted); empty for a webhook registered outside the run.
     pub exchange: Exchange,
+    /// Its secret, for a test delivery whose request names it (a URL test sending the shared
+    /// secret along, [`crate::WebhookApi::ping_probe`]); never in evidence.
+    pub secret: Option<Secret>,
 }
 
 /// How the run's webhook came to be.
@@ -489,6 +492,9 @@ pub struct RegisteredWebhook {
 pub enum WebhookSetup {
     /// Registered outside the run; its secret (if any) comes from the configuration.
     Configured,
+    /// Registered outside the run (a vendor with no management API, set up in its console) and
+    /// known by the id the configuration gives (`[webhook] webhook_id`): pinged, never deleted.
+    External(Box<RegisteredWebhook>),
     /// The run registered it through the management API (and deletes it at the end).
     Registered(Box<RegisteredWebhook>),
     /// The run tried to register it and could not.
@@ -499,6 +505,14 @@ impl WebhookSetup {
     pub fn registered(&self) -> Option<&RegisteredWebhook> {
         match self {
             Self::Registered(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// The run's webhook when its id is known: registered by the run, or configured by id.
+    pub fn known(&self) -> Option<&RegisteredWebhook> {
+        match self {
+            Self::Registered(w) | Self::External(w) => Some(w),
             _ => None,
         }
     }
@@ -548,6 +562,18 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
             probe = probe.query(param.clone(), value.clone());
         }
         probe
+    }
+    /// How the vendor's webhook management API is shaped (MAP-1): create body, answer and list
+    /// pointers, delete and ping requests. The default is the contract's, at
+    /// [`VendorApi::endpoints`]' paths.
+    fn webhook_api(&self) -> crate::WebhookApi {
+        let endpoints = self.endpoints();
+        crate::WebhookApi {
+            collection: endpoints.webhooks,
+            item: endpoints.webhook,
+            ping: endpoints.webhook_ping,
+            ..crate::WebhookApi::canonical()
+        }
     }
     /// The event catalogue (EVT-5) with the vendor's event type names (`deviceStatusChanged` →
     /// `health`) and device types mapped to canonical ones. The default is the contract's names.

@@ -29,7 +29,7 @@ use serde_json::Value;
 use crate::Check;
 use crate::act::{self, Target};
 use crate::consumer::{Consumer, Observed};
-use crate::context::{ApiError, Blame, Collection, Context, Delivery, Inbox, Probe, ReceiverAnswer, VendorApi, Walk};
+use crate::context::{ApiError, Blame, Collection, Context, Delivery, Inbox, ReceiverAnswer, VendorApi, Walk};
 use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 use crate::sync::InventorySync;
 
@@ -45,14 +45,14 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
     };
     let mut notes = Vec::new();
     if cx.declared.capabilities.contains("webhook-management") {
-        let answer = match api.probe(Probe::get(api.endpoints().webhooks)).await {
+        let answer = match api.probe(api.webhook_api().list_probe()).await {
             Ok(a) => a,
             Err(e) => return e.to_outcome(&format!("listing the webhooks of {whose}")),
         };
         if let Some(skip) = act::refused_token(&answer, &format!("listing the webhooks of {whose}")) {
             return skip;
         }
-        let listed = answer.json.as_ref().and_then(|j| j.get("webhooks")).and_then(Value::as_array).map(Vec::len);
+        let listed = api.webhook_api().read_list(answer.json.as_ref()).map(|all| all.len());
         match listed {
             Some(0) => notes.push(format!("{whose} has no webhook (its webhook list is empty)")),
             Some(n) => {
@@ -62,8 +62,9 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
             }
             None => {
                 return Outcome::skip(format!(
-                    "listing the webhooks of {whose} answered {} without a `webhooks` array, so whether it has none is unknown (see webhooks.create-list)",
-                    answer.status
+                    "listing the webhooks of {whose} answered {} without {}, so whether it has none is unknown (see webhooks.create-list)",
+                    answer.status,
+                    api.webhook_api().list_shown()
                 ));
             }
         }

@@ -23,6 +23,7 @@ pub mod redact;
 pub mod replay;
 pub mod schema;
 pub mod sync;
+pub mod webhook_api;
 pub mod webhooks;
 
 use std::future::Future;
@@ -38,6 +39,7 @@ pub use context::{
 pub use meta::{CheckMeta, Level, Need};
 pub use outcome::{Evidence, Exchange, Finding, NOT_APPLICABLE, Outcome, Status, TokenView};
 pub use sync::InventorySync;
+pub use webhook_api::{CatalogueShape, CreateShape, CreatedWebhook, ListShape, ListedWebhook, WebhookApi};
 
 /// A check's body: borrows the run's context, resolves to the outcome.
 pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;

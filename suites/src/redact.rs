@@ -75,6 +75,9 @@ pub fn redact_exchange(exchange: &mut Exchange, secrets: &[&str]) {
     for text in [exchange.body_excerpt.as_mut(), exchange.request_body.as_mut()].into_iter().flatten() {
         *text = redact_text(text, secrets);
     }
+    // A request body holding a secret the integrator chose (`sharedSecret`) is in the reproduce
+    // command too.
+    exchange.reproduce = redact_text(&exchange.reproduce, secrets);
 }
 
 /// A JSON value with the value of every secret-like member ([`is_secret_name`]) replaced.

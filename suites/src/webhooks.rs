@@ -6,17 +6,24 @@
 //! goes to the receiver (so a delivery to it verifies and is answered once, not retried) and
 //! nowhere else: every exchange kept as evidence has every `secret` value redacted, including
 //! secrets of other webhooks a faulty list shows.
+//!
+//! Requests and answers go through the vendor's [`WebhookApi`] (its profile's create template,
+//! answer and list pointers, delete and ping requests): the checks never use the contract's field
+//! names, never send a value neither the contract nor the profile defines, and never judge a
+//! webhook's status word (`active` is the one value the contract defines; others are the
+//! vendor's own, WHM-2).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use contract::{SchemaId, Secret};
-use serde_json::{Value, json};
+use contract::Secret;
+use serde_json::Value;
 
 use crate::Check;
 use crate::act;
 use crate::context::{Answer, Context, Delivery, Inbox, Probe};
 use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 use crate::redact::{redact_exchange, redact_json, redact_text, secrets_in};
+use crate::webhook_api::{Creation, ListedWebhook, WebhookApi, create_webhook};
 
 /// A target no vendor should deliver to: the cloud metadata service (WHM-3, OWASP API7).
 pub const METADATA_TARGET: &str = "http://169.254.169.254/latest/meta-data";
@@ -56,14 +63,29 @@ async fn send(cx: &Context, probe: Probe, what: &str, secrets: &[&str]) -> Resul
     Ok(answer)
 }
 
+/// What WHM-2 asks of create and list, quoted in every failure of them.
+const WHM2_CREATE: &str =
+    "WHM-2: \"Create returns a new `webhook_id` and a `secret`; list shows the webhook without its secret\"";
+/// What WHM-2 asks of a delete.
+const WHM2_DELETE: &str = "WHM-2: \"delete removes it and deliveries to it stop\"";
+/// What WHM-2 asks of a second delete.
+const WHM2_TWICE: &str = "WHM-2: \"Deleting twice gives 404 (or 204), never a 5xx\"";
+/// What WHM-3 asks.
+const WHM3: &str = "WHM-3: \"`target_url` is validated: ... no link-local/metadata or private addresses ... a target such as `http://169.254.169.254/latest/meta-data` is refused with a 4xx\"";
+/// What WHM-4 asks.
+const WHM4: &str =
+    "WHM-4: \"`POST /api/v1/webhooks/{webhook_id}/ping` sends one signed test delivery (`event_type` `ping`) now\"";
+
 /// A webhook a check created (and must delete).
 struct Created {
     webhook_id: String,
-    /// Only ever handed to the receiver and used to redact.
+    /// Issued by the vendor, or chosen by the harness; only ever handed to the receiver, sent
+    /// in a test delivery's request and used to redact.
     secret: Option<Secret>,
     /// The path segment its deliveries arrive under.
     tag: String,
-    /// The create answer, secret redacted.
+    target: String,
+    /// The create answer, secrets redacted.
     answer: Answer,
 }
 
@@ -77,32 +99,14 @@ impl Created {
     }
 }
 
-/// The body of a create request.
-fn create_body(name: &str, target_url: &str, status: &str) -> Value {
-    json!({"name": name, "target_url": target_url, "status": status})
+/// Sends a create through the profile's template; the answer comes back redacted.
+async fn create_raw(cx: &Context, name: &str, target_url: &str) -> Result<Creation, Outcome> {
+    create_webhook(cx.api.as_ref(), name, target_url).await.map_err(|e| e.to_outcome("creating a webhook"))
 }
 
-/// Sends a create and returns the raw (redacted) answer with the secret it revealed, if any.
-async fn create_raw(cx: &Context, body: Value) -> Result<(Answer, Option<Secret>), Outcome> {
-    let probe = Probe::post(cx.api.endpoints().webhooks, Some(body));
-    let mut answer = cx.api.probe(probe).await.map_err(|e| {
-        let mut outcome = e.to_outcome("creating a webhook");
-        for exchange in &mut outcome.evidence.exchanges {
-            redact_exchange(exchange, &[]);
-        }
-        outcome
-    })?;
-    let secret = answer.json.as_ref().and_then(|j| j.get("secret")).and_then(Value::as_str).map(Secret::new);
-    let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
-    redact_exchange(&mut answer.exchange, &secrets);
-    answer.text = redact_text(&answer.text, &secrets);
-    answer.json = answer.json.as_ref().map(redact_json);
-    Ok((answer, secret))
-}
-
-/// Creates an active webhook delivering to the receiver under a fresh path, and hands its secret
-/// to the receiver. A refusal ends the check with `refused` (FAIL for the checks that judge the
-/// create, SKIP for those that only need a webhook).
+/// Creates a webhook delivering to the receiver under a fresh path, and hands its secret to the
+/// receiver. A refusal ends the check with `refused` (FAIL for the checks that judge the create,
+/// SKIP for those that only need a webhook).
 async fn create(
     cx: &Context,
     inbox: &dyn Inbox,
@@ -114,38 +118,43 @@ async fn create(
     // The webhook lives only for this check: what reaches its path is never an attempt of an
     // event a later check watches, even from a vendor that keeps delivering after the delete.
     act::retire_path(cx, &tag);
-    let body = create_body(&format!("conformance-harness {tag}"), &target, "active");
-    let (answer, secret) = create_raw(cx, body).await?;
+    let Creation { answer, created } = create_raw(cx, &format!("conformance-harness {tag}"), &target).await?;
     if let Some(skip) = act::refused_token(&answer, "creating a webhook") {
         return Err(skip);
     }
-    let webhook_id = answer.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str).map(str::to_owned);
-    if let Some(secret) = &secret {
+    if let Some(secret) = &created.secret {
         inbox.add_secret(secret.clone());
     }
-    match webhook_id {
-        Some(webhook_id) if answer.is_success() => Ok(Created { webhook_id, secret, tag, answer }),
+    let id_at = &cx.api.webhook_api().create.id;
+    let refusal = cx.api.body_refusal(&answer);
+    match created.id {
+        Some(webhook_id) if answer.is_success() && refusal.is_none() => {
+            Ok(Created { webhook_id, secret: created.secret, tag, target, answer })
+        }
         Some(webhook_id) => {
             // A vendor that answers an error yet creates the webhook still gets it deleted.
             delete(cx, &webhook_id, &[]).await.ok();
-            Err(refused(format!("creating a webhook answered {}", answer.status)).with_exchange(&answer.exchange))
+            let how = refusal.unwrap_or_else(|| format!("answered {}", answer.status));
+            Err(refused(format!("creating a webhook {how} ({WHM2_CREATE})")).with_exchange(&answer.exchange))
         }
-        None if answer.is_success() => Err(refused(format!(
-            "creating a webhook answered {} without a `webhook_id`, so it cannot be listed or deleted",
+        None if answer.is_success() && refusal.is_none() => Err(refused(format!(
+            "creating a webhook answered {} without an id at `{id_at}`, so it cannot be listed or deleted ({WHM2_CREATE})",
             answer.status
         ))
         .with_exchange(&answer.exchange)),
-        None => Err(refused(format!("creating a webhook answered {}", answer.status)).with_exchange(&answer.exchange)),
+        None => {
+            let how = refusal.unwrap_or_else(|| format!("answered {}", answer.status));
+            Err(refused(format!("creating a webhook {how} ({WHM2_CREATE})")).with_exchange(&answer.exchange))
+        }
     }
 }
 
 async fn delete(cx: &Context, webhook_id: &str, secrets: &[&str]) -> Result<Answer, Outcome> {
-    let probe = Probe::delete(cx.api.endpoints().webhook_of(webhook_id));
-    send(cx, probe, "deleting a webhook", secrets).await
+    send(cx, cx.api.webhook_api().delete_probe(webhook_id), "deleting a webhook", secrets).await
 }
 
 async fn list(cx: &Context, secrets: &[&str]) -> Result<Answer, Outcome> {
-    send(cx, Probe::get(cx.api.endpoints().webhooks), "listing webhooks", secrets).await
+    send(cx, cx.api.webhook_api().list_probe(), "listing webhooks", secrets).await
 }
 
 /// Deletes a webhook the check created, adding a note to `outcome` when that failed (the
@@ -164,21 +173,22 @@ async fn clean_up(cx: &Context, created: &Created, outcome: Outcome) -> Outcome 
     }
 }
 
-/// The entries of a list answer.
-fn listed(answer: &Answer) -> Option<&Vec<Value>> {
-    answer.json.as_ref()?.get("webhooks")?.as_array()
+/// The webhooks of a list answer, read through the profile.
+fn listed(cx: &Context, answer: &Answer) -> Option<Vec<ListedWebhook>> {
+    cx.api.webhook_api().read_list(answer.json.as_ref())
 }
 
-fn listed_with_id<'a>(answer: &'a Answer, webhook_id: &str) -> Option<&'a Value> {
-    listed(answer)?.iter().find(|w| w.get("webhook_id").and_then(Value::as_str) == Some(webhook_id))
+fn is_listed(cx: &Context, answer: &Answer, webhook_id: &str) -> bool {
+    listed(cx, answer).is_some_and(|all| all.iter().any(|w| w.id.as_deref() == Some(webhook_id)))
 }
 
 fn finding(subject: String, pointer: &str, message: String, record: Option<Value>, exchange: &Exchange) -> Finding {
     Finding { subject, pointer: pointer.to_owned(), message, record, source: Some(exchange.url.clone()) }
 }
 
-/// WHM-1, WHM-2: a create answers a new `webhook_id` and a `secret`; the list shows the webhook
-/// and no secret at all.
+/// WHM-1, WHM-2: a create answers a new webhook id and a secret (or takes the integrator's);
+/// the list shows the webhook and no secret at all. Statuses are not judged: `active` is the one
+/// value the contract defines, other values are the vendor's own.
 pub async fn create_list(cx: &Context) -> Outcome {
     let inbox = match act::require_inbox(cx) {
         Ok(i) => i,
@@ -186,36 +196,28 @@ pub async fn create_list(cx: &Context) -> Outcome {
     };
     let created = match create(cx, inbox, "create", Outcome::fail).await {
         Ok(c) => c,
-        Err(outcome) => return outcome.expected("2xx with a new `webhook_id` and a `secret`"),
+        Err(outcome) => return outcome.expected("2xx with a new webhook id and a secret"),
     };
     let outcome = judge_create_list(cx, &created).await;
     clean_up(cx, &created, outcome).await
 }
 
 async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
+    let shape = cx.api.webhook_api();
     let mut evidence = Evidence::default();
     evidence.push_exchange(&created.answer.exchange);
     let created_json = created.answer.json.clone().unwrap_or(Value::Null);
     let subject = format!("webhook {}", created.webhook_id);
-    if created.secret.as_ref().is_none_or(|s| s.expose().is_empty()) {
+    if let Some(at) = &shape.create.secret
+        && created.secret.as_ref().is_none_or(|s| s.expose().is_empty())
+    {
         evidence.push_finding(finding(
             subject.clone(),
-            "/secret",
-            "the create answer carries no `secret`: deliveries cannot be verified".into(),
+            at,
+            format!("the create answer carries no secret at `{at}`: deliveries cannot be verified"),
             Some(created_json.clone()),
             &created.answer.exchange,
         ));
-    }
-    if let Err(violations) = SchemaId::WebhookCreated.validate(&created_json) {
-        for v in violations.into_iter().filter(|v| v.instance_path != "/secret") {
-            evidence.push_finding(finding(
-                subject.clone(),
-                &v.instance_path,
-                v.message,
-                Some(created_json.clone()),
-                &created.answer.exchange,
-            ));
-        }
     }
     let answer = match list(cx, &created.secrets()).await {
         Ok(a) => a,
@@ -225,29 +227,38 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
     if let Some(skip) = act::refused_token(&answer, "listing webhooks") {
         return skip;
     }
-    if !answer.is_success() || listed(&answer).is_none() {
-        let outcome = Outcome::fail(format!("listing webhooks answered {} without a `webhooks` array", answer.status))
-            .expected("200 with `{\"webhooks\": [...]}`");
+    let expected = "create: a new webhook id and a secret; list: the webhook, no secret";
+    let Some(all) = listed(cx, &answer).filter(|_| answer.is_success()) else {
+        let outcome = Outcome::fail(format!(
+            "listing webhooks answered {} without {} ({WHM2_CREATE})",
+            answer.status,
+            shape.list_shown()
+        ))
+        .expected(format!("2xx with {}", shape.list_shown()));
         return outcome.with_evidence(evidence);
-    }
-    if listed_with_id(&answer, &created.webhook_id).is_none() {
+    };
+    if !all.iter().any(|w| w.id.as_deref() == Some(created.webhook_id.as_str())) {
         evidence.push_finding(finding(
             subject.clone(),
-            "/webhooks",
-            "the list does not show the webhook just created".into(),
+            &shape.list.list,
+            format!("the list does not show the webhook just created (ids read at `{}`)", shape.list.id),
             None,
             &answer.exchange,
         ));
     }
-    let with_secret: Vec<&Value> =
-        listed(&answer).into_iter().flatten().filter(|w| w.get("secret").is_some_and(|s| !s.is_null())).collect();
+    // The contract's `secret`, and wherever the profile says the create answer keeps it.
+    let secret_at = |w: &Value| {
+        let issued_at = shape.create.secret.as_deref().and_then(|p| w.pointer(p));
+        [w.get("secret"), issued_at].into_iter().flatten().any(|s| !s.is_null())
+    };
+    let with_secret: Vec<&ListedWebhook> = all.iter().filter(|w| secret_at(&w.raw)).collect();
     for w in &with_secret {
-        let id = w.get("webhook_id").and_then(Value::as_str).unwrap_or("<no webhook_id>");
+        let id = w.id.as_deref().unwrap_or("<no id>");
         evidence.push_finding(finding(
             format!("webhook {id}"),
-            "/secret",
+            shape.create.secret.as_deref().unwrap_or("/secret"),
             "the list shows the webhook's secret (shown here redacted); it must be shown once, at create".into(),
-            Some((*w).clone()),
+            Some(w.raw.clone()),
             &answer.exchange,
         ));
     }
@@ -255,11 +266,7 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
     if with_secret.is_empty()
         && let Some(secret) = &created.secret
         && !secret.expose().is_empty()
-        && cx
-            .api
-            .probe(Probe::get(cx.api.endpoints().webhooks))
-            .await
-            .is_ok_and(|raw| raw.text.contains(secret.expose()))
+        && cx.api.probe(shape.list_probe()).await.is_ok_and(|raw| raw.text.contains(secret.expose()))
     {
         evidence.push_finding(finding(
             subject,
@@ -271,17 +278,22 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
     }
     let n = evidence.total_findings;
     if n == 0 {
-        let count = listed(&answer).map_or(0, Vec::len);
+        let secret = if shape.create.secret.is_some() {
+            "with an id and a secret"
+        } else {
+            "with an id (the secret is the integrator's, sent in the create)"
+        };
         return Outcome::pass(format!(
-            "the create answered {} with an id and a secret; the list of {count} webhooks shows it without any secret",
-            created.answer.status
+            "the create answered {} {secret}; the list of {} webhooks shows it without any secret",
+            created.answer.status,
+            all.len()
         ))
-        .expected("create: a new `webhook_id` and a `secret`; list: the webhook, no `secret`")
+        .expected(expected)
         .with_evidence(evidence);
     }
     let first = evidence.findings.first().map(|f| format!("{}: {}", f.subject, f.message)).unwrap_or_default();
-    Outcome::fail(format!("{n} webhook management problems: {first}"))
-        .expected("create: a new `webhook_id` and a `secret`; list: the webhook, no `secret`")
+    Outcome::fail(format!("{n} webhook management problems: {first} ({WHM2_CREATE})"))
+        .expected(expected)
         .actual(format!("{n} problems"))
         .with_evidence(evidence)
 }
@@ -309,18 +321,21 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
         Err(outcome) => return outcome,
     };
     if !deleted.is_success() {
-        return Outcome::fail(format!("deleting webhook {} answered {}", created.webhook_id, deleted.status))
-            .expected(expected)
-            .with_exchange(&deleted.exchange);
+        return Outcome::fail(format!(
+            "deleting webhook {} answered {} ({WHM2_DELETE})",
+            created.webhook_id, deleted.status
+        ))
+        .expected(expected)
+        .with_exchange(&deleted.exchange);
     }
     let deleted_at = now_ms();
     let after = match list(cx, &secrets).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
-    if listed_with_id(&after, &created.webhook_id).is_some() {
+    if is_listed(cx, &after, &created.webhook_id) {
         return Outcome::fail(format!(
-            "webhook {} is still listed after its delete answered {}",
+            "webhook {} is still listed after its delete answered {} ({WHM2_DELETE})",
             created.webhook_id, deleted.status
         ))
         .expected(expected)
@@ -369,7 +384,7 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
             });
         }
         return Outcome::fail(format!(
-            "the deleted webhook {} received {} deliveries (first: #{} at {})",
+            "the deleted webhook {} received {} deliveries (first: #{} at {}) ({WHM2_DELETE})",
             created.webhook_id,
             strays.len(),
             first.seq,
@@ -432,7 +447,7 @@ pub async fn delete_twice(cx: &Context) -> Outcome {
             Outcome::pass(format!("the second delete of webhook {} answered {}", created.webhook_id, second.status))
                 .with_note("the contract names 404 (or 204); this answer is as idempotent")
         }
-        s => Outcome::fail(format!("the second delete of webhook {} answered {s}", created.webhook_id))
+        s => Outcome::fail(format!("the second delete of webhook {} answered {s} ({WHM2_TWICE})", created.webhook_id))
             .actual(s.to_string()),
     };
     outcome.expected(expected).with_exchange(&first.exchange).with_exchange(&second.exchange)
@@ -440,35 +455,35 @@ pub async fn delete_twice(cx: &Context) -> Outcome {
 
 /// WHM-3: a link-local (cloud metadata) target is refused with a 4xx.
 ///
-/// Both creates ask for an `inactive` webhook, so that a vendor that accepts the metadata
-/// address never delivers to it, not even for the moment it exists. So that a refusal is known
-/// to be about the target, the same request with the receiver's own URL must be accepted.
+/// Both creates use the profile's create template (the contract's `active` by default: the
+/// harness sends only values the contract or the profile defines), and a metadata webhook a
+/// vendor accepts is deleted at once. So that a refusal is known to be about the target, the
+/// harness's control requests must work: the same create with the receiver's own URL, the list
+/// and the delete. When one of those is refused the harness could not test: ERROR, naming it.
 pub async fn target_validation(cx: &Context) -> Outcome {
     let inbox = match act::require_inbox(cx) {
         Ok(i) => i,
         Err(outcome) => return outcome,
     };
+    let shape = cx.api.webhook_api();
     let tag = unique_tag("ssrf");
     let name = format!("conformance-harness {tag}");
-    let expected = format!("a create with `target_url` {METADATA_TARGET} answers 4xx");
-    let (answer, secret) = match create_raw(cx, create_body(&name, METADATA_TARGET, "inactive")).await {
-        Ok(a) => a,
+    let expected = format!("a create with target {METADATA_TARGET} answers 4xx");
+    let Creation { answer, created } = match create_raw(cx, &name, METADATA_TARGET).await {
+        Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    if let Some(skip) = act::refused_token(&answer, "creating a webhook") {
-        return skip;
-    }
-    let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
-    if answer.is_success() {
-        let id = answer.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
+    let secrets: Vec<&str> = created.secret.iter().map(|s| s.expose()).collect();
+    let refusal = cx.api.body_refusal(&answer);
+    if answer.is_success() && refusal.is_none() {
         let mut outcome = Outcome::fail(format!(
-            "a webhook delivering to the cloud metadata service was accepted ({})",
+            "a webhook delivering to the cloud metadata service was accepted ({}) ({WHM3})",
             answer.status
         ))
         .expected(expected)
         .actual(answer.status.to_string())
         .with_exchange(&answer.exchange);
-        if let Some(id) = id {
+        if let Some(id) = &created.id {
             match delete(cx, id, &secrets).await {
                 Ok(gone) if gone.is_success() => {}
                 _ => outcome = outcome.with_note(format!("deleting webhook {id} failed: remove it by hand")),
@@ -476,37 +491,112 @@ pub async fn target_validation(cx: &Context) -> Outcome {
         }
         return outcome;
     }
-    if !(400..500).contains(&answer.status) {
-        return Outcome::fail(format!("a create with a metadata target answered {}, not a 4xx refusal", answer.status))
-            .expected(expected)
-            .actual(answer.status.to_string())
-            .with_exchange(&answer.exchange);
-    }
-    let control = target_under(&inbox.public_url(), &tag);
-    let (accepted, control_secret) = match create_raw(cx, create_body(&name, &control, "inactive")).await {
-        Ok(a) => a,
-        Err(outcome) => return outcome,
-    };
-    let control_id = accepted.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
-    if let Some(id) = control_id {
-        let secrets: Vec<&str> = control_secret.iter().map(|s| s.expose()).collect();
-        delete(cx, id, &secrets).await.ok();
-    }
-    if !accepted.is_success() {
-        return Outcome::skip(format!(
-            "the vendor also refused the same create with the receiver's own URL ({}), so the refusal says nothing about the target",
-            accepted.status
+    if refusal.is_none() && !(400..500).contains(&answer.status) {
+        return Outcome::fail(format!(
+            "a create with a metadata target answered {}, not a 4xx refusal ({WHM3})",
+            answer.status
         ))
-        .with_exchange(&answer.exchange)
-        .with_exchange(&accepted.exchange);
+        .expected(expected)
+        .actual(answer.status.to_string())
+        .with_exchange(&answer.exchange);
     }
-    Outcome::pass(format!(
-        "the metadata target was refused with {}; the same request with the receiver's URL was accepted",
-        answer.status
+    let control = match control_requests(cx, &shape, inbox, &name, &tag).await {
+        Ok(control) => control,
+        Err(outcome) => return outcome.with_exchange(&answer.exchange),
+    };
+    let Control { accepted, list, deleted } = control;
+    // A refusal that still left the webhook behind is no refusal.
+    let kept: Vec<ListedWebhook> = listed(cx, &list)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| w.target_url.as_deref() == Some(METADATA_TARGET))
+        .collect();
+    if let Some(w) = kept.first() {
+        let id = w.id.clone().unwrap_or_default();
+        let mut outcome = Outcome::fail(format!(
+            "the create with a metadata target answered {}, yet the list shows webhook {id} delivering to it ({WHM3})",
+            answer.status
+        ))
+        .expected(expected)
+        .with_exchange(&answer.exchange)
+        .with_exchange(&list.exchange);
+        if !id.is_empty() && !delete(cx, &id, &secrets).await.is_ok_and(|a| a.is_success()) {
+            outcome = outcome.with_note(format!("deleting webhook {id} failed: remove it by hand"));
+        }
+        return outcome;
+    }
+    let how = refusal.unwrap_or_else(|| format!("refused with {}", answer.status));
+    let mut outcome =
+        Outcome::pass(format!("the metadata target was {how}; the same request with the receiver's URL was accepted"))
+            .expected(expected)
+            .with_exchange(&answer.exchange)
+            .with_exchange(&accepted.exchange)
+            .with_exchange(&list.exchange)
+            .with_exchange(&deleted.exchange);
+    if shape.list.target_url.is_none() {
+        outcome = outcome.with_note(
+            "the profile maps no `target_url` in the webhook list, so whether a refused webhook was kept anyway was not seen",
+        );
+    }
+    outcome
+}
+
+/// The harness's own requests around the metadata create: the same create with the receiver's
+/// URL, the list and the delete of that webhook.
+struct Control {
+    accepted: Answer,
+    list: Answer,
+    deleted: Answer,
+}
+
+/// The ERROR for a control request the vendor refused: the harness could not test. A refusal
+/// of the run's fresh, valid token (401/403) is the auth suite's finding (AUTH-1): a SKIP.
+fn control_refused(probe: &Probe, answer: &Answer, why: &str) -> Outcome {
+    let what = format!("the harness's control request `{} {}`", probe.method, probe.path);
+    if let Some(skip) = act::refused_token(answer, &what) {
+        return skip;
+    }
+    Outcome::error(format!(
+        "the harness's control request `{} {}` answered {}{why}, so a refusal of the metadata target says nothing about the target",
+        probe.method, probe.path, answer.status
     ))
-    .expected(expected)
     .with_exchange(&answer.exchange)
-    .with_exchange(&accepted.exchange)
+}
+
+async fn control_requests(
+    cx: &Context,
+    shape: &WebhookApi,
+    inbox: &dyn Inbox,
+    name: &str,
+    tag: &str,
+) -> Result<Control, Outcome> {
+    let target = target_under(&inbox.public_url(), tag);
+    act::retire_path(cx, tag);
+    let Creation { answer: accepted, created } = create_raw(cx, name, &target).await?;
+    let secrets: Vec<&str> = created.secret.iter().map(|s| s.expose()).collect();
+    let (create_probe, _) = shape.create_probe(name, &target);
+    if !accepted.is_success() || cx.api.body_error(&accepted).is_some() {
+        return Err(control_refused(&create_probe, &accepted, " (the same create with the receiver's own URL)"));
+    }
+    let Some(id) = created.id else {
+        return Err(control_refused(
+            &create_probe,
+            &accepted,
+            &format!(" without an id at `{}`, so it could not be deleted", shape.create.id),
+        ));
+    };
+    let list_probe = shape.list_probe();
+    let list = send(cx, list_probe.clone(), "listing webhooks", &secrets).await;
+    let delete_probe = shape.delete_probe(&id);
+    let deleted = send(cx, delete_probe.clone(), "deleting a webhook", &secrets).await?;
+    let list = list?;
+    if !list.is_success() || listed(cx, &list).is_none() {
+        return Err(control_refused(&list_probe, &list, &format!(" (expected {})", shape.list_shown())));
+    }
+    if !deleted.is_success() && deleted.status != 404 {
+        return Err(control_refused(&delete_probe, &deleted, ""));
+    }
+    Ok(Control { accepted, list, deleted })
 }
 
 /// WHM-4: ping makes the vendor deliver a `ping` event now (its signature and envelope are
@@ -516,44 +606,47 @@ pub async fn ping(cx: &Context) -> Outcome {
         Ok(i) => i,
         Err(outcome) => return outcome,
     };
-    if let Some(run) = cx.webhook.registered() {
-        return judge_ping(cx, inbox, &run.webhook_id, None).await;
+    if let Some(run) = cx.webhook.known() {
+        return judge_ping(cx, inbox, &run.webhook_id, &run.target_url, run.secret.as_ref(), None).await;
     }
     if !cx.declared.capabilities.contains("webhook-management") {
         return Outcome::skip(
-            "the run's webhook was registered outside the run, so its id is unknown, and the vendor does not declare `webhook-management` to create one",
+            "the run's webhook was registered outside the run and `[webhook] webhook_id` does not name it, and the vendor does not declare `webhook-management` to create one",
         );
     }
     let created = match create(cx, inbox, "ping", |m| Outcome::skip(format!("{m} (see webhooks.create-list)"))).await {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let outcome = judge_ping(cx, inbox, &created.webhook_id, Some(&created.tag)).await;
+    let outcome =
+        judge_ping(cx, inbox, &created.webhook_id, &created.target, created.secret.as_ref(), Some(&created.tag)).await;
     clean_up(cx, &created, outcome).await
 }
 
-async fn judge_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, tag: Option<&str>) -> Outcome {
+async fn judge_ping(
+    cx: &Context,
+    inbox: &dyn Inbox,
+    webhook_id: &str,
+    target_url: &str,
+    secret: Option<&Secret>,
+    tag: Option<&str>,
+) -> Outcome {
     let expected = "2xx, then a delivery of a `ping` event";
     let since = inbox.deliveries().len();
-    let answer =
-        match send(cx, Probe::post(cx.api.endpoints().ping_of(webhook_id), None), "pinging a webhook", &[]).await {
-            Ok(a) => a,
-            Err(outcome) => return outcome,
-        };
+    let shape = cx.api.webhook_api();
+    let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
+    let answer = match send(cx, shape.ping_probe(webhook_id, target_url, secret), "pinging a webhook", &secrets).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
     if !answer.is_success() {
-        return Outcome::fail(format!("pinging webhook {webhook_id} answered {}", answer.status))
+        return Outcome::fail(format!("pinging webhook {webhook_id} answered {} ({WHM4})", answer.status))
             .expected(expected)
             .actual(answer.status.to_string())
             .with_exchange(&answer.exchange);
     }
     // The ping's `event_id`, when the answer announces one, tells this ping from any other.
-    let announced = answer
-        .json
-        .as_ref()
-        .and_then(|j| j.get("event_id"))
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned);
+    let announced = shape.ping_event_id(answer.json.as_ref());
     let tag = tag.map(str::to_owned);
     let is_ping = move |d: &Delivery| {
         tag.as_deref().is_none_or(|t| d.path.contains(t))
@@ -565,7 +658,7 @@ async fn judge_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, tag: Opti
     };
     let Some(delivery) = act::wait_for_first(inbox, since, cx.budgets.event_wait, is_ping).await else {
         return Outcome::fail(format!(
-            "pinging webhook {webhook_id} answered {} but no `ping` delivery arrived within {} s",
+            "pinging webhook {webhook_id} answered {} but no `ping` delivery arrived within {} s ({WHM4})",
             answer.status,
             cx.budgets.event_wait.as_secs()
         ))

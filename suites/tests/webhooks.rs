@@ -1,6 +1,7 @@
 //! The webhooks suite against the in-memory vendor: answers the mock vendor never gives (a
 //! second delete answering 200 or 410, a list leaking secrets under another name, a vendor that
-//! refuses inactive webhooks), and no webhook secret ever in an outcome.
+//! refuses inactive webhooks or uses status words of its own, refused control requests), and no
+//! webhook secret ever in an outcome.
 
 mod fake;
 
@@ -53,11 +54,60 @@ async fn a_secret_listed_under_another_name_fails_and_stays_out_of_the_evidence(
 async fn target_validation_needs_the_refusal_to_be_about_the_target() {
     check("webhooks.target-validation", Knobs::default(), Status::Pass, "refused with 422").await;
     let accepts = Knobs { metadata_create_status: 201, ..Knobs::default() };
-    check("webhooks.target-validation", accepts, Status::Fail, "was accepted").await;
+    let outcome = check("webhooks.target-validation", accepts, Status::Fail, "was accepted").await;
+    assert!(outcome.message.contains("WHM-3"), "{}", outcome.message);
     let crashes = Knobs { metadata_create_status: 500, ..Knobs::default() };
-    check("webhooks.target-validation", crashes, Status::Fail, "not a 4xx refusal").await;
+    let outcome = check("webhooks.target-validation", crashes, Status::Fail, "not a 4xx refusal").await;
+    assert!(outcome.message.contains("WHM-3"), "{}", outcome.message);
+    // A refusal that still keeps the webhook is no refusal.
+    let keeps = Knobs { keep_refused: true, ..Knobs::default() };
+    check("webhooks.target-validation", keeps, Status::Fail, "yet the list shows").await;
+}
+
+#[tokio::test]
+async fn target_validation_sends_only_the_contracts_status_and_errors_when_its_control_is_refused() {
+    // `inactive` is a value CONTRACT.md never names: a vendor refusing it is conformant, and the
+    // check still judges the metadata target.
     let no_inactive = Knobs { inactive_create_status: 422, ..Knobs::default() };
-    check("webhooks.target-validation", no_inactive, Status::Skip, "says nothing about the target").await;
+    check("webhooks.target-validation", no_inactive, Status::Pass, "refused with 422").await;
+    let control = Knobs { create_status: 400, ..Knobs::default() };
+    check("webhooks.target-validation", control, Status::Error, "control request `POST /api/v1/webhooks` answered 400")
+        .await;
+    // A fresh valid token refused is the auth suite's finding (AUTH-1): this check could not test.
+    let token = Knobs { create_status: 401, ..Knobs::default() };
+    check("webhooks.target-validation", token, Status::Skip, "to a fresh valid token").await;
+    let list = Knobs { list_status: 500, ..Knobs::default() };
+    check("webhooks.target-validation", list, Status::Error, "control request `GET /api/v1/webhooks` answered 500")
+        .await;
+}
+
+#[tokio::test]
+async fn webhook_statuses_of_the_vendors_own_fail_nothing() {
+    for word in ["ACTIVE", "enabled", "paused"] {
+        let knobs = Knobs { webhook_status: word, ..Knobs::default() };
+        check("webhooks.create-list", knobs.clone(), Status::Pass, "without any secret").await;
+        check("webhooks.delete-twice", knobs.clone(), Status::Pass, "answered 404").await;
+        check("webhooks.target-validation", knobs, Status::Pass, "refused with 422").await;
+    }
+}
+
+#[tokio::test]
+async fn every_failure_of_the_suite_quotes_the_contract() {
+    let cases: Vec<(&str, Knobs, &str)> = vec![
+        ("webhooks.delete-twice", Knobs { delete_again_status: 500, ..Knobs::default() }, "WHM-2: \"Deleting twice"),
+        (
+            "webhooks.create-list",
+            Knobs { list_secret_as: Some("secret"), ..Knobs::default() },
+            "WHM-2: \"Create returns",
+        ),
+        ("webhooks.create-list", Knobs { list_status: 500, ..Knobs::default() }, "WHM-2: \"Create returns"),
+        ("webhooks.create-list", Knobs { create_status: 422, ..Knobs::default() }, "WHM-2: \"Create returns"),
+        ("webhooks.delete", Knobs { deliver_after_delete: true, ..Knobs::default() }, "WHM-2: \"delete removes it"),
+    ];
+    for (id, knobs, quote) in cases {
+        let outcome = check(id, knobs, Status::Fail, "").await;
+        assert!(outcome.message.contains(quote), "{id}: `{quote}` not in {}", outcome.message);
+    }
 }
 
 #[tokio::test]
@@ -66,4 +116,11 @@ async fn a_deleted_webhook_that_still_receives_fails_the_delete_check() {
     let haunted = Knobs { deliver_after_delete: true, ..Knobs::default() };
     let outcome = check("webhooks.delete", haunted, Status::Fail, "received 1 deliveries").await;
     assert!(outcome.evidence.findings[0].message.contains("after the webhook was deleted"));
+}
+
+#[tokio::test]
+async fn webhook_tenancy_goes_through_the_profile_and_its_failure_quotes_acc_2() {
+    // The fake's accounts share one webhook table: account A lists and deletes B's webhook.
+    let outcome = check("auth.tenant-webhooks", Knobs::default(), Status::Fail, "reached account B's data").await;
+    assert!(outcome.message.contains("ACC-2: \"A credential never reads or changes"), "{}", outcome.message);
 }

@@ -6,12 +6,16 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::act::require_inbox;
-use crate::context::{Answer, ApiError, Collection, Context, Probe, VendorApi, Walk};
+use crate::context::{Answer, ApiError, Collection, Context, VendorApi, Walk};
 use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 use crate::sync::precondition;
+use crate::webhook_api::{Creation, create_webhook};
+
+/// What ACC-2 asks, quoted in every failure.
+const ACC2: &str = "ACC-2: \"A credential never reads or changes another account's sites, devices or webhooks (cross-tenant requests get 404 or 403, never data)\"";
 
 /// At most this many of B's sites are asked for with A's token.
 const SITES_TRIED: usize = 2;
@@ -63,7 +67,7 @@ impl Findings {
     fn finish(self, expected: &str, pass: String) -> Outcome {
         match self.problems.first() {
             None => Outcome::pass(pass).expected(expected),
-            Some(first) => Outcome::fail(format!("account A's token reached account B's data: {first}"))
+            Some(first) => Outcome::fail(format!("account A's token reached account B's data: {first} ({ACC2})"))
                 .expected(expected)
                 .actual(self.problems.join("; "))
                 .with_evidence(self.evidence),
@@ -170,36 +174,35 @@ pub async fn webhooks(cx: &Context) -> Outcome {
     // A path of its own under the receiver: nothing B's webhook receives is taken for the run's.
     let target = format!("{}/tenant-b", inbox.public_url().trim_end_matches('/'));
     crate::act::retire_path(cx, "/tenant-b");
-    let body = json!({
-        "name": "conformance-harness tenancy probe (ACC-2)",
-        "target_url": target,
-        "status": "active",
-    });
-    let mut created = match second.probe(Probe::post(second.endpoints().webhooks, Some(body))).await {
-        Ok(answer) => answer,
+    let name = "conformance-harness tenancy probe (ACC-2)";
+    let Creation { answer: created, created: read } = match create_webhook(second, name, &target).await {
+        Ok(creation) => creation,
         Err(e) => return setup_failed(&e, "the second account could not create a webhook with its own token"),
     };
-    let secret = created.json.as_ref().and_then(|j| j.get("secret")).and_then(Value::as_str).map(str::to_owned);
-    redact_secrets(&mut created.exchange, secret.as_deref());
-    let webhook_id = created.json.as_ref().and_then(|j| j.get("webhook_id")).and_then(Value::as_str);
-    let webhook_id = match (created.is_success(), webhook_id) {
-        (true, Some(id)) => id.to_owned(),
-        (false, _) => {
+    let secret = read.secret.as_ref().map(|s| s.expose().to_owned());
+    let refused = !created.is_success() || second.body_error(&created).is_some();
+    let webhook_id = match (refused, read.id) {
+        (false, Some(id)) => id,
+        (true, id) => {
+            if let Some(id) = id {
+                let _ = second.probe(second.webhook_api().delete_probe(&id)).await;
+            }
             return Outcome::skip(format!(
                 "the second account could not create a webhook with its own token (answered {}), so there is no other account's webhook to ask for",
                 created.status
             ))
             .with_exchange(&created.exchange);
         }
-        (true, None) => {
-            return Outcome::skip(
-                "the second account's webhook create answer has no `webhook_id` (see the webhooks suite)",
-            )
+        (false, None) => {
+            return Outcome::skip(format!(
+                "the second account's webhook create answer has no id at `{}` (see the webhooks suite)",
+                second.webhook_api().create.id
+            ))
             .with_exchange(&created.exchange);
         }
     };
     let mut outcome = cross_tenant_webhook(cx, &webhook_id, secret.as_deref()).await;
-    let delete = second.probe(Probe::delete(second.endpoints().webhook_of(&webhook_id))).await;
+    let delete = second.probe(second.webhook_api().delete_probe(&webhook_id)).await;
     match delete {
         Ok(answer) if answer.is_success() || answer.status == 404 => {}
         Ok(answer) => {
@@ -218,16 +221,21 @@ pub async fn webhooks(cx: &Context) -> Outcome {
 
 /// A's token lists webhooks (B's must not be there), then tries to delete B's (404 or 403).
 async fn cross_tenant_webhook(cx: &Context, webhook_id: &str, secret: Option<&str>) -> Outcome {
-    let endpoints = cx.api.endpoints();
+    let shape = cx.api.webhook_api();
     let mut findings = Findings::default();
     let mut notes = Vec::new();
-    let mut list = match cx.api.probe(Probe::get(endpoints.webhooks.clone())).await {
+    let mut list = match cx.api.probe(shape.list_probe()).await {
         Ok(a) => a,
         Err(e) => return e.to_outcome("listing webhooks with account A's token"),
     };
     redact_secrets(&mut list.exchange, secret);
     if list.is_success() {
-        if list.text.contains(webhook_id) {
+        // Through the profile when the list reads as one; anywhere in the body otherwise.
+        let shown = match shape.read_list(list.json.as_ref()) {
+            Some(all) => all.iter().any(|w| w.id.as_deref() == Some(webhook_id)),
+            None => list.text.contains(webhook_id),
+        };
+        if shown {
             findings.add(
                 format!("account B's webhook {webhook_id}"),
                 "account A's webhook list shows it".into(),
@@ -237,7 +245,7 @@ async fn cross_tenant_webhook(cx: &Context, webhook_id: &str, secret: Option<&st
     } else {
         notes.push(format!("account A's webhook list answered {}, so only the delete was judged", list.status));
     }
-    let mut delete = match cx.api.probe(Probe::delete(endpoints.webhook_of(webhook_id))).await {
+    let mut delete = match cx.api.probe(shape.delete_probe(webhook_id)).await {
         Ok(a) => a,
         Err(e) => return e.to_outcome("deleting account B's webhook with account A's token"),
     };

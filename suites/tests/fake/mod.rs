@@ -55,6 +55,14 @@ pub struct Knobs {
     pub health_status_override: Option<&'static str>,
     /// Deleted webhooks keep receiving deliveries.
     pub deliver_after_delete: bool,
+    /// What a create of any other target answers (a refusal when 300 or more), and what the
+    /// webhook list answers.
+    pub create_status: u16,
+    pub list_status: u16,
+    /// A refused metadata create is kept all the same (it shows in the list).
+    pub keep_refused: bool,
+    /// The status word webhooks are created and listed with (the vendor's own vocabulary).
+    pub webhook_status: &'static str,
 }
 
 impl Default for Knobs {
@@ -73,6 +81,10 @@ impl Default for Knobs {
             list_secret_as: None,
             health_status_override: None,
             deliver_after_delete: false,
+            create_status: 201,
+            list_status: 200,
+            keep_refused: false,
+            webhook_status: "active",
         }
     }
 }
@@ -307,22 +319,33 @@ impl VendorApi for FakeApi {
                     .iter()
                     .filter(|h| !h.deleted)
                     .map(|h| {
-                        let mut w =
-                            json!({"webhook_id": h.id, "name": "n", "target_url": h.target, "status": "active"});
+                        let status = state.knobs.webhook_status;
+                        let mut w = json!({"webhook_id": h.id, "name": "n", "target_url": h.target, "status": status});
                         if let Some(name) = secret_as {
                             w[name] = json!(h.secret);
                         }
                         w
                     })
                     .collect();
-                answer("GET", &path, 200, json!({"webhooks": hooks}))
+                let status = state.knobs.list_status;
+                answer("GET", &path, status, json!({"webhooks": hooks}))
             }
             ("POST", ["webhooks"]) => {
                 let body = probe.body.unwrap_or_default();
                 let target = body["target_url"].as_str().unwrap_or_default().to_owned();
                 if target.contains("169.254.169.254") && state.knobs.metadata_create_status >= 300 {
                     let status = state.knobs.metadata_create_status;
+                    if state.knobs.keep_refused {
+                        state.next_id += 1;
+                        let id = format!("hook-{}", state.next_id);
+                        let secret = format!("whsec_fake_secret_{:08}", state.next_id);
+                        state.hooks.push(Hook { id, target: target.clone(), secret, deleted: false });
+                    }
                     return Ok(answer("POST", &path, status, json!({"error": "invalid_target_url", "message": "no"})));
+                }
+                if !target.contains("169.254.169.254") && state.knobs.create_status >= 300 {
+                    let status = state.knobs.create_status;
+                    return Ok(answer("POST", &path, status, json!({"error": "forbidden", "message": "no"})));
                 }
                 if body["status"] == "inactive" && state.knobs.inactive_create_status >= 300 {
                     let status = state.knobs.inactive_create_status;
@@ -335,7 +358,8 @@ impl VendorApi for FakeApi {
                     secret: format!("whsec_fake_secret_{:08}", state.next_id),
                     deleted: false,
                 };
-                let created = json!({"webhook_id": hook.id, "name": "n", "target_url": target, "status": "active", "secret": hook.secret});
+                let status = state.knobs.webhook_status;
+                let created = json!({"webhook_id": hook.id, "name": "n", "target_url": target, "status": status, "secret": hook.secret});
                 state.hooks.push(hook);
                 answer("POST", &path, 201, created)
             }
