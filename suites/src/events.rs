@@ -475,6 +475,37 @@ pub async fn families(cx: &Context) -> Outcome {
     outcome.with_note(format!("trigger: {}", done.join("; ")))
 }
 
+/// The event types a catalogue lists, and what is wrong with it as (pointer, message): its shape
+/// (`event-types.json`), a `data_schema` that does not compile (it is what the family's `data` is
+/// judged by, EVT-4), no `health`.
+fn catalogue_problems(doc: &Value) -> (BTreeSet<String>, Vec<(String, String)>) {
+    let mut problems: Vec<(String, String)> = match SchemaId::EventTypes.validate(doc) {
+        Ok(()) => Vec::new(),
+        Err(violations) => violations.into_iter().map(|v| (v.instance_path, v.message)).collect(),
+    };
+    let entries = doc.get("event_types").and_then(Value::as_array).cloned().unwrap_or_default();
+    let listed: BTreeSet<String> =
+        entries.iter().filter_map(|e| e.get("event_type")?.as_str().map(str::to_owned)).collect();
+    for (i, entry) in entries.iter().enumerate() {
+        if let Some(schema) = entry.get("data_schema").filter(|s| !s.is_null())
+            && let Err(e) = DeclaredSchema::compile(schema)
+        {
+            let name = entry.get("event_type").and_then(Value::as_str).unwrap_or("?");
+            problems.push((
+                format!("/event_types/{i}/data_schema"),
+                format!("the `data_schema` of `{name}` cannot judge its `data`: {e}"),
+            ));
+        }
+    }
+    if !listed.contains("health") {
+        problems.push((
+            "/event_types".into(),
+            "the catalogue does not list `health` (EVT-1: health events are published)".into(),
+        ));
+    }
+    (listed, problems)
+}
+
 /// EVT-5: `GET event-types` answers a catalogue listing at least `health`, each entry with a
 /// description and a data schema.
 pub async fn catalogue(cx: &Context) -> Outcome {
@@ -487,19 +518,26 @@ pub async fn catalogue(cx: &Context) -> Outcome {
         return skip;
     }
     if !answer.is_success() {
-        return Outcome::fail(format!("`GET event-types` answered {}", answer.status))
-            .expected(expected)
-            .actual(answer.status.to_string())
-            .with_exchange(&answer.exchange);
+        return Outcome::fail(format!(
+            "EVT-5: the vendor publishes an event catalog (`GET /api/v1/event-types`); `GET event-types` answered {}",
+            answer.status
+        ))
+        .expected(expected)
+        .actual(answer.status.to_string())
+        .with_exchange(&answer.exchange);
     }
     let Some(doc) = answer.json.clone().map(|doc| cx.api.canonical_catalogue(doc)) else {
-        return Outcome::fail("`GET event-types` answered a body that is not JSON")
-            .expected(expected)
-            .with_exchange(&answer.exchange);
+        return Outcome::fail(
+            "EVT-5: the vendor publishes an event catalog, `{\"event_types\": [...]}`; `GET event-types` answered a \
+             body that is not JSON",
+        )
+        .expected(expected)
+        .with_exchange(&answer.exchange);
     };
     let mut evidence = Evidence::default();
     evidence.push_exchange(&answer.exchange);
-    let mut push = |pointer: String, message: String| {
+    let (listed, problems) = catalogue_problems(&doc);
+    for (pointer, message) in problems {
         evidence.push_finding(Finding {
             subject: "event catalogue".into(),
             pointer,
@@ -507,21 +545,6 @@ pub async fn catalogue(cx: &Context) -> Outcome {
             record: None,
             source: Some(answer.exchange.url.clone()),
         });
-    };
-    if let Err(violations) = SchemaId::EventTypes.validate(&doc) {
-        for v in violations {
-            push(v.instance_path, v.message);
-        }
-    }
-    let listed: BTreeSet<String> = doc
-        .get("event_types")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.get("event_type")?.as_str().map(str::to_owned))
-        .collect();
-    if !listed.contains("health") {
-        push("/event_types".into(), "the catalogue does not list `health` (EVT-1)".into());
     }
     let mut outcome = finish(
         evidence,
@@ -854,6 +877,20 @@ mod tests {
         assert_eq!(suggestion_hint("intercom", &json!({})), None);
         // A declaration that does not compile is reported as such, not a crash.
         assert!(matches!(declared(json!({"type": 7})), DataRule::Broken(_)));
+    }
+
+    #[test]
+    fn a_catalogue_data_schema_that_does_not_compile_is_an_evt_5_problem() {
+        let entry = |name: &str, schema: Value| json!({"event_type": name, "description": "d", "data_schema": schema});
+        let good = json!({"event_types": [entry("health", json!({"type": "object"})), entry("access", json!({"required": ["result"]}))]});
+        let (listed, problems) = catalogue_problems(&good);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(listed.len(), 2);
+        let broken = json!({"event_types": [entry("health", json!({"type": "object"})), entry("alarm", json!({"type": "severe"}))]});
+        let (_, problems) = catalogue_problems(&broken);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, "/event_types/1/data_schema");
+        assert!(problems[0].1.contains("`alarm`"), "{problems:?}");
     }
 
     #[test]
