@@ -75,7 +75,7 @@ fn finish(evidence: Evidence, expected: &str, pass: String, what: &str, requirem
 }
 
 /// The vendor's event catalogue entries, when `GET event-types` answers one.
-async fn catalogue_entries(cx: &Context) -> Option<Vec<Value>> {
+pub(crate) async fn catalogue_entries(cx: &Context) -> Option<Vec<Value>> {
     let answer = cx.api.probe(Probe::get(cx.api.endpoints().event_types)).await.ok()?;
     if !answer.is_success() {
         return None;
@@ -257,7 +257,7 @@ pub async fn health(cx: &Context) -> Outcome {
 
 /// Data a family's event is raised with: the first example of the `data_schema` the vendor
 /// declares, else the project's suggestion for the canonical families.
-fn sample_data(family: &str, entry: Option<&Value>) -> Option<Value> {
+pub(crate) fn sample_data(family: &str, entry: Option<&Value>) -> Option<Value> {
     if let Some(example) = entry.and_then(|e| e.pointer("/data_schema/examples/0")) {
         return Some(example.clone());
     }
@@ -274,7 +274,7 @@ fn sample_data(family: &str, entry: Option<&Value>) -> Option<Value> {
 }
 
 /// Device types that most plausibly raise a family (used when the catalogue does not say).
-fn likely_types(family: &str) -> &'static [&'static str] {
+pub(crate) fn likely_types(family: &str) -> &'static [&'static str] {
     match family {
         "alarm" => &["intrusion_panel", "access_panel"],
         "access" => &["door", "reader", "access_panel"],
