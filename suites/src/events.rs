@@ -433,7 +433,7 @@ pub async fn families(cx: &Context) -> Outcome {
                 &event,
                 &pointer,
                 format!(
-                    "EVT-4/EVT-5: `data` does not match the `data_schema` the vendor's catalogue declares for `{}`: {message}",
+                    "`data` does not match the `data_schema` the vendor's catalogue declares for `{}`: {message}",
                     e.event_type
                 ),
             ));
@@ -772,8 +772,8 @@ pub(crate) static CHECKS: &[Check] = &[
         "events.families",
         "events",
         Should,
-        ["EVT-4"],
-        "Each declared family besides health arrives with `data` matching its schema",
+        ["EVT-4", "EVT-5"],
+        "Each declared family besides health arrives, its `data` matching the schema the vendor's catalogue declares",
         needs = [Inbox, Trigger]
     ),
     check!(
