@@ -13,7 +13,7 @@ pub mod token;
 pub mod types;
 
 pub use pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE, PageParamError, PageRequest};
-pub use schema::{SchemaId, Violation};
+pub use schema::{DeclaredSchema, DeclaredSchemaError, SchemaId, Violation};
 pub use secret::Secret;
 pub use signature::{Scheme, SigEncoding, SignatureError, SignatureFormat};
 pub use token::{TokenError, TokenMinter, TokenPolicy, TokenVerifier};

@@ -424,24 +424,29 @@ impl SignatureFormat {
         let (sig_text, ts_in_value) = self.split_value(value)?;
         let ts_text = match (ts_in_value, &self.timestamp_header) {
             (Some(ts), _) => Some(ts),
-            (None, Some(name)) => Some(header(name).ok_or(SignatureError::MissingTimestamp)?),
+            (None, Some(name)) => header(name),
             (None, None) => None,
         };
-        let timestamp = ts_text
-            .map(|t| t.trim().parse::<i64>().map_err(|_| SignatureError::UnparsableTimestamp(truncate(t))))
-            .transpose()?;
+        let parse = |t: &str| t.trim().parse::<i64>().map_err(|_| SignatureError::UnparsableTimestamp(truncate(t)));
+        // A format that signs the body alone verifies without its timestamp (SIG-1); a missing or
+        // unreadable timestamp is then only the window's business (SIG-2), judged below.
+        let signed_ts =
+            if self.binds_timestamp() { Some(parse(ts_text.ok_or(SignatureError::MissingTimestamp)?)?) } else { None };
         let mac = self.decode(sig_text.trim())?;
         if mac.len() != MAC_LEN {
             return Err(SignatureError::WrongLength { found: mac.len() });
         }
-        if self.binds_timestamp() && timestamp.is_none() {
-            return Err(SignatureError::MissingTimestamp);
-        }
-        let message = self.signed_bytes(body, timestamp.unwrap_or_default());
+        let message = self.signed_bytes(body, signed_ts.unwrap_or_default());
         let secret_index = secrets
             .iter()
             .position(|s| Self::mac(s, &message).verify_slice(&mac).is_ok())
             .ok_or(SignatureError::Mismatch)?;
+        let timestamp = match (signed_ts, self.tolerance_secs) {
+            (Some(ts), _) => Some(ts),
+            // The window is enforced: a format that carries a timestamp must carry a readable one.
+            (None, Some(_)) if self.has_timestamp() => Some(parse(ts_text.ok_or(SignatureError::MissingTimestamp)?)?),
+            (None, _) => ts_text.and_then(|t| parse(t).ok()),
+        };
         if let (Some(ts), Some(tolerance)) = (timestamp, self.tolerance_secs) {
             let skew = now.saturating_sub(ts);
             if skew.unsigned_abs() > tolerance {
@@ -449,6 +454,20 @@ impl SignatureFormat {
             }
         }
         Ok(Verified { timestamp, secret_index })
+    }
+
+    /// This format with the timestamp window off: what verifies here has a right MAC, whatever
+    /// its timestamp says (SIG-1 apart from SIG-2). Under a format that signs the body alone, a
+    /// missing timestamp does not stop it verifying.
+    pub fn without_window(&self) -> SignatureFormat {
+        SignatureFormat { tolerance_secs: None, ..self.clone() }
+    }
+
+    /// This format signing the raw body alone (the contract's scheme `body` in this format's
+    /// header and encoding): a delivery that verifies here meets SIG-1 even when the format
+    /// declares a timestamp in the signed content (SIG-3 reports that weakness).
+    pub fn body_only(&self) -> SignatureFormat {
+        SignatureFormat { signed_content: "{body}".to_owned(), ..self.clone() }
     }
 }
 

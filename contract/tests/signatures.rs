@@ -54,6 +54,39 @@ fn body_scheme_does_not_bind_the_timestamp() {
     assert_eq!(format.verify(lookup(&replayed), b"{}", &[&secret], 5000), Err(SignatureError::Mismatch));
 }
 
+/// SIG-2 breaks alone: a format that signs the body alone verifies without its timestamp once the
+/// window is off, so a missing or stale timestamp is never also a signature failure (SIG-1).
+#[test]
+fn body_only_formats_verify_without_a_timestamp() {
+    let secret = Secret::new("whsec_body_only");
+    let body = br#"{"event_id":"e"}"#;
+    let format = SignatureFormat::canonical(Scheme::Body);
+    let signed = format.sign(&secret, body, 1_770_000_000);
+    let no_ts = vec![signed[0].clone()];
+    // The receiver's window still refuses it ...
+    assert_eq!(format.verify(lookup(&no_ts), body, &[&secret], 1_770_000_000), Err(SignatureError::MissingTimestamp));
+    // ... but the MAC is right: without the window it verifies, with no timestamp to report.
+    let verified = format.without_window().verify(lookup(&no_ts), body, &[&secret], 1_770_000_000).unwrap();
+    assert_eq!(verified.timestamp, None);
+    let garbled = vec![signed[0].clone(), (TIMESTAMP_HEADER.to_owned(), "soon".to_owned())];
+    assert!(format.without_window().verify(lookup(&garbled), body, &[&secret], 0).is_ok());
+    // A stale one: the window's finding only.
+    assert!(format.without_window().verify(lookup(&signed), body, &[&secret], 1_770_099_999).is_ok());
+    // A wrong MAC is still a mismatch whatever the timestamp, not a missing timestamp.
+    let forged = vec![(SIGNATURE_HEADER.to_owned(), format!("sha256={}", "0".repeat(64)))];
+    assert_eq!(format.verify(lookup(&forged), body, &[&secret], 0), Err(SignatureError::Mismatch));
+    // A format that binds the timestamp cannot check its MAC without one.
+    let bound = SignatureFormat::canonical(Scheme::Timestamped);
+    let signed = bound.sign(&secret, body, 1_770_000_000);
+    assert_eq!(
+        bound.without_window().verify(lookup(&signed[..1]), body, &[&secret], 0),
+        Err(SignatureError::MissingTimestamp)
+    );
+    // Its body-only variant verifies a delivery signed over the body alone.
+    let body_signed = format.sign(&secret, body, 1_770_000_000);
+    assert!(bound.body_only().verify(lookup(&body_signed), body, &[&secret], 1_770_000_000).is_ok());
+}
+
 fn schemes() -> impl Strategy<Value = Scheme> {
     prop_oneof![Just(Scheme::Body), Just(Scheme::Timestamped)]
 }

@@ -1,5 +1,6 @@
 //! The webhook receiver: verifies each delivery over the raw bytes per the profile's signature
-//! format, records every delivery, dedupes on `event_id`, caps body size, and answers what a
+//! format (or over the body alone, the contract's scheme `body`, which meets SIG-1 too), records
+//! every delivery, dedupes on `event_id`, caps body size, and answers what a
 //! check asks for during a window (to simulate outages, down to refusing connections). It also
 //! records any other request (a vendor fetching a `jku` URL the auth suite planted: AUTH-7).
 //!
@@ -125,7 +126,14 @@ impl ReceiverState {
             } else {
                 let refs: Vec<&Secret> = secrets.iter().collect();
                 let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-                match self.format.verify(header, body, &refs, now) {
+                // The contract's scheme `body` meets SIG-1 whatever the profile declares (SIG-3
+                // reports the weakness), so a delivery signed over the body alone is authentic and
+                // processed; its timestamp is still held to the window (RPL-1).
+                let verified = self.format.verify(header, body, &refs, now).or_else(|e| {
+                    let body_only = self.format.binds_timestamp().then(|| self.format.body_only());
+                    body_only.and_then(|f| f.verify(header, body, &refs, now).ok()).ok_or(e)
+                });
+                match verified {
                     Ok(v) => Verification::Valid { timestamp: v.timestamp },
                     Err(e) => Verification::Invalid { reason: e.to_string() },
                 }

@@ -74,6 +74,7 @@ const SHAPED: &[(Shape, Fault, &[&str])] = &[
     // value does not parse, so neither the signature nor the timestamp can be read.
     (Shape::Cursor, Fault::MissingTimestamp, &["replay.signature", "replay.timestamp"]),
     (Shape::Cursor, Fault::UnsignedDeliveries, &["replay.signature", "replay.timestamp"]),
+    (Shape::Cursor, Fault::UnsignedPing, &["replay.signature", "replay.timestamp"]),
     // The two records sharing an id are of different types here (a camera on the cameras
     // endpoint, the other on the devices endpoint): the event suite's device of that type and
     // the parent references resolve to the wrong record too.

@@ -201,18 +201,31 @@ async fn the_gone_path_answers_410_whatever_the_window_and_processes_nothing() {
 async fn a_recorded_delivery_is_verified_again_another_way_without_exposing_a_secret() {
     let (receiver, inbox) = start(Scheme::Timestamped).await;
     let body = r#"{"event_id":"v-1"}"#;
-    // Signed over the body alone: the receiver's own format refuses it...
+    // Signed over the body alone: the contract's scheme `body` meets SIG-1, so the receiver
+    // accepts it although its format binds the timestamp (SIG-3 is the replay suite's finding)...
     let status = post_to(&inbox.public_url(), body, &signed(Scheme::Body, body)).await.status().as_u16();
-    assert_eq!(status, 401);
+    assert_eq!(status, 200);
     let delivery = inbox.deliveries()[0].clone();
-    assert!(matches!(&delivery.verification, Verification::Invalid { reason } if reason.contains("match")));
-    // ...the body-only format accepts it, with the receiver's own secrets...
+    assert!(matches!(&delivery.verification, Verification::Valid { timestamp: Some(_) }));
+    // ...the declared format alone does not verify it...
+    let declared = SignatureFormat::canonical(Scheme::Timestamped);
+    assert!(
+        matches!(inbox.verify_with(&delivery, &declared, None), Verification::Invalid { reason } if reason.contains("match"))
+    );
+    // ...the body-only format does, with the receiver's own secrets...
     let body_only = SignatureFormat::canonical(Scheme::Body);
     assert!(matches!(inbox.verify_with(&delivery, &body_only, None), Verification::Valid { .. }));
     // ...and against one given secret only.
     let other = Secret::new("whsec_other");
     assert!(matches!(inbox.verify_with(&delivery, &body_only, Some(&other)), Verification::Invalid { .. }));
     assert!(matches!(inbox.verify_with(&delivery, &body_only, Some(&Secret::new(SECRET))), Verification::Valid { .. }));
+    // Signed over the body alone but an hour old: the window still refuses it (RPL-1).
+    let stale = SignatureFormat::canonical(Scheme::Body).sign(
+        &Secret::new(SECRET),
+        br#"{"event_id":"v-2"}"#,
+        contract::unix_now() - 3600,
+    );
+    assert_eq!(post_to(&inbox.public_url(), r#"{"event_id":"v-2"}"#, &stale).await.status().as_u16(), 401);
     // A delivery the receiver never recorded is not verified.
     let unknown = suites::Delivery { seq: 99, ..delivery };
     assert_eq!(inbox.verify_with(&unknown, &body_only, None), Verification::NoSecret);

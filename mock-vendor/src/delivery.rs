@@ -73,9 +73,12 @@ fn attempt_body(state: &AppState, stored: &Bytes, n: usize) -> Bytes {
 
 /// Runs one delivery to completion.
 pub async fn deliver(state: AppState, id: u64) {
-    let Some((webhook_id, stored)) = state.with_delivery(id, |d| (d.webhook_id.clone(), d.body.clone())) else {
+    let Some((webhook_id, stored, ping)) =
+        state.with_delivery(id, |d| (d.webhook_id.clone(), d.body.clone(), d.event_type == "ping"))
+    else {
         return;
     };
+    let unsigned = state.has(Fault::UnsignedDeliveries) || (ping && state.has(Fault::UnsignedPing));
     let waits = schedule(&state);
     let format = delivery_format(&state);
     let mut first_signature: Option<Vec<(String, String)>> = None;
@@ -98,12 +101,12 @@ pub async fn deliver(state: AppState, id: u64) {
         // Waiting for a slot is not part of the attempt: it is signed and timed once it has one.
         let slot = state.delivery_slots.acquire().await.expect("the delivery semaphore is never closed");
         let body = state.config.shape.event_body(attempt_body(&state, &stored, attempt));
-        let headers = signed_headers(&state, &format, &secret, &body, &mut first_signature);
+        let headers = signed_headers(&state, &format, &secret, &body, unsigned, &mut first_signature);
         let answer = send(&state, id, &url, &headers, &body).await;
         match answer {
             Answer::Success => {
                 if state.has(Fault::DeliverAfterSuccess) && attempt == 0 {
-                    let again = signed_headers(&state, &format, &secret, &body, &mut None);
+                    let again = signed_headers(&state, &format, &secret, &body, unsigned, &mut None);
                     let _ = send(&state, id, &url, &again, &body).await;
                 }
                 drop(slot);
@@ -155,6 +158,7 @@ fn signed_headers(
     format: &SignatureFormat,
     secret: &Secret,
     body: &[u8],
+    unsigned: bool,
     first: &mut Option<Vec<(String, String)>>,
 ) -> Vec<(String, String)> {
     if state.has(Fault::RetryStaleSignature)
@@ -168,7 +172,7 @@ fn signed_headers(
     }
     let wrong = Secret::new("whsec_not_the_webhooks_secret");
     let mut headers = format.sign(if state.has(Fault::WrongSignature) { &wrong } else { secret }, body, ts);
-    if state.has(Fault::UnsignedDeliveries) {
+    if unsigned {
         headers.retain(|(k, _)| k != &format.header);
     }
     if state.has(Fault::MissingTimestamp) {

@@ -86,9 +86,12 @@ pub fn emit(
         });
         (ids, fleet.accounts[account as usize].id.to_string())
     };
-    let event_id = match (&device_ids, state.has(Fault::DuplicateEventIds)) {
+    let extra = !matches!(data.family(), EventFamily::Health | EventFamily::Ping);
+    let reused = (extra && state.has(Fault::ReusedEventId)).then(|| previous_event_id(state, account)).flatten();
+    let event_id = match (&device_ids, state.has(Fault::DuplicateEventIds), &reused) {
+        (_, _, Some(previous)) => previous.clone(),
         // One id per device, whatever the event: distinct events collide.
-        (Some((d, _)), true) => format!("{}-0000-4000-8000-{}", &d[..8], &d[24..]),
+        (Some((d, _)), true, _) => format!("{}-0000-4000-8000-{}", &d[..8], &d[24..]),
         _ => uuid::Uuid::new_v4().to_string(),
     };
     let device_ref = device_ids.as_ref().map(|(d, s)| (d.as_str(), s.as_str()));
@@ -99,7 +102,7 @@ pub fn emit(
     if state.has(Fault::EventUnknownDevice) && event.device_id.is_some() {
         event.device_id = Some(uuid::Uuid::new_v4().to_string());
     }
-    if state.has(Fault::EventMissingSiteId) && data.family().is_device_event() {
+    if (state.has(Fault::EventMissingSiteId) && data.family().is_device_event()) || reused.is_some() {
         event.site_id = None;
     }
     let mut value: Value = serde_json::to_value(&event).expect("events serialise");
@@ -138,6 +141,21 @@ pub fn emit(
         tokio::spawn(delivery::deliver(state.clone(), delivery_id));
     }
     (!state.has(Fault::MissingEventId)).then_some(event_id)
+}
+
+/// The id of the account's latest event (pings aside), for `reused-event-id`: a later, different
+/// event under it is hidden from anyone who judges one delivery per `event_id`.
+fn previous_event_id(state: &AppState, account: u16) -> Option<String> {
+    let hooks: Vec<String> = state
+        .webhooks
+        .lock()
+        .expect("webhooks lock")
+        .iter()
+        .filter(|w| w.account == account)
+        .map(|w| w.id.clone())
+        .collect();
+    let deliveries = state.deliveries.lock().expect("deliveries lock");
+    deliveries.iter().rev().find(|d| d.event_type != "ping" && hooks.contains(&d.webhook_id))?.event_id.clone()
 }
 
 /// Default data for a family when the control API names only the type.

@@ -115,6 +115,9 @@ faults! {
     SyncNeedsWebhook => "sync-needs-webhook", ["FB-1"], "inventory answers 503 until a webhook is registered";
     EventTimestampIsSendTime => "event-timestamp-is-send-time", ["FB-2", "EVT-2"], "an event's timestamp is the time of its first attempt, not of the change";
     PartialCoverageStale => "partial-coverage-stale", ["FB-4"], "devices whose type publishes no events never update their inventory status";
+    // Blind spots (issue 13): a ping is a delivery like any other; a reused id hides nothing.
+    UnsignedPing => "unsigned-ping", ["WHM-4", "SIG-1"], "pings are delivered without a signature header (other events are signed)";
+    ReusedEventId => "reused-event-id", ["EVT-2", "DLV-6"], "alarm, access and video events reuse the account's previous event_id and omit site_id";
 }
 
 impl fmt::Display for Fault {

@@ -430,6 +430,35 @@ impl Probe {
                 m.send(m.http.post(m.url(&format!("/api/v1/webhooks/{id}/ping"))).bearer_auth(m.token(0))).await.0
                     == 404
             }
+            Fault::UnsignedPing => {
+                let (id, _) = self.hook().await;
+                m.send(m.http.post(m.url(&format!("/api/v1/webhooks/{id}/ping"))).bearer_auth(m.token(0))).await;
+                let ping = self.wait_mine(1).await.remove(0);
+                // The ping alone: a device event still carries its signature.
+                let cam = self.camera().await;
+                self.flip(&cam).await;
+                let event = self.wait_mine(2).await.remove(1);
+                ping.headers.get("x-webhook-signature").is_none() && event.headers.get("x-webhook-signature").is_some()
+            }
+            Fault::ReusedEventId => {
+                self.hook().await;
+                let cam = self.camera().await;
+                let health = self.flip(&cam).await["event_ids"][0].clone();
+                let (_, raised) = m
+                    .admin(
+                        reqwest::Method::POST,
+                        &format!("/_mock/devices/{cam}/events"),
+                        Some(json!({"event_type": "alarm"})),
+                    )
+                    .await;
+                let got = self.wait_mine(2).await;
+                let alarm = got
+                    .iter()
+                    .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+                    .find(|e| e["event_type"] == "alarm")
+                    .unwrap();
+                raised["event_ids"][0] == health && alarm["event_id"] == health && alarm.get("site_id").is_none()
+            }
             Fault::SyncNeedsWebhook => {
                 let site = m.sites(0).await[0]["site_id"].as_str().unwrap().to_owned();
                 m.get(0, &format!("/api/v1/sites/{site}/inventory")).await.0 == 503

@@ -177,11 +177,12 @@ fn attempt_finding(cx: &Context, evidence: &mut Evidence, delivery: &Delivery, s
     });
 }
 
-/// Ends a check with findings: FAIL naming the first, else PASS with `pass`.
-fn finish(evidence: Evidence, expected: &str, pass: String) -> Outcome {
+/// Ends a check with findings: FAIL quoting `requirement` (the CONTRACT.md text broken) and
+/// naming the first finding, else PASS with `pass`.
+fn finish(evidence: Evidence, expected: &str, pass: String, requirement: &str) -> Outcome {
     let Some(first) = evidence.findings.first() else { return Outcome::pass(pass).expected(expected) };
     let message = format!("{}: {}", first.subject, first.message);
-    Outcome::fail(message.clone()).expected(expected).actual(message).with_evidence(evidence)
+    Outcome::fail(format!("{requirement}; {message}")).expected(expected).actual(message).with_evidence(evidence)
 }
 
 /// EVT-3: every event carries an `event_id`.
@@ -210,6 +211,7 @@ pub async fn event_id(cx: &Context) -> Outcome {
         evidence,
         "every event carries a non-empty string `event_id`, the key integrators dedupe on",
         format!("{} carried an `event_id` ({})", attempts::count(ids.len(), "event", "events"), ids.join(", ")),
+        "EVT-3: every event carries a stable `event_id`, unique per event, used for idempotency and dedupe",
     )
 }
 
@@ -273,6 +275,8 @@ pub async fn retry_on_failure(cx: &Context) -> Outcome {
         evidence,
         "an attempt answered 5xx or left unanswered is retried, with backoff",
         format!("the vendor retried {}", retried.join(" and ")),
+        "DLV-1: delivery is at-least-once: any answer other than 2xx (410 aside), a timeout or a refused connection \
+         is a failed attempt and is retried with backoff",
     );
     outcome.evidence.notes.extend(notes);
     outcome.with_note("refused connections are covered by delivery.outage-recovery")
@@ -359,6 +363,8 @@ pub async fn retry_same_event(cx: &Context) -> Outcome {
             "{} carried the first attempt's `event_id` and exact bytes, with fresh, valid signatures",
             attempts::count(compared, "retry", "retries")
         ),
+        "DLV-2: a retried delivery carries the same `event_id` and the same body; its timestamp and signature are \
+         fresh and valid",
     );
     if !fresh_seen {
         outcome = outcome.with_note(
@@ -390,10 +396,14 @@ pub async fn stop_after_2xx(cx: &Context) -> Outcome {
         match produced.first(inbox, cx.budgets.event_wait).await {
             Some(first) if success(&first) => accepted = Some((produced, first)),
             Some(first) => {
+                let why = match &first.verification {
+                    crate::Verification::Invalid { reason } => format!("the receiver refused it: {reason}"),
+                    other => attempts::verdict(other),
+                };
                 return Outcome::skip(format!(
-                    "no delivery was answered 2xx: the receiver answered {} because {} (see replay.signature)",
+                    "no delivery was answered 2xx: the receiver answered {} ({why}; see replay.signature and \
+                     replay.timestamp)",
                     first.answered.map_or("nothing".into(), |s| s.to_string()),
-                    attempts::verdict(&first.verification)
                 ));
             }
             None => return produced.never_arrived(cx.budgets.event_wait),
@@ -419,7 +429,7 @@ pub async fn stop_after_2xx(cx: &Context) -> Outcome {
         .expected(expected);
     }
     let mut outcome = Outcome::fail(format!(
-        "{event} was answered {} and delivered again {} later{}",
+        "DLV-3: a 2xx ends delivery, no further attempts; {event} was answered {} and delivered again {} later{}",
         ok.answered.unwrap_or_default(),
         ms(later[0].received_at_ms - ok.received_at_ms),
         if later.len() > 1 { format!(" ({} more attempts)", later.len()) } else { String::new() }
@@ -475,7 +485,8 @@ pub async fn redirect_not_followed(cx: &Context) -> Outcome {
     let followed = followed();
     let mut outcome = if let Some(fetch) = followed.first() {
         Outcome::fail(format!(
-            "the vendor followed the 307 to its `Location`: {} {} reached the receiver {} after the attempt",
+            "DLV-4: a 3xx is a failed attempt (the redirect is not followed); the vendor followed the 307 to its \
+             `Location`: {} {} reached the receiver {} after the attempt",
             fetch.method,
             fetch.path,
             ms(fetch.received_at_ms - first.received_at_ms)
@@ -484,7 +495,8 @@ pub async fn redirect_not_followed(cx: &Context) -> Outcome {
         .actual(format!("{} {}", fetch.method, fetch.path))
     } else if retries_5xx && attempts.len() < 2 {
         Outcome::fail(format!(
-            "a 307 ended delivery of {event}: no retry within {}, though a 500 is retried",
+            "DLV-4: a 3xx is a failed attempt, retried like a 5xx; a 307 ended delivery of {event}: no retry within \
+             {}, though a 500 is retried",
             secs(horizon)
         ))
         .expected(expected)
@@ -545,7 +557,8 @@ pub async fn retry_after(cx: &Context) -> Outcome {
         format!("after `429` with `Retry-After: {wait_secs}`, the next attempt comes {wait_secs} s later or after");
     let mut outcome = match attempts.get(1) {
         None => Outcome::fail(format!(
-            "a 429 ended delivery of {event}: no retry within {}, though a 500 is retried",
+            "DLV-4: 429 with `Retry-After` is honoured (a failed attempt, retried after the wait); a 429 ended \
+             delivery of {event}: no retry within {}, though a 500 is retried",
             secs(Duration::from_secs(wait_secs) + horizon)
         ))
         .expected(expected)
@@ -554,7 +567,8 @@ pub async fn retry_after(cx: &Context) -> Outcome {
             let gap = retry.received_at_ms - first.received_at_ms;
             if gap + 10 < (wait_secs * 1000) as i64 {
                 let outcome = Outcome::fail(format!(
-                    "{event} was retried {} after a 429 with `Retry-After: {wait_secs}`",
+                    "DLV-4: 429 with `Retry-After` is honoured; {event} was retried {} after a 429 with \
+                     `Retry-After: {wait_secs}`",
                     ms(gap)
                 ))
                 .expected(expected)
@@ -659,7 +673,8 @@ async fn watch_gone(cx: &Context, inbox: &dyn Inbox, hook: &TempWebhook) -> Outc
         "a later event"
     };
     let mut outcome = Outcome::fail(format!(
-        "the webhook answered 410 and still received {what} {} later ({} deliveries after the 410)",
+        "DLV-4: 410 disables the webhook; the webhook answered 410 and still received {what} {} later ({} \
+         deliveries after the 410)",
         ms(again[0].received_at_ms - refused.received_at_ms),
         again.len()
     ))
@@ -724,8 +739,8 @@ pub async fn outage_recovery(cx: &Context) -> Outcome {
         .expected(expected),
         None => {
             let mut outcome = Outcome::fail(format!(
-                "{event}, produced while the receiver refused connections for {}, was not delivered within the declared \
-                 retry horizon ({})",
+                "DLV-5: after a receiver outage ends, events from the outage are delivered; {event}, produced while the \
+                 receiver refused connections for {}, was not delivered within the declared retry horizon ({})",
                 secs(outage),
                 secs(horizon)
             ))
@@ -787,11 +802,13 @@ pub async fn distinct_event_ids(cx: &Context) -> Outcome {
         (Some(a), Some(b)) if a != b => {
             Outcome::pass(format!("{events} carried distinct `event_id`s {a} and {b}")).expected(expected)
         }
-        (Some(a), Some(_)) => Outcome::fail(format!("{events} both carry `event_id` {a}"))
-            .expected(expected)
-            .actual(format!("`event_id` {a} twice"))
-            .with_exchange(&delivery_exchange(cx, &one))
-            .with_exchange(&delivery_exchange(cx, &two)),
+        (Some(a), Some(_)) => Outcome::fail(format!(
+            "DLV-6: distinct events have distinct `event_id`s; {events} both carry `event_id` {a}"
+        ))
+        .expected(expected)
+        .actual(format!("`event_id` {a} twice"))
+        .with_exchange(&delivery_exchange(cx, &one))
+        .with_exchange(&delivery_exchange(cx, &two)),
         _ => Outcome::skip("the events carry no `event_id` to compare (see delivery.event-id)"),
     }
 }

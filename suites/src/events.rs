@@ -3,10 +3,19 @@
 //! resolve to inventory.
 //!
 //! The checks make devices act through the trigger (`act`) and judge what reaches the receiver.
-//! Envelopes and ids are judged over every verified delivery of the run so far (other suites'
+//! Envelopes and ids are judged over every authentic delivery of the run so far (other suites'
 //! events included), so a vendor is held to the contract on every event it sent, not only on the
-//! ones this suite asked for. Unverified deliveries are left out: their content cannot be
-//! attributed to the vendor (the replay suite judges signatures).
+//! ones this suite asked for. Every distinct body counts, not one per `event_id`: a vendor that
+//! reuses an id for another event must not hide that event's envelope behind the first. A
+//! delivery whose signature is right counts even when the receiver refused it for its timestamp
+//! (that is SIG-2's finding, not a reason to ignore the event); forged or unsigned ones are left
+//! out, as their content cannot be attributed to the vendor (the replay suite judges signatures).
+//!
+//! EVT-2 judges the envelope only (`event.json`). Inside `data` the contract defines `status` of
+//! `health` (EVT-1) and nothing else: an `alarm`, `access` or `video` event's `data` is judged
+//! against the `data_schema` the vendor declares for it in its catalogue (EVT-4, EVT-5), as an
+//! advisory. The project's `event-data-<family>.json` are suggestions, shown as a hint when a
+//! vendor declares no schema, never a failure.
 //!
 //! An event is matched to the change that caused it by `device_id` and `event_type`. When events
 //! arrive that name a device the inventory does not list, they are counted for the changes that
@@ -14,12 +23,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use contract::{EventData, EventFamily, SchemaId};
+use contract::{DeclaredSchema, EventFamily, SchemaId, SignatureFormat};
 use serde_json::{Value, json};
 
 use crate::Check;
 use crate::act::{self, Target};
-use crate::context::{Action, Context, Delivery, Inbox, Probe};
+use crate::context::{Action, Context, Delivery, Inbox, Probe, Verification};
 use crate::outcome::{Evidence, Finding, Outcome};
 
 /// The event of a delivery, when it is a JSON object with an `event_type`.
@@ -51,21 +60,22 @@ fn finding(delivery: &Delivery, event: &Value, pointer: &str, message: String) -
     }
 }
 
-/// PASS with `pass` when nothing was found, else FAIL naming `what`.
-fn finish(evidence: Evidence, expected: &str, pass: String, what: &str) -> Outcome {
+/// PASS with `pass` when nothing was found, else FAIL naming `what` and quoting `requirement`,
+/// the CONTRACT.md text the findings break.
+fn finish(evidence: Evidence, expected: &str, pass: String, what: &str, requirement: &str) -> Outcome {
     let n = evidence.total_findings;
     if n == 0 {
         return Outcome::pass(pass).expected(expected).with_evidence(evidence);
     }
     let first = evidence.findings.first().map(|f| format!(": {} at `{}`: {}", f.subject, f.pointer, f.message));
-    Outcome::fail(format!("{n} {what}{}", first.unwrap_or_default()))
+    Outcome::fail(format!("{requirement}; {n} {what}{}", first.unwrap_or_default()))
         .expected(expected)
         .actual(format!("{n} {what}"))
         .with_evidence(evidence)
 }
 
 /// The vendor's event catalogue entries, when `GET event-types` answers one.
-async fn catalogue_entries(cx: &Context) -> Option<Vec<Value>> {
+pub(crate) async fn catalogue_entries(cx: &Context) -> Option<Vec<Value>> {
     let answer = cx.api.probe(Probe::get(cx.api.endpoints().event_types)).await.ok()?;
     if !answer.is_success() {
         return None;
@@ -230,6 +240,8 @@ pub async fn health(cx: &Context) -> Outcome {
         "a `health` event with the new `data.status` for every status change of a publishing device",
         format!("a status change of one device of each publishing type ({types_list}) published a `health` event"),
         "status changes without a matching health event",
+        "EVT-1: health events (`event_type` `health`, `data.status` `online`/`offline`) are published when a \
+         device's health changes, for every device type that publishes events",
     );
     if let Some(note) = stray_note(&arrived).filter(|_| arrived.covered()) {
         outcome = outcome.with_note(note);
@@ -243,9 +255,12 @@ pub async fn health(cx: &Context) -> Outcome {
     outcome.with_note(format!("trigger: {}", done.join("; ")))
 }
 
-/// Data a family's event is raised with: the contract's example for the four canonical
-/// families, else the first example of the catalogue's `data_schema`.
-fn sample_data(family: &str, entry: Option<&Value>) -> Option<Value> {
+/// Data a family's event is raised with: the first example of the `data_schema` the vendor
+/// declares, else the project's suggestion for the canonical families.
+pub(crate) fn sample_data(family: &str, entry: Option<&Value>) -> Option<Value> {
+    if let Some(example) = entry.and_then(|e| e.pointer("/data_schema/examples/0")) {
+        return Some(example.clone());
+    }
     match EventFamily::parse(family) {
         Some(EventFamily::Alarm) => {
             Some(json!({"condition": "intrusion", "state": "active", "severity": "major", "zone": "Zone 1"}))
@@ -254,12 +269,12 @@ fn sample_data(family: &str, entry: Option<&Value>) -> Option<Value> {
         Some(EventFamily::Video) => Some(json!({"condition": "stream_loss", "state": "active"})),
         Some(EventFamily::Health) => Some(json!({"status": "offline"})),
         Some(EventFamily::Ping) => Some(json!({})),
-        None => entry?.pointer("/data_schema/examples/0").cloned(),
+        None => None,
     }
 }
 
 /// Device types that most plausibly raise a family (used when the catalogue does not say).
-fn likely_types(family: &str) -> &'static [&'static str] {
+pub(crate) fn likely_types(family: &str) -> &'static [&'static str] {
     match family {
         "alarm" => &["intrusion_panel", "access_panel"],
         "access" => &["door", "reader", "access_panel"],
@@ -268,29 +283,54 @@ fn likely_types(family: &str) -> &'static [&'static str] {
     }
 }
 
-/// A family's `data` against its schema: the contract's for the canonical families (the schema
-/// the catalogue declares for them), an object for any other.
-fn data_violations(family: &str, data: &Value) -> Vec<(String, String)> {
-    match EventFamily::parse(family) {
-        Some(f) => {
-            let mut out: Vec<(String, String)> = match SchemaId::for_event_data(f).validate(data) {
-                Ok(()) => Vec::new(),
-                Err(all) => all.into_iter().map(|v| (format!("/data{}", v.instance_path), v.message)).collect(),
-            };
-            if out.is_empty()
-                && let Err(e) = EventData::parse(f, data.clone())
-            {
-                out.push(("/data".into(), e.to_string()));
-            }
-            out
+/// How a family's `data` is judged: against what the vendor declares (EVT-5), or, when it
+/// declares nothing usable, not at all (with the project's suggestion as a hint).
+#[derive(Debug)]
+enum DataRule {
+    Declared(DeclaredSchema),
+    /// The catalogue entry has a `data_schema` that does not compile (EVT-5's finding).
+    Broken(String),
+    /// No catalogue, no entry for the family, or an entry without `data_schema`.
+    Undeclared,
+}
+
+impl DataRule {
+    fn of(entry: Option<&Value>) -> Self {
+        match entry.and_then(|e| e.get("data_schema")) {
+            None | Some(Value::Null) => Self::Undeclared,
+            Some(schema) => match DeclaredSchema::compile(schema) {
+                Ok(declared) => Self::Declared(declared),
+                Err(e) => Self::Broken(e.to_string()),
+            },
         }
-        None if data.is_object() => Vec::new(),
-        None => vec![("/data".into(), "`data` is not an object".into())],
     }
 }
 
-/// EVT-4: every declared family besides `health` is raised through the trigger and arrives with
-/// `data` matching the family's schema.
+/// A family's `data` against the schema the vendor declares for it: (pointer, message) for each
+/// violation. `data` that is not an object is EVT-2's finding (`events.envelope`), not this one's.
+fn data_violations(rule: &DataRule, data: &Value) -> Vec<(String, String)> {
+    match rule {
+        DataRule::Declared(schema) => match schema.validate(data) {
+            Ok(()) => Vec::new(),
+            Err(all) => all.into_iter().map(|v| (format!("/data{}", v.instance_path), v.message)).collect(),
+        },
+        DataRule::Broken(_) | DataRule::Undeclared => Vec::new(),
+    }
+}
+
+/// Where `data` departs from the project's suggested schema for a canonical family, as a hint.
+fn suggestion_hint(family: &str, data: &Value) -> Option<String> {
+    let id = SchemaId::for_event_data(EventFamily::parse(family)?);
+    let violations = id.validate(data).err()?;
+    Some(format!(
+        "`{family}` `data` differs from the project's suggested schema (`schemas/{}`, not a requirement): {}",
+        id.file_name(),
+        violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    ))
+}
+
+/// EVT-4, EVT-5: every declared family besides `health` is raised through the trigger and arrives
+/// with `data` matching the `data_schema` the vendor's catalogue declares for it.
 pub async fn families(cx: &Context) -> Outcome {
     let inbox = match act::require_deliveries(cx) {
         Ok(i) => i,
@@ -359,11 +399,44 @@ pub async fn families(cx: &Context) -> Outcome {
     }
     let arrived = await_events(cx, inbox, since, &expected, &known).await;
     let mut evidence = Evidence::default();
+    let mut undeclared = BTreeSet::new();
     for (e, delivery) in expected.iter().zip(&arrived.matched) {
         let Some(delivery) = delivery else { continue };
         let event = event_of(delivery).unwrap_or(Value::Null);
-        for (pointer, message) in data_violations(&e.event_type, event.get("data").unwrap_or(&Value::Null)) {
-            evidence.push_finding(finding(delivery, &event, &pointer, message));
+        let data = event.get("data").unwrap_or(&Value::Null);
+        let rule = DataRule::of(entry_of(&e.event_type));
+        match &rule {
+            DataRule::Broken(why) => evidence.push_finding(finding(
+                delivery,
+                &event,
+                "/data",
+                format!(
+                    "EVT-5: the catalogue declares a `data_schema` for `{}` that cannot judge it: {why}",
+                    e.event_type
+                ),
+            )),
+            DataRule::Undeclared => {
+                if undeclared.insert(e.event_type.clone()) {
+                    notes.push(format!(
+                        "`{}` `data` not judged: the vendor's catalogue declares no `data_schema` for it (EVT-5), and the \
+                         contract defines none (EVT-4)",
+                        e.event_type
+                    ));
+                    notes.extend(suggestion_hint(&e.event_type, data));
+                }
+            }
+            DataRule::Declared(_) => {}
+        }
+        for (pointer, message) in data_violations(&rule, data) {
+            evidence.push_finding(finding(
+                delivery,
+                &event,
+                &pointer,
+                format!(
+                    "`data` does not match the `data_schema` the vendor's catalogue declares for `{}`: {message}",
+                    e.event_type
+                ),
+            ));
         }
     }
     let strays_cover = arrived.covered();
@@ -373,7 +446,8 @@ pub async fn families(cx: &Context) -> Outcome {
                 subject: format!("device {} ({})", e.target.device_id, e.target.device_type),
                 pointer: String::new(),
                 message: format!(
-                    "asked to raise `{}` with data {}; no such event arrived within {} s",
+                    "EVT-4: declared families use the same envelope and are published; asked to raise `{}` with data {}, \
+                     no such event arrived within {} s",
                     e.event_type,
                     e.what,
                     cx.budgets.event_wait.as_secs()
@@ -386,9 +460,11 @@ pub async fn families(cx: &Context) -> Outcome {
     let raised: Vec<&str> = expected.iter().map(|e| e.event_type.as_str()).collect();
     let mut outcome = finish(
         evidence,
-        "each declared family arrives in the common envelope with `data` matching its schema",
-        format!("{} events arrived with valid `data`", raised.join(", ")),
+        "each declared family arrives in the common envelope with `data` matching the `data_schema` its catalogue entry declares (EVT-4, EVT-5)",
+        format!("{} events arrived, their `data` as the vendor declares it", raised.join(", ")),
         "family problems",
+        "EVT-4/EVT-5: more families use the same envelope, and a family's `data` is judged against the \
+         `data_schema` the vendor's catalog declares for it",
     );
     if let Some(note) = stray_note(&arrived).filter(|_| strays_cover) {
         outcome = outcome.with_note(note);
@@ -397,6 +473,37 @@ pub async fn families(cx: &Context) -> Outcome {
         outcome = outcome.with_note(note);
     }
     outcome.with_note(format!("trigger: {}", done.join("; ")))
+}
+
+/// The event types a catalogue lists, and what is wrong with it as (pointer, message): its shape
+/// (`event-types.json`), a `data_schema` that does not compile (it is what the family's `data` is
+/// judged by, EVT-4), no `health`.
+fn catalogue_problems(doc: &Value) -> (BTreeSet<String>, Vec<(String, String)>) {
+    let mut problems: Vec<(String, String)> = match SchemaId::EventTypes.validate(doc) {
+        Ok(()) => Vec::new(),
+        Err(violations) => violations.into_iter().map(|v| (v.instance_path, v.message)).collect(),
+    };
+    let entries = doc.get("event_types").and_then(Value::as_array).cloned().unwrap_or_default();
+    let listed: BTreeSet<String> =
+        entries.iter().filter_map(|e| e.get("event_type")?.as_str().map(str::to_owned)).collect();
+    for (i, entry) in entries.iter().enumerate() {
+        if let Some(schema) = entry.get("data_schema").filter(|s| !s.is_null())
+            && let Err(e) = DeclaredSchema::compile(schema)
+        {
+            let name = entry.get("event_type").and_then(Value::as_str).unwrap_or("?");
+            problems.push((
+                format!("/event_types/{i}/data_schema"),
+                format!("the `data_schema` of `{name}` cannot judge its `data`: {e}"),
+            ));
+        }
+    }
+    if !listed.contains("health") {
+        problems.push((
+            "/event_types".into(),
+            "the catalogue does not list `health` (EVT-1: health events are published)".into(),
+        ));
+    }
+    (listed, problems)
 }
 
 /// EVT-5: `GET event-types` answers a catalogue listing at least `health`, each entry with a
@@ -411,19 +518,26 @@ pub async fn catalogue(cx: &Context) -> Outcome {
         return skip;
     }
     if !answer.is_success() {
-        return Outcome::fail(format!("`GET event-types` answered {}", answer.status))
-            .expected(expected)
-            .actual(answer.status.to_string())
-            .with_exchange(&answer.exchange);
+        return Outcome::fail(format!(
+            "EVT-5: the vendor publishes an event catalog (`GET /api/v1/event-types`); `GET event-types` answered {}",
+            answer.status
+        ))
+        .expected(expected)
+        .actual(answer.status.to_string())
+        .with_exchange(&answer.exchange);
     }
     let Some(doc) = answer.json.clone().map(|doc| cx.api.canonical_catalogue(doc)) else {
-        return Outcome::fail("`GET event-types` answered a body that is not JSON")
-            .expected(expected)
-            .with_exchange(&answer.exchange);
+        return Outcome::fail(
+            "EVT-5: the vendor publishes an event catalog, `{\"event_types\": [...]}`; `GET event-types` answered a \
+             body that is not JSON",
+        )
+        .expected(expected)
+        .with_exchange(&answer.exchange);
     };
     let mut evidence = Evidence::default();
     evidence.push_exchange(&answer.exchange);
-    let mut push = |pointer: String, message: String| {
+    let (listed, problems) = catalogue_problems(&doc);
+    for (pointer, message) in problems {
         evidence.push_finding(Finding {
             subject: "event catalogue".into(),
             pointer,
@@ -431,27 +545,14 @@ pub async fn catalogue(cx: &Context) -> Outcome {
             record: None,
             source: Some(answer.exchange.url.clone()),
         });
-    };
-    if let Err(violations) = SchemaId::EventTypes.validate(&doc) {
-        for v in violations {
-            push(v.instance_path, v.message);
-        }
-    }
-    let listed: BTreeSet<String> = doc
-        .get("event_types")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.get("event_type")?.as_str().map(str::to_owned))
-        .collect();
-    if !listed.contains("health") {
-        push("/event_types".into(), "the catalogue does not list `health` (EVT-1)".into());
     }
     let mut outcome = finish(
         evidence,
         expected,
         format!("the catalogue lists {}", listed.iter().cloned().collect::<Vec<_>>().join(", ")),
         "catalogue problems",
+        "EVT-5: the vendor publishes an event catalog, `GET /api/v1/event-types` → \
+         `{\"event_types\": [{\"event_type\", \"description\", \"data_schema\"}]}`",
     );
     let unlisted: Vec<&String> = cx.declared.event_families.iter().filter(|f| !listed.contains(*f)).collect();
     if !unlisted.is_empty() {
@@ -463,39 +564,61 @@ pub async fn catalogue(cx: &Context) -> Outcome {
     outcome
 }
 
-/// Every verified delivery of the run that carries an event, one per `event_id`. When none is a
-/// device event yet, the check makes one happen.
+/// Whether a delivery's content can be attributed to the vendor: it verified, or its signature
+/// is right and only its timestamp kept the receiver from accepting it (SIG-2's finding), or it
+/// is signed over the body alone where the format binds the timestamp (SIG-3's).
+fn authentic(inbox: &dyn Inbox, format: Option<&SignatureFormat>, delivery: &Delivery) -> bool {
+    if act::verified(delivery) {
+        return true;
+    }
+    let Some(format) = format else { return false };
+    [format.without_window(), format.body_only().without_window()]
+        .iter()
+        .any(|f| matches!(inbox.verify_with(delivery, f, None), Verification::Valid { .. }))
+}
+
+/// The deliveries in `all` that carry an event and are `authentic`, one per distinct body.
+fn distinct_events(all: &[Delivery], authentic: impl Fn(&Delivery) -> bool) -> Vec<(Delivery, Value)> {
+    let mut seen = BTreeSet::new();
+    all.iter()
+        .filter_map(|d| Some((d, event_of(d)?)))
+        .filter(|(d, _)| authentic(d))
+        .filter(|(d, _)| seen.insert(d.body.clone()))
+        .map(|(d, ev)| (d.clone(), ev))
+        .collect()
+}
+
+/// Every authentic delivery of the run that carries an event, one per distinct body: retries and
+/// copies for other webhooks are byte-identical (DLV-2), while another event under a reused
+/// `event_id` is not, so it is judged too. When none is a device event yet, the check makes one
+/// happen.
 async fn run_events(cx: &Context, inbox: &dyn Inbox) -> Result<(Vec<(Delivery, Value)>, Option<String>), Outcome> {
-    let collect = |all: &[Delivery]| {
-        let mut seen = BTreeSet::new();
-        all.iter()
-            .filter(|d| act::verified(d))
-            .filter_map(|d| Some((d.clone(), event_of(d)?)))
-            .filter(|(d, ev)| seen.insert(str_of(ev, "event_id").map_or_else(|| format!("#{}", d.seq), str::to_owned)))
-            .collect::<Vec<_>>()
-    };
+    let format = cx.signature.as_ref();
+    let collect = |all: &[Delivery]| distinct_events(all, |d| authentic(inbox, format, d));
     let is_device_event = |(_, ev): &(Delivery, Value)| str_of(ev, "event_type") != Some("ping");
     let all = inbox.deliveries();
     let events = collect(&all);
     if events.iter().any(is_device_event) {
         return Ok((events, None));
     }
-    let unverified = all.iter().filter(|d| !act::verified(d) && event_of(d).is_some()).count();
+    let unverified = all.iter().filter(|d| event_of(d).is_some() && !authentic(inbox, format, d)).count();
     if unverified > 0 {
         return Err(Outcome::skip(format!(
-            "{unverified} deliveries of the run carry events, but none verified, so none can be attributed to the vendor (see the replay suite)"
+            "{unverified} deliveries of the run carry events, but none has a signature that verifies, so none can be \
+             attributed to the vendor (see replay.signature)"
         )));
     }
     let target = act::claim_fresh_publishing_device(cx).await?;
     let since = inbox.deliveries().len();
     let (done, _) = act::flip_status(cx, &target).await?;
     let arrived = act::wait_for_first(inbox, since, cx.budgets.event_wait, |d| {
-        act::verified(d) && event_of(d).is_some_and(|ev| str_of(&ev, "event_type") != Some("ping"))
+        event_of(d).is_some_and(|ev| str_of(&ev, "event_type") != Some("ping")) && authentic(inbox, format, d)
     })
     .await;
     if arrived.is_none() {
         return Err(Outcome::skip(format!(
-            "no verified device event arrived within {} s of a status change (see events.health and the replay suite)",
+            "no device event with a signature that verifies arrived within {} s of a status change (see events.health \
+             and replay.signature)",
             cx.budgets.event_wait.as_secs()
         )));
     }
@@ -503,7 +626,8 @@ async fn run_events(cx: &Context, inbox: &dyn Inbox) -> Result<(Vec<(Delivery, V
 }
 
 /// EVT-2: every event's envelope matches `event.json`: `event_type`, `device_id`, `timestamp`
-/// in UTC, `account_id`, `site_id`, `data` (a ping may omit the device and site).
+/// in UTC, `account_id`, `site_id`, `data` (a ping may omit the device and site). Nothing inside
+/// `data` but a health event's `status` (EVT-1); no `event_id` (EVT-3, `delivery.event-id`).
 pub async fn envelope(cx: &Context) -> Outcome {
     let inbox = match act::require_deliveries(cx) {
         Ok(i) => i,
@@ -515,10 +639,8 @@ pub async fn envelope(cx: &Context) -> Outcome {
     };
     let mut evidence = Evidence::default();
     for (delivery, event) in &events {
-        if let Err(violations) = SchemaId::Event.validate(event) {
-            for v in violations {
-                evidence.push_finding(finding(delivery, event, &v.instance_path, v.message));
-            }
+        for (pointer, message) in envelope_violations(event) {
+            evidence.push_finding(finding(delivery, event, &pointer, message));
         }
     }
     let types: BTreeMap<&str, usize> = events.iter().fold(BTreeMap::new(), |mut m, (_, ev)| {
@@ -526,15 +648,33 @@ pub async fn envelope(cx: &Context) -> Outcome {
         m
     });
     let mix = types.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", ");
-    let outcome = finish(
+    let mut outcome = finish(
         evidence,
-        "every event matches event.json: `event_id`, `event_type`, `timestamp` (RFC 3339, UTC), `account_id`, `data`, and `device_id` and `site_id` unless a ping",
+        "every event carries `event_type`, `timestamp` (RFC 3339, UTC) and `account_id`; every device event also \
+         `device_id`, `site_id` and `data` (a health event's with `status`); a ping may omit `device_id` and `site_id`",
         format!("{} events of the run ({mix}) have a valid envelope", events.len()),
         "envelope violations",
+        "EVT-2: every device event carries `event_type`, `device_id`, `timestamp` (RFC 3339 in UTC), `account_id`, \
+         `site_id`; `data` holds the family's attributes (a `ping` carries `event_id`, `event_type`, `timestamp`, \
+         `account_id`)",
     );
+    let without_id = events.iter().filter(|(_, ev)| ev.get("event_id").is_none()).count();
+    if without_id > 0 {
+        outcome = outcome.with_note(format!(
+            "{without_id} events carry no `event_id`: EVT-3 (SHOULD), judged by delivery.event-id, not part of the envelope"
+        ));
+    }
     match note {
         Some(note) => outcome.with_note(note),
         None => outcome,
+    }
+}
+
+/// Where an event departs from the envelope (`event.json`), as (pointer, message).
+fn envelope_violations(event: &Value) -> Vec<(String, String)> {
+    match SchemaId::Event.validate(event) {
+        Ok(()) => Vec::new(),
+        Err(all) => all.into_iter().map(|v| (v.instance_path, v.message)).collect(),
     }
 }
 
@@ -608,6 +748,7 @@ pub async fn ids_resolve(cx: &Context) -> Outcome {
         "`account_id` is the credential's account; `site_id` and `device_id` name a site and a device of its inventory",
         format!("the ids of {} events resolve to the account's inventory", events.len()),
         "ids that do not resolve",
+        "EVT-6: event ids (`account_id`, `site_id`, `device_id`) resolve to the same entities the inventory API lists",
     );
     match note {
         Some(note) => outcome.with_note(note),
@@ -631,8 +772,8 @@ pub(crate) static CHECKS: &[Check] = &[
         "events.families",
         "events",
         Should,
-        ["EVT-4"],
-        "Each declared family besides health arrives with `data` matching its schema",
+        ["EVT-4", "EVT-5"],
+        "Each declared family besides health arrives, its `data` matching the schema the vendor's catalogue declares",
         needs = [Inbox, Trigger]
     ),
     check!(
@@ -667,7 +808,6 @@ pub(crate) static CHECKS: &[Check] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::Verification;
 
     fn delivery(seq: u64, event: Value) -> Delivery {
         Delivery {
@@ -719,22 +859,84 @@ mod tests {
     }
 
     #[test]
-    fn family_data_is_judged_by_the_family_schema() {
-        assert!(data_violations("alarm", &json!({"condition": "intrusion", "state": "active"})).is_empty());
-        assert!(!data_violations("alarm", &json!({"condition": "intrusion"})).is_empty());
-        assert!(!data_violations("access", &json!({"action": "opened_by_magic"})).is_empty());
-        assert!(data_violations("vendor_thing", &json!({"anything": 1})).is_empty());
-        assert!(!data_violations("vendor_thing", &json!("text")).is_empty());
+    fn family_data_is_judged_by_what_the_vendor_declares() {
+        let declared = |schema: Value| DataRule::of(Some(&json!({"event_type": "access", "data_schema": schema})));
+        // The vendor's own attributes: an access event with no `action`, an alarm severity `high`.
+        let own = declared(
+            json!({"type": "object", "required": ["result"], "properties": {"severity": {"enum": ["high", "low"]}}}),
+        );
+        assert!(data_violations(&own, &json!({"result": "granted", "severity": "high"})).is_empty());
+        let wrong = data_violations(&own, &json!({"action": "granted", "severity": "major"}));
+        assert_eq!(wrong.len(), 2, "{wrong:?}");
+        assert!(wrong.iter().any(|(p, _)| p == "/data/severity"), "{wrong:?}");
+        // Nothing declared: nothing judged, whatever the project would suggest.
+        assert!(matches!(DataRule::of(None), DataRule::Undeclared));
+        assert!(matches!(DataRule::of(Some(&json!({"event_type": "access"}))), DataRule::Undeclared));
+        assert!(data_violations(&DataRule::Undeclared, &json!({"opened_by": "magic"})).is_empty());
+        assert!(suggestion_hint("access", &json!({"opened_by": "magic"})).unwrap().contains("event-data-access.json"));
+        assert_eq!(suggestion_hint("intercom", &json!({})), None);
+        // A declaration that does not compile is reported as such, not a crash.
+        assert!(matches!(declared(json!({"type": 7})), DataRule::Broken(_)));
     }
 
     #[test]
-    fn every_canonical_family_has_valid_sample_data() {
+    fn a_catalogue_data_schema_that_does_not_compile_is_an_evt_5_problem() {
+        let entry = |name: &str, schema: Value| json!({"event_type": name, "description": "d", "data_schema": schema});
+        let good = json!({"event_types": [entry("health", json!({"type": "object"})), entry("access", json!({"required": ["result"]}))]});
+        let (listed, problems) = catalogue_problems(&good);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(listed.len(), 2);
+        let broken = json!({"event_types": [entry("health", json!({"type": "object"})), entry("alarm", json!({"type": "severe"}))]});
+        let (_, problems) = catalogue_problems(&broken);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, "/event_types/1/data_schema");
+        assert!(problems[0].1.contains("`alarm`"), "{problems:?}");
+    }
+
+    #[test]
+    fn the_envelope_is_judged_without_family_attributes_or_event_id() {
+        let ev = |event_type: &str, data: Value| {
+            json!({"event_id": "e", "event_type": event_type, "device_id": "d", "site_id": "s", "account_id": "a",
+                   "timestamp": "2026-02-04T14:32:00.123Z", "data": data})
+        };
+        assert!(envelope_violations(&ev("access", json!({"result": "granted"}))).is_empty(), "no `action` needed");
+        assert!(envelope_violations(&ev("alarm", json!({"severity": "high"}))).is_empty(), "any severity");
+        assert!(envelope_violations(&ev("intercom", json!({}))).is_empty());
+        let mut no_id = ev("health", json!({"status": "offline"}));
+        no_id.as_object_mut().unwrap().remove("event_id");
+        assert!(envelope_violations(&no_id).is_empty(), "a missing event_id is EVT-3's, not EVT-2's");
+        let ping =
+            json!({"event_id": "p", "event_type": "ping", "timestamp": "2026-02-04T14:32:00Z", "account_id": "a"});
+        assert!(envelope_violations(&ping).is_empty(), "{:?}", envelope_violations(&ping));
+        let mut no_site = ev("alarm", json!({}));
+        no_site.as_object_mut().unwrap().remove("site_id");
+        assert!(!envelope_violations(&no_site).is_empty());
+        assert!(!envelope_violations(&ev("health", json!({"state": "offline"}))).is_empty(), "EVT-1's `status`");
+        assert!(!envelope_violations(&ev("video", json!("lost"))).is_empty(), "`data` is an object");
+    }
+
+    #[test]
+    fn a_reused_event_id_does_not_hide_another_event() {
+        let first = json!({"event_id": "e1", "event_type": "health", "device_id": "d", "data": {"status": "offline"}});
+        let other = json!({"event_id": "e1", "event_type": "alarm", "device_id": "d", "data": {}});
+        let all =
+            vec![delivery(0, first.clone()), delivery(1, first), delivery(2, other), delivery(3, json!({"x": 1}))];
+        let events = distinct_events(&all, |_| true);
+        let seqs: Vec<u64> = events.iter().map(|(d, _)| d.seq).collect();
+        assert_eq!(seqs, [0, 2], "a retry is one event; another event under its id is another");
+        assert_eq!(distinct_events(&all, |d| d.seq != 0).iter().map(|(d, _)| d.seq).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn every_canonical_family_has_sample_data_in_the_suggested_shape() {
         for family in ["alarm", "access", "video"] {
             let data = sample_data(family, None).unwrap();
-            assert!(data_violations(family, &data).is_empty(), "{family}");
+            assert_eq!(suggestion_hint(family, &data), None, "{family}");
         }
         let entry = json!({"event_type": "intercom", "data_schema": {"examples": [{"call": "started"}]}});
         assert_eq!(sample_data("intercom", Some(&entry)), Some(json!({"call": "started"})));
         assert_eq!(sample_data("intercom", None), None);
+        let own = json!({"event_type": "access", "data_schema": {"examples": [{"result": "granted"}]}});
+        assert_eq!(sample_data("access", Some(&own)), Some(json!({"result": "granted"})), "the vendor's example first");
     }
 }

@@ -17,7 +17,7 @@ use contract::{SignatureError, SignatureFormat};
 use crate::Check;
 use crate::act::{self, verified};
 use crate::attempts::{self, Produced, TempWebhook, delivery_exchange, header, secs};
-use crate::context::{Context, Delivery, Inbox, Verification};
+use crate::context::{Action, Context, Delivery, Inbox, Verification};
 use crate::outcome::{Evidence, Finding, Outcome};
 
 /// The window SIG-2 allows between a delivery's timestamp and the receiver's clock.
@@ -46,6 +46,8 @@ fn describe_format(format: &SignatureFormat) -> String {
 struct Sample {
     produced: Produced,
     deliveries: Vec<Delivery>,
+    /// What was done so that every kind of delivery is among the run's (families, a ping).
+    raised: Vec<String>,
 }
 
 async fn sample(cx: &Context) -> Arc<Result<Sample, Outcome>> {
@@ -56,9 +58,97 @@ async fn sample(cx: &Context) -> Arc<Result<Sample, Outcome>> {
             return Err(produced.never_arrived(cx.budgets.event_wait));
         }
         let deliveries = produced.attempts(inbox);
-        Ok(Sample { produced, deliveries })
+        let raised = raise_every_kind(cx, inbox).await;
+        Ok(Sample { produced, deliveries, raised })
     })
     .await
+}
+
+/// Makes every kind of delivery the vendor declares happen once, so SIG-1 and SIG-2 judge each:
+/// an event of every declared family besides health (through the trigger, on a device of a type
+/// that plausibly emits it) and, when the vendor declares the ping extension and none came yet, a
+/// ping. The suites that judge these events run later; a signature is judged here. Returns notes
+/// on what was raised and what could not be.
+async fn raise_every_kind(cx: &Context, inbox: &dyn Inbox) -> Vec<String> {
+    let mut notes = Vec::new();
+    let since = inbox.deliveries().len();
+    let mut raised: Vec<(String, String)> = Vec::new();
+    let families: Vec<&String> = cx.declared.event_families.iter().filter(|f| *f != "health" && *f != "ping").collect();
+    if !families.is_empty() {
+        match (act::require_trigger(cx), act::devices(cx).await) {
+            (Ok(trigger), Ok(devices)) => {
+                let catalogue = crate::events::catalogue_entries(cx).await;
+                let silent = act::silent_types(cx).await;
+                for family in families {
+                    let entry = catalogue.as_ref().and_then(|c| {
+                        c.iter().find(|e| e.get("event_type").and_then(serde_json::Value::as_str) == Some(family))
+                    });
+                    let Some(data) = crate::events::sample_data(family, entry) else {
+                        notes.push(format!("`{family}` not raised: no example of its `data` to raise it with"));
+                        continue;
+                    };
+                    let emitters: Vec<String> = entry
+                        .and_then(|e| e.get("emitted_by")?.as_array().cloned())
+                        .map(|t| t.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_else(|| {
+                            crate::events::likely_types(family).iter().map(|t| (*t).to_owned()).collect()
+                        });
+                    let publishing = |t: &&act::Target| !silent.contains(&t.device_type);
+                    let Some(target) = devices
+                        .iter()
+                        .filter(publishing)
+                        .find(|t| emitters.contains(&t.device_type))
+                        .or_else(|| devices.iter().find(publishing))
+                    else {
+                        continue;
+                    };
+                    let action = Action::DeviceEvent {
+                        site_id: target.site_id.clone(),
+                        device_id: target.device_id.clone(),
+                        event_type: family.clone(),
+                        data,
+                    };
+                    match trigger.act(&action).await {
+                        Ok(_) => raised.push((family.clone(), target.device_id.clone())),
+                        Err(e) => notes.push(format!("`{family}` not raised: {}", act::trigger_outcome(&e).message)),
+                    }
+                }
+            }
+            (Err(o), _) | (_, Err(o)) => notes.push(format!("declared families not raised: {}", o.message)),
+        }
+    }
+    let pinged = inbox.deliveries().iter().any(|d| {
+        act::body_json(d).is_some_and(|b| b.get("event_type").and_then(serde_json::Value::as_str) == Some("ping"))
+    });
+    let mut ping = None;
+    if cx.declared.capabilities.contains("ping") && !pinged {
+        match attempts::ping(cx, None).await {
+            Ok(p) => ping = Some(p),
+            Err(o) => notes.push(format!("no ping sent: {}", o.message)),
+        }
+    }
+    let arrived = |all: &[Delivery]| {
+        raised.iter().all(|(f, d)| all.iter().skip(since).any(|x| act::is_event(x, f, d)))
+            && ping.as_ref().is_none_or(|p| all.iter().skip(p.since).any(|x| p.of.matches(x)))
+    };
+    inbox.wait_for(&arrived, cx.budgets.event_wait).await;
+    let all = inbox.deliveries();
+    let (came, missing): (Vec<_>, Vec<_>) =
+        raised.iter().partition(|(f, d)| all.iter().skip(since).any(|x| act::is_event(x, f, d)));
+    if !came.is_empty() {
+        notes.push(format!(
+            "raised so their deliveries are judged too: {}",
+            came.iter().map(|(f, d)| format!("`{f}` on device {d}")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !missing.is_empty() {
+        notes.push(format!(
+            "raised but not delivered within {} (see events.families): {}",
+            secs(cx.budgets.event_wait),
+            missing.iter().map(|(f, d)| format!("`{f}` on device {d}")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    notes
 }
 
 /// How one delivery's signature stands, told apart by verifying it again other ways.
@@ -81,30 +171,48 @@ enum Signed {
 }
 
 /// `reverify` verifies the delivery's raw bytes again with another format (the receiver's own
-/// secrets, the delivery's arrival as the clock).
+/// secrets, the delivery's arrival as the clock). The receiver's own verdict is not enough: it
+/// accepts a body-only signature under a format that binds the timestamp (SIG-1 holds), which
+/// SIG-3 must still tell apart.
 fn classify(
     format: &SignatureFormat,
     delivery: &Delivery,
     reverify: impl Fn(&SignatureFormat) -> Verification,
 ) -> Signed {
-    let reason = match &delivery.verification {
+    if delivery.verification == Verification::NoSecret {
+        return Signed::NoSecret;
+    }
+    let reason = match reverify(format) {
         Verification::Valid { .. } => return Signed::Valid,
         Verification::NoSecret => return Signed::NoSecret,
         Verification::Invalid { reason } => reason,
     };
     let valid = |f: &SignatureFormat| matches!(reverify(f), Verification::Valid { .. });
-    if valid(&SignatureFormat { tolerance_secs: None, ..format.clone() }) {
+    if valid(&format.without_window()) {
         return Signed::OutsideWindow;
     }
     if format.binds_timestamp() {
-        if valid(&SignatureFormat { signed_content: "{body}".into(), tolerance_secs: None, ..format.clone() }) {
+        if valid(&format.body_only().without_window()) {
             return Signed::BodyOnly;
         }
         if format.read_timestamp(|name| header(delivery, name)) == Err(SignatureError::MissingTimestamp) {
             return Signed::NoTimestamp;
         }
     }
-    Signed::Invalid(reason.clone())
+    Signed::Invalid(reason)
+}
+
+/// Whether a delivery's signature is right (SIG-1), whatever its timestamp (SIG-2's business)
+/// and whether or not the format's signed content binds the timestamp (SIG-3's).
+fn authentic(
+    inbox: &dyn Inbox,
+    format: &SignatureFormat,
+    delivery: &Delivery,
+    secret: Option<&contract::Secret>,
+) -> bool {
+    [format.without_window(), format.body_only().without_window()]
+        .iter()
+        .any(|f| matches!(inbox.verify_with(delivery, f, secret), Verification::Valid { .. }))
 }
 
 fn classify_all(inbox: &dyn Inbox, format: &SignatureFormat, deliveries: &[Delivery]) -> Vec<Signed> {
@@ -123,6 +231,36 @@ fn finding(cx: &Context, evidence: &mut Evidence, delivery: &Delivery, pointer: 
     });
 }
 
+/// Every delivery the receiver got in the run so far (pings, every family, every receiver path,
+/// webhooks the checks created for themselves), the sample included: SIG-1 and SIG-2 hold for
+/// every delivery, not only for the event these checks asked for.
+fn run_deliveries(inbox: &dyn Inbox, sample: &Sample) -> Vec<Delivery> {
+    let mut all = inbox.deliveries();
+    for d in &sample.deliveries {
+        if !all.iter().any(|a| a.seq == d.seq) {
+            all.push(d.clone());
+        }
+    }
+    all
+}
+
+/// `delivery #3 (ping at /webhook)`: which delivery, of what, where.
+fn describe_delivery(delivery: &Delivery) -> String {
+    let what = act::body_json(delivery)
+        .and_then(|b| b.get("event_type").and_then(serde_json::Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| "no event type".to_owned());
+    format!("delivery #{} ({what} at {})", delivery.seq, delivery.path)
+}
+
+/// `#3, #5 and 2 more`.
+fn seqs(deliveries: &[&Delivery]) -> String {
+    let mut shown: Vec<String> = deliveries.iter().take(5).map(|d| format!("#{}", d.seq)).collect();
+    if deliveries.len() > 5 {
+        shown.push(format!("{} more", deliveries.len() - 5));
+    }
+    shown.join(", ")
+}
+
 /// SIG-1: every delivery's signature verifies with the webhook's secret over the raw body.
 pub async fn signature(cx: &Context) -> Outcome {
     let (inbox, format) = match (act::require_inbox(cx), format_of(cx)) {
@@ -134,32 +272,28 @@ pub async fn signature(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(o) => return o.clone(),
     };
-    let signed = classify_all(inbox, format, &sample.deliveries);
+    let deliveries = run_deliveries(inbox, sample);
+    let signed = classify_all(inbox, format, &deliveries);
     let expected = format!("every delivery carries {}", describe_format(format));
     let mut evidence = Evidence::default();
-    let mut notes = Vec::new();
-    for (delivery, how) in sample.deliveries.iter().zip(&signed) {
+    let (mut outside, mut body_only) = (Vec::new(), Vec::new());
+    for (delivery, how) in deliveries.iter().zip(&signed) {
         match how {
-            Signed::Invalid(reason) => finding(cx, &mut evidence, delivery, "", reason.clone()),
-            Signed::OutsideWindow => notes.push(format!(
-                "delivery #{}: the signature is right but its timestamp is outside the window (see replay.timestamp)",
-                delivery.seq
-            )),
-            Signed::BodyOnly => notes.push(format!(
-                "delivery #{}: signed over the body alone (a valid `body`-scheme signature), not over the declared \
-                 `{}` (see replay.timestamp-bound)",
-                delivery.seq, format.signed_content
-            )),
+            Signed::Invalid(reason) => {
+                finding(cx, &mut evidence, delivery, "", format!("{}: {reason}", describe_delivery(delivery)))
+            }
+            Signed::OutsideWindow => outside.push(delivery),
+            Signed::BodyOnly => body_only.push(delivery),
             Signed::Valid | Signed::NoTimestamp | Signed::NoSecret => {}
         }
     }
-    let n = sample.deliveries.len();
+    let n = deliveries.len();
     let mut outcome = if evidence.total_findings > 0 {
         let first = evidence.findings.first().map(|f| f.message.clone()).unwrap_or_default();
         Outcome::fail(format!(
-            "{} of {n} deliveries of {} did not verify: {first}",
+            "SIG-1: every delivery carries {}; {} of the run's {n} deliveries did not verify: {first}",
+            describe_format(format),
             evidence.total_findings,
-            sample.produced.of.describe()
         ))
         .expected(expected)
         .actual(first)
@@ -179,14 +313,36 @@ pub async fn signature(cx: &Context) -> Outcome {
         }
         return outcome;
     } else {
+        let judged = signed.iter().filter(|s| !matches!(s, Signed::NoTimestamp | Signed::NoSecret)).count();
         Outcome::pass(format!(
-            "{} of {} verified with the webhook's secret over the raw bytes",
-            attempts::count(n, "delivery", "deliveries"),
+            "{} of the run so far, {} among them, verified with the webhook's secret over the raw bytes",
+            attempts::count(judged, "delivery", "deliveries"),
             sample.produced.of.describe()
         ))
         .expected(expected)
     };
-    outcome.evidence.notes.extend(notes);
+    if !outside.is_empty() {
+        outcome = outcome.with_note(format!(
+            "{}: the signature is right but the timestamp is missing or outside the window (see replay.timestamp)",
+            seqs(&outside)
+        ));
+    }
+    if !body_only.is_empty() {
+        outcome = outcome.with_note(format!(
+            "{}: signed over the body alone (a valid `body`-scheme signature), not over the declared `{}` (see \
+             replay.timestamp-bound)",
+            seqs(&body_only),
+            format.signed_content
+        ));
+    }
+    let unjudged = signed.iter().filter(|s| matches!(s, Signed::NoTimestamp | Signed::NoSecret)).count();
+    if unjudged > 0 {
+        outcome = outcome.with_note(format!(
+            "{} not judged: no secret held when they arrived, or no timestamp to check a timestamp-bound signature with",
+            attempts::count(unjudged, "delivery", "deliveries")
+        ));
+    }
+    outcome.evidence.notes.extend(sample.raised.iter().cloned());
     outcome.with_note(format!("the event: {}", sample.produced.done))
 }
 
@@ -224,27 +380,35 @@ pub async fn timestamp(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(o) => return o.clone(),
     };
+    let Ok(inbox) = act::require_inbox(cx) else { return Outcome::error("no webhook receiver (a harness bug)") };
+    let deliveries = run_deliveries(inbox, sample);
     let name = format.timestamp_header.as_deref().unwrap_or("timestamp");
     let expected =
         format!("every delivery carries `{name}` (unix seconds) within {SIG2_WINDOW_SECS} s of the receiver's clock");
     let mut evidence = Evidence::default();
     let mut largest = 0;
-    for delivery in &sample.deliveries {
+    for delivery in &deliveries {
         match timestamp_skew(format, delivery) {
             Ok(skew) => largest = largest.max(skew.abs()),
-            Err(problem) => finding(cx, &mut evidence, delivery, "", problem),
+            Err(problem) => {
+                finding(cx, &mut evidence, delivery, "", format!("{}: {problem}", describe_delivery(delivery)))
+            }
         }
     }
-    let n = sample.deliveries.len();
+    let n = deliveries.len();
     if evidence.total_findings > 0 {
         let first = evidence.findings.first().map(|f| f.message.clone()).unwrap_or_default();
-        return Outcome::fail(format!("{} of {n} deliveries: {first}", evidence.total_findings))
-            .expected(expected)
-            .actual(first)
-            .with_evidence(evidence);
+        return Outcome::fail(format!(
+            "SIG-2: every delivery carries `{name}` (unix seconds) within {SIG2_WINDOW_SECS} s of the receiver's \
+             clock; {} of the run's {n} deliveries: {first}",
+            evidence.total_findings
+        ))
+        .expected(expected)
+        .actual(first)
+        .with_evidence(evidence);
     }
     let outcome = Outcome::pass(format!(
-        "{} carried `{name}` within {SIG2_WINDOW_SECS} s of the receiver's clock",
+        "{} of the run so far carried `{name}` within {SIG2_WINDOW_SECS} s of the receiver's clock",
         attempts::count(n, "delivery", "deliveries")
     ))
     .expected(expected);
@@ -270,11 +434,14 @@ pub async fn timestamp_bound(cx: &Context) -> Outcome {
     };
     if !format.binds_timestamp() {
         // The declared scheme is the weakness; a delivery that verifies under it shows the vendor uses it.
-        let Some(delivery) = sample.deliveries.iter().find(|d| verified(d)) else {
-            return Outcome::skip("no delivery verified, so the scheme in use is unconfirmed (see replay.signature)");
+        let Some(delivery) = sample.deliveries.iter().find(|d| authentic(inbox, format, d, None)) else {
+            return Outcome::skip(
+                "no delivery's signature verified, so the scheme in use is unconfirmed (see replay.signature)",
+            );
         };
         return Outcome::fail(format!(
-            "the vendor signs `{}` alone: anyone who captured one delivery can resend it with a fresh timestamp \
+            "SIG-3: the timestamp is bound into the signature (scheme `timestamped`); the vendor signs `{}` alone: \
+             anyone who captured one delivery can resend it with a fresh timestamp \
              and it still verifies, so the timestamp window protects nothing and only dedupe on `event_id` \
              (RPL-1) stops the replay",
             format.signed_content
@@ -305,7 +472,8 @@ pub async fn timestamp_bound(cx: &Context) -> Outcome {
     if evidence.total_findings > 0 {
         let n = evidence.total_findings;
         return Outcome::fail(format!(
-            "{n} deliveries of {} were signed over the body alone although the declared format binds the timestamp",
+            "SIG-3: the timestamp is bound into the signature; {n} deliveries of {} were signed over the body alone \
+             although the declared format binds the timestamp",
             sample.produced.of.describe()
         ))
         .expected(expected)
@@ -359,14 +527,13 @@ async fn compare_secrets(cx: &Context, inbox: &dyn Inbox, format: &SignatureForm
     let needs_new_copy = !matches!(produced.of, attempts::EventOf::Ping { .. });
     let on_new =
         |d: &Delivery| d.path.split('?').next().unwrap_or_default().trim_end_matches('/').ends_with("/second-webhook");
-    let other_secret = |d: &Delivery| {
-        verified(d) && !matches!(inbox.verify_with(d, format, Some(hook.secret())), Verification::Valid { .. })
-    };
+    let signed = |d: &Delivery| authentic(inbox, format, d, None);
+    let other_secret = |d: &Delivery| signed(d) && !authentic(inbox, format, d, Some(hook.secret()));
     let (of, since) = (&produced.of, produced.since);
     let settled = |all: &[Delivery]| {
         let mine: Vec<&Delivery> = all.iter().skip(since).filter(|d| of.matches(d)).collect();
-        let runs = mine.iter().any(|d| verified(d) && !on_new(d));
-        let new = mine.iter().any(|d| verified(d) && on_new(d));
+        let runs = mine.iter().any(|d| signed(d) && !on_new(d));
+        let new = mine.iter().any(|d| signed(d) && on_new(d));
         mine.iter().any(|d| other_secret(d)) || (runs && (new || !needs_new_copy))
     };
     inbox.wait_for(&settled, cx.budgets.event_wait).await;
@@ -383,10 +550,11 @@ async fn compare_secrets(cx: &Context, inbox: &dyn Inbox, format: &SignatureForm
         ))
         .expected(expected);
     }
-    let valid: Vec<&Delivery> = attempts.iter().filter(|d| verified(d)).collect();
+    let valid: Vec<&Delivery> = attempts.iter().filter(|d| signed(d)).collect();
     if valid.is_empty() {
         return Outcome::skip(
-            "none of the deliveries verified, so whose secret signed them is unknown (see replay.signature)",
+            "no delivery's signature verified with any secret the receiver holds, so whose secret signed them is \
+             unknown (see replay.signature)",
         );
     }
     if !valid.iter().any(|d| !on_new(d)) {
@@ -397,8 +565,8 @@ async fn compare_secrets(cx: &Context, inbox: &dyn Inbox, format: &SignatureForm
         ));
     }
     let mut outcome = Outcome::fail(format!(
-        "the run's webhook and a newly created one share one secret: all {} deliveries of {} verify with the new \
-         webhook's secret",
+        "SIG-4: each webhook has its own secret; the run's webhook and a newly created one share one: all {} \
+         deliveries of {} verify with the new webhook's secret",
         valid.len(),
         produced.of.describe()
     ))
@@ -428,8 +596,9 @@ async fn capture(cx: &Context) -> Result<Delivery, Outcome> {
     produced.first(inbox, cx.budgets.event_wait).await;
     produced.attempts(inbox).into_iter().find(|d| usable(d)).ok_or_else(|| {
         Outcome::skip(
-            "no verified delivery with an `event_id` to replay: the vendor's deliveries did not verify or carry no \
-             `event_id` (see replay.signature and delivery.event-id)",
+            "no delivery the receiver accepted (signature verified, timestamp within the window, answered 2xx) with \
+             an `event_id` to replay: the vendor's deliveries were refused or carry no `event_id` (see \
+             replay.signature, replay.timestamp and delivery.event-id)",
         )
     })
 }
@@ -500,7 +669,8 @@ fn all_refused(cx: &Context, capture: &Delivery, replays: &[Replayed], expected:
         Outcome::pass(pass).expected(expected)
     } else {
         let mut outcome = Outcome::fail(format!(
-            "the receiver accepted {} of {} altered replays of delivery #{}: {}",
+            "RPL-1 (receiver): the receiver verifies the signature over the raw bytes before parsing and rejects \
+             timestamps outside the window; it accepted {} of {} altered replays of delivery #{}: {}",
             accepted.len(),
             replays.len(),
             capture.seq,
@@ -582,7 +752,8 @@ pub async fn receiver_dedupes(cx: &Context) -> Outcome {
         .expected(expected)
     } else {
         let mut outcome = Outcome::fail(format!(
-            "`event_id` {event_id} was processed {} times after {sent} replays of delivery #{}",
+            "RPL-1 (receiver): each `event_id` is processed at most once, even when a replay carries a fresh \
+             timestamp; `event_id` {event_id} was processed {} times after {sent} replays of delivery #{}",
             processed.len(),
             capture.seq
         ))
@@ -609,8 +780,11 @@ pub async fn receiver_window(cx: &Context) -> Outcome {
         return Outcome::skip("the vendor's signature format carries no timestamp, so there is no window to enforce");
     }
     let Some(tolerance) = format.tolerance_secs else {
-        return Outcome::fail("the signature format has no timestamp tolerance: the receiver accepts any timestamp")
-            .expected("a tolerance (300 s in the contract's formats)");
+        return Outcome::fail(
+            "RPL-1 (receiver): the receiver rejects timestamps outside the window; the signature format has no \
+             timestamp tolerance, so the receiver accepts any timestamp",
+        )
+        .expected("a tolerance (300 s in the contract's formats)");
     };
     let capture = match capture(cx).await {
         Ok(d) => d,
@@ -843,6 +1017,26 @@ mod tests {
         let mut unsigned = forged.clone();
         unsigned.verification = Verification::NoSecret;
         assert_eq!(classified(&body_format, &unsigned), Signed::NoSecret);
+    }
+
+    #[test]
+    fn a_missing_or_stale_timestamp_under_a_body_only_format_is_sig_2_alone() {
+        let body_format = SignatureFormat::canonical(Scheme::Body);
+        let now = 1_770_000_000;
+        let body = r#"{"event_id":"e"}"#;
+        let mut no_ts = delivery(&body_format, &body_format, body, now, now);
+        no_ts.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-webhook-timestamp"));
+        no_ts.verification = reverify(&body_format, &no_ts.headers, body, now);
+        assert!(matches!(no_ts.verification, Verification::Invalid { .. }), "the receiver refuses it (RPL-1)");
+        assert_eq!(classified(&body_format, &no_ts), Signed::OutsideWindow, "but its signature is right (SIG-1)");
+        let stale = delivery(&body_format, &body_format, body, now - 3600, now);
+        assert_eq!(classified(&body_format, &stale), Signed::OutsideWindow);
+        // The receiver accepts a body-only signature under a timestamp-binding format (SIG-1
+        // holds); the classification still tells SIG-3's finding apart.
+        let ts_format = SignatureFormat::canonical(Scheme::Timestamped);
+        let mut accepted = delivery(&ts_format, &body_format, body, now, now);
+        accepted.verification = Verification::Valid { timestamp: Some(now) };
+        assert_eq!(classified(&ts_format, &accepted), Signed::BodyOnly);
     }
 
     #[test]

@@ -278,3 +278,53 @@ async fn a_receiver_that_verifies_parsed_json_or_no_signature_fails_the_raw_byte
         assert_eq!(statuses(&outcomes)[2], ("replay.receiver-raw-bytes", Status::Fail), "{bugs:?}");
     }
 }
+
+/// `replay.signature` and `replay.timestamp` over a run that got `earlier` (headers, body) first.
+async fn signature_checks(scheme: Scheme, earlier: Vec<(Vec<(String, String)>, Value)>) -> Vec<(Status, String)> {
+    let inbox = FakeInbox::new(scheme, Bugs::default());
+    for (headers, body) in earlier {
+        inbox.receive(headers, body.to_string().into_bytes());
+    }
+    let vendor = Arc::new(FakeVendor { inbox: inbox.clone(), sent: Mutex::new(0) });
+    let cx = Context::new(Arc::new(FakeApi))
+        .with_inbox(inbox.clone())
+        .with_trigger(vendor)
+        .with_signature(SignatureFormat::canonical(scheme));
+    let mut outcomes = Vec::new();
+    for id in ["replay.signature", "replay.timestamp"] {
+        let outcome = (suites::find(id).expect("a catalogued check").run)(&cx).await;
+        outcomes.push((outcome.status, outcome.message));
+    }
+    outcomes
+}
+
+fn ping() -> Value {
+    json!({"event_id": "00000000-0000-4000-8000-00000000beef", "event_type": "ping", "account_id": ACCOUNT,
+           "timestamp": "2026-02-04T14:32:00.000Z", "data": {}})
+}
+
+#[tokio::test]
+async fn every_delivery_of_the_run_is_judged_for_sig_1_an_unsigned_ping_included() {
+    let format = SignatureFormat::canonical(Scheme::Timestamped);
+    let signed = format.sign(&Secret::new(SECRET), ping().to_string().as_bytes(), contract::unix_now());
+    let outcomes = signature_checks(Scheme::Timestamped, vec![(signed.clone(), ping())]).await;
+    assert_eq!(outcomes[0].0, Status::Pass, "{outcomes:#?}");
+    // The same ping without its signature header: a delivery like any other (WHM-4, SIG-1).
+    let unsigned: Vec<(String, String)> = signed.into_iter().filter(|(k, _)| k != "X-Webhook-Signature").collect();
+    let outcomes = signature_checks(Scheme::Timestamped, vec![(unsigned, ping())]).await;
+    assert_eq!(outcomes[0].0, Status::Fail, "{outcomes:#?}");
+    assert!(outcomes[0].1.starts_with("SIG-1: every delivery carries"), "{}", outcomes[0].1);
+    assert!(outcomes[0].1.contains("(ping at /webhook)"), "{}", outcomes[0].1);
+    assert_eq!(outcomes[1].0, Status::Pass, "the timestamp is there: {outcomes:#?}");
+}
+
+#[tokio::test]
+async fn under_the_body_scheme_a_missing_timestamp_breaks_sig_2_alone() {
+    let format = SignatureFormat::canonical(Scheme::Body);
+    let signed = format.sign(&Secret::new(SECRET), ping().to_string().as_bytes(), contract::unix_now());
+    let no_timestamp: Vec<(String, String)> = signed.into_iter().filter(|(k, _)| k != "X-Webhook-Timestamp").collect();
+    let outcomes = signature_checks(Scheme::Body, vec![(no_timestamp, ping())]).await;
+    assert_eq!(outcomes[0].0, Status::Pass, "the body alone is signed, so SIG-1 holds: {outcomes:#?}");
+    assert_eq!(outcomes[1].0, Status::Fail, "{outcomes:#?}");
+    assert!(outcomes[1].1.starts_with("SIG-2: every delivery carries `X-Webhook-Timestamp`"), "{}", outcomes[1].1);
+}

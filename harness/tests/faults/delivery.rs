@@ -16,8 +16,8 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::Ignore410, &["delivery.gone-disables"]),
     // One retry is enough for a 500 or a timeout, not for a 1.5 s outage.
     (Fault::ShortRetryHorizon, &["delivery.outage-recovery"]),
-    // The envelope schema requires `event_id`; without it the consumer cannot dedupe (FB-2).
-    (Fault::MissingEventId, &["delivery.event-id", "events.envelope", "fallback.late-events"]),
+    // EVT-3 (SHOULD), never an EVT-2 envelope failure; without it the consumer cannot dedupe (FB-2).
+    (Fault::MissingEventId, &["delivery.event-id", "fallback.late-events"]),
     (Fault::DuplicateEventIds, &["delivery.distinct-event-ids", "fallback.late-events"]),
 ];
 

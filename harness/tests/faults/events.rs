@@ -10,6 +10,8 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::NoExtraFamilies, &["events.families"]),
     (Fault::NoEventCatalog, &["events.catalog"]),
     (Fault::EventUnknownDevice, &["events.ids-resolve"]),
+    // Another event under an earlier event's id: judged all the same, not hidden by dedupe.
+    (Fault::ReusedEventId, &["events.envelope"]),
 ];
 
 /// Checks of this suite no mock fault can make fail, each with the reason.
