@@ -6,6 +6,10 @@
 //! Each fake vendor pages its fixture the way the vendor does (its parameter names, tokens,
 //! envelopes, end markers and refusals), so the pagination suite's walks at several page sizes
 //! and its bad-parameter probes meet the vendor's behaviour, not canned pages.
+//!
+//! Every test starts its own wiremock server (`MockServer::builder().start()`, not the pooled
+//! `MockServer::start()`): a harness run's late requests (a teardown's delete) must never land in
+//! the recorded requests of the next test handed the same pooled server.
 
 use std::time::Duration;
 
@@ -420,7 +424,7 @@ fn een_bridges() -> Vec<Value> {
 }
 
 async fn eagle_eye(cameras: Vec<Value>) -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let auth = ("authorization", "Bearer een-access-token");
     let account = json!({"id": EEN_ACCOUNT, "name": "Eagle Eye Demo", "timeZone": "America/Chicago"});
     mount(&server, "GET", "/api/v3.0/accounts/self", auth, record(account)).await;
@@ -550,7 +554,7 @@ async fn eagle_eye_health_event_maps_with_its_status_found_inside_data() {
 #[tokio::test]
 async fn eagle_eye_without_include_status_names_the_pointer_and_shows_the_record() {
     // The public page verbatim, served as it is when `include=status` was not asked for.
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let page: Value = serde_json::from_str(EEN_CAMERAS_PAGE).unwrap();
     Mock::given(method("GET")).and(path("/api/v3.0/cameras")).respond_with(record(page)).mount(&server).await;
     Mock::given(method("GET"))
@@ -613,7 +617,7 @@ fn meraki_devices() -> Vec<Value> {
 }
 
 async fn meraki(devices: Vec<Value>) -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let auth = ("x-cisco-meraki-api-key", MERAKI_KEY);
     let org = json!({"id": MERAKI_ORG, "name": "DevNet Sandbox", "url": "https://n149.meraki.com/o/-t35Mb/manage/organization/overview"});
     mount(&server, "GET", "/api/v1/organizations/549236", auth, record(org)).await;
@@ -695,7 +699,7 @@ async fn meraki_passes_the_schema_and_pagination_suites() {
 /// that answers the page after its last device with devices again fails, quoting the rule.
 #[tokio::test]
 async fn a_meraki_that_lists_devices_again_past_the_end_fails_past_end() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let auth = ("x-cisco-meraki-api-key", MERAKI_KEY);
     mount(&server, "GET", "/api/v1/organizations/549236", auth, record(json!({"id": MERAKI_ORG, "name": "Org"}))).await;
     let networks = vec![json!({"id": MERAKI_MAIN, "name": "Main Office", "timeZone": "America/Los_Angeles"})];
@@ -781,7 +785,7 @@ fn verkada_cameras() -> Vec<Value> {
 }
 
 async fn verkada() -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let auth = ("x-verkada-auth", VERKADA_TOKEN);
     mount(&server, "GET", "/core/v1/org", auth, record(json!({"org_id": VERKADA_ORG, "org_name": "Verkada Demo"})))
         .await;
@@ -949,7 +953,7 @@ fn rhombus_cameras() -> Vec<Value> {
 }
 
 async fn rhombus(locations: Pager) -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let auth = ("x-auth-apikey", RHOMBUS_KEY);
     let scheme = ("x-auth-scheme", "api-token");
     let org = json!({"error": false, "org": {"uuid": RHOMBUS_ORG, "name": "Rhombus Demo"}});
@@ -1112,7 +1116,7 @@ async fn an_api_key_vendor_that_refuses_bad_keys_in_a_200_body_fails_auth_malfor
 
 #[tokio::test]
 async fn a_vendor_whose_every_answer_is_an_error_in_a_200_body_is_not_seen_accepting_a_credential() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let broken = ResponseTemplate::new(200).set_body_json(json!({"error": true, "errorMsg": "Unauthorized"}));
     Mock::given(wiremock::matchers::any()).respond_with(broken).mount(&server).await;
     // The account request is refused in its body: the preflight stops the run there, naming the
@@ -1142,7 +1146,7 @@ async fn a_vendor_whose_every_answer_is_an_error_in_a_200_body_is_not_seen_accep
 #[tokio::test]
 async fn an_api_key_vendor_that_serves_any_key_fails_auth_malformed() {
     // No gate: the routes answer whatever key (or none) comes with the request.
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let org = json!({"error": false, "org": {"uuid": RHOMBUS_ORG, "name": "Rhombus Demo"}});
     Mock::given(method("POST")).and(path("/api/org/getOrgV2")).respond_with(record(org)).mount(&server).await;
     let (_, report) = run_named(&server, example(RHOMBUS), RHOMBUS_KEY, &["auth"]).await;
@@ -1158,7 +1162,7 @@ async fn a_rhombus_error_in_a_200_body_fails_the_walk_with_its_message() {
     let refusing = ResponseTemplate::new(200).set_body_json(
         json!({"error": true, "errorMsg": "Unauthorized: API token is not valid for this organization"}),
     );
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     Mock::given(method("POST")).and(path("/api/location/getLocationsV2")).respond_with(refusing).mount(&server).await;
     let client = client(&server, example(RHOMBUS), RHOMBUS_KEY);
     let err = client.sites().await.unwrap_err();
@@ -1190,7 +1194,7 @@ fn brivo_access_points(site: u32, n: usize) -> Vec<Value> {
 }
 
 async fn brivo(main: Vec<Value>) -> MockServer {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let auth = ("authorization", "Bearer brivo-access-token");
     mount(&server, "GET", "/v1/api/accounts/self", auth, record(json!({"id": "1234567", "name": "Brivo Demo"}))).await;
     let sites = vec![
@@ -1280,7 +1284,7 @@ async fn a_list_pointer_that_matches_nothing_names_it_and_shows_what_came_back()
 
 #[tokio::test]
 async fn the_verbatim_eagle_eye_page_without_status_fails_device_status_and_the_run_names_the_pointer() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let account = json!({"id": EEN_ACCOUNT, "name": "Eagle Eye Demo"});
     Mock::given(method("GET")).and(path("/api/v3.0/accounts/self")).respond_with(record(account)).mount(&server).await;
     let locations = json!({"totalSize": 1, "nextPageToken": "", "prevPageToken": "", "results": [
@@ -1316,7 +1320,7 @@ async fn numeric_ids_as_brivo_writes_them_are_not_strings_to_the_schema() {
     // Known gap (the replays report): Brivo's community code shows numeric ids; a profile cannot
     // turn a number into the string the contract's schemas want, and a site whose id is not a
     // string gets no inventory walk at all.
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     let auth = ("authorization", "Bearer brivo-access-token");
     mount(&server, "GET", "/v1/api/accounts/self", auth, record(json!({"id": 1234567, "name": "Brivo Demo"}))).await;
     let sites = vec![json!({"id": 4163426, "siteName": "Main Street", "timeZone": "America/New_York",
@@ -1840,7 +1844,7 @@ async fn a_webhook_registered_outside_the_run_is_pinged_by_its_configured_id_and
 
 #[tokio::test]
 async fn catalogues_in_other_shapes_read_in_the_contracts_words() {
-    let server = MockServer::start().await;
+    let server = MockServer::builder().start().await;
     // Subscription-style `results[] {type, dataSchema}` (the Eagle Eye example profile).
     let een = client(&server, example(EAGLE_EYE), EEN_TOKEN);
     assert_eq!(een.endpoints().event_types, "/api/v3.0/eventTypes");
