@@ -1,6 +1,7 @@
 //! One event made to happen and every delivery attempt of it: what the replay and delivery
 //! suites watch. Events come from the trigger (a device's status flips) or, when the trigger
-//! cannot act, from the ping extension (CONTRACT.md §12); the receiver's answer is switched
+//! cannot act, from a ping (the ping extension, WHM-4, or for a vendor without that API the
+//! trigger's own ping command; CONTRACT.md §12); the receiver's answer is switched
 //! around them, throw-away webhooks are registered and always deleted, and deliveries become
 //! evidence that holds no secret.
 
