@@ -97,6 +97,19 @@ fn the_contracts_webhook_examples_validate_and_round_trip() {
 }
 
 #[test]
+fn a_webhook_status_of_the_vendors_own_validates() {
+    // WHM-2: `active` is the one value the contract defines; others are the vendor's own.
+    for status in ["active", "paused", "disabled", "ENABLED"] {
+        let listed = json!({"webhooks": [{"webhook_id": "w", "name": "n", "target_url": "https://x.example/",
+                                         "status": status}]});
+        assert!(SchemaId::WebhookList.is_valid(&listed), "{status}");
+        assert!(SchemaId::Webhook.is_valid(&listed["webhooks"][0]), "{status}");
+    }
+    let empty = json!({"webhook_id": "w", "name": "n", "target_url": "https://x.example/", "status": ""});
+    assert!(!SchemaId::Webhook.is_valid(&empty));
+}
+
+#[test]
 fn account_sites_and_inventory_examples_round_trip() {
     let _: Account = check(
         SchemaId::Account,

@@ -990,6 +990,10 @@ impl VendorApi for VendorClient {
         self.profile.webhooks.api()
     }
 
+    fn catalogue_shape(&self) -> suites::CatalogueShape {
+        self.profile.webhooks.catalogue.clone()
+    }
+
     fn canonical_catalogue(&self, doc: Value) -> Value {
         self.profile.map_catalogue(doc)
     }

@@ -1,6 +1,7 @@
 //! One event made to happen and every delivery attempt of it: what the replay and delivery
 //! suites watch. Events come from the trigger (a device's status flips) or, when the trigger
-//! cannot act, from the ping extension (CONTRACT.md §12); the receiver's answer is switched
+//! cannot act, from a ping (the ping extension, WHM-4, or for a vendor without that API the
+//! trigger's own ping command; CONTRACT.md §12); the receiver's answer is switched
 //! around them, throw-away webhooks are registered and always deleted, and deliveries become
 //! evidence that holds no secret.
 
@@ -10,7 +11,7 @@ use contract::{Secret, SignatureFormat};
 use serde_json::Value;
 
 use crate::act::{self, Target};
-use crate::context::{Context, Delivery, Inbox, ReceiverAnswer, VendorApi, Verification};
+use crate::context::{Action, Context, Delivery, Inbox, ReceiverAnswer, TriggerError, VendorApi, Verification};
 use crate::outcome::{Exchange, Outcome, Status};
 use crate::webhook_api::{Creation, create_webhook};
 
@@ -151,18 +152,21 @@ async fn flip(cx: &Context, target: &Target) -> Result<Produced, Outcome> {
 }
 
 /// Pings `webhook` (else the run's webhook, when its id is known) through the ping extension
-/// (WHM-4), as the profile asks for a test delivery.
+/// (WHM-4), as the profile asks for a test delivery; for a vendor that neither declares nor
+/// offers that API, through the trigger's ping (a console button, a CLI: [`Action::Ping`]) when
+/// it has one.
 pub async fn ping(cx: &Context, webhook: Option<&str>) -> Result<Produced, Outcome> {
     let inbox = act::require_inbox(cx)?;
-    if !cx.declared.capabilities.contains("ping") {
-        return Err(Outcome::skip("the vendor does not declare the `ping` extension (WHM-4)"));
-    }
+    let api = cx.declared.capabilities.contains("ping");
+    let no_api = "the vendor neither declares nor offers the `ping` extension (WHM-4)";
     let run = cx.webhook.known();
     let Some(webhook_id) = webhook.or(run.map(|w| w.webhook_id.as_str())) else {
-        return Err(Outcome::skip(
-            "the run has no webhook it could ping (`webhook.secret` is not `management-api` and `webhook.webhook_id` is not set)",
-        ));
+        let none = "the run has no webhook it could ping (`webhook.secret` is not `management-api` and `webhook.webhook_id` is not set)";
+        return Err(Outcome::skip(if api { none.to_owned() } else { format!("{no_api}, and {none}") }));
     };
+    if !api {
+        return trigger_ping(cx, inbox, webhook_id, no_api).await;
+    }
     // What a ping request may name besides the id: the target and the secret (a URL test).
     let (target_url, secret) = match run.filter(|w| w.webhook_id == webhook_id) {
         Some(w) => (w.target_url.clone(), w.secret.clone()),
@@ -191,6 +195,23 @@ pub async fn ping(cx: &Context, webhook: Option<&str>) -> Result<Produced, Outco
         of: EventOf::Ping { event_id },
         device: None,
     })
+}
+
+/// Pings `webhook_id` through the trigger ([`Action::Ping`]); a trigger that cannot ping leaves
+/// the vendor with no way to be pinged (`no_api` says why the API is not used).
+async fn trigger_ping(cx: &Context, inbox: &dyn Inbox, webhook_id: &str, no_api: &str) -> Result<Produced, Outcome> {
+    let Some(trigger) = cx.trigger.as_deref() else {
+        return Err(Outcome::skip(format!("{no_api}, and no trigger is configured to ping (`[trigger]`)")));
+    };
+    let since = inbox.deliveries().len();
+    match trigger.act(&Action::Ping { webhook_id: webhook_id.to_owned() }).await {
+        Ok(done) => Ok(Produced { done, since, of: EventOf::Ping { event_id: None }, device: None }),
+        Err(TriggerError::Unsupported { .. }) => Err(Outcome::skip(format!(
+            "{no_api}, and the `{}` trigger cannot ping (a `command` trigger pings with `ping_argv` or `argv`)",
+            trigger.kind()
+        ))),
+        Err(e) => Err(act::trigger_outcome(&e)),
+    }
 }
 
 /// The run's throw-away webhooks by id: their target and secret, for a ping request that names
@@ -542,6 +563,96 @@ mod tests {
         );
         let attempts = [delivery(0, 100, "{}"), delivery(1, 150, "{}"), delivery(2, 1700, "{}")];
         assert_eq!(gaps_ms(&attempts), [50, 1550]);
+    }
+
+    /// A trigger that records what it was asked and can only ping.
+    #[derive(Debug, Default)]
+    struct PingOnly(std::sync::Mutex<Vec<Action>>);
+
+    #[async_trait::async_trait]
+    impl crate::Trigger for PingOnly {
+        fn kind(&self) -> &'static str {
+            "command"
+        }
+        async fn act(&self, action: &Action) -> Result<String, TriggerError> {
+            self.0.lock().unwrap().push(action.clone());
+            match action {
+                Action::Ping { webhook_id } => Ok(format!("ran `vendor-cli ping {webhook_id}`")),
+                _ => Err(TriggerError::Unsupported { trigger: "command", action: "set a status".into() }),
+            }
+        }
+    }
+
+    /// An inbox that has received nothing.
+    #[derive(Debug)]
+    struct Empty;
+
+    #[async_trait::async_trait]
+    impl Inbox for Empty {
+        fn public_url(&self) -> String {
+            "http://127.0.0.1:9/webhook".into()
+        }
+        fn deliveries(&self) -> Vec<Delivery> {
+            Vec::new()
+        }
+        async fn wait_for(&self, _: &(dyn for<'d> Fn(&'d [Delivery]) -> bool + Send + Sync), _: Duration) -> bool {
+            false
+        }
+        fn answer_for(&self, _: ReceiverAnswer, _: Duration) {}
+        fn fetches(&self) -> Vec<crate::context::Fetch> {
+            Vec::new()
+        }
+        fn add_secret(&self, _: Secret) {}
+        async fn post_to_self(&self, _: Vec<(String, String)>, _: Vec<u8>) -> Result<u16, String> {
+            Ok(200)
+        }
+    }
+
+    fn console_webhook() -> crate::WebhookSetup {
+        crate::WebhookSetup::External(Box::new(crate::RegisteredWebhook {
+            webhook_id: "wh-console".into(),
+            target_url: "http://127.0.0.1:9/webhook".into(),
+            exchange: Exchange::default(),
+            secret: None,
+        }))
+    }
+
+    #[tokio::test]
+    async fn with_no_ping_api_the_trigger_pings_the_webhook() {
+        let trigger = std::sync::Arc::new(PingOnly::default());
+        // NoApi panics on any request: the ping API is never called.
+        let cx = Context::new(std::sync::Arc::new(NoApi))
+            .with_inbox(std::sync::Arc::new(Empty))
+            .with_trigger(trigger.clone())
+            .with_webhook(console_webhook());
+        let produced = ping(&cx, None).await.unwrap();
+        assert_eq!(*trigger.0.lock().unwrap(), [Action::Ping { webhook_id: "wh-console".into() }]);
+        assert_eq!(produced.of, EventOf::Ping { event_id: None });
+        assert!(produced.done.contains("vendor-cli ping wh-console"), "{}", produced.done);
+    }
+
+    #[tokio::test]
+    async fn a_trigger_that_cannot_ping_says_so_with_the_missing_api() {
+        #[derive(Debug)]
+        struct Passive;
+        #[async_trait::async_trait]
+        impl crate::Trigger for Passive {
+            fn kind(&self) -> &'static str {
+                "passive"
+            }
+            async fn act(&self, _: &Action) -> Result<String, TriggerError> {
+                Err(TriggerError::Unsupported { trigger: "passive", action: "ping".into() })
+            }
+        }
+        let cx = Context::new(std::sync::Arc::new(NoApi))
+            .with_inbox(std::sync::Arc::new(Empty))
+            .with_trigger(std::sync::Arc::new(Passive))
+            .with_webhook(console_webhook());
+        let skipped = ping(&cx, None).await.unwrap_err();
+        assert_eq!(skipped.status, Status::Skip);
+        assert!(
+            skipped.message.contains("`ping` extension") && skipped.message.contains("`passive` trigger cannot ping")
+        );
     }
 
     #[derive(Debug)]

@@ -575,6 +575,11 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
             ..crate::WebhookApi::canonical()
         }
     }
+    /// Where the vendor's event catalogue (EVT-5) keeps its entries and their fields (MAP-1),
+    /// so a read can tell a catalogue from another document. The default is the contract's.
+    fn catalogue_shape(&self) -> crate::CatalogueShape {
+        crate::CatalogueShape::canonical()
+    }
     /// The event catalogue (EVT-5) with the vendor's event type names (`deviceStatusChanged` →
     /// `health`) and device types mapped to canonical ones. The default is the contract's names.
     fn canonical_catalogue(&self, doc: Value) -> Value {

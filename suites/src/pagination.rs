@@ -157,6 +157,34 @@ pub fn label(collection: &Collection) -> String {
     }
 }
 
+/// One note per distinct text, naming every collection it holds for (`sites and the
+/// inventories of 4 sites: ...`), in the order the texts first came: the same words once per
+/// site say nothing more.
+fn grouped_notes<'a>(notes: impl IntoIterator<Item = (&'a Collection, String)>) -> Vec<String> {
+    let mut groups: Vec<(String, Vec<&Collection>)> = Vec::new();
+    for (collection, text) in notes {
+        match groups.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, members)) => members.push(collection),
+            None => groups.push((text, vec![collection])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(text, members)| {
+            let inventories: Vec<&Collection> =
+                members.iter().copied().filter(|c| matches!(c, Collection::Inventory { .. })).collect();
+            let mut names: Vec<String> =
+                members.iter().filter(|c| matches!(c, Collection::Sites)).map(|c| label(c)).take(1).collect();
+            match inventories.as_slice() {
+                [] => {}
+                [one] => names.push(label(one)),
+                many => names.push(format!("the inventories of {} sites", many.len())),
+            }
+            format!("{}: {text}", names.join(" and "))
+        })
+        .collect()
+}
+
 fn size_shown(per_page: Option<u64>) -> String {
     per_page.map_or("the default per_page".into(), |n| format!("per_page {n}"))
 }
@@ -1441,19 +1469,21 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
             Err(e) => v.api_error(subject, "the request failed", e),
         }
     }
-    for s in &survey.collections {
-        if let Some((max, from)) = s.max {
-            v.note(match from {
-                MaxFrom::Declared => format!("{}: the vendor's declared maximum: per_page {max}", s.label()),
-                MaxFrom::Reported => {
-                    format!("{}: the vendor's maximum, as its clamp reports it: per_page {max}", s.label())
-                }
+    let maxima = survey.collections.iter().filter_map(|s| {
+        let (max, from) = s.max?;
+        Some((
+            &s.collection,
+            match from {
+                MaxFrom::Declared => format!("the vendor's declared maximum: per_page {max}"),
+                MaxFrom::Reported => format!("the vendor's maximum, as its clamp reports it: per_page {max}"),
                 MaxFrom::Contract => format!(
-                    "{}: the vendor declares and reports no maximum of its own; the walks used the contract's documented {max}",
-                    s.label()
+                    "the vendor declares and reports no maximum of its own; the walks used the contract's documented {max}"
                 ),
-            });
-        }
+            },
+        ))
+    });
+    for note in grouped_notes(maxima) {
+        v.note(note);
     }
     v.finish(
         PAGE_5,
@@ -1627,6 +1657,24 @@ pub(crate) static CHECKS: &[Check] = &[
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_note_shared_by_collections_is_said_once() {
+        let inv = |id: &str| Collection::Inventory { site_id: id.into() };
+        let (sites, a, b, c) = (Collection::Sites, inv("a"), inv("b"), inv("c"));
+        let same = "no maximum of its own".to_owned();
+        let notes = grouped_notes([
+            (&sites, same.clone()),
+            (&a, same.clone()),
+            (&b, "declared 100".to_owned()),
+            (&c, same.clone()),
+        ]);
+        assert_eq!(
+            notes,
+            ["sites and the inventories of 2 sites: no maximum of its own", "the inventory of site b: declared 100"]
+        );
+        assert_eq!(grouped_notes([(&a, same.clone())]), ["the inventory of site a: no maximum of its own"]);
+    }
 
     fn page(index: u64, ids: &[&str], per_page: u64, total_count: u64, total_pages: u64) -> PageSeen {
         PageSeen {

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::Check;
 use crate::act;
 use crate::context::{Answer, Context, Delivery, Inbox, Probe};
-use crate::outcome::{Evidence, Exchange, Finding, Outcome};
+use crate::outcome::{Evidence, Exchange, Finding, Outcome, Status};
 use crate::redact::{redact_exchange, redact_json, redact_text, secrets_in};
 use crate::webhook_api::{Creation, ListedWebhook, WebhookApi, create_webhook};
 
@@ -45,10 +45,12 @@ pub fn target_under(base: &str, tag: &str) -> String {
     query.map_or(joined.clone(), |q| format!("{joined}?{q}"))
 }
 
-/// A probe's answer with its exchange redacted; a probe that got no answer ends the check.
-async fn send(cx: &Context, probe: Probe, what: &str, secrets: &[&str]) -> Result<Answer, Outcome> {
+/// A probe's answer with its exchange redacted; a probe that got no answer ends the check,
+/// quoting `rule` (the requirement the request serves) when the vendor is to blame (a redirect,
+/// an oversized or unreadable body).
+async fn send(cx: &Context, probe: Probe, what: &str, secrets: &[&str], rule: &str) -> Result<Answer, Outcome> {
     let mut answer = cx.api.probe(probe).await.map_err(|e| {
-        let mut outcome = e.to_outcome(what);
+        let mut outcome = quoting(e.to_outcome(what), rule);
         for exchange in &mut outcome.evidence.exchanges {
             redact_exchange(exchange, secrets);
         }
@@ -61,6 +63,16 @@ async fn send(cx: &Context, probe: Probe, what: &str, secrets: &[&str]) -> Resul
     answer.text = redact_text(&answer.text, &all);
     answer.json = answer.json.as_ref().map(redact_json);
     Ok(answer)
+}
+
+/// A FAIL naming `rule`, the CONTRACT.md requirement broken; other outcomes (and a control
+/// request's, whose `rule` is empty: see [`control_failed`]) as they are.
+fn quoting(outcome: Outcome, rule: &str) -> Outcome {
+    if outcome.status == Status::Fail && !rule.is_empty() {
+        Outcome { message: format!("{} ({rule})", outcome.message), ..outcome }
+    } else {
+        outcome
+    }
 }
 
 /// What WHM-2 asks of create and list, quoted in every failure of them.
@@ -99,9 +111,12 @@ impl Created {
     }
 }
 
-/// Sends a create through the profile's template; the answer comes back redacted.
-async fn create_raw(cx: &Context, name: &str, target_url: &str) -> Result<Creation, Outcome> {
-    create_webhook(cx.api.as_ref(), name, target_url).await.map_err(|e| e.to_outcome("creating a webhook"))
+/// Sends a create through the profile's template; the answer comes back redacted. No answer
+/// ends the check, quoting `rule` when the vendor is to blame.
+async fn create_raw(cx: &Context, name: &str, target_url: &str, rule: &str) -> Result<Creation, Outcome> {
+    create_webhook(cx.api.as_ref(), name, target_url)
+        .await
+        .map_err(|e| quoting(e.to_outcome("creating a webhook"), rule))
 }
 
 /// Creates a webhook delivering to the receiver under a fresh path, and hands its secret to the
@@ -118,7 +133,8 @@ async fn create(
     // The webhook lives only for this check: what reaches its path is never an attempt of an
     // event a later check watches, even from a vendor that keeps delivering after the delete.
     act::retire_path(cx, &tag);
-    let Creation { answer, created } = create_raw(cx, &format!("conformance-harness {tag}"), &target).await?;
+    let Creation { answer, created } =
+        create_raw(cx, &format!("conformance-harness {tag}"), &target, WHM2_CREATE).await?;
     if let Some(skip) = act::refused_token(&answer, "creating a webhook") {
         return Err(skip);
     }
@@ -133,7 +149,7 @@ async fn create(
         }
         Some(webhook_id) => {
             // A vendor that answers an error yet creates the webhook still gets it deleted.
-            delete(cx, &webhook_id, &[]).await.ok();
+            delete(cx, &webhook_id, &[], WHM2_DELETE).await.ok();
             let how = refusal.unwrap_or_else(|| format!("answered {}", answer.status));
             Err(refused(format!("creating a webhook {how} ({WHM2_CREATE})")).with_exchange(&answer.exchange))
         }
@@ -149,18 +165,18 @@ async fn create(
     }
 }
 
-async fn delete(cx: &Context, webhook_id: &str, secrets: &[&str]) -> Result<Answer, Outcome> {
-    send(cx, cx.api.webhook_api().delete_probe(webhook_id), "deleting a webhook", secrets).await
+async fn delete(cx: &Context, webhook_id: &str, secrets: &[&str], rule: &str) -> Result<Answer, Outcome> {
+    send(cx, cx.api.webhook_api().delete_probe(webhook_id), "deleting a webhook", secrets, rule).await
 }
 
-async fn list(cx: &Context, secrets: &[&str]) -> Result<Answer, Outcome> {
-    send(cx, cx.api.webhook_api().list_probe(), "listing webhooks", secrets).await
+async fn list(cx: &Context, secrets: &[&str], rule: &str) -> Result<Answer, Outcome> {
+    send(cx, cx.api.webhook_api().list_probe(), "listing webhooks", secrets, rule).await
 }
 
 /// Deletes a webhook the check created, adding a note to `outcome` when that failed (the
 /// operator should remove it by hand).
 async fn clean_up(cx: &Context, created: &Created, outcome: Outcome) -> Outcome {
-    match delete(cx, &created.webhook_id, &created.secrets()).await {
+    match delete(cx, &created.webhook_id, &created.secrets(), WHM2_DELETE).await {
         Ok(answer) if answer.is_success() || answer.status == 404 => outcome,
         Ok(answer) => outcome.with_note(format!(
             "deleting the check's webhook {} answered {}: remove it by hand",
@@ -219,7 +235,7 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
             &created.answer.exchange,
         ));
     }
-    let answer = match list(cx, &created.secrets()).await {
+    let answer = match list(cx, &created.secrets(), WHM2_CREATE).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
@@ -316,7 +332,7 @@ pub async fn delete_stops_deliveries(cx: &Context) -> Outcome {
 async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Outcome {
     let secrets = created.secrets();
     let expected = "delete answers 2xx; the list no longer shows the webhook; no delivery reaches it afterwards";
-    let deleted = match delete(cx, &created.webhook_id, &secrets).await {
+    let deleted = match delete(cx, &created.webhook_id, &secrets, WHM2_DELETE).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
@@ -329,7 +345,7 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
         .with_exchange(&deleted.exchange);
     }
     let deleted_at = now_ms();
-    let after = match list(cx, &secrets).await {
+    let after = match list(cx, &secrets, WHM2_DELETE).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
@@ -423,7 +439,7 @@ pub async fn delete_twice(cx: &Context) -> Outcome {
         Err(outcome) => return outcome,
     };
     let secrets = created.secrets();
-    let first = match delete(cx, &created.webhook_id, &secrets).await {
+    let first = match delete(cx, &created.webhook_id, &secrets, WHM2_DELETE).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
@@ -434,7 +450,7 @@ pub async fn delete_twice(cx: &Context) -> Outcome {
         ));
         return clean_up(cx, &created, outcome).await;
     }
-    let second = match delete(cx, &created.webhook_id, &secrets).await {
+    let second = match delete(cx, &created.webhook_id, &secrets, WHM2_TWICE).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
@@ -469,7 +485,7 @@ pub async fn target_validation(cx: &Context) -> Outcome {
     let tag = unique_tag("ssrf");
     let name = format!("conformance-harness {tag}");
     let expected = format!("a create with target {METADATA_TARGET} answers 4xx");
-    let Creation { answer, created } = match create_raw(cx, &name, METADATA_TARGET).await {
+    let Creation { answer, created } = match create_raw(cx, &name, METADATA_TARGET, WHM3).await {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
@@ -484,7 +500,7 @@ pub async fn target_validation(cx: &Context) -> Outcome {
         .actual(answer.status.to_string())
         .with_exchange(&answer.exchange);
         if let Some(id) = &created.id {
-            match delete(cx, id, &secrets).await {
+            match delete(cx, id, &secrets, WHM3).await {
                 Ok(gone) if gone.is_success() => {}
                 _ => outcome = outcome.with_note(format!("deleting webhook {id} failed: remove it by hand")),
             }
@@ -520,7 +536,7 @@ pub async fn target_validation(cx: &Context) -> Outcome {
         .expected(expected)
         .with_exchange(&answer.exchange)
         .with_exchange(&list.exchange);
-        if !id.is_empty() && !delete(cx, &id, &secrets).await.is_ok_and(|a| a.is_success()) {
+        if !id.is_empty() && !delete(cx, &id, &secrets, WHM3).await.is_ok_and(|a| a.is_success()) {
             outcome = outcome.with_note(format!("deleting webhook {id} failed: remove it by hand"));
         }
         return outcome;
@@ -549,6 +565,19 @@ struct Control {
     deleted: Answer,
 }
 
+/// The ERROR for a control request that got no usable answer, even by the vendor's fault (a
+/// redirect, an oversized body): the harness could not test the metadata target.
+fn control_failed(outcome: Outcome) -> Outcome {
+    if outcome.status != Status::Fail {
+        return outcome;
+    }
+    let message = format!(
+        "the harness's control request failed ({}), so a refusal of the metadata target says nothing about the target",
+        outcome.message
+    );
+    Outcome { status: Status::Error, message, ..outcome }
+}
+
 /// The ERROR for a control request the vendor refused: the harness could not test. A refusal
 /// of the run's fresh, valid token (401/403) is the auth suite's finding (AUTH-1): a SKIP.
 fn control_refused(probe: &Probe, answer: &Answer, why: &str) -> Outcome {
@@ -572,7 +601,9 @@ async fn control_requests(
 ) -> Result<Control, Outcome> {
     let target = target_under(&inbox.public_url(), tag);
     act::retire_path(cx, tag);
-    let Creation { answer: accepted, created } = create_raw(cx, name, &target).await?;
+    // The control requests only make the metadata refusal meaningful: a vendor-blamed failure
+    // of one (a redirect, an oversized body) means the harness could not test, as a refusal does.
+    let Creation { answer: accepted, created } = create_raw(cx, name, &target, "").await.map_err(control_failed)?;
     let secrets: Vec<&str> = created.secret.iter().map(|s| s.expose()).collect();
     let (create_probe, _) = shape.create_probe(name, &target);
     if !accepted.is_success() || cx.api.body_error(&accepted).is_some() {
@@ -586,10 +617,10 @@ async fn control_requests(
         ));
     };
     let list_probe = shape.list_probe();
-    let list = send(cx, list_probe.clone(), "listing webhooks", &secrets).await;
+    let list = send(cx, list_probe.clone(), "listing webhooks", &secrets, "").await;
     let delete_probe = shape.delete_probe(&id);
-    let deleted = send(cx, delete_probe.clone(), "deleting a webhook", &secrets).await?;
-    let list = list?;
+    let deleted = send(cx, delete_probe.clone(), "deleting a webhook", &secrets, "").await.map_err(control_failed)?;
+    let list = list.map_err(control_failed)?;
     if !list.is_success() || listed(cx, &list).is_none() {
         return Err(control_refused(&list_probe, &list, &format!(" (expected {})", shape.list_shown())));
     }
@@ -635,10 +666,11 @@ async fn judge_ping(
     let since = inbox.deliveries().len();
     let shape = cx.api.webhook_api();
     let secrets: Vec<&str> = secret.iter().map(|s| s.expose()).collect();
-    let answer = match send(cx, shape.ping_probe(webhook_id, target_url, secret), "pinging a webhook", &secrets).await {
-        Ok(a) => a,
-        Err(outcome) => return outcome,
-    };
+    let answer =
+        match send(cx, shape.ping_probe(webhook_id, target_url, secret), "pinging a webhook", &secrets, WHM4).await {
+            Ok(a) => a,
+            Err(outcome) => return outcome,
+        };
     if !answer.is_success() {
         return Outcome::fail(format!("pinging webhook {webhook_id} answered {} ({WHM4})", answer.status))
             .expected(expected)

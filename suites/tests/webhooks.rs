@@ -124,3 +124,29 @@ async fn webhook_tenancy_goes_through_the_profile_and_its_failure_quotes_acc_2()
     let outcome = check("auth.tenant-webhooks", Knobs::default(), Status::Fail, "reached account B's data").await;
     assert!(outcome.message.contains("ACC-2: \"A credential never reads or changes"), "{}", outcome.message);
 }
+
+#[tokio::test]
+async fn a_request_the_vendor_answers_unusably_fails_quoting_what_it_serves() {
+    // A redirect is the vendor's failure (its endpoints answer directly): the FAIL names the
+    // requirement the request served, as every other FAIL of the suite does.
+    let cases: &[(&str, &str, &str)] = &[
+        ("webhooks.create-list", "POST webhooks", "WHM-2: \"Create returns a new `webhook_id`"),
+        ("webhooks.create-list", "GET webhooks", "WHM-2: \"Create returns a new `webhook_id`"),
+        ("webhooks.delete", "DELETE webhooks", "WHM-2: \"delete removes it"),
+        ("webhooks.target-validation", "POST webhooks", "WHM-3: "),
+        ("webhooks.ping", "POST webhooks/", "WHM-4: "),
+    ];
+    for (id, redirect, quote) in cases {
+        let knobs = Knobs { redirect: Some(redirect), ..Knobs::default() };
+        let outcome = check(id, knobs, Status::Fail, "answered 302").await;
+        assert!(outcome.message.contains(quote), "{id} with `{redirect}` redirected: {}", outcome.message);
+    }
+}
+
+#[tokio::test]
+async fn a_control_request_answered_unusably_is_an_error_not_a_finding() {
+    // The metadata create is refused (422); the control list then redirects: the harness could
+    // not tell whether the refusal was about the target.
+    let knobs = Knobs { redirect: Some("GET webhooks"), ..Knobs::default() };
+    check("webhooks.target-validation", knobs, Status::Error, "control request failed").await;
+}

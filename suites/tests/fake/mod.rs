@@ -63,6 +63,9 @@ pub struct Knobs {
     pub keep_refused: bool,
     /// The status word webhooks are created and listed with (the vendor's own vocabulary).
     pub webhook_status: &'static str,
+    /// Requests whose `METHOD path` (without `/api/v1/`) starts with this answer a redirect,
+    /// which the client does not follow (the vendor's failure).
+    pub redirect: Option<&'static str>,
 }
 
 impl Default for Knobs {
@@ -85,6 +88,7 @@ impl Default for Knobs {
             list_status: 200,
             keep_refused: false,
             webhook_status: "active",
+            redirect: None,
         }
     }
 }
@@ -306,6 +310,13 @@ impl VendorApi for FakeApi {
         let mut state = self.world.0.lock().unwrap();
         let path = probe.path.clone();
         let segments: Vec<&str> = path.trim_start_matches("/api/v1/").split('/').collect();
+        if let Some(prefix) = state.knobs.redirect
+            && format!("{} {}", probe.method, segments.join("/")).starts_with(prefix)
+        {
+            let exchange = exchange(&probe.method, &path, 302, &Value::Null);
+            let message = "answered 302 Found; API endpoints answer directly and redirects are not followed";
+            return Err(ApiError::new(ApiErrorKind::Redirect, message, vec![exchange]));
+        }
         Ok(match (probe.method.as_str(), segments.as_slice()) {
             ("GET", ["webhooks"]) if self.second => {
                 let hooks: Vec<Value> =
