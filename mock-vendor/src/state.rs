@@ -185,6 +185,9 @@ pub struct Inner {
     pub deliveries: Mutex<Vec<DeliveryRec>>,
     pub next_delivery_id: AtomicU64,
     pub auth_failures: Mutex<(Instant, u32)>,
+    /// Each account's token bucket of authenticated requests (`RateLimitScope::Account`): when it
+    /// was last filled, and the requests left.
+    pub account_requests: Mutex<HashMap<u16, (Instant, f64)>>,
     pub admin_token: Secret,
     /// The secret every webhook gets under the `shared-secret` fault.
     pub shared_secret: Secret,
@@ -236,6 +239,7 @@ impl AppState {
             deliveries: Mutex::new(Vec::new()),
             next_delivery_id: AtomicU64::new(0),
             auth_failures: Mutex::new((Instant::now(), 0)),
+            account_requests: Mutex::new(HashMap::new()),
             admin_token: Secret::new(format!("adm_{}", random_token(32))),
             shared_secret: Secret::new(format!("whsec_{}", random_token(32))),
             http,
@@ -267,6 +271,7 @@ impl AppState {
         self.deliveries.lock().expect("deliveries lock").clear();
         self.token_cache.lock().expect("cache lock").clear();
         *self.auth_failures.lock().expect("limiter lock") = (Instant::now(), 0);
+        self.account_requests.lock().expect("limiter lock").clear();
         self.faults.replace(&self.config.faults);
     }
 }
