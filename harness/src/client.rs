@@ -94,7 +94,13 @@ pub struct VendorClient {
     /// Added to `harness token` in reproduce commands (` --second-account` for the second
     /// account's client), so the command mints the credential this client used.
     token_flags: String,
+    /// Every 429 answer so far, whatever request it answered (AUTH-8 judges each), up to
+    /// [`MAX_LIMITED_KEPT`].
+    limited: std::sync::Mutex<Vec<Exchange>>,
 }
+
+/// At most this many 429 answers are kept for AUTH-8 (a vendor limiting a long run answers many).
+pub const MAX_LIMITED_KEPT: usize = 256;
 
 impl From<Arc<TokenMinter>> for Credential {
     fn from(minter: Arc<TokenMinter>) -> Self {
@@ -135,6 +141,7 @@ impl VendorClient {
             limits,
             config_hint: config_hint.into(),
             token_flags: String::new(),
+            limited: Default::default(),
         })
     }
 
@@ -224,6 +231,12 @@ impl VendorClient {
                     return Err(e);
                 }
             };
+            if response.status == StatusCode::TOO_MANY_REQUESTS {
+                let mut limited = self.limited.lock().expect("limited lock");
+                if limited.len() < MAX_LIMITED_KEPT {
+                    limited.push(response.exchange.clone());
+                }
+            }
             if response.status == StatusCode::TOO_MANY_REQUESTS && attempt < retries {
                 let retry_after =
                     response.exchange.response_header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
@@ -881,6 +894,10 @@ impl VendorApi for VendorClient {
             paging: p.paging(),
             auth: p.auth.kind,
         }
+    }
+
+    fn rate_limited(&self) -> Vec<Exchange> {
+        self.limited.lock().expect("limited lock").clone()
     }
 
     async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {

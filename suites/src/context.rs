@@ -528,6 +528,12 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
         let error = self.body_error(answer)?;
         Some(format!("refused with {} and an error in its body ({error})", answer.status))
     }
+    /// Every 429 answer this client got so far in the run, in order, whatever request it answered
+    /// (walks, probes and retried requests included): AUTH-8 judges the form of each. The default
+    /// records none.
+    fn rate_limited(&self) -> Vec<Exchange> {
+        Vec::new()
+    }
     /// Reads a probe's answer as one page of `collection`, as a walk would see it (records mapped
     /// through the profile, the pagination block as canonical fields), so a check can judge a page
     /// it asked for with parameters of its own (`page=0`, a page past the end). `None` when the
