@@ -172,7 +172,7 @@ const VARIATIONS: &[Row] = &[
         variation: Variation::NoWebhookApi,
         name: "no-webhook-api",
         description: "no webhook management at all (the endpoints and ping answer 404), a webhook registered in its \
-                      console: WHM-1 is a MAY",
+                      console: webhook management is \"nice to have: MAY as a whole\" (WHM-1)",
         mock: |m, setup| {
             m.variations.webhook_api = false;
             m.variations.registered_webhook = Some(setup.receiver_url());
