@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the contract until SIGINT/SIGTERM.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Print the fault catalogue: name, requirement ids violated, what goes wrong.
     Faults,
 }
@@ -137,7 +137,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", mock_vendor::fault::catalogue_text());
             Ok(())
         }
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
     }
 }
 

@@ -949,11 +949,13 @@ pub async fn rate_limit(cx: &Context) -> Outcome {
         None => {
             let first = &seen[0];
             let value = first.response_header("retry-after").unwrap_or_default().trim().to_owned();
+            let all = match seen.len() {
+                1 => "the run's one 429 answer".to_owned(),
+                n => format!("all {n} 429 answers of the run"),
+            };
             Outcome::pass(format!(
-                "all {} 429 answers of the run carried a usable `Retry-After` (the first: `Retry-After: {value}` to {} {})",
-                seen.len(),
-                first.method,
-                first.url
+                "{all} carried a usable `Retry-After` (the first: `Retry-After: {value}` to {} {})",
+                first.method, first.url
             ))
             .expected(expected)
             .with_exchange(first)
