@@ -735,7 +735,8 @@ pub struct Budgets {
     /// The vendor's declared retry horizon: how long after an outage began its events may still
     /// arrive (DLV-5). Waits for retries are bounded by this and `event_wait`.
     pub retry_horizon: Duration,
-    /// At most this many bad-token requests probe for a rate limit (AUTH-8); 0 = do not probe.
+    /// At most this many bad-token requests, then as many valid ones, probe for a rate limit
+    /// (AUTH-8); 0 = do not probe.
     pub rate_limit_burst: u32,
     /// The client's page guard: a walk of more pages is a failure, so checks that choose their
     /// own page size (the pagination suite's `per_page=1` walks) stay under it.
