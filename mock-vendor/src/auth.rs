@@ -91,8 +91,8 @@ fn rate_limited(state: &AppState) -> Option<Response> {
     over.then(|| too_many(state, &limit, "too many failed authentications"))
 }
 
-/// Counts an account's authenticated request; past the window's allowance, answers 429 (AUTH-8),
-/// when the vendor limits per account ([`RateLimitScope::Account`]).
+/// Takes an account's authenticated request from its bucket; with the bucket empty, answers 429
+/// (AUTH-8), when the vendor limits per account ([`RateLimitScope::Account`]).
 fn account_limited(state: &AppState, account: u16) -> Option<Response> {
     if state.config.variations.rate_limit_scope != RateLimitScope::Account {
         return None;

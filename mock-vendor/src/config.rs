@@ -319,4 +319,50 @@ mod tests {
         let default = MockConfig::default().retry_schedule.iter().sum::<Duration>();
         assert!(default > Duration::from_secs(12 * 3600), "the default horizon spans hours");
     }
+
+    #[test]
+    fn variation_values_parse_back_and_strangers_name_the_valid_ones() {
+        for name in RateLimitScope::NAMES {
+            assert_eq!(name.parse::<RateLimitScope>().unwrap().name(), *name);
+        }
+        for name in OverMax::NAMES {
+            assert_eq!(name.parse::<OverMax>().unwrap().name(), *name);
+        }
+        assert_eq!("404".parse::<PastEnd>().unwrap(), PastEnd::NotFound);
+        assert_eq!("own".parse::<FamilyData>().unwrap(), FamilyData::Own);
+        assert!("often".parse::<RateLimitScope>().unwrap_err().contains("failed-auth, account, none"));
+    }
+
+    #[test]
+    fn own_family_data_is_declared_and_health_stays_the_contracts() {
+        for family in [EventFamily::Alarm, EventFamily::Access, EventFamily::Video] {
+            let (data, schema) = (FamilyData::Own.data(family).unwrap(), FamilyData::Own.schema(family).unwrap());
+            for required in schema["required"].as_array().unwrap() {
+                assert!(data.get(required.as_str().unwrap()).is_some(), "{family:?} lacks {required}");
+            }
+            for (key, value) in data.as_object().unwrap() {
+                let declared = &schema["properties"][key];
+                assert!(!declared.is_null(), "{family:?}: {key} is not declared");
+                if let Some(allowed) = declared.get("enum") {
+                    assert!(allowed.as_array().unwrap().contains(value), "{family:?}: {key} = {value}");
+                }
+            }
+            assert_eq!(FamilyData::Suggested.data(family), None);
+        }
+        assert_eq!(FamilyData::Own.data(EventFamily::Access).unwrap().get("action"), None);
+        assert_eq!(FamilyData::Own.data(EventFamily::Health), None);
+        assert_eq!(FamilyData::Own.schema(EventFamily::Ping), None);
+    }
+
+    #[test]
+    fn body_only_signatures_keep_each_shapes_format_but_sign_the_body() {
+        for shape in Shape::ALL {
+            let mut config = MockConfig { shape: *shape, signature: Scheme::Timestamped, ..MockConfig::default() };
+            let own = config.signature_format();
+            config.variations.body_only_signatures = true;
+            let body_only = config.signature_format();
+            assert_eq!(body_only.signed_content, "{body}", "{shape}");
+            assert_eq!((body_only.header, body_only.value_template), (own.header, own.value_template), "{shape}");
+        }
+    }
 }
