@@ -169,6 +169,7 @@ pub async fn start(
         // Registered as the vendor's console would, before the integrator's first request.
         let hook = control::register_webhook(&state, 0, "console", target)
             .map_err(|reason| anyhow::anyhow!("failed to register the start-up webhook: {reason}"))?;
+        state.startup_webhooks.lock().expect("webhooks lock").push(hook.clone());
         first.webhook_id = Some(hook.id);
         first.webhook_secret = Some(hook.secret);
     }

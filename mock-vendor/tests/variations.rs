@@ -349,6 +349,15 @@ async fn no_webhook_api_answers_404_and_webhooks_come_from_the_console() {
         let first = got.iter().find(|r| r.path == "/hook").unwrap();
         let lookup = |n: &str| first.headers.get(n).and_then(|v| v.to_str().ok());
         shape.signature_format(Scheme::Body).verify(lookup, &first.body, &[&secret], contract::unix_now()).unwrap();
+        // A reset brings back the start-up webhook, not the one registered later.
+        let (status, _) = m.admin("/_mock/reset", json!({})).await;
+        assert_eq!(status, 204, "{shape}");
+        rx.received.lock().unwrap().clear();
+        m.admin(&format!("/_mock/devices/{device}/events"), json!({"event_type": "video"})).await;
+        let got = rx.wait_for(1, Duration::from_secs(10)).await;
+        assert_eq!(got[0].path, "/hook", "{shape}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(rx.count(), 1, "{shape}: the later console webhook is gone after a reset");
     }
 }
 
