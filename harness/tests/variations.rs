@@ -64,9 +64,9 @@ struct Row {
     mock: fn(&mut MockConfig, &Setup),
     /// What the vendor's `vendor.toml` says (merged over the demo's).
     harness: fn(&Setup, &RunningMock) -> toml::Table,
-    /// The checks that do not pass, and how, because CONTRACT.md asks for exactly that; all others
-    /// pass or are not applicable.
-    expected: &'static [(&'static str, Status)],
+    /// The checks that do not pass, how, and a phrase their message must hold (the contract's
+    /// reason), because CONTRACT.md asks for exactly that; all others pass or are not applicable.
+    expected: &'static [(&'static str, Status, &'static str)],
 }
 
 fn toml(text: &str) -> toml::Table {
@@ -103,7 +103,7 @@ const VARIATIONS: &[Row] = &[
                       violation\" (the check skips, saying so)",
         mock: |m, _| m.variations.rate_limit_scope = RateLimitScope::None,
         harness: nothing,
-        expected: &[("auth.rate-limit", Status::Skip)],
+        expected: &[("auth.rate-limit", Status::Skip, "a limit never reached is not a violation")],
     },
     Row {
         variation: Variation::PastEnd404,
@@ -152,7 +152,7 @@ const VARIATIONS: &[Row] = &[
             Shape::Canonical => toml("[webhook]\nscheme = \"body\""),
             _ => toml("[profile.signature]\nsigned_content = \"{body}\""),
         },
-        expected: &[("replay.timestamp-bound", Status::Fail)],
+        expected: &[("replay.timestamp-bound", Status::Fail, "alone")],
     },
     Row {
         variation: Variation::OwnWebhookStatus,
@@ -238,17 +238,24 @@ async fn cell(row: &'static Row, shape: Shape) -> Option<String> {
         .filter(|o| o.status != Status::Pass && (o.status != Status::Skip || o.applicable))
         .map(|o| (o.id.clone(), o.status))
         .collect();
-    let expected: BTreeSet<(String, Status)> = row.expected.iter().map(|(id, s)| (id.to_string(), *s)).collect();
+    let expected: BTreeSet<(String, Status)> = row.expected.iter().map(|(id, s, _)| (id.to_string(), *s)).collect();
     let verdict = if expected.iter().any(|(_, s)| *s == Status::Fail) {
         harness::report::Verdict::ConformantWithAdvisories
     } else {
         harness::report::Verdict::Conformant
     };
-    if got == expected && summary.verdict == verdict {
+    let messages = messages(&summary.report_dir);
+    let off_reason: Vec<String> = row
+        .expected
+        .iter()
+        .filter(|(id, _, phrase)| messages.get(*id).is_some_and(|m| !m.contains(phrase)))
+        .map(|(id, _, phrase)| format!("    {id}: its message does not say \"{phrase}\": {}", messages[*id]))
+        .collect();
+    if got == expected && summary.verdict == verdict && off_reason.is_empty() {
         return None;
     }
-    let messages = messages(&summary.report_dir);
     let mut lines = vec![format!("{label}: {} (expected {verdict})", summary.verdict)];
+    lines.extend(off_reason);
     for (id, status) in got.symmetric_difference(&expected) {
         let what = if expected.contains(&(id.clone(), *status)) { "expected but not seen" } else { "unexpected" };
         let message = messages.get(id).map(String::as_str).unwrap_or("");
@@ -284,7 +291,7 @@ fn the_table_is_one_row_per_variation_each_quoting_the_contract() {
         assert!(seen.insert(row.variation), "{:?} is in the table twice", row.variation);
         assert!(names.insert(row.name), "{} names two rows", row.name);
         assert!(row.description.contains('"'), "{}: quote the CONTRACT.md text that allows it", row.name);
-        for (id, status) in row.expected {
+        for (id, status, _) in row.expected {
             assert!(suites::find(id).is_some(), "{}: unknown check {id}", row.name);
             assert!(matches!(status, Status::Fail | Status::Skip), "{}: {id} expected {status:?}", row.name);
         }

@@ -43,6 +43,8 @@ struct Behaviour {
     www_authenticate: Option<&'static str>,
     /// After this many refusals, 429 (with `Retry-After` unless `retry_after` is `None`).
     limit_after: Option<u32>,
+    /// The 429s of `limit_after` stop after this many refusals (a window that ends).
+    limit_until: Option<u32>,
     /// After this many authenticated requests, 429 (a limit per account, after authentication).
     valid_limit_after: Option<u32>,
     retry_after: Option<&'static str>,
@@ -63,6 +65,7 @@ impl Default for Behaviour {
             refusal_status: 401,
             www_authenticate: Some("Bearer error=\"invalid_token\""),
             limit_after: None,
+            limit_until: None,
             valid_limit_after: None,
             retry_after: Some("10"),
             cross_site: (404, r#"{"error":"not_found"}"#.into()),
@@ -145,7 +148,9 @@ impl FakeVendor {
         }
         if !self.authenticated(&probe.auth) {
             let n = self.refusals.fetch_add(1, Ordering::SeqCst) + 1;
-            if self.behaviour.limit_after.is_some_and(|limit| n > limit) {
+            if self.behaviour.limit_after.is_some_and(|limit| n > limit)
+                && self.behaviour.limit_until.is_none_or(|until| n <= until)
+            {
                 let headers = self.behaviour.retry_after.map(|v| ("retry-after".to_owned(), v.to_owned()));
                 return Ok(self.answer(&probe.method, &probe.path, 429, "{}", headers.into_iter().collect()));
             }
@@ -345,6 +350,17 @@ async fn a_429_midway_is_an_error_not_a_verdict() {
     let outcome = run("auth.malformed", &cx).await;
     assert_eq!(outcome.status, Status::Error, "{outcome:#?}");
     assert!(outcome.message.contains("Retry-After (10)"), "{}", outcome.message);
+}
+
+#[tokio::test]
+async fn a_short_retry_after_is_waited_out_and_the_credential_sent_again() {
+    // A limit per account after authentication may answer 429 to any credential: no verdict on it.
+    let behaviour =
+        Behaviour { limit_after: Some(2), limit_until: Some(4), retry_after: Some("0"), ..Behaviour::default() };
+    let (cx, vendor) = context(behaviour);
+    let outcome = run("auth.malformed", &cx).await;
+    assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    assert_eq!(vendor.limited.lock().unwrap().len(), 2, "both 429s are kept for AUTH-8");
 }
 
 #[tokio::test]
