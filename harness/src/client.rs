@@ -97,7 +97,13 @@ pub struct VendorClient {
     /// The credential's account id once the account endpoint answered it, for fields the
     /// profile takes `from_request = "account_id"`.
     account_id: std::sync::OnceLock<String>,
+    /// Every 429 answer so far, whatever request it answered (AUTH-8 judges each), up to
+    /// [`MAX_LIMITED_KEPT`].
+    limited: std::sync::Mutex<Vec<Exchange>>,
 }
+
+/// At most this many 429 answers are kept for AUTH-8 (a vendor limiting a long run answers many).
+pub const MAX_LIMITED_KEPT: usize = 256;
 
 impl From<Arc<TokenMinter>> for Credential {
     fn from(minter: Arc<TokenMinter>) -> Self {
@@ -139,6 +145,7 @@ impl VendorClient {
             config_hint: config_hint.into(),
             token_flags: String::new(),
             account_id: std::sync::OnceLock::new(),
+            limited: Default::default(),
         })
     }
 
@@ -228,6 +235,12 @@ impl VendorClient {
                     return Err(e);
                 }
             };
+            if response.status == StatusCode::TOO_MANY_REQUESTS {
+                let mut limited = self.limited.lock().expect("limited lock");
+                if limited.len() < MAX_LIMITED_KEPT {
+                    limited.push(response.exchange.clone());
+                }
+            }
             if response.status == StatusCode::TOO_MANY_REQUESTS && attempt < retries {
                 let retry_after =
                     response.exchange.response_header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
@@ -952,6 +965,10 @@ impl VendorApi for VendorClient {
             paging: p.paging(),
             auth: p.auth.kind(),
         }
+    }
+
+    fn rate_limited(&self) -> Vec<Exchange> {
+        self.limited.lock().expect("limited lock").clone()
     }
 
     async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {

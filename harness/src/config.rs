@@ -364,8 +364,9 @@ pub struct BudgetsConfig {
     /// The retry horizon the vendor declares (DLV-5): how long after an outage its events may
     /// still arrive.
     pub retry_horizon_secs: u64,
-    /// At most this many bad-token requests probe for a rate limit (AUTH-8). 0 (the default)
-    /// skips the probe: it may lock the account out of a production API for a while.
+    /// At most this many bad-token requests, then as many valid ones, probe for a rate limit
+    /// (AUTH-8). 0 (the default) skips the probe: it may lock the account out of a production API
+    /// for a while.
     pub rate_limit_burst: u32,
     /// One check, all its requests and waits included.
     pub check_timeout_secs: u64,

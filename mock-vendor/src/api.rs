@@ -6,14 +6,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use contract::{
-    Account, ErrorBody, EventData, EventFamily, EventTypeCatalog, EventTypeInfo, MAX_PER_PAGE, PageParamError,
-    PageRequest, Pagination, PingAccepted, PingData, SchemaId, Secret, Webhook, WebhookCreate, WebhookCreated,
-    WebhookList, WebhookStatus,
+    Account, ErrorBody, EventData, EventFamily, EventTypeCatalog, EventTypeInfo, PageParamError, PageRequest,
+    Pagination, PingAccepted, PingData, SchemaId, Secret, Webhook, WebhookCreate, WebhookCreated, WebhookList,
+    WebhookStatus,
 };
 use rand::seq::SliceRandom;
 use serde_json::{Value, json};
 
 use crate::auth::AccountCtx;
+use crate::config::{OverMax, PastEnd};
 use crate::events;
 use crate::fault::Fault;
 use crate::fleet::{DeviceJson, Fleet, Kind};
@@ -81,14 +82,31 @@ fn page_request(state: &AppState, params: Result<Params, QueryRejection>) -> Res
         return Err(error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "the query string cannot be read"));
     };
     let params = params.as_slice();
-    let max = if state.has(Fault::NoPerPageMax) { u64::MAX } else { MAX_PER_PAGE };
-    PageRequest::parse(param(params, "page"), param(params, "per_page"), max).map_err(|e: PageParamError| {
-        if state.has(Fault::BadPageServerError) {
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected error")
-        } else {
-            error_response(StatusCode::BAD_REQUEST, "invalid_parameter", &e.to_string())
-        }
-    })
+    let max = if state.has(Fault::NoPerPageMax) { u64::MAX } else { state.config.max_page_size() };
+    // The canonical shape refuses a size over the maximum unless the vendor clamps (PAGE-5).
+    let clamps = state.config.variations.over_max == OverMax::Clamp;
+    let parsed =
+        PageRequest::parse(param(params, "page"), param(params, "per_page"), if clamps { u64::MAX } else { max });
+    parsed
+        .map(|mut req| {
+            req.per_page = req.per_page.min(max);
+            req
+        })
+        .map_err(|e: PageParamError| {
+            if state.has(Fault::BadPageServerError) {
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected error")
+            } else {
+                error_response(StatusCode::BAD_REQUEST, "invalid_parameter", &e.to_string())
+            }
+        })
+}
+
+/// A page past the end of a collection of `total` items, for a vendor that answers it 404 (PAGE-4
+/// allows a 200 with an empty list or a 404). Page 1 of an empty collection is not past the end.
+pub(crate) fn past_end(state: &AppState, req: PageRequest, total: usize) -> Option<Response> {
+    let last = contract::pagination::total_pages(total as u64, req.per_page).max(1);
+    (state.config.variations.past_end == PastEnd::NotFound && req.page > last)
+        .then(|| error_response(StatusCode::NOT_FOUND, "not_found", "no such page"))
 }
 
 /// The item indexes of one page and its pagination block, with the pagination faults applied.
@@ -129,6 +147,9 @@ async fn sites(
     };
     let fleet = state.fleet.read().expect("fleet lock");
     let all = &fleet.accounts[a as usize].sites;
+    if let Some(not_found) = past_end(&state, req, all.len()) {
+        return not_found;
+    }
     let (range, pagination) = page_slice(&state, req, all.len());
     let mut sites: Vec<Value> = all[range].iter().map(|&s| site_value(&state, &fleet, s)).collect();
     shuffle_if_unstable(&state, &mut sites);
@@ -247,6 +268,9 @@ async fn inventory(
         return error_response(StatusCode::NOT_FOUND, "not_found", "no such site");
     };
     let all = &fleet.sites[site as usize].devices;
+    if let Some(not_found) = past_end(&state, req, all.len()) {
+        return not_found;
+    }
     let (range, pagination) = page_slice(&state, req, all.len());
     let pagination = serde_json::to_value(pagination).expect("pagination serialises");
     if state.faults.is_empty() {
@@ -290,15 +314,47 @@ fn wire(w: &WebhookRec) -> Webhook {
     Webhook { webhook_id: w.id.clone(), name: w.name.clone(), target_url: w.target_url.clone(), status: w.status }
 }
 
+/// A webhook answer (typed, so its keys keep their order), with active webhooks shown under the
+/// vendor's own status word when it has one.
+fn webhook_answer(state: &AppState, status: StatusCode, body: impl serde::Serialize) -> Response {
+    let Some(word) = &state.config.variations.webhook_status else {
+        return (status, Json(body)).into_response();
+    };
+    fn own_word(v: &mut Value, word: &str) {
+        match v {
+            Value::Array(items) => items.iter_mut().for_each(|i| own_word(i, word)),
+            Value::Object(obj) => {
+                if obj.contains_key("webhook_id") && obj.get("status") == Some(&json!("active")) {
+                    obj.insert("status".into(), json!(word));
+                }
+                obj.values_mut().for_each(|i| own_word(i, word));
+            }
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(body).expect("webhooks serialise");
+    own_word(&mut v, word);
+    (status, Json(v)).into_response()
+}
+
+/// The webhook endpoints of a vendor that offers no webhook management (WHM-1 is a MAY): 404,
+/// as any route it does not serve.
+fn no_webhook_api(state: &AppState) -> Option<Response> {
+    (!state.config.variations.webhook_api).then(|| error_response(StatusCode::NOT_FOUND, "not_found", "no such route"))
+}
+
 async fn list_webhooks(State(state): State<AppState>, Extension(AccountCtx(a)): Extension<AccountCtx>) -> Response {
+    if let Some(not_found) = no_webhook_api(&state) {
+        return not_found;
+    }
     let hooks = state.webhooks.lock().expect("webhooks lock");
     let visible = hooks.iter().filter(|w| !w.deleted && (w.account == a || state.has(Fault::CrossTenantRead)));
     if state.has(Fault::SecretInList) {
         let list: Vec<WebhookCreated> =
             visible.map(|w| WebhookCreated { webhook: wire(w), secret: w.secret.clone() }).collect();
-        return Json(json!({"webhooks": list})).into_response();
+        return webhook_answer(&state, StatusCode::OK, json!({"webhooks": list}));
     }
-    Json(WebhookList { webhooks: visible.map(wire).collect() }).into_response()
+    webhook_answer(&state, StatusCode::OK, WebhookList { webhooks: visible.map(wire).collect() })
 }
 
 /// Turns an axum body rejection into the mock's JSON error (400, 413 or 415, never a 5xx).
@@ -318,10 +374,23 @@ async fn create_webhook(
     Extension(AccountCtx(a)): Extension<AccountCtx>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
-    let body = match body {
+    if let Some(not_found) = no_webhook_api(&state) {
+        return not_found;
+    }
+    let mut body = match body {
         Ok(Json(v)) => v,
         Err(rejection) => return rejection_response(rejection),
     };
+    if let Some(word) = &state.config.variations.webhook_status {
+        // The vendor's own status word is required; the contract's `active` is not its word.
+        if body.get("status").and_then(Value::as_str) != Some(word.as_str()) {
+            let message = format!("`status` must be `{word}`");
+            return error_response(StatusCode::BAD_REQUEST, "invalid_status", &message);
+        }
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("status");
+        }
+    }
     if let Err(violations) = SchemaId::WebhookCreate.validate(&body) {
         let details = json!(violations.iter().map(ToString::to_string).collect::<Vec<_>>());
         let mut err = ErrorBody::new("invalid_body", "the webhook does not match webhook-create.json");
@@ -356,7 +425,7 @@ async fn create_webhook(
     };
     let created = WebhookCreated { webhook: wire(&rec), secret: rec.secret.clone() };
     state.webhooks.lock().expect("webhooks lock").push(rec);
-    (StatusCode::CREATED, Json(created)).into_response()
+    webhook_answer(&state, StatusCode::CREATED, created)
 }
 
 async fn delete_webhook(
@@ -364,6 +433,9 @@ async fn delete_webhook(
     Extension(AccountCtx(a)): Extension<AccountCtx>,
     Path(webhook_id): Path<String>,
 ) -> Response {
+    if let Some(not_found) = no_webhook_api(&state) {
+        return not_found;
+    }
     let mut hooks = state.webhooks.lock().expect("webhooks lock");
     let cross = state.has(Fault::CrossTenantRead);
     let found = hooks.iter_mut().find(|w| w.id == webhook_id && (w.account == a || cross));
@@ -384,7 +456,7 @@ async fn ping(
     Extension(AccountCtx(a)): Extension<AccountCtx>,
     Path(webhook_id): Path<String>,
 ) -> Response {
-    if state.has(Fault::NoPing) {
+    if state.has(Fault::NoPing) || !state.config.variations.webhook_api {
         return error_response(StatusCode::NOT_FOUND, "not_found", "no such route");
     }
     let exists = state
@@ -402,7 +474,7 @@ async fn ping(
 }
 
 async fn event_types(State(state): State<AppState>) -> Response {
-    if state.has(Fault::NoEventCatalog) {
+    if state.has(Fault::NoEventCatalog) || !state.config.variations.event_catalogue {
         return error_response(StatusCode::NOT_FOUND, "not_found", "no such route");
     }
     let (publishing, silent): (Vec<Kind>, Vec<Kind>) = Kind::ALL.into_iter().partition(|k| k.publishes_events());
@@ -420,7 +492,12 @@ async fn event_types(State(state): State<AppState>) -> Response {
         .map(|f| EventTypeInfo {
             event_type: state.config.shape.event_type(f).to_owned(),
             description: description(f).to_owned(),
-            data_schema: SchemaId::for_event_data(f).json().clone(),
+            data_schema: state
+                .config
+                .variations
+                .family_data
+                .schema(f)
+                .unwrap_or_else(|| SchemaId::for_event_data(f).json().clone()),
             emitted_by: f.is_device_event().then(|| names(&publishing)),
             not_emitted_by: f.is_device_event().then(|| names(&silent)),
         })

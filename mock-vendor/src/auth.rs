@@ -11,6 +11,7 @@ use contract::{TokenError, TokenPolicy};
 use serde_json::Value;
 
 use crate::api::error_response;
+use crate::config::{RateLimit, RateLimitScope};
 use crate::fault::Fault;
 use crate::state::AppState;
 
@@ -41,6 +42,9 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
         && (path.starts_with("/api/v1/webhooks") || path.starts_with("/api/v1/event-types"));
     match authenticate(&state, req.headers()) {
         Ok(account) if !valid_refused => {
+            if let Some(limited) = account_limited(&state, account) {
+                return limited;
+            }
             req.extensions_mut().insert(AccountCtx(account));
             next.run(req).await
         }
@@ -76,20 +80,63 @@ fn unauthorized(state: &AppState, refusal: &Refusal) -> Response {
     response
 }
 
-/// Counts a failed authentication; past the window's allowance, answers 429 (AUTH-8).
+/// Counts a failed authentication; past the window's allowance, answers 429 (AUTH-8). Only
+/// when the vendor limits failed authentications ([`RateLimitScope::FailedAuth`]).
 fn rate_limited(state: &AppState) -> Option<Response> {
+    if state.config.variations.rate_limit_scope != RateLimitScope::FailedAuth {
+        return None;
+    }
     let limit = state.config.rate_limit;
-    let mut window = state.auth_failures.lock().expect("limiter lock");
+    let over = count(&mut state.auth_failures.lock().expect("limiter lock"), &limit);
+    over.then(|| too_many(state, &limit, "too many failed authentications"))
+}
+
+/// Takes an account's authenticated request from its bucket; with the bucket empty, answers 429
+/// (AUTH-8), when the vendor limits per account ([`RateLimitScope::Account`]).
+fn account_limited(state: &AppState, account: u16) -> Option<Response> {
+    if state.config.variations.rate_limit_scope != RateLimitScope::Account {
+        return None;
+    }
+    let limit = state.config.variations.account_rate_limit;
+    let mut buckets = state.account_requests.lock().expect("limiter lock");
+    let bucket = buckets.entry(account).or_insert_with(|| (Instant::now(), f64::from(limit.max_failures)));
+    let over = take(bucket, &limit);
+    over.then(|| too_many(state, &limit, "too many requests for this account"))
+}
+
+/// A token bucket of `limit.max_failures` requests, refilled at that many per `limit.window`:
+/// takes one request's token; whether there was none. A bucket rather than a fixed window, so a
+/// burst is met however slowly its client sends, as long as it sends faster than the refill.
+fn take(bucket: &mut (Instant, f64), limit: &RateLimit) -> bool {
+    let capacity = f64::from(limit.max_failures);
+    let rate = capacity / limit.window.as_secs_f64().max(0.001);
+    bucket.1 = (bucket.1 + bucket.0.elapsed().as_secs_f64() * rate).min(capacity);
+    bucket.0 = Instant::now();
+    if bucket.1 >= 1.0 {
+        bucket.1 -= 1.0;
+        false
+    } else {
+        true
+    }
+}
+
+/// Counts one request in `window`, starting a new window when the last one ended; whether it is
+/// over the allowance.
+fn count(window: &mut (Instant, u32), limit: &RateLimit) -> bool {
     if window.0.elapsed() > limit.window {
         *window = (Instant::now(), 0);
     }
-    window.1 += 1;
-    if window.1 <= limit.max_failures || state.has(Fault::NoRateLimit) {
-        return None;
+    window.1 = window.1.saturating_add(1);
+    window.1 > limit.max_failures
+}
+
+/// 429 with `Retry-After` (without it under `rate-limit-no-retry-after`).
+fn too_many(state: &AppState, limit: &RateLimit, message: &str) -> Response {
+    let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+    if !state.has(Fault::RateLimitNoRetryAfter) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(limit.retry_after_secs));
     }
-    let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many failed authentications");
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(limit.retry_after_secs));
-    Some(response)
+    response
 }
 
 fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {

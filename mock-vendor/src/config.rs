@@ -1,23 +1,189 @@
-//! How a mock vendor is set up: fleet, seed, retry schedule, signature scheme, shape, faults, limits.
+//! How a mock vendor is set up: fleet, seed, retry schedule, signature scheme, shape, faults, limits,
+//! and the legitimate choices the contract leaves to a vendor (its [`Variations`]).
 
 use std::time::Duration;
 
-use contract::{Scheme, TokenPolicy};
+use contract::{EventFamily, Scheme, TokenPolicy};
+use serde_json::{Value, json};
 
 use crate::fault::Fault;
 use crate::fleet::FleetSpec;
 use crate::shape::Shape;
 
-/// Bursts of failed authentications answered 429 + `Retry-After` (AUTH-8).
+/// Bursts answered 429 + `Retry-After` (AUTH-8): failed authentications, or an account's
+/// authenticated requests, as [`RateLimitScope`] says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// Failed authentications tolerated per window...
+    /// Requests tolerated per window...
     pub max_failures: u32,
     /// ...of this length...
     pub window: Duration,
     /// ...after which `Retry-After` tells the client how long to wait.
     pub retry_after_secs: u64,
 }
+
+/// Whose requests a rate limit counts (AUTH-8 lets a vendor choose, or limit nothing at all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RateLimitScope {
+    /// Failed authentications, whoever sends them (the mock's default).
+    #[default]
+    FailedAuth,
+    /// Each account's authenticated requests, after authentication (bad tokens are never limited).
+    Account,
+    /// No limit at all within what a test sends.
+    None,
+}
+
+/// Alarm, access and video `data`: the attributes the project suggests (`schemas/event-data-*.json`)
+/// or the vendor's own, declared in its catalogue (EVT-4, EVT-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FamilyData {
+    #[default]
+    Suggested,
+    /// An access event with no `action`, alarm `severity` `high`, video attributes of its own.
+    Own,
+}
+
+impl FamilyData {
+    /// The `data` this vendor's events of `family` carry instead of the suggested attributes, or
+    /// `None` to keep them (health and ping data are the contract's own: never replaced).
+    pub fn data(self, family: EventFamily) -> Option<Value> {
+        if self == Self::Suggested {
+            return None;
+        }
+        match family {
+            EventFamily::Alarm => Some(json!({"condition": "intrusion", "severity": "high", "zone_name": "Lobby"})),
+            EventFamily::Access => Some(json!({"door_state": "forced_open", "badge": "0042"})),
+            EventFamily::Video => Some(json!({"stream": "main", "issue": "signal_lost", "recording": false})),
+            EventFamily::Health | EventFamily::Ping => None,
+        }
+    }
+
+    /// The `data_schema` the event catalogue declares for `family` when its data is the vendor's
+    /// own (EVT-5): what [`FamilyData::data`] serves satisfies it.
+    pub fn schema(self, family: EventFamily) -> Option<Value> {
+        let object = |required: &[&str], properties: Value| json!({"type": "object", "required": required, "properties": properties});
+        self.data(family)?;
+        Some(match family {
+            EventFamily::Alarm => object(
+                &["condition", "severity"],
+                json!({"condition": {"type": "string"}, "severity": {"enum": ["low", "medium", "high"]},
+                       "zone_name": {"type": "string"}}),
+            ),
+            EventFamily::Access => object(
+                &["door_state"],
+                json!({"door_state": {"enum": ["forced_open", "held_open", "closed"]}, "badge": {"type": "string"}}),
+            ),
+            _ => object(
+                &["stream", "issue"],
+                json!({"stream": {"type": "string"}, "issue": {"enum": ["signal_lost", "storage_full"]},
+                       "recording": {"type": "boolean"}}),
+            ),
+        })
+    }
+}
+
+/// What a page past the end answers (PAGE-4 allows either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PastEnd {
+    /// 200 with an empty list.
+    #[default]
+    Empty,
+    /// 404.
+    NotFound,
+}
+
+/// What a page size above the maximum gets (PAGE-5 allows either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OverMax {
+    /// The shape's own way: the canonical shape answers 400, the cursor and link shapes clamp
+    /// silently (as Eagle Eye does).
+    #[default]
+    Shape,
+    /// Clamped to the maximum (visibly in `pagination.per_page` where the shape reports it).
+    Clamp,
+    /// 400.
+    Reject,
+}
+
+/// The legitimate choices CONTRACT.md leaves to a vendor. The default is the contract's own
+/// example of each; every other value is still conformant, which the harness's variation matrix
+/// (`harness/tests/variations.rs`) proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variations {
+    pub family_data: FamilyData,
+    pub rate_limit_scope: RateLimitScope,
+    /// The limit on each account's authenticated requests under [`RateLimitScope::Account`]: a
+    /// bucket of `max_failures` requests refilled at that many per `window`, so a burst meets it
+    /// while an integrator's client honouring `Retry-After` (1 s) loses little time.
+    pub account_rate_limit: RateLimit,
+    pub past_end: PastEnd,
+    pub over_max: OverMax,
+    /// The largest page size served (the contract's 500 by default; Eagle Eye-like vendors cap at 100).
+    pub max_page_size: u64,
+    /// Every shape signs the body alone, in its own header and value format (the cursor and link
+    /// shapes otherwise bind the timestamp): SIG-3's advisory, nothing else.
+    pub body_only_signatures: bool,
+    /// A webhook status word of the vendor's own (`enabled`): create requires it and refuses the
+    /// contract's `active` with 400; create and list answers show it (WHM-2: `active` is the one
+    /// value the contract defines, the others are the vendor's own).
+    pub webhook_status: Option<String>,
+    /// The webhook management endpoints (and ping) exist (WHM-1 is a MAY): without them they answer
+    /// 404, and webhooks are registered outside the API ([`Variations::registered_webhook`], or
+    /// `POST /_mock/webhooks` as the vendor's admin console would).
+    pub webhook_api: bool,
+    /// A webhook registered at start-up for the first account, delivering to this URL; its id and
+    /// secret go in `credentials.json`.
+    pub registered_webhook: Option<String>,
+    /// `GET /event-types` exists (EVT-5 is a SHOULD): without it, 404.
+    pub event_catalogue: bool,
+}
+
+impl Default for Variations {
+    fn default() -> Self {
+        Self {
+            family_data: FamilyData::default(),
+            rate_limit_scope: RateLimitScope::default(),
+            account_rate_limit: RateLimit { max_failures: 100, window: Duration::from_secs(5), retry_after_secs: 1 },
+            past_end: PastEnd::default(),
+            over_max: OverMax::default(),
+            max_page_size: contract::MAX_PER_PAGE,
+            body_only_signatures: false,
+            webhook_status: None,
+            webhook_api: true,
+            registered_webhook: None,
+            event_catalogue: true,
+        }
+    }
+}
+
+/// A command-line value of one of the variation enums.
+macro_rules! named {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    _ => Err(format!("unknown value `{s}` (expected one of {})", Self::NAMES.join(", "))),
+                }
+            }
+        }
+    };
+}
+
+named!(RateLimitScope { FailedAuth => "failed-auth", Account => "account", None => "none" });
+named!(FamilyData { Suggested => "suggested", Own => "own" });
+named!(PastEnd { Empty => "empty", NotFound => "404" });
+named!(OverMax { Shape => "shape", Clamp => "clamp", Reject => "400" });
 
 #[derive(Debug, Clone)]
 pub struct MockConfig {
@@ -44,6 +210,8 @@ pub struct MockConfig {
     pub simulation_rate: f64,
     pub token_policy: TokenPolicy,
     pub rate_limit: RateLimit,
+    /// The legitimate choices the contract leaves to a vendor (the variation matrix).
+    pub variations: Variations,
     /// RSA modulus size of the accounts' keys.
     pub key_bits: usize,
     /// Largest request body accepted (413 above it).
@@ -72,6 +240,7 @@ impl Default for MockConfig {
             simulation_rate: 2.0,
             token_policy: TokenPolicy::default(),
             rate_limit: RateLimit { max_failures: 100, window: Duration::from_secs(10), retry_after_secs: 10 },
+            variations: Variations::default(),
             key_bits: 2048,
             max_body_bytes: 64 * 1024,
             max_concurrent_deliveries: 256,
@@ -80,6 +249,22 @@ impl Default for MockConfig {
 }
 
 impl MockConfig {
+    /// How deliveries are signed: the shape's format for the configured scheme, over the body alone
+    /// in every shape under [`Variations::body_only_signatures`].
+    pub fn signature_format(&self) -> contract::SignatureFormat {
+        let format = self.shape.signature_format(self.signature);
+        if self.variations.body_only_signatures {
+            contract::SignatureFormat { signed_content: "{body}".to_owned(), ..format }
+        } else {
+            format
+        }
+    }
+
+    /// The largest page size served.
+    pub fn max_page_size(&self) -> u64 {
+        self.variations.max_page_size.max(1)
+    }
+
     /// For tests and demos: sub-second retries, short timeouts, loopback targets allowed.
     pub fn fast() -> Self {
         Self {
@@ -133,5 +318,51 @@ mod tests {
         assert!(parse_schedule("none").unwrap().is_empty());
         let default = MockConfig::default().retry_schedule.iter().sum::<Duration>();
         assert!(default > Duration::from_secs(12 * 3600), "the default horizon spans hours");
+    }
+
+    #[test]
+    fn variation_values_parse_back_and_strangers_name_the_valid_ones() {
+        for name in RateLimitScope::NAMES {
+            assert_eq!(name.parse::<RateLimitScope>().unwrap().name(), *name);
+        }
+        for name in OverMax::NAMES {
+            assert_eq!(name.parse::<OverMax>().unwrap().name(), *name);
+        }
+        assert_eq!("404".parse::<PastEnd>().unwrap(), PastEnd::NotFound);
+        assert_eq!("own".parse::<FamilyData>().unwrap(), FamilyData::Own);
+        assert!("often".parse::<RateLimitScope>().unwrap_err().contains("failed-auth, account, none"));
+    }
+
+    #[test]
+    fn own_family_data_is_declared_and_health_stays_the_contracts() {
+        for family in [EventFamily::Alarm, EventFamily::Access, EventFamily::Video] {
+            let (data, schema) = (FamilyData::Own.data(family).unwrap(), FamilyData::Own.schema(family).unwrap());
+            for required in schema["required"].as_array().unwrap() {
+                assert!(data.get(required.as_str().unwrap()).is_some(), "{family:?} lacks {required}");
+            }
+            for (key, value) in data.as_object().unwrap() {
+                let declared = &schema["properties"][key];
+                assert!(!declared.is_null(), "{family:?}: {key} is not declared");
+                if let Some(allowed) = declared.get("enum") {
+                    assert!(allowed.as_array().unwrap().contains(value), "{family:?}: {key} = {value}");
+                }
+            }
+            assert_eq!(FamilyData::Suggested.data(family), None);
+        }
+        assert_eq!(FamilyData::Own.data(EventFamily::Access).unwrap().get("action"), None);
+        assert_eq!(FamilyData::Own.data(EventFamily::Health), None);
+        assert_eq!(FamilyData::Own.schema(EventFamily::Ping), None);
+    }
+
+    #[test]
+    fn body_only_signatures_keep_each_shapes_format_but_sign_the_body() {
+        for shape in Shape::ALL {
+            let mut config = MockConfig { shape: *shape, signature: Scheme::Timestamped, ..MockConfig::default() };
+            let own = config.signature_format();
+            config.variations.body_only_signatures = true;
+            let body_only = config.signature_format();
+            assert_eq!(body_only.signed_content, "{body}", "{shape}");
+            assert_eq!((body_only.header, body_only.value_template), (own.header, own.value_template), "{shape}");
+        }
     }
 }

@@ -19,14 +19,16 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::api::{error_response, rejection_response};
+use crate::config::FamilyData;
 use crate::events;
 use crate::fault::Fault;
-use crate::state::AppState;
+use crate::state::{AppState, WebhookRec, random_token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/_mock/devices/{device_id}/status", routing::post(set_status))
         .route("/_mock/devices/{device_id}/events", routing::post(emit_event))
+        .route("/_mock/webhooks", routing::post(register))
         .route("/_mock/deliveries", routing::get(deliveries))
         .route("/_mock/faults", routing::get(list_faults).put(replace_faults))
         .route("/_mock/faults/{name}", routing::post(enable_fault).delete(disable_fault))
@@ -99,7 +101,10 @@ async fn emit_event(
     let Some(family) = EventFamily::parse(&req.event_type) else {
         return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "unknown event_type");
     };
-    let data = match EventData::parse(family, req.data.unwrap_or_else(|| events::default_data(family))) {
+    // A vendor whose family data is its own fills it in itself (`events::emit`); what a caller
+    // asks for is read in the project's suggested attributes only.
+    let asked = req.data.filter(|_| state.config.variations.family_data == FamilyData::Suggested);
+    let data = match EventData::parse(family, asked.unwrap_or_else(|| events::default_data(family))) {
         Ok(data) => data,
         Err(e) => return error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", &e.to_string()),
     };
@@ -107,6 +112,55 @@ async fn emit_event(
         return Json(events::set_status(&state, d, h.status)).into_response();
     }
     Json(events::emit_for_device(&state, d, &data)).into_response()
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    /// The account it delivers for; the first account when absent.
+    #[serde(default)]
+    account_id: Option<String>,
+    target_url: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Registers a webhook as the vendor's admin console would, for vendors with no webhook management
+/// API (WHM-1 is a MAY): `201 {"webhook_id", "secret"}`.
+async fn register(State(state): State<AppState>, body: Result<Json<Registration>, JsonRejection>) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(r) => return rejection_response(r),
+    };
+    let account = match &req.account_id {
+        None => Some(0),
+        Some(id) => {
+            let fleet = state.fleet.read().expect("fleet lock");
+            fleet.accounts.iter().position(|a| a.id.to_string() == *id).map(|i| i as u16)
+        }
+    };
+    let Some(account) = account else {
+        return error_response(StatusCode::NOT_FOUND, "not_found", "no such account");
+    };
+    match register_webhook(&state, account, req.name.as_deref().unwrap_or("console"), &req.target_url) {
+        Ok(w) => (StatusCode::CREATED, Json(json!({"webhook_id": w.id, "secret": w.secret.expose()}))).into_response(),
+        Err(reason) => error_response(StatusCode::UNPROCESSABLE_ENTITY, "invalid_target_url", &reason),
+    }
+}
+
+/// Registers an active webhook for `account` outside the API (the console, or start-up).
+pub fn register_webhook(state: &AppState, account: u16, name: &str, target_url: &str) -> Result<WebhookRec, String> {
+    crate::targets::validate_target(target_url, state.config.allow_private_targets)?;
+    let rec = WebhookRec {
+        id: uuid::Uuid::new_v4().to_string(),
+        account,
+        name: name.to_owned(),
+        target_url: target_url.to_owned(),
+        status: contract::WebhookStatus::Active,
+        secret: contract::Secret::new(format!("whsec_{}", random_token(32))),
+        deleted: false,
+    };
+    state.webhooks.lock().expect("webhooks lock").push(rec.clone());
+    Ok(rec)
 }
 
 async fn deliveries(State(state): State<AppState>) -> Response {

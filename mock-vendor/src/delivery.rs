@@ -140,7 +140,7 @@ pub async fn deliver(state: AppState, id: u64) {
 
 /// The shape's signature format after the signature faults that change the format itself.
 fn delivery_format(state: &AppState) -> SignatureFormat {
-    let mut format = state.config.shape.signature_format(state.config.signature);
+    let mut format = state.config.signature_format();
     if state.has(Fault::UnboundTimestamp) {
         format.signed_content = "{body}".to_owned();
     }

@@ -109,6 +109,9 @@ pub fn emit(
     if state.has(Fault::MissingEventId) {
         value.as_object_mut().expect("object").remove("event_id");
     }
+    if let Some(own) = state.config.variations.family_data.data(data.family()) {
+        value["data"] = own;
+    }
     let body = bytes::Bytes::from(serde_json::to_vec(&value).expect("events serialise"));
     let targets: Vec<_> = state
         .webhooks

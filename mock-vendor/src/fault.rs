@@ -86,7 +86,7 @@ faults! {
     FetchJku => "fetch-jku", ["AUTH-7"], "a token header's `jku`/`x5u` URL is fetched";
     NoKeyRotation => "no-key-rotation", ["AUTH-7"], "only an account's first key is honoured: a token naming its second key's `kid` is refused";
     TrustEmbeddedJwk => "trust-embedded-jwk", ["AUTH-7", "AUTH-2"], "a token whose header `jwk` carries the key that signed it is accepted";
-    NoRateLimit => "no-rate-limit", ["AUTH-8"], "bursts of bad tokens are never answered 429";
+    RateLimitNoRetryAfter => "rate-limit-no-retry-after", ["AUTH-8"], "429 answers carry no Retry-After";
     // §7 Signatures
     UnsignedDeliveries => "unsigned-deliveries", ["SIG-1"], "deliveries carry no signature header";
     WrongSignature => "wrong-signature", ["SIG-1"], "deliveries are signed with a secret other than the webhook's";

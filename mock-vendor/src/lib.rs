@@ -88,6 +88,9 @@ pub struct AccountCredentials {
     pub rotation_private_key_path: PathBuf,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<contract::Secret>,
+    /// The webhook registered at start-up (`--register-webhook`), whose secret is `webhook_secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
 }
 
 /// A mock vendor serving in the background.
@@ -158,8 +161,17 @@ pub async fn start(
                 rotation_kid: keys.rotation_kid.clone(),
                 rotation_private_key_path: rotation_path,
                 webhook_secret: None,
+                webhook_id: None,
             });
         }
+    }
+    if let (Some(target), Some(first)) = (&state.config.variations.registered_webhook, accounts.first_mut()) {
+        // Registered as the vendor's console would, before the integrator's first request.
+        let hook = control::register_webhook(&state, 0, "console", target)
+            .map_err(|reason| anyhow::anyhow!("failed to register the start-up webhook: {reason}"))?;
+        state.startup_webhooks.lock().expect("webhooks lock").push(hook.clone());
+        first.webhook_id = Some(hook.id);
+        first.webhook_secret = Some(hook.secret);
     }
     let credentials = Credentials { base_url: base_url.clone(), admin_token: state.admin_token.clone(), accounts };
     let credentials_path = state_dir.join("credentials.json");

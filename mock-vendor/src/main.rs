@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use contract::Scheme;
-use mock_vendor::config::parse_schedule;
+use mock_vendor::config::{FamilyData, OverMax, PastEnd, RateLimitScope, Variations, parse_schedule};
 use mock_vendor::{Fault, FleetSpec, MockConfig, Shape};
 
 #[derive(Parser)]
@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the contract until SIGINT/SIGTERM.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Print the fault catalogue: name, requirement ids violated, what goes wrong.
     Faults,
 }
@@ -45,9 +45,11 @@ struct Serve {
     /// Waits between delivery attempts, e.g. `1s,5s,30s` (default: 10s,1m,5m,30m,2h,6h,12h).
     #[arg(long, value_parser = |s: &str| parse_schedule(s))]
     retry_schedule: Option<Vec<std::time::Duration>>,
-    /// Webhook signature scheme of the canonical shape (the other shapes sign their own way).
-    #[arg(long, default_value = "body", value_parser = |s: &str| s.parse::<Scheme>())]
-    signature: Scheme,
+    /// Webhook signature scheme: `body` signs the body alone, `timestamped` binds the timestamp,
+    /// each shape in its own header and value format. Without it the canonical shape signs the
+    /// body alone (the guide's default) and the other shapes bind the timestamp.
+    #[arg(long, value_parser = |s: &str| s.parse::<Scheme>())]
+    signature: Option<Scheme>,
     /// Wire shape: `canonical` (CONTRACT.md), `cursor` (Eagle Eye/Verkada-like) or `link`
     /// (Meraki-like); the crate docs of `mock_vendor::shape` describe each.
     #[arg(long, default_value = "canonical", value_parser = |s: &str| s.parse::<Shape>())]
@@ -64,6 +66,64 @@ struct Serve {
     /// Simulated events per second.
     #[arg(long, default_value_t = 2.0)]
     simulation_rate: f64,
+    #[command(flatten)]
+    variations: VariationArgs,
+}
+
+/// The legitimate choices the contract leaves to a vendor (`mock_vendor::config::Variations`).
+#[derive(clap::Args)]
+struct VariationArgs {
+    /// Alarm, access and video `data`: the project's `suggested` attributes, or the vendor's `own`
+    /// (declared in its event catalogue's `data_schema`).
+    #[arg(long, default_value = "suggested", value_parser = |s: &str| s.parse::<FamilyData>())]
+    family_data: FamilyData,
+    /// What is rate limited (429 + Retry-After): `failed-auth` (bursts of bad credentials),
+    /// `account` (each account's authenticated requests) or `none`.
+    #[arg(long, default_value = "failed-auth", value_parser = |s: &str| s.parse::<RateLimitScope>())]
+    rate_limit: RateLimitScope,
+    /// A page past the end: `empty` (200 with an empty list) or `404`.
+    #[arg(long, default_value = "empty", value_parser = |s: &str| s.parse::<PastEnd>())]
+    past_end: PastEnd,
+    /// A page size over the maximum: `shape` (the canonical shape answers 400, the others clamp),
+    /// `clamp` or `400`.
+    #[arg(long, default_value = "shape", value_parser = |s: &str| s.parse::<OverMax>())]
+    over_max: OverMax,
+    /// The largest page size served.
+    #[arg(long, default_value_t = contract::MAX_PER_PAGE, value_parser = clap::value_parser!(u64).range(1..))]
+    max_page_size: u64,
+    /// A webhook status word of the vendor's own (e.g. `enabled`): webhook creation requires it
+    /// and refuses `active` with 400; answers show it.
+    #[arg(long, value_name = "WORD")]
+    webhook_status: Option<String>,
+    /// Offer no webhook management API: the webhook endpoints and ping answer 404 (register
+    /// webhooks with `--register-webhook` or `POST /_mock/webhooks`).
+    #[arg(long)]
+    no_webhook_api: bool,
+    /// Register a webhook for the first account delivering to this URL at start-up, as the
+    /// vendor's console would; its id and secret are written to credentials.json.
+    #[arg(long, value_name = "URL")]
+    register_webhook: Option<String>,
+    /// Publish no event catalogue: `GET /event-types` answers 404.
+    #[arg(long)]
+    no_event_catalogue: bool,
+}
+
+impl VariationArgs {
+    fn variations(self, signature: Option<Scheme>) -> Variations {
+        Variations {
+            family_data: self.family_data,
+            rate_limit_scope: self.rate_limit,
+            past_end: self.past_end,
+            over_max: self.over_max,
+            max_page_size: self.max_page_size,
+            body_only_signatures: signature == Some(Scheme::Body),
+            webhook_status: self.webhook_status,
+            webhook_api: !self.no_webhook_api,
+            registered_webhook: self.register_webhook,
+            event_catalogue: !self.no_event_catalogue,
+            ..Variations::default()
+        }
+    }
 }
 
 #[tokio::main]
@@ -77,7 +137,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", mock_vendor::fault::catalogue_text());
             Ok(())
         }
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
     }
 }
 
@@ -85,8 +145,9 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     let mut config = MockConfig {
         fleet: args.fleet,
         seed: args.seed,
-        signature: args.signature,
+        signature: args.signature.unwrap_or(Scheme::Body),
         shape: args.shape,
+        variations: args.variations.variations(args.signature),
         ..MockConfig::default()
     };
     if let Some(schedule) = args.retry_schedule {

@@ -180,11 +180,17 @@ pub struct Inner {
     /// a hash lookup, not an RSA verification.
     pub token_cache: Mutex<HashMap<String, (u16, i64)>>,
     pub webhooks: Mutex<Vec<WebhookRec>>,
+    /// Webhooks registered at start-up (`--register-webhook`): a reset brings them back, with
+    /// their ids and secrets, as the integrator configured them.
+    pub startup_webhooks: Mutex<Vec<WebhookRec>>,
     /// Sorted by `delivery_id`, which never repeats, not even across a reset: a delivery task
     /// still running from before a reset finds its record gone and stops.
     pub deliveries: Mutex<Vec<DeliveryRec>>,
     pub next_delivery_id: AtomicU64,
     pub auth_failures: Mutex<(Instant, u32)>,
+    /// Each account's token bucket of authenticated requests (`RateLimitScope::Account`): when it
+    /// was last filled, and the requests left.
+    pub account_requests: Mutex<HashMap<u16, (Instant, f64)>>,
     pub admin_token: Secret,
     /// The secret every webhook gets under the `shared-secret` fault.
     pub shared_secret: Secret,
@@ -233,9 +239,11 @@ impl AppState {
             faults,
             token_cache: Mutex::new(HashMap::new()),
             webhooks: Mutex::new(Vec::new()),
+            startup_webhooks: Mutex::new(Vec::new()),
             deliveries: Mutex::new(Vec::new()),
             next_delivery_id: AtomicU64::new(0),
             auth_failures: Mutex::new((Instant::now(), 0)),
+            account_requests: Mutex::new(HashMap::new()),
             admin_token: Secret::new(format!("adm_{}", random_token(32))),
             shared_secret: Secret::new(format!("whsec_{}", random_token(32))),
             http,
@@ -263,10 +271,11 @@ impl AppState {
         *fleet = fresh;
         self.fleet_generation.fetch_add(1, Ordering::AcqRel);
         drop(fleet);
-        self.webhooks.lock().expect("webhooks lock").clear();
+        *self.webhooks.lock().expect("webhooks lock") = self.startup_webhooks.lock().expect("webhooks lock").clone();
         self.deliveries.lock().expect("deliveries lock").clear();
         self.token_cache.lock().expect("cache lock").clear();
         *self.auth_failures.lock().expect("limiter lock") = (Instant::now(), 0);
+        self.account_requests.lock().expect("limiter lock").clear();
         self.faults.replace(&self.config.faults);
     }
 }

@@ -317,12 +317,13 @@ impl Probe {
                 }
                 self.rx.all().iter().any(|r| r.path.ends_with("/jwks.json"))
             }
-            Fault::NoRateLimit => {
-                let mut limited = false;
+            Fault::RateLimitNoRetryAfter => {
+                let mut bare = false;
                 for _ in 0..12 {
-                    limited |= m.get_with_token("garbage", "/api/v1/account").await.0 == 429;
+                    let (status, headers, _) = m.get_with_token("garbage", "/api/v1/account").await;
+                    bare |= status == 429 && headers.get("retry-after").is_none();
                 }
-                !limited
+                bare
             }
             Fault::UnsignedDeliveries => self.one_event().await.1.headers.get("x-webhook-signature").is_none(),
             Fault::WrongSignature | Fault::StaleTimestamp | Fault::MissingTimestamp | Fault::UnboundTimestamp => {

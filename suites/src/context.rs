@@ -596,6 +596,12 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
         let error = self.body_error(answer)?;
         Some(format!("refused with {} and an error in its body ({error})", answer.status))
     }
+    /// Every 429 answer this client got so far in the run, in order, whatever request it answered
+    /// (walks, probes and retried requests included): AUTH-8 judges the form of each. The default
+    /// records none.
+    fn rate_limited(&self) -> Vec<Exchange> {
+        Vec::new()
+    }
     /// Reads a probe's answer as one page of `collection`, as a walk would see it (records mapped
     /// through the profile, the pagination block as canonical fields), so a check can judge a page
     /// it asked for with parameters of its own (`page=0`, a page past the end). `None` when the
@@ -801,7 +807,8 @@ pub struct Budgets {
     /// The vendor's declared retry horizon: how long after an outage began its events may still
     /// arrive (DLV-5). Waits for retries are bounded by this and `event_wait`.
     pub retry_horizon: Duration,
-    /// At most this many bad-token requests probe for a rate limit (AUTH-8); 0 = do not probe.
+    /// At most this many bad-token requests, then as many valid ones, probe for a rate limit
+    /// (AUTH-8); 0 = do not probe.
     pub rate_limit_burst: u32,
     /// The client's page guard: a walk of more pages is a failure, so checks that choose their
     /// own page size (the pagination suite's `per_page=1` walks) stay under it.

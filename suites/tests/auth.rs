@@ -43,6 +43,10 @@ struct Behaviour {
     www_authenticate: Option<&'static str>,
     /// After this many refusals, 429 (with `Retry-After` unless `retry_after` is `None`).
     limit_after: Option<u32>,
+    /// The 429s of `limit_after` stop after this many refusals (a window that ends).
+    limit_until: Option<u32>,
+    /// After this many authenticated requests, 429 (a limit per account, after authentication).
+    valid_limit_after: Option<u32>,
     retry_after: Option<&'static str>,
     /// What the account's token gets for the other account's site inventory.
     cross_site: (u16, String),
@@ -61,6 +65,8 @@ impl Default for Behaviour {
             refusal_status: 401,
             www_authenticate: Some("Bearer error=\"invalid_token\""),
             limit_after: None,
+            limit_until: None,
+            valid_limit_after: None,
             retry_after: Some("10"),
             cross_site: (404, r#"{"error":"not_found"}"#.into()),
             unreachable: false,
@@ -77,7 +83,10 @@ struct FakeVendor {
     /// Whose sites this credential lists.
     sites: Vec<&'static str>,
     refusals: AtomicU32,
+    accepted: AtomicU32,
     requests: Mutex<Vec<String>>,
+    /// Every 429 answered, as a client records them (AUTH-8).
+    limited: Mutex<Vec<Exchange>>,
 }
 
 impl FakeVendor {
@@ -88,7 +97,9 @@ impl FakeVendor {
             behaviour,
             sites,
             refusals: AtomicU32::new(0),
+            accepted: AtomicU32::new(0),
             requests: Mutex::new(Vec::new()),
+            limited: Mutex::new(Vec::new()),
         }
     }
 
@@ -128,6 +139,51 @@ impl FakeVendor {
     }
 }
 
+impl FakeVendor {
+    /// What the fake vendor answers a probe.
+    async fn answer_probe(&self, probe: Probe) -> Result<Answer, ApiError> {
+        self.requests.lock().unwrap().push(format!("{} {}", probe.method, probe.path));
+        if self.behaviour.unreachable {
+            return Err(ApiError::new(ApiErrorKind::Transport, "connection refused", vec![Exchange::default()]));
+        }
+        if !self.authenticated(&probe.auth) {
+            let n = self.refusals.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.behaviour.limit_after.is_some_and(|limit| n > limit)
+                && self.behaviour.limit_until.is_none_or(|until| n <= until)
+            {
+                let headers = self.behaviour.retry_after.map(|v| ("retry-after".to_owned(), v.to_owned()));
+                return Ok(self.answer(&probe.method, &probe.path, 429, "{}", headers.into_iter().collect()));
+            }
+            let headers = self.behaviour.www_authenticate.map(|v| ("www-authenticate".to_owned(), v.to_owned()));
+            let body = r#"{"error":"unauthorized"}"#;
+            return Ok(self.answer(
+                &probe.method,
+                &probe.path,
+                self.behaviour.refusal_status,
+                body,
+                headers.into_iter().collect(),
+            ));
+        }
+        let n = self.accepted.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.behaviour.valid_limit_after.is_some_and(|limit| n > limit) {
+            let headers = self.behaviour.retry_after.map(|v| ("retry-after".to_owned(), v.to_owned()));
+            return Ok(self.answer(&probe.method, &probe.path, 429, "{}", headers.into_iter().collect()));
+        }
+        if self.behaviour.refuse_valid_under.is_some_and(|p| probe.path.starts_with(p)) {
+            return Ok(self.answer(&probe.method, &probe.path, 401, "{}", vec![]));
+        }
+        if self.behaviour.missing_under.is_some_and(|p| probe.path.starts_with(p)) {
+            return Ok(self.answer(&probe.method, &probe.path, 404, "{}", vec![]));
+        }
+        let own_site = self.sites.iter().any(|s| probe.path.contains(s));
+        if probe.path.contains("/sites/") && !own_site {
+            let (status, body) = &self.behaviour.cross_site;
+            return Ok(self.answer(&probe.method, &probe.path, *status, body, vec![]));
+        }
+        Ok(self.answer(&probe.method, &probe.path, 200, r#"{"account_id":"a","name":"A"}"#, vec![]))
+    }
+}
+
 #[async_trait]
 impl VendorApi for FakeVendor {
     async fn account(&self) -> Result<Fetched, ApiError> {
@@ -148,39 +204,16 @@ impl VendorApi for FakeVendor {
         Endpoints::canonical()
     }
 
+    fn rate_limited(&self) -> Vec<Exchange> {
+        self.limited.lock().unwrap().clone()
+    }
+
     async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {
-        self.requests.lock().unwrap().push(format!("{} {}", probe.method, probe.path));
-        if self.behaviour.unreachable {
-            return Err(ApiError::new(ApiErrorKind::Transport, "connection refused", vec![Exchange::default()]));
+        let answer = self.answer_probe(probe).await?;
+        if answer.status == 429 {
+            self.limited.lock().unwrap().push(answer.exchange.clone());
         }
-        if !self.authenticated(&probe.auth) {
-            let n = self.refusals.fetch_add(1, Ordering::SeqCst) + 1;
-            if self.behaviour.limit_after.is_some_and(|limit| n > limit) {
-                let headers = self.behaviour.retry_after.map(|v| ("retry-after".to_owned(), v.to_owned()));
-                return Ok(self.answer(&probe.method, &probe.path, 429, "{}", headers.into_iter().collect()));
-            }
-            let headers = self.behaviour.www_authenticate.map(|v| ("www-authenticate".to_owned(), v.to_owned()));
-            let body = r#"{"error":"unauthorized"}"#;
-            return Ok(self.answer(
-                &probe.method,
-                &probe.path,
-                self.behaviour.refusal_status,
-                body,
-                headers.into_iter().collect(),
-            ));
-        }
-        if self.behaviour.refuse_valid_under.is_some_and(|p| probe.path.starts_with(p)) {
-            return Ok(self.answer(&probe.method, &probe.path, 401, "{}", vec![]));
-        }
-        if self.behaviour.missing_under.is_some_and(|p| probe.path.starts_with(p)) {
-            return Ok(self.answer(&probe.method, &probe.path, 404, "{}", vec![]));
-        }
-        let own_site = self.sites.iter().any(|s| probe.path.contains(s));
-        if probe.path.contains("/sites/") && !own_site {
-            let (status, body) = &self.behaviour.cross_site;
-            return Ok(self.answer(&probe.method, &probe.path, *status, body, vec![]));
-        }
-        Ok(self.answer(&probe.method, &probe.path, 200, r#"{"account_id":"a","name":"A"}"#, vec![]))
+        Ok(answer)
     }
 
     async fn walk(
@@ -321,21 +354,54 @@ async fn a_429_midway_is_an_error_not_a_verdict() {
 }
 
 #[tokio::test]
-async fn the_burst_stops_at_the_first_429_and_wants_retry_after() {
+async fn a_short_retry_after_is_waited_out_and_the_credential_sent_again() {
+    // A limit per account after authentication may answer 429 to any credential: no verdict on it.
+    let behaviour =
+        Behaviour { limit_after: Some(2), limit_until: Some(4), retry_after: Some("0"), ..Behaviour::default() };
+    let (cx, vendor) = context(behaviour);
+    let outcome = run("auth.malformed", &cx).await;
+    assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    assert_eq!(vendor.limited.lock().unwrap().len(), 2, "both 429s are kept for AUTH-8");
+}
+
+#[tokio::test]
+async fn the_bad_credential_burst_stops_at_the_first_429_and_wants_retry_after() {
     let (cx, vendor) = context(Behaviour { limit_after: Some(20), ..Behaviour::default() });
     let outcome = run("auth.rate-limit", &cx).await;
     assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    assert!(outcome.message.contains("`Retry-After: 10`"), "{}", outcome.message);
     assert_eq!(vendor.requests.lock().unwrap().len(), 21, "the burst stops at the first 429");
 
     let (cx, _) = context(Behaviour { limit_after: Some(20), retry_after: None, ..Behaviour::default() });
     let outcome = run("auth.rate-limit", &cx).await;
     assert_eq!(outcome.status, Status::Fail);
-    assert!(outcome.message.contains("without `Retry-After`"), "{}", outcome.message);
+    assert!(outcome.message.contains("AUTH-8: \"Rate limits answer 429 with `Retry-After`\""), "{}", outcome.message);
+    assert!(outcome.message.contains("no `Retry-After`"), "{}", outcome.message);
+    assert!(!outcome.evidence.exchanges.is_empty());
+}
 
+#[tokio::test]
+async fn a_limit_per_account_is_found_by_a_burst_of_valid_requests() {
+    let (cx, vendor) = context(Behaviour { valid_limit_after: Some(30), ..Behaviour::default() });
+    let outcome = run("auth.rate-limit", &cx).await;
+    assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    assert_eq!(vendor.requests.lock().unwrap().len(), 150 + 31, "every bad credential, then valid ones to the 429");
+    assert!(outcome.evidence.notes.iter().any(|n| n.contains("valid request 31")), "{:?}", outcome.evidence.notes);
+
+    let behaviour = Behaviour { valid_limit_after: Some(30), retry_after: Some("soon"), ..Behaviour::default() };
+    let (cx, _) = context(behaviour);
+    let outcome = run("auth.rate-limit", &cx).await;
+    assert_eq!(outcome.status, Status::Fail, "{outcome:#?}");
+    assert!(outcome.message.contains("neither delta-seconds nor an HTTP-date"), "{}", outcome.message);
+}
+
+#[tokio::test]
+async fn no_limit_within_the_budget_is_a_skip_not_a_violation() {
     let (cx, vendor) = context(Behaviour::default());
     let outcome = run("auth.rate-limit", &cx).await;
-    assert_eq!(outcome.status, Status::Fail);
-    assert_eq!(vendor.requests.lock().unwrap().len(), 150, "the burst is bounded by the budget");
+    assert_eq!(outcome.status, Status::Skip, "{outcome:#?}");
+    assert!(outcome.message.contains("a limit never reached is not a violation"), "{}", outcome.message);
+    assert_eq!(vendor.requests.lock().unwrap().len(), 300, "both bursts are bounded by the budget");
 
     let (cx, vendor) = context(Behaviour::default());
     let cx = cx.with_budgets(Budgets { rate_limit_burst: 0, ..Budgets::default() });
@@ -343,6 +409,45 @@ async fn the_burst_stops_at_the_first_429_and_wants_retry_after() {
     assert_eq!(outcome.status, Status::Skip);
     assert!(outcome.message.contains("rate_limit_burst"), "{}", outcome.message);
     assert!(vendor.requests.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn every_429_the_run_met_is_judged_without_a_burst() {
+    // Earlier checks met the limit: those answers are judged, and no burst is sent.
+    let (cx, vendor) = context(Behaviour { limit_after: Some(0), retry_after: None, ..Behaviour::default() });
+    let cx = cx.with_budgets(Budgets { rate_limit_burst: 0, ..Budgets::default() });
+    let _ = run("auth.malformed", &cx).await;
+    let sent = vendor.requests.lock().unwrap().len();
+    let outcome = run("auth.rate-limit", &cx).await;
+    assert_eq!(outcome.status, Status::Fail, "{outcome:#?}");
+    assert_eq!(vendor.requests.lock().unwrap().len(), sent, "no burst");
+
+    let (cx, _) = context(Behaviour {
+        limit_after: Some(0),
+        retry_after: Some("Wed, 21 Oct 2015 07:28:00 GMT"),
+        ..Behaviour::default()
+    });
+    let _ = run("auth.malformed", &cx).await;
+    assert_eq!(run("auth.rate-limit", &cx).await.status, Status::Pass, "an HTTP-date is a usable Retry-After");
+}
+
+#[test]
+fn retry_after_is_delta_seconds_or_an_http_date() {
+    use suites::auth::retry_after_problem;
+    for usable in [
+        "0",
+        "10",
+        " 120 ",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+    ] {
+        assert_eq!(retry_after_problem(Some(usable)), None, "{usable}");
+    }
+    for unusable in ["", "-1", "1.5", "soon", "10s", "2015-10-21T07:28:00Z"] {
+        assert!(retry_after_problem(Some(unusable)).is_some(), "{unusable}");
+    }
+    assert_eq!(retry_after_problem(None).as_deref(), Some("no `Retry-After`"));
 }
 
 #[tokio::test]

@@ -222,3 +222,56 @@ pub async fn demo_run_shaped(
     };
     (harness::cli::demo::run_demo(config, options).await.unwrap(), out)
 }
+
+/// A demo run against the clean mock in `shape`, set up by `mock`, with the harness's configuration
+/// patched by `patch`: its TOML is merged over the demo's `vendor.toml` and read back as the
+/// harness reads any `vendor.toml`, so a key the harness does not know fails as it would for a
+/// user. `Err` when the patched configuration is refused or the run could not start.
+#[allow(dead_code)]
+pub async fn demo_run_varied(
+    shape: mock_vendor::shape::Shape,
+    mock: impl FnOnce(&mut mock_vendor::MockConfig),
+    patch: impl FnOnce(&mock_vendor::RunningMock) -> toml::Table,
+) -> (anyhow::Result<harness::runner::RunSummary>, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let mut config = harness::cli::demo::demo_mock_config(Vec::new());
+    config.shape = shape;
+    config.key_bits = 1024;
+    mock(&mut config);
+    let options = harness::runner::RunOptions {
+        out_dir: out.path().to_owned(),
+        non_interactive: true,
+        progress: harness::progress::ProgressMode::Quiet,
+        ..harness::runner::RunOptions::default()
+    };
+    let state_dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = match mock_vendor::start(config, listener, state_dir.path()).await {
+        Ok(m) => m,
+        Err(e) => return (Err(e.context("the mock did not start")), out),
+    };
+    let result = async {
+        let base = harness::cli::demo::config_for(&running, shape)?;
+        let mut table = toml::Table::try_from(&base).map_err(|e| anyhow::anyhow!("the demo config as TOML: {e}"))?;
+        merge_toml(&mut table, patch(&running));
+        let config: VendorConfig =
+            table.try_into().map_err(|e| anyhow::anyhow!("the harness refuses the patched vendor.toml: {e}"))?;
+        config.validate()?;
+        harness::runner::run(config, options).await
+    }
+    .await;
+    running.stop().await;
+    (result, out)
+}
+
+/// Merges `patch` into `base`: tables key by key, anything else replaced.
+pub fn merge_toml(base: &mut toml::Table, patch: toml::Table) {
+    for (key, value) in patch {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(into)), toml::Value::Table(from)) => merge_toml(into, from),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}

@@ -19,7 +19,7 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::FetchJku, &["auth.jku-x5u"]),
     (Fault::TrustEmbeddedJwk, &["auth.bad-signature"]),
     (Fault::NoKeyRotation, &["auth.kid-rotation"]),
-    (Fault::NoRateLimit, &["auth.rate-limit"]),
+    (Fault::RateLimitNoRetryAfter, &["auth.rate-limit"]),
     (Fault::CrossTenantRead, &["auth.tenant-inventory", "auth.tenant-webhooks"]),
 ];
 

@@ -84,6 +84,9 @@ async fn locations(
     };
     let fleet = state.fleet.read().expect("fleet lock");
     let all = &fleet.accounts[a as usize].sites;
+    if let Some(not_found) = crate::api::past_end(&state, req, all.len()) {
+        return not_found;
+    }
     let page = slice(&state, req, all.len());
     let mut results: Vec<Value> = all[page.range].iter().map(|&s| site(site_value(&state, &fleet, s))).collect();
     shuffle_if_unstable(&state, &mut results);
@@ -134,6 +137,9 @@ fn inventory(
         .copied()
         .filter(|&d| (fleet.devices[d as usize].kind == Kind::Camera) == cameras)
         .collect();
+    if let Some(not_found) = crate::api::past_end(&state, req, all.len()) {
+        return not_found;
+    }
     let page = slice(&state, req, all.len());
     let start = page.range.start;
     let mut results: Vec<Value> = all[page.range]

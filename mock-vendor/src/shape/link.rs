@@ -92,6 +92,9 @@ async fn networks(
     };
     let fleet = state.fleet.read().expect("fleet lock");
     let all = &fleet.accounts[a as usize].sites;
+    if let Some(not_found) = crate::api::past_end(&state, req, all.len()) {
+        return not_found;
+    }
     let page = slice(&state, req, all.len());
     let mut items: Vec<Value> = all[page.range.clone()].iter().map(|&s| site(site_value(&state, &fleet, s))).collect();
     shuffle_if_unstable(&state, &mut items);
@@ -118,6 +121,9 @@ async fn devices(
         return error_response(StatusCode::NOT_FOUND, "not_found", "no such network");
     };
     let all = &fleet.sites[site as usize].devices;
+    if let Some(not_found) = crate::api::past_end(&state, req, all.len()) {
+        return not_found;
+    }
     let page = slice(&state, req, all.len());
     let start = page.range.start;
     let mut items: Vec<Value> = all[page.range.clone()]

@@ -69,10 +69,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use bytes::Bytes;
-use contract::{EventFamily, MAX_PER_PAGE, PageRequest, Scheme, SigEncoding, SignatureFormat};
+use contract::{EventFamily, PageRequest, Scheme, SigEncoding, SignatureFormat};
 use serde_json::{Map, Value};
 
 use crate::api::{self, Params, error_response, param};
+use crate::config::OverMax;
 use crate::fault::Fault;
 use crate::state::AppState;
 
@@ -209,6 +210,8 @@ pub enum ShapeParamError {
     NotANumber { name: &'static str, value: String },
     #[error("`{name}` must be at least 1, got {value}")]
     SizeTooSmall { name: &'static str, value: i128 },
+    #[error("`{name}` must be at most {max}, got {value}")]
+    SizeTooLarge { name: &'static str, value: i128, max: u64 },
     #[error("`{name}` is not a token this server issued")]
     BadToken { name: &'static str },
 }
@@ -249,9 +252,11 @@ fn parse_page(
     token_name: &'static str,
 ) -> Result<PageRequest, ShapeParamError> {
     let Ok(Query(params)) = params else { return Err(ShapeParamError::Unreadable) };
-    let max = if state.has(Fault::NoPerPageMax) { u64::MAX } else { MAX_PER_PAGE };
+    let max = if state.has(Fault::NoPerPageMax) { u64::MAX } else { state.config.max_page_size() };
+    // These shapes clamp silently unless the vendor refuses sizes over its maximum (PAGE-5).
+    let rejects = state.config.variations.over_max == OverMax::Reject;
     let per_page = match param(&params, size_name) {
-        None => contract::DEFAULT_PER_PAGE,
+        None => contract::DEFAULT_PER_PAGE.min(max),
         Some(raw) => {
             let n: i128 = raw
                 .trim()
@@ -259,6 +264,9 @@ fn parse_page(
                 .map_err(|_| ShapeParamError::NotANumber { name: size_name, value: raw.chars().take(64).collect() })?;
             if n < 1 {
                 return Err(ShapeParamError::SizeTooSmall { name: size_name, value: n });
+            }
+            if rejects && n > i128::from(max) {
+                return Err(ShapeParamError::SizeTooLarge { name: size_name, value: n, max });
             }
             u64::try_from(n).unwrap_or(u64::MAX).min(max)
         }
