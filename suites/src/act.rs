@@ -30,18 +30,26 @@ pub struct Acted {
     /// Receiver paths of webhooks the run created and deleted. A vendor that keeps delivering
     /// to them breaks WHM-2, which the webhooks suite judges; to every other check those
     /// deliveries are noise, not attempts of what it watches.
-    retired: Mutex<BTreeSet<String>>,
+    /// Each path with the time (unix ms) it was retired.
+    retired: Mutex<BTreeMap<String, i64>>,
 }
 
 /// Records that the webhook delivering to receiver paths containing `path` (a unique path
 /// segment) was deleted by the run.
 pub fn retire_path(cx: &Context, path: &str) {
-    cx.acted.retired.lock().expect("acted lock").insert(path.to_owned());
+    cx.acted.retired.lock().expect("acted lock").entry(path.to_owned()).or_insert_with(crate::attempts::now_ms);
 }
 
 /// The receiver paths of webhooks the run deleted so far.
 pub fn retired_paths(cx: &Context) -> Vec<String> {
-    cx.acted.retired.lock().expect("acted lock").iter().cloned().collect()
+    cx.acted.retired.lock().expect("acted lock").keys().cloned().collect()
+}
+
+/// Whether `delivery` reached a webhook after the run deleted it: WHM-2's business (the webhooks
+/// suite judges that deliveries stop), not a delivery the vendor still owes a signature to.
+pub fn after_retirement(cx: &Context, delivery: &Delivery) -> bool {
+    let retired = cx.acted.retired.lock().expect("acted lock");
+    retired.iter().any(|(path, at)| delivery.path.contains(path.as_str()) && delivery.received_at_ms >= *at)
 }
 
 /// The inbox, or the outcome a check that needs one ends with.

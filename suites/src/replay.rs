@@ -233,9 +233,11 @@ fn finding(cx: &Context, evidence: &mut Evidence, delivery: &Delivery, pointer: 
 
 /// Every delivery the receiver got in the run so far (pings, every family, every receiver path,
 /// webhooks the checks created for themselves), the sample included: SIG-1 and SIG-2 hold for
-/// every delivery, not only for the event these checks asked for.
-fn run_deliveries(inbox: &dyn Inbox, sample: &Sample) -> Vec<Delivery> {
-    let mut all = inbox.deliveries();
+/// every delivery, not only for the event these checks asked for. Deliveries that reached a
+/// webhook after the run deleted it are left out: WHM-2 says they must not come at all, and the
+/// webhooks suite judges that (a deleted webhook's secret may rightly be gone at the vendor).
+fn run_deliveries(cx: &Context, inbox: &dyn Inbox, sample: &Sample) -> Vec<Delivery> {
+    let mut all: Vec<Delivery> = inbox.deliveries().into_iter().filter(|d| !act::after_retirement(cx, d)).collect();
     for d in &sample.deliveries {
         if !all.iter().any(|a| a.seq == d.seq) {
             all.push(d.clone());
@@ -272,7 +274,7 @@ pub async fn signature(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(o) => return o.clone(),
     };
-    let deliveries = run_deliveries(inbox, sample);
+    let deliveries = run_deliveries(cx, inbox, sample);
     let signed = classify_all(inbox, format, &deliveries);
     let expected = format!("every delivery carries {}", describe_format(format));
     let mut evidence = Evidence::default();
@@ -381,7 +383,7 @@ pub async fn timestamp(cx: &Context) -> Outcome {
         Err(o) => return o.clone(),
     };
     let Ok(inbox) = act::require_inbox(cx) else { return Outcome::error("no webhook receiver (a harness bug)") };
-    let deliveries = run_deliveries(inbox, sample);
+    let deliveries = run_deliveries(cx, inbox, sample);
     let name = format.timestamp_header.as_deref().unwrap_or("timestamp");
     let expected =
         format!("every delivery carries `{name}` (unix seconds) within {SIG2_WINDOW_SECS} s of the receiver's clock");

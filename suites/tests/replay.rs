@@ -328,3 +328,40 @@ async fn under_the_body_scheme_a_missing_timestamp_breaks_sig_2_alone() {
     assert_eq!(outcomes[1].0, Status::Fail, "{outcomes:#?}");
     assert!(outcomes[1].1.starts_with("SIG-2: every delivery carries `X-Webhook-Timestamp`"), "{}", outcomes[1].1);
 }
+
+/// A delivery to a webhook the run deleted is WHM-2's business (the webhooks suite judges that
+/// deliveries stop; the vendor may rightly have dropped the secret), not SIG-1's; one that
+/// reached the same path before the delete is judged like any other.
+#[tokio::test]
+async fn deliveries_after_a_webhook_was_deleted_are_left_to_whm_2() {
+    let format = SignatureFormat::canonical(Scheme::Timestamped);
+    let signed = format.sign(&Secret::new(SECRET), ping().to_string().as_bytes(), contract::unix_now());
+    let unsigned: Vec<(String, String)> = signed.iter().filter(|(k, _)| k != "X-Webhook-Signature").cloned().collect();
+    let judge = |after_delete: bool| {
+        let (signed, unsigned) = (signed.clone(), unsigned.clone());
+        async move {
+            let inbox = FakeInbox::new(Scheme::Timestamped, Bugs::default());
+            inbox.receive(signed, ping().to_string().into_bytes());
+            inbox.receive(unsigned, ping().to_string().into_bytes());
+            let vendor = Arc::new(FakeVendor { inbox: inbox.clone(), sent: Mutex::new(0) });
+            let cx = Context::new(Arc::new(FakeApi))
+                .with_inbox(inbox.clone())
+                .with_trigger(vendor)
+                .with_signature(SignatureFormat::canonical(Scheme::Timestamped));
+            suites::act::retire_path(&cx, "/whm-delete-0123456789");
+            {
+                let mut deliveries = inbox.deliveries.lock().unwrap();
+                let last = deliveries.last_mut().unwrap();
+                last.path = "/webhook/whm-delete-0123456789".into();
+                last.received_at_ms = if after_delete { i64::MAX } else { 0 };
+            }
+            let outcome = (suites::find("replay.signature").unwrap().run)(&cx).await;
+            (outcome.status, outcome.message)
+        }
+    };
+    let (status, message) = judge(true).await;
+    assert_eq!(status, Status::Pass, "{message}");
+    let (status, message) = judge(false).await;
+    assert_eq!(status, Status::Fail, "{message}");
+    assert!(message.contains("whm-delete-0123456789"), "{message}");
+}
