@@ -664,6 +664,9 @@ enum Role {
 struct SizedWalk {
     role: Role,
     per_page: Option<u64>,
+    /// Pages served before the walk ended: a refusal of page 1 is a size the vendor does not
+    /// take (PAGE-3), a refusal after pages were served is a broken walk.
+    served: u64,
     result: Result<Arc<Walked>, ApiError>,
 }
 
@@ -743,9 +746,16 @@ async fn walk(
     if let Some(earlier) = after {
         tally = tally.following(earlier);
     }
-    let result = cx.api.walk(collection, per_page, &mut |seen| tally.visit(seen)).await;
+    let mut served = 0;
+    let result = cx
+        .api
+        .walk(collection, per_page, &mut |seen| {
+            served += 1;
+            tally.visit(seen)
+        })
+        .await;
     let result = result.map(|end| Arc::new(tally.finish(end)));
-    SizedWalk { role, per_page, result }
+    SizedWalk { role, per_page, served, result }
 }
 
 impl Survey {
@@ -1085,6 +1095,7 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
                 Ok(walked) => walked,
                 Err(e)
                     if w.role == Role::Max
+                        && w.served == 0
                         && s.max.is_some_and(|m| m.1 == MaxFrom::Contract)
                         && refused_first_page(e) =>
                 {
@@ -1092,6 +1103,17 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
                         "{}: per_page {} (the contract's documented maximum) was refused with a 4xx and the vendor reports no clamp of its own, so no larger page size was walked",
                         s.label(),
                         w.per_page.unwrap_or_default()
+                    ));
+                    continue;
+                }
+                // PAGE-3 lets a vendor refuse sizes it does not take with a 4xx (VENDOR-SHAPES:
+                // Meraki documents a `perPage` range): a refused first page is its minimum, not a
+                // broken walk. A refusal after pages were served stays a failure.
+                Err(e) if matches!(w.role, Role::One | Role::Prime) && w.served == 0 && refused_first_page(e) => {
+                    let size = w.per_page.unwrap_or_default();
+                    v.note(format!(
+                        "{}: the vendor refuses per_page={size} with a 4xx: below its minimum page size, which PAGE-3 allows, so no walk at per_page {size} was compared",
+                        s.label()
                     ));
                     continue;
                 }

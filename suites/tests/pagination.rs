@@ -45,6 +45,8 @@ struct Bugs {
     clamp_huge_to: Option<u64>,
     /// `per_page` under 5 is refused with a 400.
     refuse_small: bool,
+    /// `per_page` under 5 is served on page 1 and refused with a 400 on later pages.
+    refuse_small_later: bool,
     /// A page past the end answers 404.
     past_end_404: bool,
     /// Items shift by one position between calls (offset pagination over a changing sort).
@@ -140,6 +142,9 @@ impl Fake {
             } else if !b.clamp_invisibly {
                 return (bad(), json!({"error": "out of range"}));
             }
+        }
+        if b.refuse_small_later && (1..5).contains(&per_page_n) && page_n > 1 {
+            return (400, json!({"error": "per_page must be at least 5"}));
         }
         if b.refuse_small && (1..5).contains(&per_page_n) {
             return (400, json!({"error": "per_page must be at least 5"}));
@@ -354,7 +359,13 @@ async fn each_bug_fails_exactly_its_checks() {
             Bugs { clamp_invisibly: true, ..Bugs::default() },
             &["bad-parameters", "per-page-max"],
         ),
-        ("per_page under 5 refused", Bugs { refuse_small: true, ..Bugs::default() }, &["page-sizes"]),
+        // A refusal after pages were served breaks the walk (a refusal of page 1 is a minimum
+        // page size: a_minimum_page_size_refused_with_a_4xx_is_conformant).
+        (
+            "per_page under 5 refused after page 1",
+            Bugs { refuse_small_later: true, ..Bugs::default() },
+            &["page-sizes"],
+        ),
         // Whether the two default walks happen to agree depends on the drift's phase: their
         // order is not judged when they list different items.
         ("items drifting between pages", Bugs { drift: true, ..Bugs::default() }, &["complete-walk", "page-sizes"]),
@@ -426,6 +437,17 @@ async fn a_lower_maximum_refused_with_a_4xx_is_conformant() {
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     assert!(sizes.evidence.notes.iter().any(|n| n.contains("was refused with a 4xx")), "{sizes:#?}");
+}
+
+#[tokio::test]
+async fn a_minimum_page_size_refused_with_a_4xx_is_conformant() {
+    // PAGE-3 allows a 4xx for a page size the vendor does not take (Meraki documents a
+    // `perPage` range): per_page 1 refused on its first page is a note, not a PAGE-1 failure.
+    let outcomes = run(fake(FLEET, Bugs { refuse_small: true, ..Bugs::default() })).await;
+    let not_passing: Vec<_> = outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !not_applicable(o)).collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
+    assert!(sizes.evidence.notes.iter().any(|n| n.contains("refuses per_page=1 with a 4xx")), "{sizes:#?}");
 }
 
 #[tokio::test]
