@@ -1203,7 +1203,7 @@ pub fn judge_bad_parameter(
     value: &str,
     status: u16,
     page: Option<&PageSeen>,
-    chained: bool,
+    max: u64,
 ) -> Result<String, String> {
     match status {
         400..=499 => Ok(format!("refused with {status}")),
@@ -1219,9 +1219,22 @@ pub fn judge_bad_parameter(
                 // An offset has no block to show a clamp in; a page of the collection is one.
                 Param::Offset => Ok(format!("answered {status} with {} items", page.records.len())),
                 Param::Token => Ok(format!("answered {status} with {} items", page.records.len())),
-                // Chained pagination reports no page size: a page of the collection is the clamp.
-                Param::PerPage if page.per_page.is_none() && chained => {
-                    Ok(format!("answered {status} with {} items", page.records.len()))
+                // A vendor whose answers report no page size (cursor, Link header, offset, or a
+                // profile with no `per_page` pointer) cannot show a clamp: a page no larger than
+                // its maximum (declared, else seen, else the contract's), or one with more pages
+                // after it, is the clamp it has.
+                Param::PerPage if page.per_page.is_none() => {
+                    let items = page.records.len() as u64;
+                    let partial = page.next.is_some() || page.total_count.is_some_and(|t| items < t);
+                    if items <= max || partial {
+                        Ok(format!(
+                            "answered {status} with {items} items: no page size reported, a page within the maximum of {max}"
+                        ))
+                    } else {
+                        Err(format!(
+                            "answered {status} with {items} items on one page, more than the maximum of {max}, and no `per_page` to show a clamp"
+                        ))
+                    }
                 }
                 Param::Page => match page.page {
                     Some(n) if n >= 1 => Ok(format!("clamped to page {n}")),
@@ -1261,6 +1274,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
     let mut sent = 0;
     let mut sample = None;
     for s in survey.probe_targets() {
+        let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
         let mut answers = Vec::new();
         for &(param, value) in &values {
             let mut ask = PageAsk::first(paging, None);
@@ -1288,7 +1302,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
                     // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
                     let judged = match cx.api.body_refusal(&answer) {
                         Some(refusal) => Ok(refusal),
-                        None => judge_bad_parameter(param, value, answer.status, page.as_ref(), paging.kind.chained()),
+                        None => judge_bad_parameter(param, value, answer.status, page.as_ref(), max),
                     };
                     match judged {
                         Ok(how) => answers.push(format!("{shown} → {how}")),
@@ -1797,17 +1811,28 @@ mod tests {
     #[test]
     fn bad_parameter_answers() {
         let clamped = page(1, &["a"], 2, 1, 1);
-        assert!(judge_bad_parameter(Param::Page, "0", 400, None, false).is_ok());
-        assert!(judge_bad_parameter(Param::Page, "0", 500, None, false).is_err());
-        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&clamped), false).is_ok());
-        assert!(judge_bad_parameter(Param::Page, "0", 200, None, false).is_err());
+        assert!(judge_bad_parameter(Param::Page, "0", 400, None, 500).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 500, None, 500).is_err());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&clamped), 500).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, None, 500).is_err());
         let mut zero = clamped.clone();
         zero.page = Some(0);
         zero.per_page = Some(0);
-        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&zero), false).is_err());
-        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&zero), false).is_err());
-        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&clamped), false).is_ok());
-        assert!(judge_bad_parameter(Param::Page, HUGE_PAGE, 200, Some(&zero), false).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&zero), 500).is_err());
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&zero), 500).is_err());
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&clamped), 500).is_ok());
+        assert!(judge_bad_parameter(Param::Page, HUGE_PAGE, 200, Some(&zero), 500).is_ok());
+        // No page size in the answer (offset pagination, or no `per_page` pointer): a page
+        // within the maximum is the clamp the vendor cannot show; a larger one is not.
+        let mut unsized_page = clamped.clone();
+        unsized_page.per_page = None;
+        unsized_page.total_count = None;
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&unsized_page), 500).is_ok());
+        assert!(judge_bad_parameter(Param::PerPage, "-1", 200, Some(&unsized_page), 1).is_ok());
+        unsized_page.records.push(json!({"site_id": "b"}));
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&unsized_page), 1).is_err());
+        unsized_page.total_count = Some(5);
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&unsized_page), 1).is_ok(), "a partial page");
     }
 
     #[test]
