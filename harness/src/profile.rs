@@ -1051,7 +1051,7 @@ impl Profile {
         let mut out = Map::new();
         for (name, spec) in fields {
             if let Some(v) = self.field_value(raw, spec, request) {
-                out.insert(name.clone(), v);
+                out.insert(name.clone(), canonical_id(name, v));
             }
         }
         Value::Object(out)
@@ -1202,6 +1202,18 @@ impl FieldSpec {
     }
 }
 
+/// Canonical fields that hold ids: the contract gives ids no type, and canonical records carry
+/// them as strings, so a vendor's integer ids (Hikvision-like) meet INV-1/SITE-1/ACC-1/EVT-2.
+const ID_FIELDS: [&str; 5] = ["account_id", "site_id", "device_id", "parent_id", "event_id"];
+
+/// `value` as the canonical record carries it: a number in an id field as its decimal text.
+fn canonical_id(name: &str, value: Value) -> Value {
+    match value {
+        Value::Number(n) if ID_FIELDS.contains(&name) => Value::String(n.to_string()),
+        other => other,
+    }
+}
+
 /// What a request was for, for fields that come from it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
@@ -1253,6 +1265,22 @@ mod tests {
             json!({"site_id": "s", "name": "n"})
         );
         assert_eq!(p.map_record(&json!([1]), &p.sites.fields, &RequestContext::default()), json!([1]));
+        // Integer ids (Hikvision-like) are ids: the canonical record carries them as strings;
+        // other numbers stay numbers.
+        let numeric = json!({"device_id": 1042, "name": "n", "type": "camera", "site_id": 7, "parent_id": 1001,
+            "account_id": 3, "status": "online", "ip": 5});
+        assert_eq!(
+            p.map_record(&numeric, &p.inventory[0].fields, &RequestContext::default()),
+            json!({"device_id": "1042", "name": "n", "type": "camera", "site_id": "7", "parent_id": "1001",
+                "account_id": "3", "status": "online", "ip": 5})
+        );
+        let numeric_event = json!({"event_id": 9, "event_type": "health", "device_id": 1042, "site_id": 7,
+            "account_id": 3, "timestamp": "2026-01-01T00:00:00.000Z", "data": {"status": "offline"}});
+        assert_eq!(
+            p.map_event(&numeric_event),
+            json!({"event_id": "9", "event_type": "health", "device_id": "1042", "site_id": "7", "account_id": "3",
+                "timestamp": "2026-01-01T00:00:00.000Z", "data": {"status": "offline"}})
+        );
         let event = json!({"event_id": "e", "event_type": "health", "device_id": "d", "site_id": "s", "account_id": "a",
             "timestamp": "2026-01-01T00:00:00.000Z", "data": {"status": "offline"}});
         assert_eq!(p.map_event(&event), event);
