@@ -222,6 +222,9 @@ pub struct Tally {
     /// every page repeats the same wrong totals is one problem, not one per page.
     flagged_ceil: Option<(u64, u64, u64)>,
     per_page: Option<u64>,
+    /// The size a vendor that reports none served on page 1 of a walk at a size above its
+    /// default, while more pages followed: a silent clamp, whose pages are judged at that size.
+    silent: Option<u64>,
     short: Option<Short>,
     last_total_pages: Option<u64>,
     pages: u64,
@@ -259,6 +262,7 @@ impl Tally {
             totals: None,
             flagged_ceil: None,
             per_page: None,
+            silent: None,
             short: None,
             last_total_pages: None,
             pages: 0,
@@ -336,7 +340,19 @@ impl Tally {
             self.first = Some(exchange.clone());
         }
         self.last = Some(exchange);
-        let per_page = per_page.or(self.requested);
+        // PAGE-2 judges pages against the size the vendor used: one that reports no size and
+        // clamps a large one silently (a PAGE-5 matter) serves full pages of its own size.
+        let more = total_pages.is_some_and(|p| p > 1) || next.is_some() || total_count > Some(records.len() as u64);
+        if per_page.is_none()
+            && self.pages == 1
+            && part == 0
+            && !records.is_empty()
+            && more
+            && self.requested.is_some_and(|asked| asked > self.paging.size_default && (records.len() as u64) < asked)
+        {
+            self.silent = Some(records.len() as u64);
+        }
+        let per_page = per_page.or(self.silent).or(self.requested);
         self.per_page = self.per_page.or(per_page);
         self.last_total_pages = total_pages;
         self.judge_totals(index, total_count, total_pages, per_page);
@@ -1236,6 +1252,11 @@ pub fn judge_bad_parameter(
                         ))
                     }
                 }
+                // A vendor whose answers report no page number cannot show a clamp: a page of
+                // the collection is the clamp it has.
+                Param::Page if page.page.is_none() => {
+                    Ok(format!("answered {status} with {} items: no page number reported", page.records.len()))
+                }
                 Param::Page => match page.page {
                     Some(n) if n >= 1 => Ok(format!("clamped to page {n}")),
                     other => Err(format!(
@@ -1822,6 +1843,9 @@ mod tests {
         assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&zero), 500).is_err());
         assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&clamped), 500).is_ok());
         assert!(judge_bad_parameter(Param::Page, HUGE_PAGE, 200, Some(&zero), 500).is_ok());
+        let mut numberless = clamped.clone();
+        numberless.page = None;
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&numberless), 500).is_ok(), "no page number reported");
         // No page size in the answer (offset pagination, or no `per_page` pointer): a page
         // within the maximum is the clamp the vendor cannot show; a larger one is not.
         let mut unsized_page = clamped.clone();

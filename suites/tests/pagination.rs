@@ -51,6 +51,8 @@ struct Bugs {
     past_end_404: bool,
     /// Items shift by one position between calls (offset pagination over a changing sort).
     drift: bool,
+    /// The pagination block has no `per_page` (a profile with no `per_page` pointer).
+    hide_per_page: bool,
     /// A walk at this page size times out (the harness's side).
     timeout_at: Option<u64>,
 }
@@ -189,8 +191,11 @@ impl Fake {
         }
         let total_pages = pages + u64::from(b.wrong_totals);
         let shown_per_page = if b.clamp_invisibly { u64::try_from(per_page_n).unwrap_or(0) } else { per_page_u };
-        let pagination =
+        let mut pagination =
             json!({"page": shown_page, "per_page": shown_per_page, "total_pages": total_pages, "total_count": total});
+        if b.hide_per_page {
+            pagination.as_object_mut().unwrap().remove("per_page");
+        }
         (200, json!({key: items, "pagination": pagination}))
     }
 
@@ -448,6 +453,26 @@ async fn a_minimum_page_size_refused_with_a_4xx_is_conformant() {
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     assert!(sizes.evidence.notes.iter().any(|n| n.contains("refuses per_page=1 with a 4xx")), "{sizes:#?}");
+}
+
+#[tokio::test]
+async fn a_vendor_reporting_no_page_size_meets_the_musts_with_silent_clamps() {
+    // No `per_page` in its answers: a maximum of 100 applied silently to the walk at 500, and
+    // per_page=0 answered with a default page, are clamps it cannot show. PAGE-2 judges its
+    // pages at the size it used; PAGE-3 by the page's length.
+    let bugs = Bugs { hide_per_page: true, clamp_bad: true, clamp_huge_to: Some(100), ..Bugs::default() };
+    let mut api = fake(&[250], bugs);
+    api.max = 100;
+    let outcomes = run(api).await;
+    let musts = ids(&["complete-walk", "totals", "page-sizes", "bad-parameters"]);
+    let failed: Vec<_> = outcomes.iter().filter(|(id, o)| musts.contains(id) && o.status != Status::Pass).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    // A silent clamp that breaks the walk is still found: a skipped item leaves pages short.
+    let bugs = Bugs { hide_per_page: true, clamp_huge_to: Some(100), skip: true, ..Bugs::default() };
+    let mut api = fake(&[250], bugs);
+    api.max = 100;
+    let failed = with_status(&run(api).await, Status::Fail);
+    assert!(failed.contains("pagination.complete-walk") && failed.contains("pagination.totals"), "{failed:?}");
 }
 
 #[tokio::test]
