@@ -751,6 +751,12 @@ fn prime_size(default: u64, max: u64) -> Option<u64> {
     PRIMES.into_iter().find(|&p| p != default && p <= max)
 }
 
+/// The smallest prime above a declared minimum `min` that is neither the default nor above `max`.
+fn prime_above(min: u64, default: u64, max: u64) -> Option<u64> {
+    let is_prime = |n: u64| n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0);
+    (min + 1..=max).find(|&n| is_prime(n) && n != default)
+}
+
 async fn walk(
     cx: &Context,
     collection: &Collection,
@@ -826,7 +832,10 @@ impl Survey {
             if let (Some(default), Some((max, _)), Ok(walked)) = (default, max, &first.result) {
                 let items = walked.items().max(walked.total_count.unwrap_or(0));
                 let limit = SMALL_WALK_PAGES.min(cx.budgets.max_pages);
-                let small = [(Role::One, Some(1)), (Role::Prime, prime_size(default, max))];
+                // A declared minimum (Meraki's `perPage` range) replaces 1 and bounds the prime.
+                let min = paging.limits(&collection).min.unwrap_or(1);
+                let prime = prime_size(default, max).filter(|&p| p > min).or_else(|| prime_above(min, default, max));
+                let small = [(Role::One, Some(min)), (Role::Prime, prime)];
                 for (role, size) in small {
                     let Some(size) = size.filter(|&s| s != default) else { continue };
                     let pages = items.div_ceil(size).max(1);
@@ -1903,5 +1912,8 @@ mod tests {
         assert_eq!(prime_size(7, 500), Some(3));
         assert_eq!(prime_size(50, 5), Some(3));
         assert_eq!(prime_size(2, 2), None);
+        assert_eq!(prime_above(20, 50, 500), Some(23));
+        assert_eq!(prime_above(22, 23, 500), Some(29));
+        assert_eq!(prime_above(500, 50, 500), None);
     }
 }

@@ -66,6 +66,8 @@ struct Fake {
     max: u64,
     /// The maximum the vendor's profile declares (`max_size`), if any.
     declared_max: Option<u64>,
+    /// The minimum the vendor's profile declares (`min_size`), if any.
+    declared_min: Option<u64>,
     /// Every page size a walk asked for (`None`: the default).
     walked_sizes: std::sync::Mutex<Vec<Option<u64>>>,
     page_numbered: bool,
@@ -84,6 +86,7 @@ fn fake(counts: &[u64], bugs: Bugs) -> Fake {
         bugs,
         max: contract::MAX_PER_PAGE,
         declared_max: None,
+        declared_min: None,
         walked_sizes: std::sync::Mutex::new(Vec::new()),
         page_numbered: true,
         calls: AtomicU64::new(0),
@@ -238,7 +241,7 @@ impl VendorApi for Fake {
     fn endpoints(&self) -> Endpoints {
         Endpoints {
             paging: if self.page_numbered {
-                let limits = SizeLimits { max: self.declared_max, default: None };
+                let limits = SizeLimits { max: self.declared_max, default: None, min: self.declared_min };
                 Paging { size_default: DEFAULT, sites_limits: limits, inventory_limits: limits, ..Paging::canonical() }
             } else {
                 Paging::none()
@@ -453,6 +456,21 @@ async fn a_minimum_page_size_refused_with_a_4xx_is_conformant() {
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     assert!(sizes.evidence.notes.iter().any(|n| n.contains("refuses per_page=1 with a 4xx")), "{sizes:#?}");
+}
+
+#[tokio::test]
+async fn a_declared_minimum_is_the_smallest_size_walked() {
+    // A vendor that takes per_page 5 and up, declaring it: the small walks are at 5 and 7.
+    let mut api = fake(FLEET, Bugs { refuse_small: true, ..Bugs::default() });
+    api.declared_min = Some(5);
+    let api = Arc::new(api);
+    let outcomes = run(api.clone()).await;
+    let not_passing: Vec<_> = outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !not_applicable(o)).collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    let sizes = api.walked_sizes.lock().unwrap().clone();
+    assert!(sizes.contains(&Some(5)) && sizes.contains(&Some(7)) && !sizes.contains(&Some(1)), "{sizes:?}");
+    let page_sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
+    assert!(page_sizes.evidence.notes.iter().all(|n| !n.contains("refuses")), "{page_sizes:#?}");
 }
 
 #[tokio::test]
