@@ -753,7 +753,7 @@ fn prime_size(default: u64, max: u64) -> Option<u64> {
 
 /// The smallest prime above a declared minimum `min` that is neither the default nor above `max`.
 fn prime_above(min: u64, default: u64, max: u64) -> Option<u64> {
-    let is_prime = |n: u64| n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0);
+    let is_prime = |n: u64| n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
     (min + 1..=max).find(|&n| is_prime(n) && n != default)
 }
 
