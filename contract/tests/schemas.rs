@@ -187,9 +187,30 @@ fn broken_payloads_are_rejected_with_their_path() {
                             "account_id": "a", "site_id": "s", "device_id": "d", "data": {"status": "sleepy"}});
     let errors = SchemaId::Event.validate(&bad_status).unwrap_err();
     assert!(errors.iter().any(|e| e.instance_path == "/data/status"), "{errors:?}");
+    // EVT-2 lists what a device event carries; EVT-4 defines no attributes inside `data` for
+    // other families: only a health event must carry `data` (with `status`, EVT-1).
+    let alarm = json!({"event_id": "e", "event_type": "alarm", "timestamp": "2026-02-04T14:32:00Z",
+                       "account_id": "a", "site_id": "s", "device_id": "d"});
+    assert!(SchemaId::Event.is_valid(&alarm), "an alarm event without `data` carries all EVT-2 asks");
+    let mut health = alarm.clone();
+    health["event_type"] = json!("health");
+    let errors = SchemaId::Event.validate(&health).unwrap_err();
+    assert!(errors.iter().any(|e| e.message.contains("\"data\"")), "EVT-1: a health event has `data`: {errors:?}");
+    let mut scalar = alarm.clone();
+    scalar["data"] = json!("door forced");
+    assert!(!SchemaId::Event.is_valid(&scalar), "`data`, when present, is an object");
     let no_descriptor = json!({"sites": [{"site_id": "s", "name": "n"}],
                                "pagination": {"page": 1, "per_page": 50, "total_pages": 1, "total_count": 1}});
     assert!(!SchemaId::SitesPage.is_valid(&no_descriptor), "SITE-1: a site has a descriptor");
+    // SITE-1 asks for a descriptor's presence, in any shape: coordinates as `{lat, lng}` or a
+    // structured address are descriptors; an empty one is none.
+    for site in [
+        json!({"site_id": "s", "name": "n", "coordinates": {"lat": 41.8, "lng": -87.6}}),
+        json!({"site_id": "s", "name": "n", "address": {"city": "Chicago"}}),
+    ] {
+        assert!(SchemaId::Site.is_valid(&site), "{site}");
+    }
+    assert!(!SchemaId::Site.is_valid(&json!({"site_id": "s", "name": "n", "address": "", "coordinates": {}})));
 }
 
 fn collect_refs(value: &serde_norway::Value, out: &mut Vec<String>) {

@@ -87,6 +87,10 @@ pub struct ListEndpoint {
     /// The page size it serves when none is asked for, over `pagination.default_size`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_size: Option<u64>,
+    /// Its smallest page size (Meraki documents a `perPage` range), over `pagination.min_size`:
+    /// the small-page walks start there instead of at 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_size: Option<u64>,
     /// Where this endpoint's records keep the keyset value, over `pagination.past_end.from`
     /// (networks by `/id`, devices by `/serial`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +247,8 @@ pub enum PaginationProfile {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_size: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         default_size: Option<u64>,
         /// JSON Pointers of the pagination block, when the vendor reports one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -266,6 +272,8 @@ pub enum PaginationProfile {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_size: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         default_size: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         total_count: Option<String>,
@@ -285,6 +293,8 @@ pub enum PaginationProfile {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_size: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         default_size: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         total_count: Option<String>,
@@ -300,6 +310,8 @@ pub enum PaginationProfile {
         size: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_size: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_size: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         default_size: Option<u64>,
         /// How to ask for the page after the last (`startingAfter=<serial>`), when the vendor
@@ -430,10 +442,25 @@ impl PaginationProfile {
         }
     }
 
-    /// The vendor's limits for an endpoint: its own `max_size`/`default_size` over these.
+    /// The vendor's limits for an endpoint: its own `max_size`/`default_size`/`min_size` over these.
     pub fn limits_of(&self, endpoint: &ListEndpoint) -> SizeLimits {
         let (_, max, default) = self.sizes();
-        SizeLimits { max: endpoint.max_size.or(max), default: endpoint.default_size.or(default) }
+        SizeLimits {
+            max: endpoint.max_size.or(max),
+            default: endpoint.default_size.or(default),
+            min: endpoint.min_size.or(self.min_size()),
+        }
+    }
+
+    /// `min_size` as written.
+    fn min_size(&self) -> Option<u64> {
+        match self {
+            Self::Page { min_size, .. }
+            | Self::Offset { min_size, .. }
+            | Self::Cursor { min_size, .. }
+            | Self::LinkHeader { min_size, .. } => *min_size,
+            Self::None {} => None,
+        }
     }
 }
 
@@ -933,7 +960,7 @@ impl Profile {
         let p = &self.pagination;
         let kind = p.kind().as_str();
         let (size, max, default) = p.sizes();
-        for (name, n) in [("size", size), ("max_size", max), ("default_size", default)] {
+        for (name, n) in [("size", size), ("max_size", max), ("default_size", default), ("min_size", p.min_size())] {
             if n == Some(0) {
                 bail!("`pagination.{name}` must be at least 1");
             }
@@ -942,7 +969,9 @@ impl Profile {
             .chain(self.inventory.iter().enumerate().map(|(i, e)| (format!("inventory[{i}]"), e)));
         for (what, endpoint) in endpoints {
             let limits = p.limits_of(endpoint);
-            if p.size_param().is_none() && (endpoint.max_size.is_some() || endpoint.default_size.is_some()) {
+            if p.size_param().is_none()
+                && (endpoint.max_size.is_some() || endpoint.default_size.is_some() || endpoint.min_size.is_some())
+            {
                 bail!("`{what}` declares page sizes, but `kind = \"{kind}\"` has no `size_param` to ask for one");
             }
             if let Some(from) = &endpoint.past_end_from {
@@ -951,8 +980,15 @@ impl Profile {
                 }
                 pointer(&format!("{what}.past_end_from"), from)?;
             }
-            if [endpoint.max_size, endpoint.default_size].contains(&Some(0)) {
-                bail!("`{what}.max_size` and `{what}.default_size` must be at least 1");
+            if [endpoint.max_size, endpoint.default_size, endpoint.min_size].contains(&Some(0)) {
+                bail!("`{what}.max_size`, `{what}.default_size` and `{what}.min_size` must be at least 1");
+            }
+            for (name, n) in [("maximum", limits.max), ("default", limits.default), ("size asked for", size)] {
+                if let (Some(min), Some(n)) = (limits.min, n)
+                    && n < min
+                {
+                    bail!("`{what}`: the {name} page size {n} is below the minimum {min}");
+                }
             }
             if let (Some(max), Some(default)) = (limits.max, limits.default)
                 && default > max
@@ -1010,6 +1046,8 @@ impl Profile {
         let inventory_limits = SizeLimits {
             max: parts.iter().filter_map(|l| l.max).min(),
             default: parts.first().and_then(|l| l.default),
+            // ...and the largest minimum.
+            min: parts.iter().filter_map(|l| l.min).max(),
         };
         Paging {
             kind,
@@ -1051,7 +1089,7 @@ impl Profile {
         let mut out = Map::new();
         for (name, spec) in fields {
             if let Some(v) = self.field_value(raw, spec, request) {
-                out.insert(name.clone(), v);
+                out.insert(name.clone(), canonical_id(name, v));
             }
         }
         Value::Object(out)
@@ -1202,6 +1240,18 @@ impl FieldSpec {
     }
 }
 
+/// Canonical fields that hold ids: the contract gives ids no type, and canonical records carry
+/// them as strings, so a vendor's integer ids (Hikvision-like) meet INV-1/SITE-1/ACC-1/EVT-2.
+const ID_FIELDS: [&str; 5] = ["account_id", "site_id", "device_id", "parent_id", "event_id"];
+
+/// `value` as the canonical record carries it: a number in an id field as its decimal text.
+fn canonical_id(name: &str, value: Value) -> Value {
+    match value {
+        Value::Number(n) if ID_FIELDS.contains(&name) => Value::String(n.to_string()),
+        other => other,
+    }
+}
+
 /// What a request was for, for fields that come from it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
@@ -1253,6 +1303,22 @@ mod tests {
             json!({"site_id": "s", "name": "n"})
         );
         assert_eq!(p.map_record(&json!([1]), &p.sites.fields, &RequestContext::default()), json!([1]));
+        // Integer ids (Hikvision-like) are ids: the canonical record carries them as strings;
+        // other numbers stay numbers.
+        let numeric = json!({"device_id": 1042, "name": "n", "type": "camera", "site_id": 7, "parent_id": 1001,
+            "account_id": 3, "status": "online", "ip": 5});
+        assert_eq!(
+            p.map_record(&numeric, &p.inventory[0].fields, &RequestContext::default()),
+            json!({"device_id": "1042", "name": "n", "type": "camera", "site_id": "7", "parent_id": "1001",
+                "account_id": "3", "status": "online", "ip": 5})
+        );
+        let numeric_event = json!({"event_id": 9, "event_type": "health", "device_id": 1042, "site_id": 7,
+            "account_id": 3, "timestamp": "2026-01-01T00:00:00.000Z", "data": {"status": "offline"}});
+        assert_eq!(
+            p.map_event(&numeric_event),
+            json!({"event_id": "9", "event_type": "health", "device_id": "1042", "site_id": "7", "account_id": "3",
+                "timestamp": "2026-01-01T00:00:00.000Z", "data": {"status": "offline"}})
+        );
         let event = json!({"event_id": "e", "event_type": "health", "device_id": "d", "site_id": "s", "account_id": "a",
             "timestamp": "2026-01-01T00:00:00.000Z", "data": {"status": "offline"}});
         assert_eq!(p.map_event(&event), event);
@@ -1404,10 +1470,21 @@ mod tests {
         let paging = link.paging();
         assert_eq!(paging.kind, PagingKind::LinkHeader);
         assert!(paging.keyset_past_end);
-        assert_eq!(paging.sites_limits, SizeLimits { max: Some(100), default: Some(10) });
+        assert_eq!(paging.sites_limits, SizeLimits { max: Some(100), default: Some(10), min: None });
         // No `size`: the harness asks for the vendor's declared default.
         assert_eq!(paging.size_default, 10);
         assert_eq!(link.pagination.past_end().unwrap().param, "startingAfter");
+        // A documented `perPage` range: its minimum bounds the small-page walks.
+        let ranged = with_table(
+            "pagination",
+            "[pagination]\nkind = \"link_header\"\nsize_param = \"perPage\"\nmin_size = 3\nmax_size = 1000\ndefault_size = 10",
+        )
+        .unwrap();
+        assert_eq!(ranged.paging().sites_limits, SizeLimits { max: Some(1000), default: Some(10), min: Some(3) });
+        assert!(
+            err("[pagination]\nkind = \"link_header\"\nsize_param = \"perPage\"\nmin_size = 20\ndefault_size = 10")
+                .contains("the default page size 10 is below the minimum 20")
+        );
     }
 
     #[test]

@@ -167,6 +167,7 @@ async fn a_probed_page_reads_through_the_vendors_profile() {
         size_param: Some("size".into()),
         size: Some(25),
         max_size: None,
+        min_size: None,
         default_size: None,
         total_pages: Some("/meta/pages".into()),
         total_count: Some("/meta/count".into()),

@@ -26,18 +26,21 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     (status, Json(ErrorBody::new(code, message))).into_response()
 }
 
-/// The `wrong-content-type` fault: JSON answers labelled `text/plain`.
-pub async fn content_type_fault(
+/// The account endpoint of each shape (canonical, cursor, link).
+const ACCOUNT_PATHS: [&str; 3] = ["/api/v1/account", "/api/v3/users/self", "/api/v1/organization"];
+
+/// The `account-not-json` fault: a successful account answer is an HTML page, so it returns none
+/// of ACC-1's `{"account_id", "name"}` (a JSON body under another label breaks nothing).
+pub async fn not_json_fault(
     State(state): State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let mut response = next.run(req).await;
-    if state.has(Fault::WrongContentType) {
-        response.headers_mut().insert(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
+    let account = ACCOUNT_PATHS.contains(&req.uri().path());
+    let response = next.run(req).await;
+    if account && response.status().is_success() && state.has(Fault::AccountNotJson) {
+        let html = "<html><body><h1>Acme Security</h1></body></html>";
+        return ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     }
     response
 }

@@ -37,7 +37,7 @@ macro_rules! faults {
 faults! {
     // §1 Account and sites
     AccountMissingName => "account-missing-name", ["ACC-1"], "GET /account omits `name`";
-    WrongContentType => "wrong-content-type", ["ACC-1", "SITE-1", "INV-1"], "JSON answers are labelled `text/plain`";
+    AccountNotJson => "account-not-json", ["ACC-1"], "the account endpoint answers 200 with an HTML page, not JSON";
     CrossTenantRead => "cross-tenant-read", ["ACC-2"], "another account's site inventory, webhooks and webhook deletion are served to any valid token";
     SiteMissingDescriptor => "site-missing-descriptor", ["SITE-1"], "sites carry no address, coordinates or timezone";
     SiteNoTimezone => "site-no-timezone", ["SITE-2"], "sites carry an address but no timezone";

@@ -42,7 +42,7 @@ pub fn app(state: AppState) -> Router {
     let api = api::routes()
         .merge(state.config.shape.routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token))
-        .layer(middleware::from_fn_with_state(state.clone(), api::content_type_fault));
+        .layer(middleware::from_fn_with_state(state.clone(), api::not_json_fault));
     let control = control::routes().route_layer(middleware::from_fn_with_state(state.clone(), control::require_admin));
     Router::new()
         .merge(api)

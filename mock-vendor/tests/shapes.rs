@@ -507,9 +507,14 @@ async fn shaped_symptom(m: &Mock, shape: Shape, fault: &str) -> bool {
             };
             m.get(0, path).await.2.get(name).is_none()
         }
-        "wrong-content-type" => {
-            let path = if shape == Shape::Cursor { "/api/v3/locations" } else { "/api/v1/networks" };
-            !m.get(0, path).await.1["content-type"].to_str().unwrap().starts_with("application/json")
+        "account-not-json" => {
+            let path = match shape {
+                Shape::Cursor => "/api/v3/users/self",
+                Shape::Link => "/api/v1/organization",
+                Shape::Canonical => "/api/v1/account",
+            };
+            let (status, headers, body) = m.get(0, path).await;
+            status == 200 && body.is_null() && headers["content-type"].to_str().unwrap().starts_with("text/html")
         }
         "site-missing-descriptor" => sites.iter().all(|s| s.get("address").is_none() && s.get("coordinates").is_none()),
         "site-no-timezone" => sites.iter().all(|s| s.get("timeZone").is_none()),
@@ -555,7 +560,7 @@ async fn shaped_symptom(m: &Mock, shape: Shape, fault: &str) -> bool {
 async fn data_faults_show_through_every_shape() {
     let faults = [
         "account-missing-name",
-        "wrong-content-type",
+        "account-not-json",
         "site-missing-descriptor",
         "site-no-timezone",
         "device-missing-type",

@@ -134,8 +134,9 @@ impl Probe {
         let now = contract::unix_now();
         match fault {
             Fault::AccountMissingName => m.get(0, "/api/v1/account").await.2.get("name").is_none(),
-            Fault::WrongContentType => {
-                !m.get(0, "/api/v1/account").await.1["content-type"].to_str().unwrap().starts_with("application/json")
+            Fault::AccountNotJson => {
+                let (status, headers, body) = m.get(0, "/api/v1/account").await;
+                status == 200 && body.is_null() && headers["content-type"].to_str().unwrap().starts_with("text/html")
             }
             Fault::BadStatusValue => {
                 self.busiest_site(0).await.1.iter().any(|d| d["status"] == "up" || d["status"] == "down")

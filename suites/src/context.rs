@@ -263,6 +263,8 @@ pub struct SizeLimits {
     pub max: Option<u64>,
     /// The page size it serves when none is asked for.
     pub default: Option<u64>,
+    /// The smallest page size it takes: the small-page walks start there instead of at 1.
+    pub min: Option<u64>,
 }
 
 impl Paging {

@@ -222,6 +222,9 @@ pub struct Tally {
     /// every page repeats the same wrong totals is one problem, not one per page.
     flagged_ceil: Option<(u64, u64, u64)>,
     per_page: Option<u64>,
+    /// The size a vendor that reports none served on page 1 of a walk at a size above its
+    /// default, while more pages followed: a silent clamp, whose pages are judged at that size.
+    silent: Option<u64>,
     short: Option<Short>,
     last_total_pages: Option<u64>,
     pages: u64,
@@ -259,6 +262,7 @@ impl Tally {
             totals: None,
             flagged_ceil: None,
             per_page: None,
+            silent: None,
             short: None,
             last_total_pages: None,
             pages: 0,
@@ -336,7 +340,19 @@ impl Tally {
             self.first = Some(exchange.clone());
         }
         self.last = Some(exchange);
-        let per_page = per_page.or(self.requested);
+        // PAGE-2 judges pages against the size the vendor used: one that reports no size and
+        // clamps a large one silently (a PAGE-5 matter) serves full pages of its own size.
+        let more = total_pages.is_some_and(|p| p > 1) || next.is_some() || total_count > Some(records.len() as u64);
+        if per_page.is_none()
+            && self.pages == 1
+            && part == 0
+            && !records.is_empty()
+            && more
+            && self.requested.is_some_and(|asked| asked > self.paging.size_default && (records.len() as u64) < asked)
+        {
+            self.silent = Some(records.len() as u64);
+        }
+        let per_page = per_page.or(self.silent).or(self.requested);
         self.per_page = self.per_page.or(per_page);
         self.last_total_pages = total_pages;
         self.judge_totals(index, total_count, total_pages, per_page);
@@ -664,6 +680,9 @@ enum Role {
 struct SizedWalk {
     role: Role,
     per_page: Option<u64>,
+    /// Pages served before the walk ended: a refusal of page 1 is a size the vendor does not
+    /// take (PAGE-3), a refusal after pages were served is a broken walk.
+    served: u64,
     result: Result<Arc<Walked>, ApiError>,
 }
 
@@ -732,6 +751,12 @@ fn prime_size(default: u64, max: u64) -> Option<u64> {
     PRIMES.into_iter().find(|&p| p != default && p <= max)
 }
 
+/// The smallest prime above a declared minimum `min` that is neither the default nor above `max`.
+fn prime_above(min: u64, default: u64, max: u64) -> Option<u64> {
+    let is_prime = |n: u64| n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
+    (min + 1..=max).find(|&n| is_prime(n) && n != default)
+}
+
 async fn walk(
     cx: &Context,
     collection: &Collection,
@@ -743,9 +768,16 @@ async fn walk(
     if let Some(earlier) = after {
         tally = tally.following(earlier);
     }
-    let result = cx.api.walk(collection, per_page, &mut |seen| tally.visit(seen)).await;
+    let mut served = 0;
+    let result = cx
+        .api
+        .walk(collection, per_page, &mut |seen| {
+            served += 1;
+            tally.visit(seen)
+        })
+        .await;
     let result = result.map(|end| Arc::new(tally.finish(end)));
-    SizedWalk { role, per_page, result }
+    SizedWalk { role, per_page, served, result }
 }
 
 impl Survey {
@@ -800,7 +832,10 @@ impl Survey {
             if let (Some(default), Some((max, _)), Ok(walked)) = (default, max, &first.result) {
                 let items = walked.items().max(walked.total_count.unwrap_or(0));
                 let limit = SMALL_WALK_PAGES.min(cx.budgets.max_pages);
-                let small = [(Role::One, Some(1)), (Role::Prime, prime_size(default, max))];
+                // A declared minimum (Meraki's `perPage` range) replaces 1 and bounds the prime.
+                let min = paging.limits(&collection).min.unwrap_or(1);
+                let prime = prime_size(default, max).filter(|&p| p > min).or_else(|| prime_above(min, default, max));
+                let small = [(Role::One, Some(min)), (Role::Prime, prime)];
                 for (role, size) in small {
                     let Some(size) = size.filter(|&s| s != default) else { continue };
                     let pages = items.div_ceil(size).max(1);
@@ -1085,6 +1120,7 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
                 Ok(walked) => walked,
                 Err(e)
                     if w.role == Role::Max
+                        && w.served == 0
                         && s.max.is_some_and(|m| m.1 == MaxFrom::Contract)
                         && refused_first_page(e) =>
                 {
@@ -1092,6 +1128,17 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
                         "{}: per_page {} (the contract's documented maximum) was refused with a 4xx and the vendor reports no clamp of its own, so no larger page size was walked",
                         s.label(),
                         w.per_page.unwrap_or_default()
+                    ));
+                    continue;
+                }
+                // PAGE-3 lets a vendor refuse sizes it does not take with a 4xx (VENDOR-SHAPES:
+                // Meraki documents a `perPage` range): a refused first page is its minimum, not a
+                // broken walk. A refusal after pages were served stays a failure.
+                Err(e) if matches!(w.role, Role::One | Role::Prime) && w.served == 0 && refused_first_page(e) => {
+                    let size = w.per_page.unwrap_or_default();
+                    v.note(format!(
+                        "{}: the vendor refuses per_page={size} with a 4xx: below its minimum page size, which PAGE-3 allows, so no walk at per_page {size} was compared",
+                        s.label()
                     ));
                     continue;
                 }
@@ -1181,7 +1228,7 @@ pub fn judge_bad_parameter(
     value: &str,
     status: u16,
     page: Option<&PageSeen>,
-    chained: bool,
+    max: u64,
 ) -> Result<String, String> {
     match status {
         400..=499 => Ok(format!("refused with {status}")),
@@ -1197,9 +1244,27 @@ pub fn judge_bad_parameter(
                 // An offset has no block to show a clamp in; a page of the collection is one.
                 Param::Offset => Ok(format!("answered {status} with {} items", page.records.len())),
                 Param::Token => Ok(format!("answered {status} with {} items", page.records.len())),
-                // Chained pagination reports no page size: a page of the collection is the clamp.
-                Param::PerPage if page.per_page.is_none() && chained => {
-                    Ok(format!("answered {status} with {} items", page.records.len()))
+                // A vendor whose answers report no page size (cursor, Link header, offset, or a
+                // profile with no `per_page` pointer) cannot show a clamp: a page no larger than
+                // its maximum (declared, else seen, else the contract's), or one with more pages
+                // after it, is the clamp it has.
+                Param::PerPage if page.per_page.is_none() => {
+                    let items = page.records.len() as u64;
+                    let partial = page.next.is_some() || page.total_count.is_some_and(|t| items < t);
+                    if items <= max || partial {
+                        Ok(format!(
+                            "answered {status} with {items} items: no page size reported, a page within the maximum of {max}"
+                        ))
+                    } else {
+                        Err(format!(
+                            "answered {status} with {items} items on one page, more than the maximum of {max}, and no `per_page` to show a clamp"
+                        ))
+                    }
+                }
+                // A vendor whose answers report no page number cannot show a clamp: a page of
+                // the collection is the clamp it has.
+                Param::Page if page.page.is_none() => {
+                    Ok(format!("answered {status} with {} items: no page number reported", page.records.len()))
                 }
                 Param::Page => match page.page {
                     Some(n) if n >= 1 => Ok(format!("clamped to page {n}")),
@@ -1239,6 +1304,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
     let mut sent = 0;
     let mut sample = None;
     for s in survey.probe_targets() {
+        let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
         let mut answers = Vec::new();
         for &(param, value) in &values {
             let mut ask = PageAsk::first(paging, None);
@@ -1266,7 +1332,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
                     // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
                     let judged = match cx.api.body_refusal(&answer) {
                         Some(refusal) => Ok(refusal),
-                        None => judge_bad_parameter(param, value, answer.status, page.as_ref(), paging.kind.chained()),
+                        None => judge_bad_parameter(param, value, answer.status, page.as_ref(), max),
                     };
                     match judged {
                         Ok(how) => answers.push(format!("{shown} → {how}")),
@@ -1775,17 +1841,31 @@ mod tests {
     #[test]
     fn bad_parameter_answers() {
         let clamped = page(1, &["a"], 2, 1, 1);
-        assert!(judge_bad_parameter(Param::Page, "0", 400, None, false).is_ok());
-        assert!(judge_bad_parameter(Param::Page, "0", 500, None, false).is_err());
-        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&clamped), false).is_ok());
-        assert!(judge_bad_parameter(Param::Page, "0", 200, None, false).is_err());
+        assert!(judge_bad_parameter(Param::Page, "0", 400, None, 500).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 500, None, 500).is_err());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&clamped), 500).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, None, 500).is_err());
         let mut zero = clamped.clone();
         zero.page = Some(0);
         zero.per_page = Some(0);
-        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&zero), false).is_err());
-        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&zero), false).is_err());
-        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&clamped), false).is_ok());
-        assert!(judge_bad_parameter(Param::Page, HUGE_PAGE, 200, Some(&zero), false).is_ok());
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&zero), 500).is_err());
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&zero), 500).is_err());
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&clamped), 500).is_ok());
+        assert!(judge_bad_parameter(Param::Page, HUGE_PAGE, 200, Some(&zero), 500).is_ok());
+        let mut numberless = clamped.clone();
+        numberless.page = None;
+        assert!(judge_bad_parameter(Param::Page, "0", 200, Some(&numberless), 500).is_ok(), "no page number reported");
+        // No page size in the answer (offset pagination, or no `per_page` pointer): a page
+        // within the maximum is the clamp the vendor cannot show; a larger one is not.
+        let mut unsized_page = clamped.clone();
+        unsized_page.per_page = None;
+        unsized_page.total_count = None;
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&unsized_page), 500).is_ok());
+        assert!(judge_bad_parameter(Param::PerPage, "-1", 200, Some(&unsized_page), 1).is_ok());
+        unsized_page.records.push(json!({"site_id": "b"}));
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&unsized_page), 1).is_err());
+        unsized_page.total_count = Some(5);
+        assert!(judge_bad_parameter(Param::PerPage, "0", 200, Some(&unsized_page), 1).is_ok(), "a partial page");
     }
 
     #[test]
@@ -1832,5 +1912,8 @@ mod tests {
         assert_eq!(prime_size(7, 500), Some(3));
         assert_eq!(prime_size(50, 5), Some(3));
         assert_eq!(prime_size(2, 2), None);
+        assert_eq!(prime_above(20, 50, 500), Some(23));
+        assert_eq!(prime_above(22, 23, 500), Some(29));
+        assert_eq!(prime_above(500, 50, 500), None);
     }
 }

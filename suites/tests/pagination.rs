@@ -45,10 +45,14 @@ struct Bugs {
     clamp_huge_to: Option<u64>,
     /// `per_page` under 5 is refused with a 400.
     refuse_small: bool,
+    /// `per_page` under 5 is served on page 1 and refused with a 400 on later pages.
+    refuse_small_later: bool,
     /// A page past the end answers 404.
     past_end_404: bool,
     /// Items shift by one position between calls (offset pagination over a changing sort).
     drift: bool,
+    /// The pagination block has no `per_page` (a profile with no `per_page` pointer).
+    hide_per_page: bool,
     /// A walk at this page size times out (the harness's side).
     timeout_at: Option<u64>,
 }
@@ -62,6 +66,8 @@ struct Fake {
     max: u64,
     /// The maximum the vendor's profile declares (`max_size`), if any.
     declared_max: Option<u64>,
+    /// The minimum the vendor's profile declares (`min_size`), if any.
+    declared_min: Option<u64>,
     /// Every page size a walk asked for (`None`: the default).
     walked_sizes: std::sync::Mutex<Vec<Option<u64>>>,
     page_numbered: bool,
@@ -80,6 +86,7 @@ fn fake(counts: &[u64], bugs: Bugs) -> Fake {
         bugs,
         max: contract::MAX_PER_PAGE,
         declared_max: None,
+        declared_min: None,
         walked_sizes: std::sync::Mutex::new(Vec::new()),
         page_numbered: true,
         calls: AtomicU64::new(0),
@@ -141,6 +148,9 @@ impl Fake {
                 return (bad(), json!({"error": "out of range"}));
             }
         }
+        if b.refuse_small_later && (1..5).contains(&per_page_n) && page_n > 1 {
+            return (400, json!({"error": "per_page must be at least 5"}));
+        }
         if b.refuse_small && (1..5).contains(&per_page_n) {
             return (400, json!({"error": "per_page must be at least 5"}));
         }
@@ -184,8 +194,11 @@ impl Fake {
         }
         let total_pages = pages + u64::from(b.wrong_totals);
         let shown_per_page = if b.clamp_invisibly { u64::try_from(per_page_n).unwrap_or(0) } else { per_page_u };
-        let pagination =
+        let mut pagination =
             json!({"page": shown_page, "per_page": shown_per_page, "total_pages": total_pages, "total_count": total});
+        if b.hide_per_page {
+            pagination.as_object_mut().unwrap().remove("per_page");
+        }
         (200, json!({key: items, "pagination": pagination}))
     }
 
@@ -228,7 +241,7 @@ impl VendorApi for Fake {
     fn endpoints(&self) -> Endpoints {
         Endpoints {
             paging: if self.page_numbered {
-                let limits = SizeLimits { max: self.declared_max, default: None };
+                let limits = SizeLimits { max: self.declared_max, default: None, min: self.declared_min };
                 Paging { size_default: DEFAULT, sites_limits: limits, inventory_limits: limits, ..Paging::canonical() }
             } else {
                 Paging::none()
@@ -354,7 +367,13 @@ async fn each_bug_fails_exactly_its_checks() {
             Bugs { clamp_invisibly: true, ..Bugs::default() },
             &["bad-parameters", "per-page-max"],
         ),
-        ("per_page under 5 refused", Bugs { refuse_small: true, ..Bugs::default() }, &["page-sizes"]),
+        // A refusal after pages were served breaks the walk (a refusal of page 1 is a minimum
+        // page size: a_minimum_page_size_refused_with_a_4xx_is_conformant).
+        (
+            "per_page under 5 refused after page 1",
+            Bugs { refuse_small_later: true, ..Bugs::default() },
+            &["page-sizes"],
+        ),
         // Whether the two default walks happen to agree depends on the drift's phase: their
         // order is not judged when they list different items.
         ("items drifting between pages", Bugs { drift: true, ..Bugs::default() }, &["complete-walk", "page-sizes"]),
@@ -426,6 +445,52 @@ async fn a_lower_maximum_refused_with_a_4xx_is_conformant() {
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     assert!(sizes.evidence.notes.iter().any(|n| n.contains("was refused with a 4xx")), "{sizes:#?}");
+}
+
+#[tokio::test]
+async fn a_minimum_page_size_refused_with_a_4xx_is_conformant() {
+    // PAGE-3 allows a 4xx for a page size the vendor does not take (Meraki documents a
+    // `perPage` range): per_page 1 refused on its first page is a note, not a PAGE-1 failure.
+    let outcomes = run(fake(FLEET, Bugs { refuse_small: true, ..Bugs::default() })).await;
+    let not_passing: Vec<_> = outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !not_applicable(o)).collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
+    assert!(sizes.evidence.notes.iter().any(|n| n.contains("refuses per_page=1 with a 4xx")), "{sizes:#?}");
+}
+
+#[tokio::test]
+async fn a_declared_minimum_is_the_smallest_size_walked() {
+    // A vendor that takes per_page 5 and up, declaring it: the small walks are at 5 and 7.
+    let mut api = fake(FLEET, Bugs { refuse_small: true, ..Bugs::default() });
+    api.declared_min = Some(5);
+    let api = Arc::new(api);
+    let outcomes = run(api.clone()).await;
+    let not_passing: Vec<_> = outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !not_applicable(o)).collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    let sizes = api.walked_sizes.lock().unwrap().clone();
+    assert!(sizes.contains(&Some(5)) && sizes.contains(&Some(7)) && !sizes.contains(&Some(1)), "{sizes:?}");
+    let page_sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
+    assert!(page_sizes.evidence.notes.iter().all(|n| !n.contains("refuses")), "{page_sizes:#?}");
+}
+
+#[tokio::test]
+async fn a_vendor_reporting_no_page_size_meets_the_musts_with_silent_clamps() {
+    // No `per_page` in its answers: a maximum of 100 applied silently to the walk at 500, and
+    // per_page=0 answered with a default page, are clamps it cannot show. PAGE-2 judges its
+    // pages at the size it used; PAGE-3 by the page's length.
+    let bugs = Bugs { hide_per_page: true, clamp_bad: true, clamp_huge_to: Some(100), ..Bugs::default() };
+    let mut api = fake(&[250], bugs);
+    api.max = 100;
+    let outcomes = run(api).await;
+    let musts = ids(&["complete-walk", "totals", "page-sizes", "bad-parameters"]);
+    let failed: Vec<_> = outcomes.iter().filter(|(id, o)| musts.contains(id) && o.status != Status::Pass).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    // A silent clamp that breaks the walk is still found: a skipped item leaves pages short.
+    let bugs = Bugs { hide_per_page: true, clamp_huge_to: Some(100), skip: true, ..Bugs::default() };
+    let mut api = fake(&[250], bugs);
+    api.max = 100;
+    let failed = with_status(&run(api).await, Status::Fail);
+    assert!(failed.contains("pagination.complete-walk") && failed.contains("pagination.totals"), "{failed:?}");
 }
 
 #[tokio::test]

@@ -26,6 +26,8 @@ struct Fleet {
     unstable: bool,
     /// The inventory of site B answers 500.
     broken_inventory: bool,
+    /// The inventory of site B answers 200 with a body that is not JSON.
+    html_inventory: bool,
     /// What the inventory walks noted (a profile pointer that matched nothing).
     inventory_notes: Vec<String>,
 }
@@ -51,6 +53,7 @@ fn clean() -> Fleet {
         content_type: "application/json",
         unstable: false,
         broken_inventory: false,
+        html_inventory: false,
         inventory_notes: vec![],
     }
 }
@@ -98,6 +101,10 @@ impl VendorApi for FakeApi {
         let url = format!("http://v/api/v1/sites/{site_id}/inventory");
         if self.fleet.broken_inventory && site_id == SITE_B {
             return Err(ApiError::new(ApiErrorKind::Status, "answered 500", vec![self.exchange(url, 500)]));
+        }
+        if self.fleet.html_inventory && site_id == SITE_B {
+            let message = "the body is not JSON: expected value at line 1 column 1";
+            return Err(ApiError::new(ApiErrorKind::InvalidJson, message, vec![self.exchange(url, 200)]));
         }
         let mut devices =
             self.fleet.devices.iter().find(|(s, _)| s == site_id).map(|(_, d)| d.clone()).unwrap_or_default();
@@ -173,7 +180,13 @@ async fn each_broken_variant_fails_its_checks() {
     type Break = fn(&mut Fleet);
     let cases: &[(&str, Break, &[&str])] = &[
         ("account without name", |f| f.account = json!({"account_id": ACCOUNT}), &["schema.account"]),
-        ("text/html answers", |f| f.content_type = "text/html", &["schema.json-content-type"]),
+        // ACC-1/SITE-1/INV-1 "return" JSON documents: a 2xx body that is not JSON returns none
+        // (the label alone is no requirement: a_json_body_labelled_otherwise_passes_with_a_note).
+        (
+            "an inventory answered 200 in HTML",
+            |f| f.html_inventory = true,
+            &["schema.json-content-type", "schema.device-fields"],
+        ),
         (
             "site without descriptor",
             |f| f.sites[0] = json!({"site_id": SITE_A, "name": "HQ"}),
@@ -254,4 +267,44 @@ async fn a_pointer_that_matches_nothing_is_named_as_a_profile_mistake() {
     let fields = suites::schema::device_fields(&cx).await;
     assert_eq!(fields.status, Status::Pass, "{fields:#?}");
     assert!(!fields.message.contains("profile mistake"));
+}
+
+/// CONTRACT.md never mentions `Content-Type`: JSON bodies labelled `text/plain` (or not at all)
+/// pass, with a note; `+json` and parameters are JSON labels.
+#[tokio::test]
+async fn a_json_body_labelled_otherwise_passes_with_a_note() {
+    for label in ["text/plain; charset=utf-8", "text/html", ""] {
+        let mut fleet = clean();
+        fleet.content_type = label;
+        let cx = Context::new(Arc::new(FakeApi { fleet, calls: AtomicUsize::new(0) }));
+        let outcome = suites::schema::json_content_type(&cx).await;
+        assert_eq!(outcome.status, Status::Pass, "{label}: {outcome:#?}");
+        assert!(outcome.evidence.notes.iter().any(|n| n.contains("does not require the label")), "{outcome:#?}");
+    }
+    for label in ["application/json; charset=utf-8", "application/vnd.api+json"] {
+        let mut fleet = clean();
+        fleet.content_type = label;
+        let cx = Context::new(Arc::new(FakeApi { fleet, calls: AtomicUsize::new(0) }));
+        let outcome = suites::schema::json_content_type(&cx).await;
+        assert_eq!(outcome.status, Status::Pass, "{label}: {outcome:#?}");
+        assert!(outcome.evidence.notes.is_empty(), "{label}: {outcome:#?}");
+    }
+}
+
+/// SITE-1 asks for `site_id`, `name` and a descriptor's presence: the contract defines no shape
+/// for coordinates or an address, and an IANA zone is SITE-2's (SHOULD).
+#[tokio::test]
+async fn site_descriptors_in_any_shape_meet_site_1() {
+    let mut fleet = clean();
+    fleet.sites[0] = json!({"site_id": SITE_A, "name": "HQ", "coordinates": {"lat": 41.88, "lng": -87.63}, "timezone": "America/Chicago"});
+    fleet.sites[1] = json!({"site_id": SITE_B, "name": "Depot", "address": {"street": "1 Main St", "city": "Joliet"}, "timezone": "UTC"});
+    check(fleet, Status::Pass, &[]).await;
+    // A zone alone is a descriptor: SITE-1 holds, SITE-2 (an address or coordinates) does not.
+    let mut fleet = clean();
+    fleet.sites[0] = json!({"site_id": SITE_A, "name": "HQ", "timezone": "-06:00"});
+    check(fleet, Status::Fail, &["schema.site-location"]).await;
+    // An empty descriptor is none.
+    let mut fleet = clean();
+    fleet.sites[0] = json!({"site_id": SITE_A, "name": "HQ", "address": "", "coordinates": {}});
+    check(fleet, Status::Fail, &["schema.sites", "schema.site-location"]).await;
 }

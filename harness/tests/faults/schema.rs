@@ -5,7 +5,9 @@ use mock_vendor::Fault;
 /// Each fault and the checks it must make fail: these and no others.
 pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::AccountMissingName, &["schema.account"]),
-    (Fault::WrongContentType, &["schema.json-content-type"]),
+    // A body that is not JSON returns no account (ACC-1), so the bootstrap cannot learn it
+    // (FB-1); JSON under another label breaks nothing.
+    (Fault::AccountNotJson, &["schema.account", "schema.json-content-type", "fallback.bootstrap"]),
     (Fault::SiteMissingDescriptor, &["schema.sites", "schema.site-location"]),
     (Fault::SiteNoTimezone, &["schema.site-location"]),
     (Fault::DeviceMissingType, &["schema.device-fields"]),
