@@ -103,6 +103,14 @@ pub fn select(options: &RunOptions) -> anyhow::Result<Vec<&'static Check>> {
         .collect())
 }
 
+/// The order the selected checks run in, as indices into `selected`: catalogue order, except
+/// that checks judging the whole run (every 429, every delivery; `CheckMeta::whole_run`) come
+/// after every other, so what the later suites make happen is judged too.
+pub fn run_order(selected: &[&Check]) -> Vec<usize> {
+    let (whole, rest): (Vec<usize>, Vec<usize>) = (0..selected.len()).partition(|&i| selected[i].meta.whole_run);
+    rest.into_iter().chain(whole).collect()
+}
+
 fn new_run_id() -> String {
     let now = time::OffsetDateTime::now_utc();
     let stamp = now
@@ -428,11 +436,13 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
 
     let mut progress = Progress::start(options.progress, selected.len());
     progress.capabilities(&capabilities);
-    let mut rows: Vec<CheckReport> = Vec::new();
+    // Rows in catalogue order, filled in run order (whole-run judgements last).
+    let mut slots: Vec<Option<CheckReport>> = vec![None; selected.len()];
     let mut stopped = None;
     let deadline_reason =
         format!("the run deadline passed (`budgets.run_deadline_secs` = {} s)", config.budgets.run_deadline_secs);
-    for check in &selected {
+    for i in run_order(&selected) {
+        let check = selected[i];
         progress.check_started(&check.meta);
         let applicable = check.meta.capability.is_none_or(|cap| declared.capabilities.contains(cap));
         let check_started = Instant::now();
@@ -461,18 +471,24 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         let applicable = applicable && !outcome.is_not_applicable();
         let row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
         progress.check_finished(&check.meta, row.status, row.advisory);
-        rows.push(row);
+        slots[i] = Some(row);
         if stopped.is_some() {
             break;
         }
     }
-    for check in selected.iter().skip(rows.len()) {
-        let outcome = match stopped {
-            Some(Stop::Deadline) => Outcome::error(format!("not run: {deadline_reason}")),
-            _ => Outcome::skip("not run: the run was interrupted"),
-        };
-        rows.push(CheckReport::new(&check.meta, outcome, true, 0));
-    }
+    let rows: Vec<CheckReport> = slots
+        .into_iter()
+        .zip(&selected)
+        .map(|(row, check)| {
+            row.unwrap_or_else(|| {
+                let outcome = match stopped {
+                    Some(Stop::Deadline) => Outcome::error(format!("not run: {deadline_reason}")),
+                    _ => Outcome::skip("not run: the run was interrupted"),
+                };
+                CheckReport::new(&check.meta, outcome, true, 0)
+            })
+        })
+        .collect();
     let interrupted = stopped == Some(Stop::Interrupted);
     progress.finish();
     if let WebhookSetup::Registered(webhook) = &cx.webhook {
@@ -578,6 +594,18 @@ mod tests {
 
     fn row<'r>(rows: &'r [(String, Option<bool>, String)], name: &str) -> &'r (String, Option<bool>, String) {
         rows.iter().find(|r| r.0 == name).unwrap()
+    }
+
+    #[test]
+    fn whole_run_judgements_run_after_every_other_check() {
+        let selected = select(&RunOptions::default()).unwrap();
+        let order: Vec<&str> = run_order(&selected).into_iter().map(|i| selected[i].meta.id).collect();
+        let whole = ["auth.rate-limit", "replay.signature", "replay.timestamp"];
+        let (rest, last) = order.split_at(order.len() - whole.len());
+        assert_eq!(last, whole, "whole-run judgements run last, among themselves in catalogue order");
+        let catalogue: Vec<&str> = selected.iter().map(|c| c.meta.id).filter(|id| !whole.contains(id)).collect();
+        assert_eq!(rest, catalogue, "every other check keeps catalogue order");
+        assert!(rest.iter().any(|id| id.starts_with("fallback.")), "the later suites run before the judgements");
     }
 
     #[tokio::test]

@@ -1125,7 +1125,8 @@ pub(crate) static CHECKS: &[Check] = &[
         "auth",
         Should,
         ["AUTH-8"],
-        "Every 429 of the run carries a usable `Retry-After` (bursts of bad and valid requests look for a limit)"
+        "Every 429 of the run carries a usable `Retry-After` (bursts of bad and valid requests look for a limit)",
+        whole_run = true
     ),
 ];
 

@@ -895,7 +895,8 @@ pub(crate) static CHECKS: &[Check] = &[
         Must,
         ["SIG-1"],
         "Every delivery carries a signature that verifies with the webhook's secret over the raw body",
-        needs = [Inbox, Trigger]
+        needs = [Inbox, Trigger],
+        whole_run = true
     ),
     check!(
         timestamp,
@@ -904,7 +905,8 @@ pub(crate) static CHECKS: &[Check] = &[
         Must,
         ["SIG-2"],
         "Every delivery carries a timestamp within 300 s of the receiver's clock",
-        needs = [Inbox, Trigger]
+        needs = [Inbox, Trigger],
+        whole_run = true
     ),
     check!(
         timestamp_bound,
