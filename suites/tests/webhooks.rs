@@ -51,6 +51,20 @@ async fn a_secret_listed_under_another_name_fails_and_stays_out_of_the_evidence(
 }
 
 #[tokio::test]
+async fn a_masked_secret_in_the_list_is_noted_not_failed() {
+    // WHM-2 forbids the secret in the list, not a field named `secret`: a mask passes, with a note.
+    for mask in ["whsec_****", "****"] {
+        let knobs = Knobs { list_secret_mask: Some(mask), ..Knobs::default() };
+        let outcome = check("webhooks.create-list", knobs, Status::Pass, "none of the run's secrets").await;
+        assert!(outcome.evidence.findings.is_empty(), "{mask}: {:#?}", outcome.evidence.findings);
+    }
+    // The secret itself under `secret` still fails, as does a value holding it.
+    let knobs = Knobs { list_secret_as: Some("secret"), ..Knobs::default() };
+    let outcome = check("webhooks.create-list", knobs, Status::Fail, "shows the webhook's secret").await;
+    assert!(outcome.message.contains("WHM-2"), "{}", outcome.message);
+}
+
+#[tokio::test]
 async fn target_validation_needs_the_refusal_to_be_about_the_target() {
     check("webhooks.target-validation", Knobs::default(), Status::Pass, "refused with 422").await;
     let accepts = Knobs { metadata_create_status: 201, ..Knobs::default() };

@@ -51,6 +51,8 @@ pub struct Knobs {
     pub inactive_create_status: u16,
     /// The list shows each webhook's secret as `signing_key`.
     pub list_secret_as: Option<&'static str>,
+    /// The list shows this under `secret` for each webhook (a mask, not the secret).
+    pub list_secret_mask: Option<&'static str>,
     /// A health event reports this status instead of the one set.
     pub health_status_override: Option<&'static str>,
     /// Deleted webhooks keep receiving deliveries.
@@ -82,6 +84,7 @@ impl Default for Knobs {
             metadata_create_status: 422,
             inactive_create_status: 201,
             list_secret_as: None,
+            list_secret_mask: None,
             health_status_override: None,
             deliver_after_delete: false,
             create_status: 201,
@@ -334,6 +337,9 @@ impl VendorApi for FakeApi {
                         let mut w = json!({"webhook_id": h.id, "name": "n", "target_url": h.target, "status": status});
                         if let Some(name) = secret_as {
                             w[name] = json!(h.secret);
+                        }
+                        if let Some(mask) = state.knobs.list_secret_mask {
+                            w["secret"] = json!(mask);
                         }
                         w
                     })
