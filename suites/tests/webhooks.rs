@@ -121,6 +121,7 @@ async fn every_failure_of_the_suite_quotes_the_contract() {
     for (id, knobs, quote) in cases {
         let outcome = check(id, knobs, Status::Fail, "").await;
         assert!(outcome.message.contains(quote), "{id}: `{quote}` not in {}", outcome.message);
+        assert_eq!(fake::unquoted(&outcome.message), None, "{id}: {}", outcome.message);
     }
 }
 

@@ -533,3 +533,23 @@ impl Trigger for FakeTrigger {
         Ok(format!("acted: {action:?}"))
     }
 }
+
+/// Why a FAIL message does not quote CONTRACT.md, or `None` when it does: it names a requirement
+/// as `ID: "text"`, the id is one of CONTRACT.md's and each part of the quoted text (between
+/// `...` elisions) is that requirement's own wording.
+pub fn unquoted(message: &str) -> Option<String> {
+    let mut quoted = 0;
+    for (at, _) in message.match_indices(": \"") {
+        let id = message[..at].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).next().unwrap_or_default();
+        let Some(requirement) = contract::requirements::get(id) else { continue };
+        let rest = &message[at + 3..];
+        let Some(end) = rest.find('"') else { return Some(format!("{id}'s quote is not closed")) };
+        for part in rest[..end].split("...").map(str::trim).filter(|p| !p.is_empty()) {
+            if !requirement.text.contains(part) {
+                return Some(format!("`{part}` is not in {id}'s text"));
+            }
+        }
+        quoted += 1;
+    }
+    (quoted == 0).then(|| "no `ID: \"...\"` quote of a CONTRACT.md requirement".to_owned())
+}
