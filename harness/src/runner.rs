@@ -306,6 +306,21 @@ fn not_offered(capability: &str) -> String {
     reason
 }
 
+/// A capability found by discovery (not declared) whose checks found part of it not offered
+/// (a webhook list without a create): its row says it is partial, with the first such reason.
+fn mark_partial(rows: &mut [CapabilityRow], selected: &[&Check], reports: &[CheckReport]) {
+    for row in rows.iter_mut().filter(|r| r.discovered_only()) {
+        let moot = selected.iter().zip(reports).find(|(check, report)| {
+            check.meta.capability == Some(row.name.as_str())
+                && !report.applicable
+                && report.message.contains(suites::FOUND_BY_DISCOVERY)
+        });
+        if let Some((check, report)) = moot {
+            row.detail.push_str(&format!("; partial: {} ({})", report.message, check.meta.id));
+        }
+    }
+}
+
 /// Why a run stops early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
@@ -371,6 +386,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         capabilities: config.capabilities.declared.iter().cloned().collect(),
         event_families: config.capabilities.event_families.iter().cloned().collect(),
         silent_device_types: config.capabilities.silent_device_types.iter().cloned().collect(),
+        discovered: BTreeSet::new(),
     };
     let budgets = config.budgets.for_checks();
     let signature = config.profile.signature_format(config.webhook.scheme);
@@ -430,9 +446,11 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     };
     for row in capabilities.iter().filter(|c| c.discovered_only()) {
         declared.capabilities.insert(row.name.clone());
+        declared.discovered.insert(row.name.clone());
     }
     cx = cx.with_declared(declared.clone());
-    let capabilities = CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
+    let mut capabilities =
+        CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
 
     let mut progress = Progress::start(options.progress, selected.len());
     progress.capabilities(&capabilities);
@@ -489,6 +507,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
             })
         })
         .collect();
+    mark_partial(&mut capabilities.capabilities, &selected, &rows);
     let interrupted = stopped == Some(Stop::Interrupted);
     progress.finish();
     if let WebhookSetup::Registered(webhook) = &cx.webhook {
@@ -594,6 +613,32 @@ mod tests {
 
     fn row<'r>(rows: &'r [(String, Option<bool>, String)], name: &str) -> &'r (String, Option<bool>, String) {
         rows.iter().find(|r| r.0 == name).unwrap()
+    }
+
+    #[test]
+    fn a_discovered_capability_its_checks_found_partly_offered_is_reported_partial() {
+        let row = |declared: bool| CapabilityRow {
+            name: "webhook-management".into(),
+            declared,
+            discovered: Some(true),
+            used: true,
+            detail: "GET /api/v1/webhooks answered 200".into(),
+        };
+        let check = suites::find("webhooks.create-list").unwrap();
+        let reason = format!("the vendor lists webhooks but offers no create ({})", suites::FOUND_BY_DISCOVERY);
+        let report = CheckReport::new(&check.meta, Outcome::not_applicable(&reason), false, 0);
+        let mut rows = [row(false), row(true)];
+        mark_partial(&mut rows, &[check], std::slice::from_ref(&report));
+        assert!(
+            rows[0].detail.contains("; partial: ") && rows[0].detail.contains("offers no create"),
+            "{}",
+            rows[0].detail
+        );
+        assert_eq!(rows[1].detail, "GET /api/v1/webhooks answered 200", "a declared capability is not marked");
+        let passed = CheckReport::new(&check.meta, Outcome::pass("fine"), true, 0);
+        let mut rows = [row(false)];
+        mark_partial(&mut rows, &[check], &[passed]);
+        assert!(!rows[0].detail.contains("partial"));
     }
 
     #[test]

@@ -88,6 +88,25 @@ const WHM3: &str = "WHM-3: \"`target_url` is validated: ... no link-local/metada
 const WHM4: &str =
     "WHM-4: \"`POST /api/v1/webhooks/{webhook_id}/ping` sends one signed test delivery (`event_type` `ping`) now\"";
 
+/// What WHM-1 asks: the endpoints, all of them; WHM-2 binds a vendor that offers them.
+const WHM1: &str = "WHM-1: \"The three endpoints exist\"";
+
+/// A webhook API found by discovery (its list answers) but not declared, whose create answers
+/// 404, 405 or 501, does not offer WHM-1's endpoints: the checks that need a create do not
+/// apply (console-made webhooks, a read-only list). A declared one stays held to WHM-2.
+fn create_not_offered(cx: &Context, answer: &Answer) -> Option<Outcome> {
+    let discovered = cx.declared.discovered.contains("webhook-management");
+    (discovered && matches!(answer.status, 404 | 405 | 501)).then(|| {
+        Outcome::not_applicable(format!(
+            "the vendor lists webhooks but offers no create: WHM-1's endpoints are not all offered (the create \
+             answered {}; `webhook-management` was {}: its list answered) ({WHM1})",
+            answer.status,
+            crate::FOUND_BY_DISCOVERY
+        ))
+        .with_exchange(&answer.exchange)
+    })
+}
+
 /// A webhook a check created (and must delete).
 struct Created {
     webhook_id: String,
@@ -137,6 +156,9 @@ async fn create(
         create_raw(cx, &format!("conformance-harness {tag}"), &target, WHM2_CREATE).await?;
     if let Some(skip) = act::refused_token(&answer, "creating a webhook") {
         return Err(skip);
+    }
+    if let Some(moot) = create_not_offered(cx, &answer) {
+        return Err(moot);
     }
     if let Some(secret) = &created.secret {
         inbox.add_secret(secret.clone());
@@ -648,6 +670,9 @@ async fn control_requests(
     // The control requests only make the metadata refusal meaningful: a vendor-blamed failure
     // of one (a redirect, an oversized body) means the harness could not test, as a refusal does.
     let Creation { answer: accepted, created } = create_raw(cx, name, &target, "").await.map_err(control_failed)?;
+    if let Some(moot) = create_not_offered(cx, &accepted) {
+        return Err(moot);
+    }
     let secrets: Vec<&str> = created.secret.iter().map(|s| s.expose()).collect();
     let (create_probe, _) = shape.create_probe(name, &target);
     if !accepted.is_success() || cx.api.body_error(&accepted).is_some() {

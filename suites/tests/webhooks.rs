@@ -165,3 +165,33 @@ async fn a_control_request_answered_unusably_is_an_error_not_a_finding() {
     let knobs = Knobs { redirect: Some("GET webhooks"), ..Knobs::default() };
     check("webhooks.target-validation", knobs, Status::Error, "control request failed").await;
 }
+
+#[tokio::test]
+async fn a_discovered_webhook_list_without_a_create_is_not_applicable_but_a_declared_one_fails() {
+    // WHM-1: "The three endpoints exist"; WHM-2 binds a vendor that offers them. A list found by
+    // discovery with a create answering 404/405/501 offers no create: not a violation.
+    for status in [404, 405, 501] {
+        let world = World::new(Knobs { create_status: status, ..Knobs::default() });
+        let mut cx = world.context();
+        cx.declared.discovered.insert("webhook-management".into());
+        for id in [
+            "webhooks.create-list",
+            "webhooks.delete",
+            "webhooks.delete-twice",
+            "webhooks.target-validation",
+            "webhooks.ping",
+        ] {
+            let outcome = (suites::find(id).unwrap().run)(&cx).await;
+            assert!(outcome.is_not_applicable(), "{id} with a create answering {status}: {outcome:#?}");
+            assert!(outcome.message.contains("offers no create"), "{}", outcome.message);
+            assert!(outcome.message.contains(suites::FOUND_BY_DISCOVERY), "{}", outcome.message);
+        }
+    }
+    // Declared, the same create fails WHM-2; discovered, a create refused otherwise still fails.
+    check("webhooks.create-list", Knobs { create_status: 405, ..Knobs::default() }, Status::Fail, "answered 405").await;
+    let world = World::new(Knobs { create_status: 400, ..Knobs::default() });
+    let mut cx = world.context();
+    cx.declared.discovered.insert("webhook-management".into());
+    let outcome = (suites::find("webhooks.create-list").unwrap().run)(&cx).await;
+    assert_eq!(outcome.status, Status::Fail, "{outcome:#?}");
+}

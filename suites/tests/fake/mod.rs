@@ -145,6 +145,7 @@ impl World {
             capabilities: ["webhook-management", "ping", "event-types"].into_iter().map(String::from).collect(),
             event_families: ["health", "alarm"].into_iter().map(String::from).collect(),
             silent_device_types: Default::default(),
+            discovered: Default::default(),
         };
         Context::new(Arc::new(FakeApi { world: self.clone(), second: false }))
             .with_inbox(Arc::new(FakeInbox(self.clone())))
