@@ -653,7 +653,10 @@ impl Replayed {
 #[derive(Default)]
 /// Each with the last delivery's seq before it was posted: the original it copies came earlier
 /// and stays judged.
-struct OwnPosts(std::sync::Mutex<Vec<(u64, Vec<(String, String)>, Vec<u8>)>>);
+struct OwnPosts(std::sync::Mutex<Vec<OwnPost>>);
+
+/// One self-posted copy: the last seq before it, its headers, its body.
+type OwnPost = (u64, Vec<(String, String)>, Vec<u8>);
 
 /// Whether `d` is a copy posted as `sent`/`body`: same raw body, every posted header as sent.
 fn is_copy(d: &Delivery, sent: &[(String, String)], body: &[u8]) -> bool {
