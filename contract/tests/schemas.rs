@@ -107,6 +107,13 @@ fn a_webhook_status_of_the_vendors_own_validates() {
     }
     let empty = json!({"webhook_id": "w", "name": "n", "target_url": "https://x.example/", "status": ""});
     assert!(!SchemaId::Webhook.is_valid(&empty));
+    // A create may ask for the vendor's own word too; the contract names no other value.
+    for status in ["active", "paused", "ENABLED"] {
+        let create = json!({"name": "n", "target_url": "https://x.example/", "status": status});
+        assert!(SchemaId::WebhookCreate.is_valid(&create), "create with {status}");
+    }
+    let schema = SchemaId::WebhookCreate.json().to_string();
+    assert!(!schema.contains("inactive"), "the create schema names no value the contract does not define");
 }
 
 #[test]

@@ -103,6 +103,14 @@ pub fn select(options: &RunOptions) -> anyhow::Result<Vec<&'static Check>> {
         .collect())
 }
 
+/// The order the selected checks run in, as indices into `selected`: catalogue order, except
+/// that checks judging the whole run (every 429, every delivery; `CheckMeta::whole_run`) come
+/// after every other, so what the later suites make happen is judged too.
+pub fn run_order(selected: &[&Check]) -> Vec<usize> {
+    let (whole, rest): (Vec<usize>, Vec<usize>) = (0..selected.len()).partition(|&i| selected[i].meta.whole_run);
+    rest.into_iter().chain(whole).collect()
+}
+
 fn new_run_id() -> String {
     let now = time::OffsetDateTime::now_utc();
     let stamp = now
@@ -298,6 +306,21 @@ fn not_offered(capability: &str) -> String {
     reason
 }
 
+/// A capability found by discovery (not declared) whose checks found part of it not offered
+/// (a webhook list without a create): its row says it is partial, with the first such reason.
+fn mark_partial(rows: &mut [CapabilityRow], selected: &[&Check], reports: &[CheckReport]) {
+    for row in rows.iter_mut().filter(|r| r.discovered_only()) {
+        let moot = selected.iter().zip(reports).find(|(check, report)| {
+            check.meta.capability == Some(row.name.as_str())
+                && !report.applicable
+                && report.message.contains(suites::FOUND_BY_DISCOVERY)
+        });
+        if let Some((check, report)) = moot {
+            row.detail.push_str(&format!("; partial: {} ({})", report.message, check.meta.id));
+        }
+    }
+}
+
 /// Why a run stops early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
@@ -363,6 +386,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         capabilities: config.capabilities.declared.iter().cloned().collect(),
         event_families: config.capabilities.event_families.iter().cloned().collect(),
         silent_device_types: config.capabilities.silent_device_types.iter().cloned().collect(),
+        discovered: BTreeSet::new(),
     };
     let budgets = config.budgets.for_checks();
     let signature = config.profile.signature_format(config.webhook.scheme);
@@ -422,17 +446,21 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     };
     for row in capabilities.iter().filter(|c| c.discovered_only()) {
         declared.capabilities.insert(row.name.clone());
+        declared.discovered.insert(row.name.clone());
     }
     cx = cx.with_declared(declared.clone());
-    let capabilities = CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
+    let mut capabilities =
+        CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
 
     let mut progress = Progress::start(options.progress, selected.len());
     progress.capabilities(&capabilities);
-    let mut rows: Vec<CheckReport> = Vec::new();
+    // Rows in catalogue order, filled in run order (whole-run judgements last).
+    let mut slots: Vec<Option<CheckReport>> = vec![None; selected.len()];
     let mut stopped = None;
     let deadline_reason =
         format!("the run deadline passed (`budgets.run_deadline_secs` = {} s)", config.budgets.run_deadline_secs);
-    for check in &selected {
+    for i in run_order(&selected) {
+        let check = selected[i];
         progress.check_started(&check.meta);
         let applicable = check.meta.capability.is_none_or(|cap| declared.capabilities.contains(cap));
         let check_started = Instant::now();
@@ -461,18 +489,25 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         let applicable = applicable && !outcome.is_not_applicable();
         let row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
         progress.check_finished(&check.meta, row.status, row.advisory);
-        rows.push(row);
+        slots[i] = Some(row);
         if stopped.is_some() {
             break;
         }
     }
-    for check in selected.iter().skip(rows.len()) {
-        let outcome = match stopped {
-            Some(Stop::Deadline) => Outcome::error(format!("not run: {deadline_reason}")),
-            _ => Outcome::skip("not run: the run was interrupted"),
-        };
-        rows.push(CheckReport::new(&check.meta, outcome, true, 0));
-    }
+    let rows: Vec<CheckReport> = slots
+        .into_iter()
+        .zip(&selected)
+        .map(|(row, check)| {
+            row.unwrap_or_else(|| {
+                let outcome = match stopped {
+                    Some(Stop::Deadline) => Outcome::error(format!("not run: {deadline_reason}")),
+                    _ => Outcome::skip("not run: the run was interrupted"),
+                };
+                CheckReport::new(&check.meta, outcome, true, 0)
+            })
+        })
+        .collect();
+    mark_partial(&mut capabilities.capabilities, &selected, &rows);
     let interrupted = stopped == Some(Stop::Interrupted);
     progress.finish();
     if let WebhookSetup::Registered(webhook) = &cx.webhook {
@@ -578,6 +613,44 @@ mod tests {
 
     fn row<'r>(rows: &'r [(String, Option<bool>, String)], name: &str) -> &'r (String, Option<bool>, String) {
         rows.iter().find(|r| r.0 == name).unwrap()
+    }
+
+    #[test]
+    fn a_discovered_capability_its_checks_found_partly_offered_is_reported_partial() {
+        let row = |declared: bool| CapabilityRow {
+            name: "webhook-management".into(),
+            declared,
+            discovered: Some(true),
+            used: true,
+            detail: "GET /api/v1/webhooks answered 200".into(),
+        };
+        let check = suites::find("webhooks.create-list").unwrap();
+        let reason = format!("the vendor lists webhooks but offers no create ({})", suites::FOUND_BY_DISCOVERY);
+        let report = CheckReport::new(&check.meta, Outcome::not_applicable(&reason), false, 0);
+        let mut rows = [row(false), row(true)];
+        mark_partial(&mut rows, &[check], std::slice::from_ref(&report));
+        assert!(
+            rows[0].detail.contains("; partial: ") && rows[0].detail.contains("offers no create"),
+            "{}",
+            rows[0].detail
+        );
+        assert_eq!(rows[1].detail, "GET /api/v1/webhooks answered 200", "a declared capability is not marked");
+        let passed = CheckReport::new(&check.meta, Outcome::pass("fine"), true, 0);
+        let mut rows = [row(false)];
+        mark_partial(&mut rows, &[check], &[passed]);
+        assert!(!rows[0].detail.contains("partial"));
+    }
+
+    #[test]
+    fn whole_run_judgements_run_after_every_other_check() {
+        let selected = select(&RunOptions::default()).unwrap();
+        let order: Vec<&str> = run_order(&selected).into_iter().map(|i| selected[i].meta.id).collect();
+        let whole = ["auth.rate-limit", "replay.signature", "replay.timestamp"];
+        let (rest, last) = order.split_at(order.len() - whole.len());
+        assert_eq!(last, whole, "whole-run judgements run last, among themselves in catalogue order");
+        let catalogue: Vec<&str> = selected.iter().map(|c| c.meta.id).filter(|id| !whole.contains(id)).collect();
+        assert_eq!(rest, catalogue, "every other check keeps catalogue order");
+        assert!(rest.iter().any(|id| id.starts_with("fallback.")), "the later suites run before the judgements");
     }
 
     #[tokio::test]

@@ -151,11 +151,12 @@ pub async fn send(cx: &Context, cred: &Cred) -> Result<Answer, Outcome> {
     };
     let mut waits = 0;
     loop {
-        let answer = cx
-            .api
-            .probe(cx.api.account_probe().auth(auth.clone()))
-            .await
-            .map_err(|e| e.to_outcome(&format!("sending {}", cred.label())))?;
+        let answer = cx.api.probe(cx.api.account_probe().auth(auth.clone())).await.map_err(|e| {
+            // The rotation key's token is a valid one (AUTH-7); every other is to be refused.
+            let rule =
+                if matches!(cred, Cred::Craft(n) if n == "rotation-key") { AUTH_7_KID } else { AUTH_2_MALFORMED };
+            citing(e.to_outcome(&format!("sending {}", cred.label())), rule)
+        })?;
         // A 429 is no verdict on the credential: a vendor limiting per account after authentication
         // (AUTH-8) answers it to a token it accepted. A short `Retry-After` is waited out and the
         // same credential sent again; a long one is the caller's to report.
@@ -189,6 +190,32 @@ async fn crafted(cx: &Context, name: &str) -> Result<Secret, Outcome> {
     }
     craft::craft(kit, name, contract::unix_now()).map_err(|e| Outcome::error(e.to_string()))
 }
+
+/// A FAIL (the vendor answered unusably) prefixed with the requirement the request served;
+/// other outcomes as they are.
+fn citing(outcome: Outcome, rule: &str) -> Outcome {
+    if outcome.status == crate::outcome::Status::Fail {
+        Outcome { message: format!("{rule}: {}", outcome.message), ..outcome }
+    } else {
+        outcome
+    }
+}
+
+/// What each auth requirement asks, quoted by the FAILs that enforce it.
+const AUTH_1: &str = "AUTH-1: \"A fresh RS256 token signed with the account's key is accepted on every endpoint\"";
+const AUTH_2_MALFORMED: &str =
+    "AUTH-2: \"Missing, malformed, expired, or wrongly signed tokens get 401, never data and never a 5xx\"";
+const AUTH_2_EXPIRED: &str = "AUTH-2: \"Missing, malformed, expired, or wrongly signed tokens get 401, never data and never a 5xx. A leeway on `exp` for clock skew is allowed up to 300 s\"";
+const AUTH_2_SIGNED: &str = "AUTH-2: \"Missing, malformed, expired, or wrongly signed tokens get 401, never data and never a 5xx\"; AUTH-7: \"header fields `jku`, `x5u`, `jwk` are ignored\"";
+const AUTH_3: &str =
+    "AUTH-3: \"Algorithm attacks are rejected: `alg: none`, and HS256 tokens keyed with the account's public key\"";
+const AUTH_4_TAMPERED: &str = "AUTH-4: \"a tampered payload under the original signature is rejected\"";
+const AUTH_4_CLAIMS: &str = "AUTH-4: \"A token without `exp`, or whose `iss` is not `convergint`, is rejected\"";
+const AUTH_5: &str = "AUTH-5: \"Tokens living longer than one hour (`exp - iat` > 3600 s, plus at most 60 s of leeway), or with `iat`/`nbf` in the future beyond a clock-skew leeway of at most 300 s, are rejected\"";
+const AUTH_6_CHALLENGE: &str = "AUTH-6: \"401 responses carry a `WWW-Authenticate` header whose scheme is `Bearer`\"";
+const AUTH_6_LEAK: &str = "AUTH-6: \"401 responses ... leak no internals (no stack traces, no key material)\"";
+const AUTH_7_FETCH: &str = "AUTH-7: \"header fields `jku`, `x5u`, `jwk` are ignored, never fetched\"";
+const AUTH_7_KID: &str = "AUTH-7: \"Header `kid` selects among an account's keys (rotation)\"";
 
 /// Collects what went wrong with each credential and ends as PASS, FAIL or ERROR.
 #[derive(Default)]
@@ -227,11 +254,12 @@ impl Verdicts {
         });
     }
 
-    fn finish(self, expected: &str, pass: String) -> Outcome {
+    /// `rule`: the requirement the credentials test, quoted by the FAIL.
+    fn finish(self, rule: &str, expected: &str, pass: String) -> Outcome {
         if let Some(first) = self.wrong.first() {
             let n = self.wrong.len();
             return Outcome::fail(format!(
-                "{n} of {} bad credentials were not refused with 401: {first}",
+                "{rule}: {n} of {} bad credentials were not refused with 401: {first}",
                 self.sent.len()
             ))
             .expected(expected)
@@ -255,7 +283,7 @@ fn rate_limited_midway(answer: &Answer) -> Outcome {
 }
 
 /// Sends each credential to the account endpoint; each must be refused with 401.
-async fn refusals(cx: &Context, creds: &[Cred], expected: &str, pass: &str) -> Outcome {
+async fn refusals(cx: &Context, rule: &str, creds: &[Cred], expected: &str, pass: &str) -> Outcome {
     let (creds, skipped) = match sendable(cx, creds) {
         Ok(sendable) => sendable,
         Err(skip) => return skip,
@@ -268,7 +296,7 @@ async fn refusals(cx: &Context, creds: &[Cred], expected: &str, pass: &str) -> O
         }
     }
     let n = creds.len();
-    let mut outcome = verdicts.finish(expected, format!("{n} {pass} were refused with 401"));
+    let mut outcome = verdicts.finish(rule, expected, format!("{n} {pass} were refused with 401"));
     if let Some(skipped) = skipped {
         outcome = outcome.with_note(skipped);
     }
@@ -308,7 +336,7 @@ pub async fn valid_token(cx: &Context) -> Outcome {
         let request = format!("{} {}", probe.method, probe.path);
         let answer = match cx.api.probe(probe.clone()).await {
             Ok(a) => a,
-            Err(e) => return e.to_outcome(&format!("the {what} could not be read with a fresh token")),
+            Err(e) => return citing(e.to_outcome(&format!("the {what} could not be read with a fresh token")), AUTH_1),
         };
         match answer.status {
             401 | 403 => {
@@ -343,7 +371,7 @@ pub async fn valid_token(cx: &Context) -> Outcome {
     };
     let expected = expected.as_str();
     let mut outcome = if !refused.is_empty() {
-        Outcome::fail(format!("a fresh, valid token was refused: {}", refused.join("; ")))
+        Outcome::fail(format!("{AUTH_1}: a fresh, valid token was refused: {}", refused.join("; ")))
             .expected(expected)
             .actual(refused.join("; "))
             .with_evidence(evidence)
@@ -371,7 +399,7 @@ pub async fn malformed(cx: &Context) -> Outcome {
     } else {
         "401 for no credential, an empty one and garbage"
     };
-    refusals(cx, &creds, expected, "missing or malformed credentials").await
+    refusals(cx, AUTH_2_MALFORMED, &creds, expected, "missing or malformed credentials").await
 }
 
 /// An hour past `exp`: no leeway excuses accepting that.
@@ -428,14 +456,14 @@ pub async fn expired(cx: &Context) -> Outcome {
         }
     }
     if !verdicts.wrong.is_empty() {
-        return verdicts.finish(expected, String::new());
+        return verdicts.finish(AUTH_2_EXPIRED, expected, String::new());
     }
     // The boundary, by bisection: `accepted` is the largest delay seen accepted (0: none was),
     // `refused` the smallest seen refused.
     let (mut accepted, mut refused) = match expired_by(cx, 1, &mut verdicts).await {
         Ok(Some(false)) => (0, 1),
         Ok(Some(true)) => (1, MAX_LEEWAY + 1),
-        Ok(None) => return verdicts.finish(expected, String::new()),
+        Ok(None) => return verdicts.finish(AUTH_2_EXPIRED, expected, String::new()),
         Err(outcome) => return outcome,
     };
     let mut steps = 0;
@@ -445,7 +473,7 @@ pub async fn expired(cx: &Context) -> Outcome {
         match expired_by(cx, mid, &mut verdicts).await {
             Ok(Some(true)) => accepted = mid,
             Ok(Some(false)) => refused = mid,
-            Ok(None) => return verdicts.finish(expected, String::new()),
+            Ok(None) => return verdicts.finish(AUTH_2_EXPIRED, expected, String::new()),
             Err(outcome) => return outcome,
         }
     }
@@ -468,6 +496,7 @@ pub async fn expired(cx: &Context) -> Outcome {
 pub async fn bad_signature(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_2_SIGNED,
         &crafts(&["foreign-key", "foreign-key-no-kid", "embedded-jwk", "unsigned"]),
         "401 for tokens signed by another key (with and without the account's `kid`, and with that key embedded in header `jwk`) and for an empty signature",
         "wrongly signed tokens",
@@ -479,6 +508,7 @@ pub async fn bad_signature(cx: &Context) -> Outcome {
 pub async fn tampered(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_4_TAMPERED,
         &crafts(&["tampered-claim", "tampered-exp"]),
         "401 for a valid token whose claims were changed after signing",
         "tampered tokens",
@@ -490,6 +520,7 @@ pub async fn tampered(cx: &Context) -> Outcome {
 pub async fn alg_none(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_3,
         &crafts(&["alg-none:none", "alg-none:None", "alg-none:NONE", "alg-none:nOnE", "alg-none-signed", "no-alg"]),
         "401 for `alg: none` (any case, with or without a signature) and for a header without `alg`",
         "unsigned-algorithm tokens",
@@ -501,6 +532,7 @@ pub async fn alg_none(cx: &Context) -> Outcome {
 pub async fn hs256_public_key(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_3,
         &crafts(&["hs256-public-pem", "hs256-public-pem-trimmed", "hs256-public-der"]),
         "401 for HS256 tokens keyed with the account's public key as PEM, trimmed PEM and DER",
         "algorithm-confusion tokens",
@@ -512,6 +544,7 @@ pub async fn hs256_public_key(cx: &Context) -> Outcome {
 pub async fn no_exp(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_4_CLAIMS,
         &crafts(&["no-exp", "exp-null", "exp-string"]),
         "401 for tokens without `exp`, with `exp: null` and with `exp` as a string",
         "tokens without a numeric `exp`",
@@ -523,6 +556,7 @@ pub async fn no_exp(cx: &Context) -> Outcome {
 pub async fn issuer(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_4_CLAIMS,
         &crafts(&["wrong-iss", "no-iss", "iss-case"]),
         "401 for `iss` other than `convergint` (another value, missing, another case)",
         "tokens with a wrong `iss`",
@@ -534,6 +568,7 @@ pub async fn issuer(cx: &Context) -> Outcome {
 pub async fn long_lifetime(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_5,
         &crafts(&["lifetime:3720", "lifetime:86400"]),
         "401 for tokens whose `exp - iat` exceeds 3600 s plus at most 60 s of leeway (tried 3720 s and a day)",
         "long-lived tokens",
@@ -545,6 +580,7 @@ pub async fn long_lifetime(cx: &Context) -> Outcome {
 pub async fn future_iat(cx: &Context) -> Outcome {
     refusals(
         cx,
+        AUTH_5,
         &crafts(&["future-iat:1800", "future-nbf:1800"]),
         "401 for `iat` or `nbf` 1800 s in the future (beyond any clock-skew leeway of at most 300 s)",
         "tokens from the future",
@@ -631,10 +667,13 @@ pub async fn www_authenticate(cx: &Context) -> Outcome {
     let shown = unauthorized[0].1.header("www-authenticate").unwrap_or_default().to_owned();
     if let Some(first) = verdicts.wrong.first() {
         let n = verdicts.wrong.len();
-        return Outcome::fail(format!("{n} of {} 401 answers lack a Bearer challenge: {first}", unauthorized.len()))
-            .expected(expected)
-            .actual(verdicts.wrong.join("; "))
-            .with_evidence(verdicts.evidence);
+        return Outcome::fail(format!(
+            "{AUTH_6_CHALLENGE}: {n} of {} 401 answers lack a Bearer challenge: {first}",
+            unauthorized.len()
+        ))
+        .expected(expected)
+        .actual(verdicts.wrong.join("; "))
+        .with_evidence(verdicts.evidence);
     }
     let mut outcome = Outcome::pass(format!("{} 401 answers carry `WWW-Authenticate: {shown}`", unauthorized.len()))
         .expected(expected);
@@ -715,10 +754,13 @@ pub async fn no_leak(cx: &Context) -> Outcome {
     }
     if let Some(first) = verdicts.wrong.first() {
         let n = verdicts.wrong.len();
-        return Outcome::fail(format!("{n} of {} 401 bodies leak internals: {first}", unauthorized.len()))
-            .expected(expected)
-            .actual(verdicts.wrong.join("; "))
-            .with_evidence(verdicts.evidence);
+        return Outcome::fail(format!(
+            "{AUTH_6_LEAK}: {n} of {} 401 bodies leak internals: {first}",
+            unauthorized.len()
+        ))
+        .expected(expected)
+        .actual(verdicts.wrong.join("; "))
+        .with_evidence(verdicts.evidence);
     }
     let mut outcome = Outcome::pass(format!("{} 401 bodies leak no internals", unauthorized.len())).expected(expected);
     outcome.evidence.notes.extend(notes);
@@ -777,7 +819,7 @@ pub async fn jku_x5u(cx: &Context) -> Outcome {
             });
         }
         let paths: Vec<String> = fetched.iter().map(|f| format!("{} {}", f.method, f.path)).collect();
-        Outcome::fail(format!("the vendor fetched the planted key URL: {}", paths.join(", ")))
+        Outcome::fail(format!("{AUTH_7_FETCH}: the vendor fetched the planted key URL: {}", paths.join(", ")))
             .expected(expected)
             .actual(paths.join(", "))
             .with_evidence(evidence)
@@ -826,7 +868,7 @@ pub async fn kid_rotation(cx: &Context) -> Outcome {
                 source: Some(answer.exchange.url.clone()),
             });
             return Outcome::fail(format!(
-                "a token of the account's second key, naming its `kid`, was {how}: `kid` does not select among the account's keys"
+                "{AUTH_7_KID}: a token of the account's second key, naming its `kid`, was {how}: `kid` does not select among the account's keys"
             ))
             .expected(expected)
             .actual(format!("answered {}", answer.status))
@@ -898,7 +940,11 @@ async fn burst_until_limited(cx: &Context, burst: u32, probe: impl Fn() -> Probe
     let before = limited_answers(cx).len();
     let mut others = Vec::new();
     for sent in 1..=burst {
-        let answer = cx.api.probe(probe()).await.map_err(|e| e.to_outcome("a request of the rate-limit burst"))?;
+        let answer = cx
+            .api
+            .probe(probe())
+            .await
+            .map_err(|e| citing(e.to_outcome("a request of the rate-limit burst"), AUTH_8))?;
         if answer.status == 429 || limited_answers(cx).len() > before {
             return Ok(Burst::Limited(sent));
         }
@@ -1125,7 +1171,8 @@ pub(crate) static CHECKS: &[Check] = &[
         "auth",
         Should,
         ["AUTH-8"],
-        "Every 429 of the run carries a usable `Retry-After` (bursts of bad and valid requests look for a limit)"
+        "Every 429 of the run carries a usable `Retry-After` (bursts of bad and valid requests look for a limit)",
+        whole_run = true
     ),
 ];
 

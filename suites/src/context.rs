@@ -795,6 +795,11 @@ pub struct Declared {
     /// Device types that publish no events (partial coverage, FB-4), when the vendor has no
     /// event catalogue saying so.
     pub silent_device_types: BTreeSet<String>,
+    /// Capabilities not declared but found offered by the runner's discovery (also in
+    /// `capabilities`): held to their requirements where offered, while a part not offered (a
+    /// webhook list without a create) makes its checks not applicable rather than failing.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub discovered: BTreeSet<String>,
 }
 
 /// Time budgets checks wait within.

@@ -37,6 +37,25 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// What each fallback requirement asks, quoted by the FAILs that enforce it.
+const FB_1: &str =
+    "FB-1: \"Empty/bootstrapping state: a full inventory sync works before any webhook exists or has been delivered\"";
+const FB_2: &str = "FB-2: \"Webhook delays: timestamps and stable event ids let the integrator dedupe and order late or replayed events (latest `timestamp` wins)\"";
+const FB_3: &str = "FB-3: \"Temporary webhook outage: a status change that happened while the receiver was down is visible by polling inventory (reconcile)\"";
+const FB_4: &str =
+    "FB-4: \"Partial coverage: devices whose class cannot publish events still have their latest status in inventory\"";
+const INV_2: &str = "INV-2: \"Inventory reflects each device's latest known `status`\"";
+
+/// A FAIL (the vendor answered unusably) prefixed with the requirement the request served;
+/// other outcomes as they are.
+fn citing(outcome: Outcome, rule: &str) -> Outcome {
+    if outcome.status == crate::outcome::Status::Fail {
+        Outcome { message: format!("{rule}: {}", outcome.message), ..outcome }
+    } else {
+        outcome
+    }
+}
+
 /// FB-1: a full inventory sync of an account with no webhook works.
 pub async fn bootstrap(cx: &Context) -> Outcome {
     let (api, whose): (&dyn VendorApi, &str) = match &cx.second {
@@ -47,7 +66,7 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
     if cx.declared.capabilities.contains("webhook-management") {
         let answer = match api.probe(api.webhook_api().list_probe()).await {
             Ok(a) => a,
-            Err(e) => return e.to_outcome(&format!("listing the webhooks of {whose}")),
+            Err(e) => return citing(e.to_outcome(&format!("listing the webhooks of {whose}")), FB_1),
         };
         if let Some(skip) = act::refused_token(&answer, &format!("listing the webhooks of {whose}")) {
             return skip;
@@ -89,11 +108,12 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
     };
     let mut outcome = match failed {
         Some((what, e)) if e.kind.blame() == Blame::Vendor => {
-            let mut outcome = e.to_outcome(&format!("syncing {whose} with no webhook: {what} could not be read"));
+            let mut outcome =
+                citing(e.to_outcome(&format!("syncing {whose} with no webhook: {what} could not be read")), FB_1);
             outcome.expected = Some(expected.into());
             outcome
         }
-        Some((what, e)) => e.to_outcome(&format!("syncing {whose}: {what} could not be read")),
+        Some((what, e)) => citing(e.to_outcome(&format!("syncing {whose}: {what} could not be read")), FB_1),
         None => {
             let devices: usize =
                 sync.inventories.iter().filter_map(|i| i.result.as_ref().ok()).map(|l| l.records.len()).sum();
@@ -153,7 +173,7 @@ async fn poll(cx: &Context, target: &Target) -> Result<Poll, Outcome> {
     cx.api
         .walk(&collection, None, &mut visit)
         .await
-        .map_err(|e| e.to_outcome(&format!("polling the inventory of site {}", target.site_id)))?;
+        .map_err(|e| citing(e.to_outcome(&format!("polling the inventory of site {}", target.site_id)), INV_2))?;
     Ok(Poll { asked_at_ms, records, found })
 }
 
@@ -258,7 +278,7 @@ pub async fn reconcile(cx: &Context) -> Outcome {
     if !polled.seen {
         let shown = polled.last.status().unwrap_or("no record of the device").to_owned();
         let mut outcome = Outcome::fail(format!(
-            "device {} was set {status} while the receiver was down, but its site's inventory still showed {shown} after {} polls over {} ms",
+            "{FB_3}: device {} was set {status} while the receiver was down, but its site's inventory still showed {shown} after {} polls over {} ms",
             target.device_id,
             polled.polls,
             polled.elapsed.as_millis()
@@ -297,7 +317,7 @@ pub async fn reconcile(cx: &Context) -> Outcome {
         ))
     } else {
         Outcome::fail(format!(
-            "polling showed device {} {status}, but after the late event the reference consumer holds {held}: the event contradicts the inventory",
+            "{FB_2}: polling showed device {} {status}, but after the late event the reference consumer holds {held}: the event contradicts the inventory",
             target.device_id
         ))
         .actual(held)
@@ -570,7 +590,7 @@ pub async fn late_events(cx: &Context) -> Outcome {
         .with_evidence(evidence)
     } else {
         let first = evidence.findings.first().map(|f| f.message.clone()).unwrap_or_default();
-        Outcome::fail(format!("late or replayed events cannot be ordered: {first}")).with_evidence(evidence)
+        Outcome::fail(format!("{FB_2}: late or replayed events cannot be ordered: {first}")).with_evidence(evidence)
     }
     .expected("every attempt of an event carries its `event_id` and the change's `timestamp`; the newer change has the later timestamp");
     for note in notes {
@@ -620,7 +640,7 @@ pub async fn partial_coverage(cx: &Context) -> Outcome {
     } else {
         let shown = polled.last.status().unwrap_or("no record of the device").to_owned();
         Outcome::fail(format!(
-            "{} {} was set {status}, but its site's inventory still showed {shown} after {} polls over {} ms",
+            "{FB_4}: {} {} was set {status}, but its site's inventory still showed {shown} after {} polls over {} ms",
             target.device_type,
             target.device_id,
             polled.polls,

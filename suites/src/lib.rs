@@ -80,6 +80,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("secret-rotation", "SIG-4: POST /webhooks/{id}/rotate-secret"),
 ];
 
+/// Words a not-applicable SKIP's reason carries when part of a capability found by discovery
+/// (not declared) is not offered; the runner then reports the capability as partial.
+pub const FOUND_BY_DISCOVERY: &str = "found by discovery, not declared";
+
 /// The event families a vendor declares in `[capabilities] event_families` (EVT-1, EVT-4).
 pub const EVENT_FAMILIES: &[&str] = &["health", "alarm", "access", "video"];
 

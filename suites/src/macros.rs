@@ -1,8 +1,9 @@
 //! `check!`: one catalogue line per check, in each suite module's `CHECKS`.
 
-/// One catalogue line: `check!(body, id, suite, LEVEL, [requirements], title)`.
+/// One catalogue line: `check!(body, id, suite, LEVEL, [requirements], title)`, then optionally
+/// `capability = "..."`, `needs = [...]`, `whole_run = true` (in that order).
 macro_rules! check {
-    ($body:path, $id:literal, $suite:literal, $level:ident, [$($req:literal),+], $title:literal $(, capability = $cap:literal)? $(, needs = [$($need:ident),*])?) => {
+    ($body:path, $id:literal, $suite:literal, $level:ident, [$($req:literal),+], $title:literal $(, capability = $cap:literal)? $(, needs = [$($need:ident),*])? $(, whole_run = $whole:literal)?) => {
         $crate::Check {
             meta: $crate::CheckMeta {
                 id: $id,
@@ -12,6 +13,7 @@ macro_rules! check {
                 title: $title,
                 capability: check!(@cap $($cap)?),
                 needs: &[$($($crate::Need::$need),*)?],
+                whole_run: check!(@whole $($whole)?),
             },
             run: {
                 fn run(cx: &$crate::Context) -> $crate::CheckFuture<'_> {
@@ -23,4 +25,6 @@ macro_rules! check {
     };
     (@cap) => { None };
     (@cap $cap:literal) => { Some($cap) };
+    (@whole) => { false };
+    (@whole $whole:literal) => { $whole };
 }

@@ -57,4 +57,8 @@ pub struct CheckMeta {
     /// without it the check is skipped and the skip does not make the run incomplete.
     pub capability: Option<&'static str>,
     pub needs: &'static [Need],
+    /// The check judges the whole run (every 429, every delivery the receiver got), so the runner
+    /// runs it after every other selected check; reports keep catalogue order.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub whole_run: bool,
 }

@@ -233,11 +233,19 @@ fn finding(cx: &Context, evidence: &mut Evidence, delivery: &Delivery, pointer: 
 
 /// Every delivery the receiver got in the run so far (pings, every family, every receiver path,
 /// webhooks the checks created for themselves), the sample included: SIG-1 and SIG-2 hold for
-/// every delivery, not only for the event these checks asked for. Deliveries that reached a
-/// webhook after the run deleted it are left out: WHM-2 says they must not come at all, and the
+/// every delivery, not only for the event these checks asked for. The altered copies the receiver
+/// self-checks post are the harness's, not the vendor's, and are left out; so are deliveries that
+/// reached a webhook after the run deleted it: WHM-2 says they must not come at all, and the
 /// webhooks suite judges that (a deleted webhook's secret may rightly be gone at the vendor).
-fn run_deliveries(cx: &Context, inbox: &dyn Inbox, sample: &Sample) -> Vec<Delivery> {
-    let mut all: Vec<Delivery> = inbox.deliveries().into_iter().filter(|d| !act::after_retirement(cx, d)).collect();
+async fn run_deliveries(cx: &Context, inbox: &dyn Inbox, sample: &Sample) -> Vec<Delivery> {
+    let own = own_posts(cx).await;
+    let own = own.0.lock().expect("own posts lock").clone();
+    let mut all: Vec<Delivery> = inbox
+        .deliveries()
+        .into_iter()
+        .filter(|d| !own.iter().any(|(at, h, b)| d.seq > *at && is_copy(d, h, b)))
+        .filter(|d| !act::after_retirement(cx, d))
+        .collect();
     for d in &sample.deliveries {
         if !all.iter().any(|a| a.seq == d.seq) {
             all.push(d.clone());
@@ -274,7 +282,7 @@ pub async fn signature(cx: &Context) -> Outcome {
         Ok(s) => s,
         Err(o) => return o.clone(),
     };
-    let deliveries = run_deliveries(cx, inbox, sample);
+    let deliveries = run_deliveries(cx, inbox, sample).await;
     let signed = classify_all(inbox, format, &deliveries);
     let expected = format!("every delivery carries {}", describe_format(format));
     let mut evidence = Evidence::default();
@@ -383,7 +391,7 @@ pub async fn timestamp(cx: &Context) -> Outcome {
         Err(o) => return o.clone(),
     };
     let Ok(inbox) = act::require_inbox(cx) else { return Outcome::error("no webhook receiver (a harness bug)") };
-    let deliveries = run_deliveries(cx, inbox, sample);
+    let deliveries = run_deliveries(cx, inbox, sample).await;
     let name = format.timestamp_header.as_deref().unwrap_or("timestamp");
     let expected =
         format!("every delivery carries `{name}` (unix seconds) within {SIG2_WINDOW_SECS} s of the receiver's clock");
@@ -642,24 +650,44 @@ impl Replayed {
     }
 }
 
+/// The copies the receiver self-checks post (headers and body): the harness's own, not the
+/// vendor's, so SIG-1 and SIG-2, which judge every delivery of the run after every other check
+/// (`whole_run`), leave them out.
+#[derive(Default)]
+/// Each with the last delivery's seq before it was posted: the original it copies came earlier
+/// and stays judged.
+struct OwnPosts(std::sync::Mutex<Vec<OwnPost>>);
+
+/// One self-posted copy: the last seq before it, its headers, its body.
+type OwnPost = (u64, Vec<(String, String)>, Vec<u8>);
+
+/// Whether `d` is a copy posted as `sent`/`body`: same raw body, every posted header as sent.
+fn is_copy(d: &Delivery, sent: &[(String, String)], body: &[u8]) -> bool {
+    d.body.as_bytes() == body
+        && sent.iter().all(|(k, v)| header(d, k) == Some(v.as_str()))
+        && d.headers.iter().filter(|(k, _)| sent.iter().any(|(s, _)| s.eq_ignore_ascii_case(k))).count() == sent.len()
+}
+
+async fn own_posts(cx: &Context) -> Arc<OwnPosts> {
+    cx.memo::<OwnPosts, _, _>(|| async { OwnPosts::default() }).await
+}
+
 async fn replay(
+    cx: &Context,
     inbox: &dyn Inbox,
     label: &str,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<Replayed, Outcome> {
+    let before = inbox.deliveries().last().map_or(0, |d| d.seq);
+    own_posts(cx).await.0.lock().expect("own posts lock").push((before, headers.clone(), body.clone()));
     let since = inbox.deliveries().len();
     let sent = headers.clone();
     let status = inbox
         .post_to_self(headers, body.clone())
         .await
         .map_err(|e| Outcome::error(format!("the receiver's self-check could not reach it: {e}")))?;
-    let same = |d: &Delivery| {
-        d.body.as_bytes() == body.as_slice()
-            && sent.iter().all(|(k, v)| header(d, k) == Some(v.as_str()))
-            && d.headers.iter().filter(|(k, _)| sent.iter().any(|(s, _)| s.eq_ignore_ascii_case(k))).count()
-                == sent.len()
-    };
+    let same = |d: &Delivery| is_copy(d, &sent, &body);
     let recorded = inbox.deliveries().into_iter().skip(since).rev().find(|d| same(d));
     Ok(Replayed { label: label.to_owned(), status, recorded })
 }
@@ -706,7 +734,7 @@ pub async fn receiver_dedupes(cx: &Context) -> Outcome {
     let headers = replay_headers(format, &capture);
     let body = capture.body.as_bytes().to_vec();
     let mut replays = Vec::new();
-    match replay(inbox, "resent as captured", headers.clone(), body.clone()).await {
+    match replay(cx, inbox, "resent as captured", headers.clone(), body.clone()).await {
         Ok(r) => replays.push(r),
         Err(o) => return o,
     }
@@ -716,7 +744,7 @@ pub async fn receiver_dedupes(cx: &Context) -> Outcome {
             // A second later at least: the capture may be from this very second.
             let captured = header(&capture, name).and_then(|ts| ts.trim().parse::<i64>().ok()).unwrap_or_default();
             let fresh = with_header(&headers, name, contract::unix_now().max(captured + 1).to_string());
-            match replay(inbox, "resent with a fresh timestamp", fresh, body.clone()).await {
+            match replay(cx, inbox, "resent with a fresh timestamp", fresh, body.clone()).await {
                 Ok(r) => replays.push(r),
                 Err(o) => return o,
             }
@@ -816,7 +844,7 @@ pub async fn receiver_window(cx: &Context) -> Outcome {
             }
         };
         let label = format!("resent with a {label} timestamp ({offset:+} s)");
-        match replay(inbox, &label, moved, body.clone()).await {
+        match replay(cx, inbox, &label, moved, body.clone()).await {
             Ok(r) => replays.push(r),
             Err(o) => return o,
         }
@@ -869,7 +897,7 @@ pub async fn receiver_raw_bytes(cx: &Context) -> Outcome {
     }
     let mut replays = Vec::new();
     for (label, headers, body) in variants {
-        match replay(inbox, label, headers, body.into_bytes()).await {
+        match replay(cx, inbox, label, headers, body.into_bytes()).await {
             Ok(r) => replays.push(r),
             Err(o) => return o,
         }
@@ -897,7 +925,8 @@ pub(crate) static CHECKS: &[Check] = &[
         Must,
         ["SIG-1"],
         "Every delivery carries a signature that verifies with the webhook's secret over the raw body",
-        needs = [Inbox, Trigger]
+        needs = [Inbox, Trigger],
+        whole_run = true
     ),
     check!(
         timestamp,
@@ -906,7 +935,8 @@ pub(crate) static CHECKS: &[Check] = &[
         Must,
         ["SIG-2"],
         "Every delivery carries a timestamp within 300 s of the receiver's clock",
-        needs = [Inbox, Trigger]
+        needs = [Inbox, Trigger],
+        whole_run = true
     ),
     check!(
         timestamp_bound,

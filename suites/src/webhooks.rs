@@ -88,6 +88,25 @@ const WHM3: &str = "WHM-3: \"`target_url` is validated: ... no link-local/metada
 const WHM4: &str =
     "WHM-4: \"`POST /api/v1/webhooks/{webhook_id}/ping` sends one signed test delivery (`event_type` `ping`) now\"";
 
+/// What WHM-1 asks: the endpoints, all of them; WHM-2 binds a vendor that offers them.
+const WHM1: &str = "WHM-1: \"The three endpoints exist\"";
+
+/// A webhook API found by discovery (its list answers) but not declared, whose create answers
+/// 404, 405 or 501, does not offer WHM-1's endpoints: the checks that need a create do not
+/// apply (console-made webhooks, a read-only list). A declared one stays held to WHM-2.
+fn create_not_offered(cx: &Context, answer: &Answer) -> Option<Outcome> {
+    let discovered = cx.declared.discovered.contains("webhook-management");
+    (discovered && matches!(answer.status, 404 | 405 | 501)).then(|| {
+        Outcome::not_applicable(format!(
+            "the vendor lists webhooks but offers no create: WHM-1's endpoints are not all offered (the create \
+             answered {}; `webhook-management` was {}: its list answered) ({WHM1})",
+            answer.status,
+            crate::FOUND_BY_DISCOVERY
+        ))
+        .with_exchange(&answer.exchange)
+    })
+}
+
 /// A webhook a check created (and must delete).
 struct Created {
     webhook_id: String,
@@ -138,8 +157,12 @@ async fn create(
     if let Some(skip) = act::refused_token(&answer, "creating a webhook") {
         return Err(skip);
     }
+    if let Some(moot) = create_not_offered(cx, &answer) {
+        return Err(moot);
+    }
     if let Some(secret) = &created.secret {
         inbox.add_secret(secret.clone());
+        remember_secret(cx, secret).await;
     }
     let id_at = &cx.api.webhook_api().create.id;
     let refusal = cx.api.body_refusal(&answer);
@@ -202,6 +225,28 @@ fn finding(subject: String, pointer: &str, message: String, record: Option<Value
     Finding { subject, pointer: pointer.to_owned(), message, record, source: Some(exchange.url.clone()) }
 }
 
+/// The secrets webhooks of the run were issued or given: the ones this suite's checks created
+/// (kept for the run, [`Context::memo`]) and the run's own webhook's.
+#[derive(Default)]
+struct Issued(std::sync::Mutex<Vec<Secret>>);
+
+async fn remember_secret(cx: &Context, secret: &Secret) {
+    let issued = cx.memo::<Issued, _, _>(|| async { Issued::default() }).await;
+    issued.0.lock().expect("issued secrets lock").push(secret.clone());
+}
+
+/// Every secret of the run a listed value is compared with (non-empty ones only).
+async fn known_secrets(cx: &Context, created: &Created) -> Vec<String> {
+    let mut known: Vec<String> = created.secret.iter().map(|s| s.expose().to_owned()).collect();
+    let issued = cx.memo::<Issued, _, _>(|| async { Issued::default() }).await;
+    known.extend(issued.0.lock().expect("issued secrets lock").iter().map(|s| s.expose().to_owned()));
+    if let Some(w) = cx.webhook.known().and_then(|w| w.secret.as_ref()) {
+        known.push(w.expose().to_owned());
+    }
+    known.retain(|s| !s.is_empty());
+    known
+}
+
 /// WHM-1, WHM-2: a create answers a new webhook id and a secret (or takes the integrator's);
 /// the list shows the webhook and no secret at all. Statuses are not judged: `active` is the one
 /// value the contract defines, other values are the vendor's own.
@@ -262,28 +307,49 @@ async fn judge_create_list(cx: &Context, created: &Created) -> Outcome {
             &answer.exchange,
         ));
     }
-    // The contract's `secret`, and wherever the profile says the create answer keeps it.
-    let secret_at = |w: &Value| {
-        let issued_at = shape.create.secret.as_deref().and_then(|p| w.pointer(p));
-        [w.get("secret"), issued_at].into_iter().flatten().any(|s| !s.is_null())
-    };
-    let with_secret: Vec<&ListedWebhook> = all.iter().filter(|w| secret_at(&w.raw)).collect();
-    for w in &with_secret {
+    // WHM-2 forbids the secret in the list, not a field of that name: a listed value is the
+    // secret when it holds one the run was issued or chose (this check's, an earlier check's, the
+    // run's own webhook's). Other values under the contract's `secret` or the create's secret
+    // pointer (a mask such as `whsec_****`) are noted. The answer kept as evidence is redacted, so
+    // the list is read again, raw, here and nowhere else.
+    let known = known_secrets(cx, created).await;
+    let raw = cx.api.probe(shape.list_probe()).await.ok();
+    let raw_all = raw.as_ref().and_then(|r| shape.read_list(r.json.as_ref())).unwrap_or_default();
+    let holds_known = |s: &str| known.iter().any(|k| s.contains(k.as_str()));
+    let mut leaked = 0;
+    for w in &raw_all {
         let id = w.id.as_deref().unwrap_or("<no id>");
-        evidence.push_finding(finding(
-            format!("webhook {id}"),
-            shape.create.secret.as_deref().unwrap_or("/secret"),
-            "the list shows the webhook's secret (shown here redacted); it must be shown once, at create".into(),
-            Some(w.raw.clone()),
-            &answer.exchange,
-        ));
+        let issued_at = shape.create.secret.as_deref();
+        let values = [
+            ("/secret", w.raw.get("secret")),
+            (issued_at.unwrap_or("/secret"), issued_at.and_then(|p| w.raw.pointer(p))),
+        ];
+        let mut noted = false;
+        for (at, value) in values {
+            let Some(value) = value.filter(|v| !v.is_null()) else { continue };
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            if holds_known(&text) {
+                leaked += 1;
+                evidence.push_finding(finding(
+                    format!("webhook {id}"),
+                    at,
+                    "the list shows the webhook's secret (shown here redacted); it must be shown once, at create"
+                        .into(),
+                    Some(redact_json(&w.raw)),
+                    &answer.exchange,
+                ));
+                break;
+            } else if !noted {
+                noted = true;
+                evidence.notes.push(format!(
+                    "the list shows webhook {id} with a value at `{at}` that is none of the run's secrets (a mask, \
+                     such as `whsec_****`): not judged"
+                ));
+            }
+        }
     }
     // A secret under another name (or in free text) would still leak: look for ours anywhere.
-    if with_secret.is_empty()
-        && let Some(secret) = &created.secret
-        && !secret.expose().is_empty()
-        && cx.api.probe(shape.list_probe()).await.is_ok_and(|raw| raw.text.contains(secret.expose()))
-    {
+    if leaked == 0 && raw.as_ref().is_some_and(|r| holds_known(&r.text)) {
         evidence.push_finding(finding(
             subject,
             "",
@@ -604,6 +670,15 @@ async fn control_requests(
     // The control requests only make the metadata refusal meaningful: a vendor-blamed failure
     // of one (a redirect, an oversized body) means the harness could not test, as a refusal does.
     let Creation { answer: accepted, created } = create_raw(cx, name, &target, "").await.map_err(control_failed)?;
+    if let Some(moot) = create_not_offered(cx, &accepted) {
+        return Err(moot);
+    }
+    // Its deliveries (a vendor that keeps delivering after the delete, WHM-2) are the vendor's,
+    // judged by SIG-1 at the end of the run: the receiver verifies them with its secret.
+    if let Some(secret) = &created.secret {
+        inbox.add_secret(secret.clone());
+        remember_secret(cx, secret).await;
+    }
     let secrets: Vec<&str> = created.secret.iter().map(|s| s.expose()).collect();
     let (create_probe, _) = shape.create_probe(name, &target);
     if !accepted.is_success() || cx.api.body_error(&accepted).is_some() {

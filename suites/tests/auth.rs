@@ -3,6 +3,8 @@
 //! instead of 401, a measured leeway of 0 or 300 s, a rate limit without `Retry-After`, a `Basic`
 //! challenge, a tenancy leak as an empty 200, the harness's own network failing).
 
+mod fake;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -289,7 +291,11 @@ async fn a_valid_token_refused_on_a_declared_endpoint_fails_but_a_missing_endpoi
     let (cx, vendor) = context(Behaviour { refuse_valid_under: Some("/api/v1/webhooks"), ..Behaviour::default() });
     let outcome = run("auth.valid-token", &cx.with_declared(declared.clone())).await;
     assert_eq!(outcome.status, Status::Fail, "{outcome:#?}");
-    assert_eq!(outcome.message, "a fresh, valid token was refused: webhook list answered 401");
+    assert_eq!(
+        outcome.message,
+        "AUTH-1: \"A fresh RS256 token signed with the account's key is accepted on every endpoint\": a fresh, valid \
+         token was refused: webhook list answered 401"
+    );
     assert!(vendor.requests.lock().unwrap().iter().any(|r| r.contains(SITE_A)), "an inventory was tried");
 
     let (cx, _) = context(Behaviour { missing_under: Some("/api/v1/event-types"), ..Behaviour::default() });
@@ -429,6 +435,56 @@ async fn every_429_the_run_met_is_judged_without_a_burst() {
     });
     let _ = run("auth.malformed", &cx).await;
     assert_eq!(run("auth.rate-limit", &cx).await.status, Status::Pass, "an HTTP-date is a usable Retry-After");
+}
+
+#[tokio::test]
+async fn every_failure_of_the_suite_names_its_requirement() {
+    let declared = suites::Declared {
+        capabilities: ["webhook-management"].into_iter().map(String::from).collect(),
+        ..suites::Declared::default()
+    };
+    let lax = TokenPolicy {
+        issuer: None,
+        require_exp: false,
+        max_lifetime_secs: 86_400 * 2,
+        exp_leeway_secs: 600,
+        future_leeway_secs: 3600,
+        ..TokenPolicy::default()
+    };
+    let scenarios = [
+        Behaviour { refusal_status: 403, ..Behaviour::default() },
+        Behaviour { refusal_status: 500, ..Behaviour::default() },
+        Behaviour { policy: lax, ..Behaviour::default() },
+        Behaviour { www_authenticate: Some("Basic realm=\"vendor\""), ..Behaviour::default() },
+        Behaviour { refuse_valid_under: Some("/api/v1/webhooks"), ..Behaviour::default() },
+        Behaviour { cross_site: (200, r#"{"devices":[]}"#.into()), ..Behaviour::default() },
+        Behaviour { cross_site: (500, "{}".into()), ..Behaviour::default() },
+        Behaviour { limit_after: Some(20), retry_after: None, ..Behaviour::default() },
+        Behaviour { valid_limit_after: Some(30), retry_after: Some("soon"), ..Behaviour::default() },
+    ];
+    let mut failures = 0;
+    for behaviour in scenarios {
+        let (cx, _) = context(behaviour.clone());
+        let cx = cx.with_declared(declared.clone());
+        for meta in suites::catalogue().iter().filter(|m| m.suite == "auth") {
+            let outcome = run(meta.id, &cx).await;
+            if outcome.status != Status::Fail {
+                continue;
+            }
+            failures += 1;
+            assert!(
+                meta.requirements.iter().any(|r| outcome.message.contains(&format!("{r}: \""))),
+                "{} under {behaviour:?} fails without quoting {:?}: {}",
+                meta.id,
+                meta.requirements,
+                outcome.message
+            );
+            if let Some(why) = fake::unquoted(&outcome.message) {
+                panic!("{} under {behaviour:?}: {why}: {}", meta.id, outcome.message);
+            }
+        }
+    }
+    assert!(failures > 15, "the scenarios make the suite fail ({failures} FAILs)");
 }
 
 #[test]

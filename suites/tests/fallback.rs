@@ -82,3 +82,29 @@ async fn partial_coverage_needs_a_declared_silent_type() {
     let frozen = Knobs { inventory_lag_polls: u32::MAX, ..Knobs::default() };
     check("fallback.partial-coverage", frozen, Status::Fail, "still showed online").await;
 }
+
+#[tokio::test]
+async fn every_failure_of_the_suite_quotes_the_contract() {
+    let scenarios = [
+        Knobs { backwards: true, ..Knobs::default() },
+        Knobs { inventory_lag_polls: u32::MAX, ..Knobs::default() },
+        Knobs { second_inventory_status: 503, ..Knobs::default() },
+        Knobs { redirect: Some("GET sites"), ..Knobs::default() },
+        Knobs { redirect: Some("GET webhooks"), ..Knobs::default() },
+    ];
+    let mut failures = 0;
+    for knobs in scenarios {
+        for meta in suites::catalogue().iter().filter(|m| m.suite == "fallback") {
+            let world = World::new(knobs.clone());
+            let outcome = (suites::find(meta.id).unwrap().run)(&world.context()).await;
+            if outcome.status != Status::Fail {
+                continue;
+            }
+            failures += 1;
+            if let Some(why) = fake::unquoted(&outcome.message) {
+                panic!("{} under {knobs:?}: {why}: {}", meta.id, outcome.message);
+            }
+        }
+    }
+    assert!(failures >= 5, "the scenarios make the suite fail ({failures} FAILs)");
+}

@@ -51,6 +51,20 @@ async fn a_secret_listed_under_another_name_fails_and_stays_out_of_the_evidence(
 }
 
 #[tokio::test]
+async fn a_masked_secret_in_the_list_is_noted_not_failed() {
+    // WHM-2 forbids the secret in the list, not a field named `secret`: a mask passes, with a note.
+    for mask in ["whsec_****", "****"] {
+        let knobs = Knobs { list_secret_mask: Some(mask), ..Knobs::default() };
+        let outcome = check("webhooks.create-list", knobs, Status::Pass, "none of the run's secrets").await;
+        assert!(outcome.evidence.findings.is_empty(), "{mask}: {:#?}", outcome.evidence.findings);
+    }
+    // The secret itself under `secret` still fails, as does a value holding it.
+    let knobs = Knobs { list_secret_as: Some("secret"), ..Knobs::default() };
+    let outcome = check("webhooks.create-list", knobs, Status::Fail, "shows the webhook's secret").await;
+    assert!(outcome.message.contains("WHM-2"), "{}", outcome.message);
+}
+
+#[tokio::test]
 async fn target_validation_needs_the_refusal_to_be_about_the_target() {
     check("webhooks.target-validation", Knobs::default(), Status::Pass, "refused with 422").await;
     let accepts = Knobs { metadata_create_status: 201, ..Knobs::default() };
@@ -107,6 +121,7 @@ async fn every_failure_of_the_suite_quotes_the_contract() {
     for (id, knobs, quote) in cases {
         let outcome = check(id, knobs, Status::Fail, "").await;
         assert!(outcome.message.contains(quote), "{id}: `{quote}` not in {}", outcome.message);
+        assert_eq!(fake::unquoted(&outcome.message), None, "{id}: {}", outcome.message);
     }
 }
 
@@ -149,4 +164,34 @@ async fn a_control_request_answered_unusably_is_an_error_not_a_finding() {
     // not tell whether the refusal was about the target.
     let knobs = Knobs { redirect: Some("GET webhooks"), ..Knobs::default() };
     check("webhooks.target-validation", knobs, Status::Error, "control request failed").await;
+}
+
+#[tokio::test]
+async fn a_discovered_webhook_list_without_a_create_is_not_applicable_but_a_declared_one_fails() {
+    // WHM-1: "The three endpoints exist"; WHM-2 binds a vendor that offers them. A list found by
+    // discovery with a create answering 404/405/501 offers no create: not a violation.
+    for status in [404, 405, 501] {
+        let world = World::new(Knobs { create_status: status, ..Knobs::default() });
+        let mut cx = world.context();
+        cx.declared.discovered.insert("webhook-management".into());
+        for id in [
+            "webhooks.create-list",
+            "webhooks.delete",
+            "webhooks.delete-twice",
+            "webhooks.target-validation",
+            "webhooks.ping",
+        ] {
+            let outcome = (suites::find(id).unwrap().run)(&cx).await;
+            assert!(outcome.is_not_applicable(), "{id} with a create answering {status}: {outcome:#?}");
+            assert!(outcome.message.contains("offers no create"), "{}", outcome.message);
+            assert!(outcome.message.contains(suites::FOUND_BY_DISCOVERY), "{}", outcome.message);
+        }
+    }
+    // Declared, the same create fails WHM-2; discovered, a create refused otherwise still fails.
+    check("webhooks.create-list", Knobs { create_status: 405, ..Knobs::default() }, Status::Fail, "answered 405").await;
+    let world = World::new(Knobs { create_status: 400, ..Knobs::default() });
+    let mut cx = world.context();
+    cx.declared.discovered.insert("webhook-management".into());
+    let outcome = (suites::find("webhooks.create-list").unwrap().run)(&cx).await;
+    assert_eq!(outcome.status, Status::Fail, "{outcome:#?}");
 }

@@ -51,6 +51,8 @@ pub struct Knobs {
     pub inactive_create_status: u16,
     /// The list shows each webhook's secret as `signing_key`.
     pub list_secret_as: Option<&'static str>,
+    /// The list shows this under `secret` for each webhook (a mask, not the secret).
+    pub list_secret_mask: Option<&'static str>,
     /// A health event reports this status instead of the one set.
     pub health_status_override: Option<&'static str>,
     /// Deleted webhooks keep receiving deliveries.
@@ -82,6 +84,7 @@ impl Default for Knobs {
             metadata_create_status: 422,
             inactive_create_status: 201,
             list_secret_as: None,
+            list_secret_mask: None,
             health_status_override: None,
             deliver_after_delete: false,
             create_status: 201,
@@ -142,6 +145,7 @@ impl World {
             capabilities: ["webhook-management", "ping", "event-types"].into_iter().map(String::from).collect(),
             event_families: ["health", "alarm"].into_iter().map(String::from).collect(),
             silent_device_types: Default::default(),
+            discovered: Default::default(),
         };
         Context::new(Arc::new(FakeApi { world: self.clone(), second: false }))
             .with_inbox(Arc::new(FakeInbox(self.clone())))
@@ -335,6 +339,9 @@ impl VendorApi for FakeApi {
                         if let Some(name) = secret_as {
                             w[name] = json!(h.secret);
                         }
+                        if let Some(mask) = state.knobs.list_secret_mask {
+                            w["secret"] = json!(mask);
+                        }
                         w
                     })
                     .collect();
@@ -526,4 +533,24 @@ impl Trigger for FakeTrigger {
         }
         Ok(format!("acted: {action:?}"))
     }
+}
+
+/// Why a FAIL message does not quote CONTRACT.md, or `None` when it does: it names a requirement
+/// as `ID: "text"`, the id is one of CONTRACT.md's and each part of the quoted text (between
+/// `...` elisions) is that requirement's own wording.
+pub fn unquoted(message: &str) -> Option<String> {
+    let mut quoted = 0;
+    for (at, _) in message.match_indices(": \"") {
+        let id = message[..at].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).next().unwrap_or_default();
+        let Some(requirement) = contract::requirements::get(id) else { continue };
+        let rest = &message[at + 3..];
+        let Some(end) = rest.find('"') else { return Some(format!("{id}'s quote is not closed")) };
+        for part in rest[..end].split("...").map(str::trim).filter(|p| !p.is_empty()) {
+            if !requirement.text.contains(part) {
+                return Some(format!("`{part}` is not in {id}'s text"));
+            }
+        }
+        quoted += 1;
+    }
+    (quoted == 0).then(|| "no `ID: \"...\"` quote of a CONTRACT.md requirement".to_owned())
 }
