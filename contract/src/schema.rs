@@ -77,16 +77,7 @@ impl SchemaId {
 
     /// Validates `instance`, returning every violation.
     pub fn validate(self, instance: &Value) -> Result<(), Vec<Violation>> {
-        let validator = &compiled()[&self].1;
-        let errors: Vec<Violation> = validator
-            .iter_errors(instance)
-            .map(|e| Violation {
-                instance_path: e.instance_path().as_str().to_owned(),
-                schema_path: e.schema_path().as_str().to_owned(),
-                message: e.to_string(),
-            })
-            .collect();
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        violations(&compiled()[&self].1, instance)
     }
 
     pub fn is_valid(self, instance: &Value) -> bool {
@@ -110,6 +101,19 @@ impl std::fmt::Display for Violation {
     }
 }
 
+/// Every violation of `instance` against `validator`, with its instance and schema paths.
+fn violations(validator: &jsonschema::Validator, instance: &Value) -> Result<(), Vec<Violation>> {
+    let errors: Vec<Violation> = validator
+        .iter_errors(instance)
+        .map(|e| Violation {
+            instance_path: e.instance_path().as_str().to_owned(),
+            schema_path: e.schema_path().as_str().to_owned(),
+            message: e.to_string(),
+        })
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
 /// A schema the vendor declares itself (the `data_schema` of an event catalogue entry, EVT-5)
 /// that does not compile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,16 +133,7 @@ impl DeclaredSchema {
 
     /// Every violation of `instance`, with its instance path.
     pub fn validate(&self, instance: &Value) -> Result<(), Vec<Violation>> {
-        let errors: Vec<Violation> = self
-            .0
-            .iter_errors(instance)
-            .map(|e| Violation {
-                instance_path: e.instance_path().as_str().to_owned(),
-                schema_path: e.schema_path().as_str().to_owned(),
-                message: e.to_string(),
-            })
-            .collect();
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        violations(&self.0, instance)
     }
 }
 
