@@ -80,6 +80,40 @@ pub struct AuthConfig {
     pub token_lifetime_secs: u64,
 }
 
+/// A TOML error that echoes no value: `vendor.toml` may hold an inline secret, and the parser
+/// would quote the offending line (serde the offending value). Says where (line, column, key)
+/// and what, with every quoted value in the message elided.
+fn toml_error(error: &toml::de::Error, text: Option<&str>) -> String {
+    let mut message = String::new();
+    let mut quoted = false;
+    for c in error.message().chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                quoted = true;
+                message.push_str("\"…");
+            }
+            ('"', true) => {
+                quoted = false;
+                message.push('"');
+            }
+            (_, true) => {}
+            (c, false) => message.push(c),
+        }
+    }
+    let (Some(span), Some(text)) = (error.span(), text) else { return message };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+    let key = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.starts_with('#'))
+        .map_or(String::new(), |k| format!(" (`{k}`)"));
+    format!("line {line}, column {column}{key}: {message}")
+}
+
 /// A PEM key file's text; `what` names it in the error.
 fn read_key(path: &std::path::Path, what: &str) -> anyhow::Result<Secret> {
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {what} {}", path.display()))?;
@@ -437,8 +471,9 @@ impl VendorConfig {
     pub fn load(path: impl AsRef<Path>) -> anyhow::Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
-        let mut table: toml::Table =
-            toml::from_str(&text).with_context(|| format!("failed to parse {}", path.display()))?;
+        let mut table: toml::Table = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}", toml_error(&e, Some(&text))))
+            .with_context(|| format!("failed to parse {}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         // `profile = "name"`: a built-in profile, else a file relative to this one.
         if let Some(toml::Value::String(named)) = table.get("profile") {
@@ -458,7 +493,10 @@ impl VendorConfig {
                 toml::from_str(&profile_text).with_context(|| format!("failed to parse the profile `{named}`"))?;
             table.insert("profile".into(), toml::Value::Table(profile));
         }
-        let mut config: Self = table.try_into().with_context(|| format!("failed to parse {}", path.display()))?;
+        let mut config: Self = table
+            .try_into()
+            .map_err(|e| anyhow::anyhow!("{}", toml_error(&e, None)))
+            .with_context(|| format!("failed to parse {}", path.display()))?;
         for auth in std::iter::once(&mut config.auth).chain(config.second_account.as_mut()) {
             let files = [&mut auth.private_key_path, &mut auth.credential_path, &mut auth.rotation_key_path];
             for file in files.into_iter().flatten() {
@@ -589,6 +627,28 @@ mod tests {
         assert!(format!("{:#}", created.validate().unwrap_err()).contains("registered outside the run"));
         let empty = WebhookConfig { webhook_id: Some(String::new()), ..webhook };
         assert!(empty.validate().is_err());
+    }
+
+    #[test]
+    fn a_toml_error_names_the_line_but_never_echoes_a_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vendor.toml");
+        let secret = "whsec_do_not_print_me";
+        // A syntax error on the line of an inline secret (the parser quotes that line)...
+        let broken = VendorConfig::TEMPLATE.replace(
+            "secret = { from = \"none\" }",
+            &format!("secret = {{ from = \"inline\", value = \"{secret}\" }} oops"),
+        );
+        std::fs::write(&path, broken).unwrap();
+        let err = format!("{:#}", VendorConfig::load(&path).unwrap_err());
+        assert!(!err.contains(secret), "{err}");
+        assert!(err.contains("line ") && err.contains("(`secret`)"), "{err}");
+        // ...and a value of the wrong type, which serde would quote.
+        let wrong = VendorConfig::TEMPLATE.replace("secret = { from = \"none\" }", &format!("secret = \"{secret}\""));
+        std::fs::write(&path, wrong).unwrap();
+        let err = format!("{:#}", VendorConfig::load(&path).unwrap_err());
+        assert!(!err.contains(secret), "{err}");
+        assert!(err.contains("failed to parse"), "{err}");
     }
 
     #[test]
