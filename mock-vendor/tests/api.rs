@@ -211,3 +211,27 @@ async fn status_changes_reach_inventory() {
     assert_eq!(credentials["accounts"].as_array().unwrap().len(), 2);
     assert!(credentials["admin_token"].as_str().unwrap().starts_with("adm_"));
 }
+
+/// What the mock answers a create with no body, or a body of another type, is a status the
+/// published `openapi.yaml` documents for that operation (an independent tool such as
+/// Schemathesis reports an undocumented one).
+#[tokio::test]
+async fn refused_create_bodies_get_statuses_openapi_documents() {
+    let m = Mock::start(test_config()).await;
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/openapi.yaml")).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let documented = &doc["paths"]["/api/v1/webhooks"]["post"]["responses"];
+    let url = m.url("/api/v1/webhooks");
+    let token = m.token(0);
+    let requests = [
+        ("no body", m.http.post(&url).bearer_auth(&token)),
+        ("text/plain", m.http.post(&url).bearer_auth(&token).header("content-type", "text/plain").body("{}")),
+        ("not JSON", m.http.post(&url).bearer_auth(&token).header("content-type", "application/json").body("{")),
+    ];
+    for (what, request) in requests {
+        let (status, _, body) = m.send(request).await;
+        assert!((400..500).contains(&status), "{what}: {status}");
+        assert!(documented.get(status.to_string()).is_some(), "{what}: {status} is not documented for createWebhook");
+        SchemaId::Error.validate(&body).unwrap();
+    }
+}
