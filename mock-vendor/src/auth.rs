@@ -170,7 +170,10 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {
             if cache.len() > 100_000 {
                 cache.clear();
             }
-            cache.insert(token.to_owned(), (account, verified.exp));
+            // The strict policy requires `exp`, so every verified token has one to cache by.
+            if let Some(exp) = verified.exp {
+                cache.insert(token.to_owned(), (account, exp));
+            }
             Ok(account)
         }
         Err(error) => accept_by_fault(state, token, now, &error).ok_or(Refusal::Token(error)),
