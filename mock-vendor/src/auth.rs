@@ -225,6 +225,14 @@ fn accept_by_fault(state: &AppState, token: &str, now: i64, error: &TokenError) 
             if state.has(Fault::AcceptFutureIat) {
                 relaxed.future_leeway_secs = far;
             }
+            // The saturating verifier this fault reproduces read such an `exp` as "none".
+            let huge = decoded.claims.get("exp").and_then(Value::as_f64).is_some_and(|e| e >= i64::MAX as f64);
+            if state.has(Fault::AcceptHugeExp) && huge {
+                relaxed.max_lifetime_secs = u64::MAX;
+            }
+            if state.has(Fault::AcceptCrit) {
+                relaxed.reject_crit = false;
+            }
             if relaxed == state.verifier.policy {
                 return None;
             }
