@@ -179,6 +179,9 @@ pub struct TokenPolicy {
     pub exp_leeway_secs: u64,
     /// How far in the future `iat` and `nbf` may be (AUTH-5 allows up to 300 s).
     pub future_leeway_secs: u64,
+    /// Whether a header `crit` (RFC 7515 §4.1.11) or `b64: false` (RFC 7797) is refused: this
+    /// verifier understands no extension, so it must; only the mock vendor's faults turn it off.
+    pub reject_crit: bool,
 }
 
 impl Default for TokenPolicy {
@@ -190,6 +193,7 @@ impl Default for TokenPolicy {
             lifetime_leeway_secs: 60,
             exp_leeway_secs: 30,
             future_leeway_secs: 60,
+            reject_crit: true,
         }
     }
 }
@@ -210,6 +214,12 @@ pub enum TokenError {
     MissingExp,
     #[error("claim `{0}` is not a number")]
     NotNumeric(&'static str),
+    #[error("claim `{0}` is not a finite number of seconds in range")]
+    OutOfRange(&'static str),
+    #[error("header `crit` names extensions this verifier does not understand")]
+    CriticalHeader,
+    #[error("header `b64: false` (unencoded payload) is not supported")]
+    UnencodedPayload,
     #[error("token expired {0} s ago")]
     Expired(i64),
     #[error("`iss` is missing")]
@@ -250,7 +260,8 @@ impl VerifierKey {
 pub struct VerifiedToken {
     pub kid: String,
     pub owner: String,
-    pub exp: i64,
+    /// `None` only when the policy does not require `exp` and the token has none.
+    pub exp: Option<i64>,
     pub claims: Map<String, Value>,
 }
 
@@ -293,14 +304,22 @@ pub struct TokenVerifier {
     keys: Vec<VerifierKey>,
 }
 
+/// A NumericDate claim as whole seconds. Absent (or null) is `None`; a number outside `i64`
+/// (`u64` above `i64::MAX`, a float at or beyond ±2^63, `1e300`) is refused rather than
+/// saturated, so no value can stand in for "absent" or dodge the lifetime rule.
 fn numeric(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, TokenError> {
+    // 2^63 as f64, exactly; `f < LIMIT` keeps the floor inside i64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
-            .map(Some)
-            .ok_or(TokenError::NotNumeric(name)),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => Ok(Some(i)),
+            None if n.is_u64() => Err(TokenError::OutOfRange(name)),
+            None => match n.as_f64() {
+                Some(f) if f.is_finite() && (-LIMIT..LIMIT).contains(&f) => Ok(Some(f.floor() as i64)),
+                _ => Err(TokenError::OutOfRange(name)),
+            },
+        },
         Some(_) => Err(TokenError::NotNumeric(name)),
     }
 }
@@ -347,15 +366,25 @@ impl TokenVerifier {
                 .unwrap_or(false)
             })
             .ok_or(TokenError::BadSignature)?;
-        let claims = decoded.claims;
         let p = policy;
+        // RFC 7515 §4.1.11: a `crit` the recipient does not understand makes the token invalid, and
+        // this verifier understands none; RFC 7797's `b64: false` would change the signing input.
+        if p.reject_crit {
+            if decoded.header.contains_key("crit") {
+                return Err(TokenError::CriticalHeader);
+            }
+            if decoded.header.get("b64").is_some_and(|b| b != &Value::Bool(true)) {
+                return Err(TokenError::UnencodedPayload);
+            }
+        }
+        let claims = decoded.claims;
         let exp = match numeric(&claims, "exp")? {
-            Some(exp) => exp,
+            Some(exp) => Some(exp),
             None if p.require_exp => return Err(TokenError::MissingExp),
-            None => i64::MAX,
+            None => None,
         };
-        if now > exp.saturating_add(p.exp_leeway_secs as i64) {
-            return Err(TokenError::Expired(now - exp));
+        if let Some(exp) = exp.filter(|&exp| now > exp.saturating_add(p.exp_leeway_secs as i64)) {
+            return Err(TokenError::Expired(now.saturating_sub(exp)));
         }
         if let Some(issuer) = &p.issuer {
             match claims.get("iss") {
@@ -370,14 +399,15 @@ impl TokenVerifier {
         let iat = numeric(&claims, "iat")?;
         let future = p.future_leeway_secs as i64;
         if let Some(iat) = iat.filter(|&iat| iat > now.saturating_add(future)) {
-            return Err(TokenError::IssuedInFuture(iat - now));
+            return Err(TokenError::IssuedInFuture(iat.saturating_sub(now)));
         }
         if let Some(nbf) = numeric(&claims, "nbf")?.filter(|&nbf| nbf > now.saturating_add(future)) {
-            return Err(TokenError::NotYetValid(nbf - now));
+            return Err(TokenError::NotYetValid(nbf.saturating_sub(now)));
         }
-        // Without `iat` the lifetime is measured from now: a token valid for days is refused either way.
-        let lifetime = exp.saturating_sub(iat.unwrap_or(now));
-        if exp != i64::MAX && lifetime > p.max_lifetime_secs.saturating_add(p.lifetime_leeway_secs) as i64 {
+        // Without `iat` the lifetime is measured from now: a token valid for days is refused either
+        // way. No `exp` (allowed only by a relaxed policy) has no lifetime to measure.
+        let max = i64::try_from(p.max_lifetime_secs.saturating_add(p.lifetime_leeway_secs)).unwrap_or(i64::MAX);
+        if let Some(lifetime) = exp.map(|exp| exp.saturating_sub(iat.unwrap_or(now))).filter(|&l| l > max) {
             return Err(TokenError::LifetimeTooLong(lifetime));
         }
         Ok(VerifiedToken { kid: key.kid.clone(), owner: key.owner.clone(), exp, claims })

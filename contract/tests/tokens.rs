@@ -42,7 +42,10 @@ fn mint_then_verify_round_trips() {
     assert_eq!(decoded.claims["iss"], "convergint");
     assert_eq!(decoded.claims["exp"], NOW + 3600);
     let verified = verifier().verify(token.expose(), NOW).unwrap();
-    assert_eq!((verified.kid.as_str(), verified.owner.as_str(), verified.exp), ("kid-a", "account-a", NOW + 3600));
+    assert_eq!(
+        (verified.kid.as_str(), verified.owner.as_str(), verified.exp),
+        ("kid-a", "account-a", Some(NOW + 3600))
+    );
 }
 
 #[test]
@@ -203,4 +206,56 @@ fn a_relaxed_policy_skips_exactly_its_rules() {
     assert!(verifier().verify_with(no_exp_wrong_iss.expose(), NOW, &relaxed).is_ok());
     let expired = m.mint_custom(&m.header(), &json!({"iss": "convergint", "iat": NOW - 7200, "exp": NOW - 3600}));
     assert_eq!(verifier().verify_with(expired.expose(), NOW, &relaxed), Err(TokenError::Expired(3600)));
+}
+
+/// `exp` at or beyond 2^63 - 1 used to saturate to `i64::MAX`, the verifier's stand-in for "no
+/// `exp`", and so skipped both expiry and the lifetime rule.
+#[test]
+fn huge_or_out_of_range_times_are_refused() {
+    let m = minter();
+    let h = m.header();
+    let with_exp = |exp: serde_json::Value| m.mint_custom(&h, &json!({"iss": "convergint", "iat": NOW, "exp": exp}));
+    assert_eq!(check(&with_exp(json!(i64::MAX))), Err(TokenError::LifetimeTooLong(i64::MAX - NOW)));
+    for exp in [json!(1e300), json!(9.3e18), json!(u64::MAX), json!(9_223_372_036_854_775_808u64), json!(-1e300)] {
+        assert_eq!(check(&with_exp(exp.clone())), Err(TokenError::OutOfRange("exp")), "{exp}");
+    }
+    // Far past, even i64::MIN, is expired (and does not overflow the reported age).
+    assert_eq!(check(&with_exp(json!(i64::MIN))), Err(TokenError::Expired(i64::MAX)));
+    for claim in ["iat", "nbf"] {
+        let token = m.mint_custom(&h, &json!({"iss": "convergint", "iat": NOW, "exp": NOW + 60, claim: 1e300}));
+        assert_eq!(check(&token), Err(TokenError::OutOfRange(claim)), "{claim}");
+    }
+    // A relaxed policy that allows no `exp` still measures a huge one.
+    let relaxed = TokenPolicy { require_exp: false, ..TokenPolicy::default() };
+    assert_eq!(
+        verifier().verify_with(with_exp(json!(i64::MAX)).expose(), NOW, &relaxed),
+        Err(TokenError::LifetimeTooLong(i64::MAX - NOW))
+    );
+    // No `exp` is still refused by the strict policy, and absent (not a sentinel) when allowed.
+    let no_exp = m.mint_custom(&h, &json!({"iss": "convergint", "iat": NOW}));
+    assert_eq!(check(&no_exp), Err(TokenError::MissingExp));
+    assert_eq!(verifier().verify_with(no_exp.expose(), NOW, &relaxed).unwrap().exp, None);
+    // An ordinary float `exp` is still fine.
+    assert!(check(&with_exp(json!((NOW + 600) as f64 + 0.5))).is_ok());
+}
+
+/// RFC 7515 §4.1.11: a `crit` extension the verifier does not understand invalidates the token,
+/// and RFC 7797's `b64: false` is such an extension here.
+#[test]
+fn critical_headers_are_refused() {
+    let m = minter();
+    let claims = json!({"iss": "convergint", "iat": NOW, "exp": NOW + 60});
+    let with = |extra: serde_json::Value| {
+        let mut header = m.header();
+        header.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        m.mint_custom(&header, &claims)
+    };
+    let crit = with(json!({"crit": ["exp-ext"], "exp-ext": 1}));
+    assert_eq!(check(&crit), Err(TokenError::CriticalHeader));
+    assert_eq!(check(&with(json!({"crit": []}))), Err(TokenError::CriticalHeader));
+    assert_eq!(check(&with(json!({"b64": false, "crit": ["b64"]}))), Err(TokenError::CriticalHeader));
+    assert_eq!(check(&with(json!({"b64": false}))), Err(TokenError::UnencodedPayload));
+    assert!(check(&with(json!({"b64": true}))).is_ok(), "`b64: true` is the default encoding");
+    let lax = TokenPolicy { reject_crit: false, ..TokenPolicy::default() };
+    assert!(verifier().verify_with(crit.expose(), NOW, &lax).is_ok(), "only the header rule refused it");
 }

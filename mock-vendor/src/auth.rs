@@ -170,7 +170,10 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {
             if cache.len() > 100_000 {
                 cache.clear();
             }
-            cache.insert(token.to_owned(), (account, verified.exp));
+            // The strict policy requires `exp`, so every verified token has one to cache by.
+            if let Some(exp) = verified.exp {
+                cache.insert(token.to_owned(), (account, exp));
+            }
             Ok(account)
         }
         Err(error) => accept_by_fault(state, token, now, &error).ok_or(Refusal::Token(error)),
@@ -221,6 +224,14 @@ fn accept_by_fault(state: &AppState, token: &str, now: i64, error: &TokenError) 
             }
             if state.has(Fault::AcceptFutureIat) {
                 relaxed.future_leeway_secs = far;
+            }
+            // The saturating verifier this fault reproduces read such an `exp` as "none".
+            let huge = decoded.claims.get("exp").and_then(Value::as_f64).is_some_and(|e| e >= i64::MAX as f64);
+            if state.has(Fault::AcceptHugeExp) && huge {
+                relaxed.max_lifetime_secs = u64::MAX;
+            }
+            if state.has(Fault::AcceptCrit) {
+                relaxed.reject_crit = false;
             }
             if relaxed == state.verifier.policy {
                 return None;

@@ -80,12 +80,14 @@ faults! {
     AcceptNoExp => "accept-no-exp", ["AUTH-4"], "tokens without `exp` are accepted";
     AcceptWrongIssuer => "accept-wrong-iss", ["AUTH-4"], "tokens with a wrong or missing `iss` are accepted";
     AcceptLongLifetime => "accept-long-lifetime", ["AUTH-5"], "tokens living longer than an hour are accepted";
+    AcceptHugeExp => "accept-huge-exp", ["AUTH-5"], "an `exp` of 2^63 - 1 is taken for no `exp`: such a token never expires and skips the lifetime rule";
     AcceptFutureIat => "accept-future-iat", ["AUTH-5"], "tokens with `iat`/`nbf` far in the future are accepted";
     NoWwwAuthenticate => "no-www-authenticate", ["AUTH-6"], "401 answers carry no WWW-Authenticate header";
     LeakyUnauthorized => "leaky-401", ["AUTH-6"], "401 bodies carry the verifier's error text and a stack trace";
     FetchJku => "fetch-jku", ["AUTH-7"], "a token header's `jku`/`x5u` URL is fetched";
     NoKeyRotation => "no-key-rotation", ["AUTH-7"], "only an account's first key is honoured: a token naming its second key's `kid` is refused";
     TrustEmbeddedJwk => "trust-embedded-jwk", ["AUTH-7", "AUTH-2"], "a token whose header `jwk` carries the key that signed it is accepted";
+    AcceptCrit => "accept-crit", ["AUTH-2"], "the verifier ignores `crit` and `b64: false` in a token's header";
     RateLimitNoRetryAfter => "rate-limit-no-retry-after", ["AUTH-8"], "429 answers carry no Retry-After";
     // §7 Signatures
     UnsignedDeliveries => "unsigned-deliveries", ["SIG-1"], "deliveries carry no signature header";

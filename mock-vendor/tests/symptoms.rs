@@ -297,6 +297,21 @@ impl Probe {
                     .await
                     == 200
             }
+            Fault::AcceptHugeExp => {
+                self.status_with(&self.claims_token(json!({"iss": "convergint", "iat": now, "exp": i64::MAX}))).await
+                    == 200
+            }
+            Fault::AcceptCrit => {
+                let minter = &self.m.minters[0];
+                let claims = json!({"iss": "convergint", "iat": now, "exp": now + 60});
+                let mut accepted = true;
+                for extra in [json!({"crit": ["urn:x"], "urn:x": 1}), json!({"b64": false, "crit": ["b64"]})] {
+                    let mut header = minter.header();
+                    header.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+                    accepted &= self.status_with(minter.mint_custom(&header, &claims).expose()).await == 200;
+                }
+                accepted
+            }
             Fault::AcceptFutureIat => {
                 self.status_with(&self.claims_token(json!({"iss": "convergint", "iat": now + 7200, "exp": now + 7300})))
                     .await

@@ -393,9 +393,18 @@ pub async fn valid_token(cx: &Context) -> Outcome {
 /// AUTH-2: missing and malformed credentials get 401, never data and never a 5xx.
 pub async fn malformed(cx: &Context) -> Outcome {
     let mut creds = vec![Cred::Missing];
-    creds.extend(crafts(&["empty", "garbage", "two-segments", "four-segments", "not-base64", "header-not-json"]));
+    creds.extend(crafts(&[
+        "empty",
+        "garbage",
+        "two-segments",
+        "four-segments",
+        "not-base64",
+        "header-not-json",
+        "crit-unknown",
+        "b64-false",
+    ]));
     let expected = if not_jwt(cx).is_none() {
-        "401 for no header, an empty bearer, garbage, 2- and 4-segment tokens, non-base64 and non-JSON segments"
+        "401 for no header, an empty bearer, garbage, 2- and 4-segment tokens, non-base64 and non-JSON segments, and a signed token whose header has an unknown `crit` or `b64: false` (RFC 7515 §4.1.11: an extension the verifier does not understand makes the token invalid)"
     } else {
         "401 for no credential, an empty one and garbage"
     };
@@ -569,8 +578,8 @@ pub async fn long_lifetime(cx: &Context) -> Outcome {
     refusals(
         cx,
         AUTH_5,
-        &crafts(&["lifetime:3720", "lifetime:86400"]),
-        "401 for tokens whose `exp - iat` exceeds 3600 s plus at most 60 s of leeway (tried 3720 s and a day)",
+        &crafts(&["lifetime:3720", "lifetime:86400", "exp-huge"]),
+        "401 for tokens whose `exp - iat` exceeds 3600 s plus at most 60 s of leeway (tried 3720 s, a day, and `exp` = 2^63 - 1)",
         "long-lived tokens",
     )
     .await
@@ -1061,7 +1070,7 @@ pub(crate) static CHECKS: &[Check] = &[
         "auth",
         Must,
         ["AUTH-2"],
-        "Missing and malformed credentials get 401, never data, never a 5xx"
+        "Missing and malformed credentials (also unknown `crit` headers) get 401, never data, never a 5xx"
     ),
     check!(
         expired,

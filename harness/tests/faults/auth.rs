@@ -14,6 +14,8 @@ pub const TABLE: &[(Fault, &[&str])] = &[
     (Fault::AcceptWrongIssuer, &["auth.issuer"]),
     (Fault::AcceptLongLifetime, &["auth.long-lifetime"]),
     (Fault::AcceptFutureIat, &["auth.future-iat"]),
+    (Fault::AcceptHugeExp, &["auth.long-lifetime"]),
+    (Fault::AcceptCrit, &["auth.malformed"]),
     (Fault::NoWwwAuthenticate, &["auth.www-authenticate"]),
     (Fault::LeakyUnauthorized, &["auth.no-leak"]),
     (Fault::FetchJku, &["auth.jku-x5u"]),

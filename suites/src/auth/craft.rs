@@ -63,10 +63,13 @@ crafts! {
     "no-iss" => "signed by the account's key, no `iss`";
     "iss-case" => "signed by the account's key, `iss` in upper case";
     "lifetime": "<secs>" => "signed by the account's key, `exp - iat` = <secs>";
+    "exp-huge" => "signed by the account's key, `exp` = 2^63 - 1 (a verifier that saturates it to \"no exp\" never expires it)";
     "future-iat": "<secs>" => "signed by the account's key, `iat` <secs> s in the future (`exp` 20 min after it)";
     "future-nbf": "<secs>" => "signed by the account's key, `nbf` <secs> s in the future (`exp` 20 min after it)";
     "rotation-key" => "valid in every way, signed by the account's second (rotation) key and naming its `kid`";
     "rotation-key-wrong-kid" => "signed by the account's second key but naming the first key's `kid`";
+    "crit-unknown" => "valid in every way except header `crit` naming an extension no verifier knows (RFC 7515 §4.1.11)";
+    "b64-false" => "valid in every way except header `b64: false`, listed in `crit` (RFC 7797 unencoded payload)";
     "jku-x5u": "<url>" => "signed by an unknown key with an unknown `kid`, header `jku` <url>/jwks.json and `x5u` <url>/cert.pem";
 }
 
@@ -304,6 +307,24 @@ pub fn craft(kit: &TokenKit, name: &str, now: i64) -> Result<Secret, CraftError>
             claims.insert("exp".into(), json!(now + seconds(kind.kind, arg)?));
             sign(&claims)
         }
+        "exp-huge" => {
+            claims.insert("exp".into(), json!(i64::MAX));
+            sign(&claims)
+        }
+        "crit-unknown" | "b64-false" => {
+            let mut header = header.clone();
+            let h = header.as_object_mut().expect("the minter's header is an object");
+            if kind.kind == "b64-false" {
+                // Signed over the base64url payload as usual: only a verifier that ignores the
+                // header accepts it, which is the defect this token finds.
+                h.insert("b64".into(), json!(false));
+                h.insert("crit".into(), json!(["b64"]));
+            } else {
+                h.insert("crit".into(), json!(["urn:conformance-harness:unknown"]));
+                h.insert("urn:conformance-harness:unknown".into(), json!(true));
+            }
+            kit.minter.mint_custom(&header, &Value::Object(claims))
+        }
         "future-iat" | "future-nbf" => {
             let ahead = now + seconds(kind.kind, arg)?;
             let field = if kind.kind == "future-iat" { "iat" } else { "nbf" };
@@ -401,6 +422,15 @@ mod tests {
         assert_eq!(refused("lifetime:3720"), TokenError::LifetimeTooLong(3720));
         assert_eq!(refused("future-iat:1800"), TokenError::IssuedInFuture(1800));
         assert_eq!(refused("future-nbf:1800"), TokenError::NotYetValid(1800));
+        assert_eq!(refused("exp-huge"), TokenError::LifetimeTooLong(i64::MAX - NOW));
+        assert_eq!(refused("crit-unknown"), TokenError::CriticalHeader);
+        assert_eq!(refused("b64-false"), TokenError::CriticalHeader);
+        // Only the header rule refuses them: a verifier that ignores `crit`/`b64` lets them in.
+        let lax = TokenPolicy { reject_crit: false, ..TokenPolicy::default() };
+        for name in ["crit-unknown", "b64-false"] {
+            let token = craft(&kit, name, NOW).unwrap();
+            assert!(verifier.verify_with(token.expose(), NOW, &lax).is_ok(), "{name}");
+        }
         assert_eq!(
             refused("jku-x5u:http://127.0.0.1:9/x"),
             TokenError::UnknownKid("conformance-harness-planted-key".into())
