@@ -277,7 +277,15 @@ impl MockConfig {
     }
 }
 
-/// Parses `1s,5s,30s` (units `ms`, `s`, `m`, `h`).
+/// The longest wait a retry schedule may hold. No vendor waits a month between two attempts, and
+/// beyond it the jitter's arithmetic (`Duration::mul_f64`) could overflow and panic a delivery.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The fastest simulation (events per second), as the control API's `POST /_mock/simulation` allows.
+pub const MAX_SIMULATION_RATE: f64 = 10_000.0;
+
+/// Parses `1s,5s,30s` (any `humantime` unit: `50ms`, `5s`, `2m`, `1h`, `1day`...); `none` or
+/// nothing at all means no retries.
 pub fn parse_schedule(s: &str) -> Result<Vec<Duration>, String> {
     if s.trim().is_empty() || s.trim() == "none" {
         return Ok(Vec::new());
@@ -285,18 +293,25 @@ pub fn parse_schedule(s: &str) -> Result<Vec<Duration>, String> {
     s.split(',').map(|part| parse_duration(part.trim())).collect()
 }
 
+/// One wait of a retry schedule, at most [`MAX_RETRY_WAIT`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: f64 = number.parse().map_err(|_| format!("`{s}` is not a duration such as 500ms, 5s, 2m or 1h"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("`{s}` has an unknown unit (ms, s, m, h)")),
-    };
-    Ok(Duration::from_secs_f64(secs))
+    let wait = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration such as 500ms, 5s, 2m or 1h ({e})"))?;
+    if wait > MAX_RETRY_WAIT {
+        return Err(format!("`{s}` is longer than the longest retry wait, 30 days"));
+    }
+    Ok(wait)
+}
+
+/// A simulation rate from the command line: events per second in (0, 10000], as the control API
+/// demands (zero, negative, NaN or infinite rates would panic the simulation task after READY).
+pub fn parse_simulation_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of events per second"))?;
+    if rate > 0.0 && rate <= MAX_SIMULATION_RATE {
+        Ok(rate)
+    } else {
+        Err(format!("`{s}` is not a rate in (0, {MAX_SIMULATION_RATE}] events per second"))
+    }
 }
 
 #[cfg(test)]
@@ -314,10 +329,28 @@ mod tests {
                 Duration::from_secs(3600)
             ]
         );
-        assert!(parse_schedule("1x").is_err());
+        assert_eq!(parse_schedule("50ms, 5s").unwrap(), vec![Duration::from_millis(50), Duration::from_secs(5)]);
+        assert_eq!(parse_schedule("1h 30m").unwrap(), vec![Duration::from_secs(5400)]);
+        for bad in ["1x", "5", "1s,,2s", "-1s", "1s,abc", "31days", "99999999999999999999years"] {
+            let e = parse_schedule(bad).unwrap_err();
+            assert!(e.contains('`'), "{bad}: {e}");
+        }
         assert!(parse_schedule("none").unwrap().is_empty());
+        assert!(parse_schedule(" ").unwrap().is_empty());
+        assert_eq!(parse_schedule("30days").unwrap(), vec![MAX_RETRY_WAIT]);
         let default = MockConfig::default().retry_schedule.iter().sum::<Duration>();
         assert!(default > Duration::from_secs(12 * 3600), "the default horizon spans hours");
+    }
+
+    #[test]
+    fn simulation_rates_are_positive_finite_and_bounded() {
+        assert_eq!(parse_simulation_rate("2").unwrap(), 2.0);
+        assert_eq!(parse_simulation_rate("0.5").unwrap(), 0.5);
+        assert_eq!(parse_simulation_rate("10000").unwrap(), MAX_SIMULATION_RATE);
+        for bad in ["0", "-0", "-1", "NaN", "inf", "-inf", "1e308", "10000.5", "fast", ""] {
+            assert!(parse_simulation_rate(bad).is_err(), "{bad} accepted");
+        }
+        assert!(parse_simulation_rate("0").unwrap_err().contains("(0, 10000]"));
     }
 
     #[test]

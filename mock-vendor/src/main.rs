@@ -1,12 +1,15 @@
 //! `mock-vendor`: serve the reference vendor cloud, or print the fault catalogue.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use contract::Scheme;
-use mock_vendor::config::{FamilyData, OverMax, PastEnd, RateLimitScope, Variations, parse_schedule};
+use mock_vendor::config::{
+    FamilyData, OverMax, PastEnd, RateLimitScope, Variations, parse_schedule, parse_simulation_rate,
+};
 use mock_vendor::{Fault, FleetSpec, MockConfig, Shape};
 
 #[derive(Parser)]
@@ -42,9 +45,10 @@ struct Serve {
     /// Seed of the fleet's ids and attributes.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Waits between delivery attempts, e.g. `1s,5s,30s` (default: 10s,1m,5m,30m,2h,6h,12h).
-    #[arg(long, value_parser = |s: &str| parse_schedule(s))]
-    retry_schedule: Option<Vec<std::time::Duration>>,
+    /// Waits between delivery attempts, e.g. `1s,5s,30s`, or `none` for no retries (default:
+    /// 10s,1m,5m,30m,2h,6h,12h).
+    #[arg(long, value_name = "WAITS", value_parser = |s: &str| parse_schedule(s).map(Schedule))]
+    retry_schedule: Option<Schedule>,
     /// Webhook signature scheme: `body` signs the body alone, `timestamped` binds the timestamp,
     /// each shape in its own header and value format. Without it the canonical shape signs the
     /// body alone (the guide's default) and the other shapes bind the timestamp.
@@ -63,12 +67,17 @@ struct Serve {
     /// Simulate the fleet: devices flap, alarm/access/video events go out.
     #[arg(long)]
     simulate: bool,
-    /// Simulated events per second.
-    #[arg(long, default_value_t = 2.0)]
+    /// Simulated events per second, in (0, 10000].
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true, value_parser = |s: &str| parse_simulation_rate(s))]
     simulation_rate: f64,
     #[command(flatten)]
     variations: VariationArgs,
 }
+
+/// A whole retry schedule as one value: clap's derive takes an `Option<Vec<_>>` field for a
+/// repeatable option of single durations and panics at start when the parser returns a `Vec`.
+#[derive(Clone)]
+struct Schedule(Vec<std::time::Duration>);
 
 /// The legitimate choices the contract leaves to a vendor (`mock_vendor::config::Variations`).
 #[derive(clap::Args)]
@@ -131,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR")))
         .init();
     match Cli::parse().command {
         Command::Faults => {
@@ -151,7 +161,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         ..MockConfig::default()
     };
     if let Some(schedule) = args.retry_schedule {
-        config.retry_schedule = schedule;
+        config.retry_schedule = schedule.0;
     }
     config.faults = args.faults;
     config.allow_private_targets = args.allow_private_targets;
@@ -170,6 +180,12 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
+/// (https://no-color.org): a redirected log must not fill with escape codes.
+fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -183,4 +199,23 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())), "an empty NO_COLOR does not count");
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
 }

@@ -62,6 +62,7 @@ pub fn main() -> std::process::ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
+        .with_ansi(colour(std::io::IsTerminal::is_terminal(&std::io::stderr()), std::env::var_os("NO_COLOR")))
         .try_init();
     let code = match dispatch(cli) {
         Ok(code) => code,
@@ -71,6 +72,12 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+/// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
+/// (https://no-color.org): a redirected log must not fill with escape codes.
+fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -100,5 +107,13 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn logs_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())), "an empty NO_COLOR does not count");
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
     }
 }
