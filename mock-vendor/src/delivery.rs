@@ -219,30 +219,43 @@ async fn send(state: &AppState, id: u64, url: &str, headers: &[(String, String)]
             };
             (answer, Some(code.as_u16()), None)
         }
-        Err(e) => {
-            let what = if e.is_timeout() {
-                "timeout"
-            } else if e.is_connect() {
-                "connection refused"
-            } else {
-                "request failed"
-            };
-            (Answer::Failed, None, Some(what.to_owned()))
-        }
+        Err(what) => (Answer::Failed, None, Some(what)),
     };
     record(state, id, AttemptRec { at_ms, status, error, duration_ms, target_url: target });
     answer
 }
 
+/// One POST behind the egress guard (WHM-3): an IP-literal host is judged here, a host name by
+/// the client's resolver (`targets::GuardedResolver`) at every connection, so a target that was
+/// fine at create time but now reaches a refused address (DNS rebinding, a redirect) is never
+/// connected to. The error is the attempt's recorded `error`.
 async fn post(
     state: &AppState,
     url: &str,
     headers: &[(String, String)],
     body: &Bytes,
-) -> reqwest::Result<reqwest::Response> {
+) -> Result<reqwest::Response, String> {
+    if let Err(why) = crate::targets::check_egress_url(url, state.config.allow_private_targets) {
+        tracing::warn!(%url, "delivery refused by the egress guard: {why}");
+        return Err(EGRESS_REFUSED.to_owned());
+    }
     let mut req = state.http.post(url).header(CONTENT_TYPE, "application/json").body(body.clone());
     for (k, v) in headers {
         req = req.header(k, v);
     }
-    req.send().await
+    req.send().await.map_err(|e| {
+        let what = if format!("{e:?}").contains(crate::targets::EGRESS_GUARD) {
+            EGRESS_REFUSED
+        } else if e.is_timeout() {
+            "timeout"
+        } else if e.is_connect() {
+            "connection refused"
+        } else {
+            "request failed"
+        };
+        what.to_owned()
+    })
 }
+
+/// The recorded error of an attempt the egress guard stopped.
+const EGRESS_REFUSED: &str = "refused by the egress guard";

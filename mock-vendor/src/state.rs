@@ -227,6 +227,8 @@ impl AppState {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.attempt_timeout)
             .user_agent("mock-vendor-webhooks/1")
+            // The egress guard (WHM-3): every name is re-checked at every connection.
+            .dns_resolver(crate::targets::GuardedResolver::arc(config.allow_private_targets))
             .build()?;
         let faults = FaultSet::default();
         faults.replace(&config.faults);
