@@ -231,7 +231,7 @@ async fn simulation(State(state): State<AppState>, body: Result<Json<SimulationR
         Err(r) => return rejection_response(r),
     };
     let rate = req.events_per_second.unwrap_or(state.config.simulation_rate);
-    if !(rate > 0.0 && rate <= 10_000.0) {
+    if !(rate > 0.0 && rate <= crate::config::MAX_SIMULATION_RATE) {
         return error_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
