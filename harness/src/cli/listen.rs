@@ -12,6 +12,7 @@ use crate::receiver::Receiver;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The vendor configuration
     #[arg(long, default_value = "vendor.toml")]
     pub config: PathBuf,
 }
@@ -27,10 +28,11 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         .await
         .context("failed to start the webhook receiver")?;
     let inbox = receiver.inbox(config.webhook_public_url(receiver.local_addr()));
+    // Installed before saying so: a Ctrl-C right after the line below must stop it cleanly.
+    let interrupted = crate::runner::interrupt_signal()?;
+    tokio::pin!(interrupted);
     eprintln!("listening on {} (deliver to {}); Ctrl-C stops", receiver.local_addr(), inbox.public_url());
     let mut shown = 0;
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
     loop {
         let more = async { inbox.wait_for(&|d| d.len() > shown, Duration::from_secs(3600)).await };
         tokio::select! {

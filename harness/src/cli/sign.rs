@@ -36,6 +36,7 @@ pub struct BodyArgs {
     pub body: PathBuf,
     #[command(flatten)]
     pub secret: SecretArgs,
+    /// The signature scheme: `body` (the body alone) or `timestamped` (`{timestamp}.{body}`)
     #[arg(long, default_value = "body", value_parser = parse_scheme)]
     pub scheme: Scheme,
 }
