@@ -1,0 +1,234 @@
+//! The vendor's debugging loop end to end, as processes: `harness sign` and `harness verify`
+//! accept each other's output in the contract's and the vendor profiles' formats, a wrong
+//! signature comes with its likely cause (in `verify`, the receiver and `listen`), and `harness
+//! listen` registers its own webhook through the management API, prints each delivery's
+//! canonical event, drains on Ctrl-C and deletes its webhook.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use contract::{Scheme, Secret, SignatureFormat};
+use harness::config::{AuthConfig, VendorConfig, WebhookSecretSource};
+
+const SECRET: &str = "whsec_debugloopsecret0123456789";
+const BODY: &str = r#"{"event_id":"0b6a2c1e-1111-4222-8333-444455556666","event_type":"device.status","n":1}"#;
+
+fn harness(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
+    cmd.args(args).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn both(o: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", stdout(o), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A vendor.toml reading `profile` (built-in name), with the webhook secret from `$WH_SECRET`.
+fn vendor_toml(dir: &Path, profile: &str, scheme: Scheme) -> PathBuf {
+    let mut config =
+        VendorConfig::new("debug loop", "http://127.0.0.1:9", AuthConfig::from_key_path(dir.join("key.pem"), None));
+    config.profile = harness::profile::Profile::builtin(profile).expect("a built-in profile");
+    config.webhook.secret = WebhookSecretSource::Env { var: "WH_SECRET".into() };
+    config.webhook.scheme = scheme;
+    let path = dir.join(format!("{profile}-{scheme}.toml"));
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    path
+}
+
+/// `sign` then `verify` three ways: the lines as `--signature`/`--timestamp`, the bare values, and
+/// the whole output as `--headers`.
+fn round_trip(config: Option<&Path>, scheme: Scheme, expect_header: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, BODY).unwrap();
+    let body = body.to_str().unwrap().to_owned();
+    let scheme = scheme.to_string();
+    let mut common = vec!["--body", &body, "--scheme", &scheme];
+    let config = config.map(|c| c.to_str().unwrap().to_owned());
+    match &config {
+        Some(c) => common.extend(["--config", c]),
+        None => common.extend(["--secret-env", "WH_SECRET"]),
+    }
+    let env = [("WH_SECRET", SECRET)];
+    let signed = harness(&[&["sign"], common.as_slice()].concat(), &env);
+    assert_eq!(signed.status.code(), Some(0), "{}", both(&signed));
+    let printed = stdout(&signed);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert!(lines[0].starts_with(&format!("{expect_header}: ")), "{printed}");
+
+    // The lines as sign printed them.
+    let mut args = vec!["verify"];
+    args.extend(&common);
+    args.extend(["--signature", lines[0]]);
+    if let Some(ts) = lines.get(1) {
+        args.extend(["--timestamp", ts]);
+    }
+    let verified = harness(&args, &env);
+    assert_eq!(verified.status.code(), Some(0), "{:?}\n{}", args, both(&verified));
+    assert!(stdout(&verified).starts_with("valid ("), "{}", both(&verified));
+
+    // The bare values.
+    let value = |line: &str| line.split_once(": ").unwrap().1.to_owned();
+    let (sig, ts) = (value(lines[0]), lines.get(1).map(|l| value(l)));
+    let mut args = vec!["verify"];
+    args.extend(&common);
+    args.extend(["--signature", &sig]);
+    if let Some(ts) = &ts {
+        args.extend(["--timestamp", ts]);
+    }
+    let verified = harness(&args, &env);
+    assert_eq!(verified.status.code(), Some(0), "{:?}\n{}", args, both(&verified));
+
+    // The whole output as a headers file.
+    let headers = dir.path().join("headers.txt");
+    std::fs::write(&headers, &printed).unwrap();
+    let mut args = vec!["verify"];
+    args.extend(&common);
+    args.extend(["--headers", headers.to_str().unwrap()]);
+    let verified = harness(&args, &env);
+    assert_eq!(verified.status.code(), Some(0), "{:?}\n{}", args, both(&verified));
+
+    // And a tampered body does not verify.
+    std::fs::write(&body, BODY.replace("\"n\":1", "\"n\":2")).unwrap();
+    let tampered = harness(&args, &env);
+    assert_eq!(tampered.status.code(), Some(1), "{}", both(&tampered));
+    assert!(stdout(&tampered).starts_with("invalid: signature does not match the body"), "{}", both(&tampered));
+}
+
+#[test]
+fn verify_accepts_what_sign_prints_in_the_contracts_schemes() {
+    round_trip(None, Scheme::Body, "X-Webhook-Signature");
+    round_trip(None, Scheme::Timestamped, "X-Webhook-Signature");
+}
+
+#[test]
+fn verify_accepts_what_sign_prints_in_the_vendor_profiles_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    // `X-Vendor-Signature: <ts>|<hex>` over `<body>|<ts>`, the timestamp inside the value.
+    round_trip(Some(&vendor_toml(dir.path(), "cursor", Scheme::Body)), Scheme::Body, "X-Vendor-Signature");
+    // `X-Signature: sha256=<base64>` over `<ts>.<body>`, the timestamp in `X-Sent-At`.
+    round_trip(Some(&vendor_toml(dir.path(), "link", Scheme::Body)), Scheme::Body, "X-Signature");
+    // The canonical profile follows the configured scheme.
+    round_trip(
+        Some(&vendor_toml(dir.path(), "canonical", Scheme::Timestamped)),
+        Scheme::Timestamped,
+        "X-Webhook-Signature",
+    );
+}
+
+#[test]
+fn the_cursor_profiles_signature_is_in_its_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = vendor_toml(dir.path(), "cursor", Scheme::Body);
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, BODY).unwrap();
+    let signed = harness(
+        &["sign", "--body", body.to_str().unwrap(), "--config", config.to_str().unwrap(), "--timestamp", "1700000000"],
+        &[("WH_SECRET", SECRET)],
+    );
+    let format = harness::profile::Profile::builtin("cursor").unwrap().signature_format(Scheme::Body);
+    let expected = format.sign(&Secret::new(SECRET), BODY.as_bytes(), 1_700_000_000);
+    assert_eq!(stdout(&signed), format!("{}: {}\n", expected[0].0, expected[0].1));
+    assert!(expected[0].1.starts_with("1700000000|"));
+}
+
+/// Under the `body` scheme the MAC does not cover the timestamp: `--ignore-window` checks the
+/// MAC without one.
+#[test]
+fn the_body_scheme_verifies_without_a_timestamp_when_the_window_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, BODY).unwrap();
+    let sig = SignatureFormat::canonical(Scheme::Body).sign(&Secret::new(SECRET), BODY.as_bytes(), 1)[0].1.clone();
+    let b = body.to_str().unwrap();
+    let env = [("WH_SECRET", SECRET)];
+    let ignored =
+        harness(&["verify", "--body", b, "--secret-env", "WH_SECRET", "--signature", &sig, "--ignore-window"], &env);
+    assert_eq!(ignored.status.code(), Some(0), "{}", both(&ignored));
+    // With the window, the missing timestamp is SIG-2's failure alone, and verify says the MAC is right.
+    let windowed = harness(&["verify", "--body", b, "--secret-env", "WH_SECRET", "--signature", &sig], &env);
+    assert_eq!(windowed.status.code(), Some(1), "{}", both(&windowed));
+    assert!(stdout(&windowed).contains("note: the MAC is right"), "{}", both(&windowed));
+}
+
+/// A body signed compact and sent as Python's `json.dumps` writes it: verify names the mistake.
+#[test]
+fn verify_names_the_likely_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let sent = contract::diagnose::reserialise(BODY.as_bytes(), contract::diagnose::JsonStyle::Python).unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, &sent).unwrap();
+    let format = SignatureFormat::canonical(Scheme::Timestamped);
+    let now = contract::unix_now();
+    let headers = format.sign(&Secret::new(SECRET), BODY.as_bytes(), now);
+    let file = dir.path().join("headers.txt");
+    std::fs::write(&file, headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>()).unwrap();
+    let args = ["verify", "--body", body.to_str().unwrap(), "--secret-env", "WH_SECRET", "--scheme", "timestamped"];
+    let out = harness(&[&args[..], &["--headers", file.to_str().unwrap()]].concat(), &[("WH_SECRET", SECRET)]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let text = stdout(&out);
+    assert!(text.contains("likely cause: the MAC is over the body re-serialised as compact JSON"), "{text}");
+
+    // Signed with the configuration's secret while the flag gives this webhook's: another secret.
+    std::fs::write(&body, BODY).unwrap();
+    let config = vendor_toml(dir.path(), "canonical", Scheme::Timestamped);
+    let other = format.sign(&Secret::new("whsec_the_other_webhooks_secret"), BODY.as_bytes(), now);
+    let lines: Vec<String> = other.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let out = harness(
+        &[
+            "verify",
+            "--body",
+            body.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--secret-env",
+            "THIS_WEBHOOK",
+            "--signature",
+            &lines[0],
+            "--timestamp",
+            &lines[1],
+        ],
+        &[("WH_SECRET", "whsec_the_other_webhooks_secret"), ("THIS_WEBHOOK", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(stdout(&out).contains("likely cause: the MAC is keyed by another secret of the account"), "{}", both(&out));
+}
+
+/// The receiver's verdict on an invalid delivery carries its likely cause (what `listen` prints
+/// and the replay checks quote).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receiver_says_which_mistake_explains_an_invalid_delivery() {
+    let format = SignatureFormat::canonical(Scheme::Timestamped);
+    let receiver = harness::receiver::Receiver::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        format.clone(),
+        vec![Secret::new(SECRET)],
+        1024 * 1024,
+    )
+    .await
+    .unwrap();
+    let inbox = receiver.inbox(format!("http://{}/webhook", receiver.local_addr()));
+    // Keyed by the secret without its `whsec_` prefix.
+    let bare = Secret::new(SECRET.strip_prefix("whsec_").unwrap());
+    let mut request = reqwest::Client::new().post(format!("http://{}/webhook", receiver.local_addr())).body(BODY);
+    for (k, v) in format.sign(&bare, BODY.as_bytes(), contract::unix_now()) {
+        request = request.header(k, v);
+    }
+    assert_eq!(request.send().await.unwrap().status(), 401);
+    let delivery = inbox.deliveries().pop().unwrap();
+    let suites::Verification::Invalid { reason } = &delivery.verification else {
+        panic!("{:?}", delivery.verification)
+    };
+    assert!(
+        reason.starts_with("signature does not match the body; likely cause: the MAC is keyed by the secret without its `whsec_` prefix"),
+        "{reason}"
+    );
+    receiver.shutdown().await;
+}
