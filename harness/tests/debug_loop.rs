@@ -4,8 +4,11 @@
 //! listen` registers its own webhook through the management API, prints each delivery's
 //! canonical event, drains on Ctrl-C and deletes its webhook.
 
+use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use contract::{Scheme, Secret, SignatureFormat};
 use harness::config::{AuthConfig, VendorConfig, WebhookSecretSource};
@@ -231,4 +234,217 @@ async fn the_receiver_says_which_mistake_explains_an_invalid_delivery() {
         "{reason}"
     );
     receiver.shutdown().await;
+}
+
+/// A `harness listen` process: its stderr lines as they come, and where it takes deliveries.
+struct Listening {
+    child: Child,
+    stderr: mpsc::Receiver<String>,
+    url: String,
+    reader: Option<std::thread::JoinHandle<String>>,
+}
+
+fn listen(config: &Path) -> Listening {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["listen", "--config", config.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, stderr) = mpsc::channel();
+    let pipe = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let url = loop {
+        let line = stderr
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("harness listen announces where it listens");
+        // `listening on 127.0.0.1:P (deliver to http://127.0.0.1:P/webhook); Ctrl-C stops`
+        if let Some(rest) = line.split_once("(deliver to ").map(|(_, r)| r) {
+            break rest.split_once(')').unwrap().0.to_owned();
+        }
+    };
+    Listening { child, stderr, url, reader: None }
+}
+
+impl Listening {
+    /// Sends SIGINT (what Ctrl-C sends), reading whatever stdout still holds from then on (a
+    /// full pipe must not stop the process from finishing).
+    fn send_sigint(&mut self) {
+        self.reader = self.child.stdout.take().map(|mut pipe| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        });
+        let killed = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+    }
+
+    /// The exit status, and stdout since [`Listening::send_sigint`].
+    fn wait(&mut self) -> (std::process::ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "harness listen did not stop on SIGINT");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status, self.reader.take().map(|r| r.join().unwrap()).unwrap_or_default())
+    }
+
+    /// Stdout's lines as they come (instead of all at the end).
+    fn stdout_lines(&mut self) -> mpsc::Receiver<String> {
+        let (tx, rx) = mpsc::channel();
+        let pipe = self.child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        rx
+    }
+
+    fn stderr_so_far(&self) -> String {
+        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Every delivery answered 2xx before or while Ctrl-C stops `listen` is printed: those whose
+/// printing lags behind the answers (the test reads nothing until it has sent SIGINT, so the
+/// pipe fills and printing blocks while the receiver keeps answering), and one still in flight
+/// when the signal comes (its body is half sent; the rest follows once the receiver has stopped
+/// accepting connections), which is answered 200 and must be printed too.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_prints_every_delivery_answered_before_it() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config =
+        VendorConfig::new("drain", "http://127.0.0.1:9", AuthConfig::from_key_path(dir.path().join("key.pem"), None));
+    config.webhook.listen = "127.0.0.1:0".parse().unwrap();
+    config.webhook.secret = WebhookSecretSource::Inline { value: Secret::new(SECRET) };
+    config.webhook.scheme = Scheme::Timestamped;
+    let path = dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let format = SignatureFormat::canonical(Scheme::Timestamped);
+    let sign = |body: &str| format.sign(&Secret::new(SECRET), body.as_bytes(), contract::unix_now());
+    let body_of =
+        |id: &str| format!(r#"{{"event_id":"{id}","event_type":"ping","padding":"{}"}}"#, "x".repeat(8 * 1024));
+    let client = reqwest::Client::new();
+    let mut listening = listen(&path);
+    let mut answered = Vec::new();
+    for i in 0..30 {
+        let id = format!("00000000-0000-4000-8000-{i:012}");
+        let body = body_of(&id);
+        let mut request = client.post(&listening.url).body(body.clone());
+        for (k, v) in sign(&body) {
+            request = request.header(k, v);
+        }
+        let status = request.send().await.unwrap().status();
+        assert!(status.is_success(), "delivery {i} answered {status}");
+        answered.push(id);
+    }
+
+    // One more, in flight: headers and half the body, then `100 Continue` says the receiver is
+    // reading it.
+    let addr = listening.url.trim_start_matches("http://").split_once('/').unwrap().0.to_owned();
+    let in_flight = "00000000-0000-4000-8000-999999999999".to_owned();
+    let body = body_of(&in_flight);
+    let mut head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in sign(&body) {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut continued = [0u8; 25];
+    stream.read_exact(&mut continued).await.unwrap();
+    assert!(String::from_utf8_lossy(&continued).starts_with("HTTP/1.1 100 Continue"));
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(first.as_bytes()).await.unwrap();
+
+    listening.send_sigint();
+    // Once the receiver refuses new connections it is draining: the rest of the body comes then.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(&addr).await.is_ok() {
+        assert!(Instant::now() < deadline, "the receiver kept accepting connections after SIGINT");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "the delivery in flight was answered: {response:?}");
+    answered.push(in_flight);
+
+    let (status, printed) = listening.wait();
+    assert_eq!(status.code(), Some(130), "{}", listening.stderr_so_far());
+    for id in &answered {
+        assert!(printed.contains(&format!("event_id={id} answered=200 signature valid")), "{id} not printed");
+    }
+}
+
+/// `listen` with `secret = { from = "management-api" }` registers its own webhook through the
+/// profile's management API (the mock in its `cursor` shape), verifies deliveries with the
+/// secret the vendor returned, prints each one's canonical event as the profile maps it, and
+/// deletes the webhook when stopped.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_registers_its_own_webhook_and_deletes_it_on_ctrl_c() {
+    use suites::VendorApi as _;
+
+    let shape = mock_vendor::shape::Shape::Cursor;
+    let state_dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mock_config = mock_vendor::MockConfig { shape, ..harness::cli::demo::demo_mock_config(Vec::new()) };
+    let mock = mock_vendor::start(mock_config, listener, state_dir.path()).await.unwrap();
+    let config = harness::cli::demo::config_for(&mock, shape).unwrap();
+    assert_eq!(config.webhook.secret, WebhookSecretSource::ManagementApi);
+    let path = state_dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+
+    let mut listening = listen(&path);
+    let live = |url: &str| {
+        let hooks = mock.state.webhooks.lock().unwrap();
+        hooks.iter().filter(|h| h.target_url == url && !h.deleted).map(|h| h.id.clone()).collect::<Vec<_>>()
+    };
+    let ids = live(&listening.url);
+    assert_eq!(ids.len(), 1, "one webhook registered to {}: {}", listening.url, listening.stderr_so_far());
+
+    let client = harness::client::VendorClient::from_config(&config, "vendor.toml").unwrap();
+    let ping = client.probe(client.webhook_api().ping_probe(&ids[0], &listening.url, None)).await.unwrap();
+    assert!(ping.is_success(), "the ping answered {}", ping.status);
+    let lines = listening.stdout_lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.starts_with("canonical event: ")) {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("no delivery printed: {seen:#?}\n{}", listening.stderr_so_far()));
+        seen.push(line);
+    }
+    assert!(seen[0].starts_with("#0 ") && seen[0].contains("signature valid"), "{seen:#?}");
+    // The cursor shape's ping is `{"id", "type": "ping", ...}`; its canonical event has the contract's names.
+    let event: serde_json::Value =
+        serde_json::from_str(seen.last().unwrap().strip_prefix("canonical event: ").unwrap()).unwrap();
+    assert_eq!(event["event_type"], "ping", "{event}");
+    assert!(event["event_id"].is_string(), "{event}");
+    assert!(!seen[1].contains("\"event_type\""), "the raw body is the vendor's own: {}", seen[1]);
+
+    listening.send_sigint();
+    let (status, _) = listening.wait();
+    assert_eq!(status.code(), Some(130), "{}", listening.stderr_so_far());
+    assert!(live(&listening.url).is_empty(), "the webhook was deleted on exit: {}", listening.stderr_so_far());
+    mock.stop().await;
 }
