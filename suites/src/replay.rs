@@ -658,6 +658,9 @@ impl Replayed {
 
     fn describe(&self) -> String {
         let how = self.recorded.as_ref().map(|d| attempts::verdict(&d.verification)).unwrap_or_default();
+        // The copy is the harness's own alteration: the receiver's likely cause (a re-serialised
+        // body, say) would read as advice about something the vendor did not do.
+        let how = how.split_once(&format!("; {LIKELY_CAUSE}")).map_or(how.as_str(), |(reason, _)| reason);
         format!("{}: answered {}; {how}", self.label, self.status)
     }
 }
