@@ -448,3 +448,95 @@ async fn listen_registers_its_own_webhook_and_deletes_it_on_ctrl_c() {
     assert!(live(&listening.url).is_empty(), "the webhook was deleted on exit: {}", listening.stderr_so_far());
     mock.stop().await;
 }
+
+/// A signature over the body alone meets SIG-1 whatever the format declares, as the receiver
+/// holds: `verify` says so (and names SIG-3) rather than calling it invalid.
+#[test]
+fn verify_accepts_a_body_only_signature_under_a_timestamped_format_as_the_receiver_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, BODY).unwrap();
+    let env = [("WH_SECRET", SECRET)];
+    let b = body.to_str().unwrap();
+    let signed = harness(&["sign", "--body", b, "--secret-env", "WH_SECRET", "--scheme", "body"], &env);
+    let headers = dir.path().join("headers.txt");
+    std::fs::write(&headers, stdout(&signed)).unwrap();
+    let h = headers.to_str().unwrap();
+    let out =
+        harness(&["verify", "--body", b, "--secret-env", "WH_SECRET", "--scheme", "timestamped", "--headers", h], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(stdout(&out).starts_with("valid over the body alone") && stdout(&out).contains("SIG-3"), "{}", both(&out));
+}
+
+/// The secret must come from somewhere, and not from a webhook only a run creates; a headers
+/// file must hold header lines; a header line for another header is pointed out.
+#[test]
+fn sign_and_verify_explain_what_is_missing_or_misplaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, BODY).unwrap();
+    let b = body.to_str().unwrap();
+    let none = harness(&["sign", "--body", b], &[]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("give the secret with --secret-env or --secret-file"));
+
+    let mut config =
+        VendorConfig::new("x", "http://127.0.0.1:9", AuthConfig::from_key_path(dir.path().join("key.pem"), None));
+    config.webhook.secret = WebhookSecretSource::ManagementApi;
+    let path = dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let created = harness(&["sign", "--body", b, "--config", path.to_str().unwrap()], &[]);
+    assert_eq!(created.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&created.stderr).contains("created at run time (`management-api`)"),
+        "{}",
+        both(&created)
+    );
+    // A secret flag is enough then.
+    let flagged =
+        harness(&["sign", "--body", b, "--config", path.to_str().unwrap(), "--secret-env", "S"], &[("S", SECRET)]);
+    assert_eq!(flagged.status.code(), Some(0), "{}", both(&flagged));
+
+    let garbage = dir.path().join("headers.txt");
+    std::fs::write(&garbage, "X-Webhook-Signature: sha256=00\nnot a header line\n").unwrap();
+    let out = harness(
+        &["verify", "--body", b, "--secret-env", "S", "--headers", garbage.to_str().unwrap()],
+        &[("S", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2 of"), "{}", both(&out));
+
+    let out = harness(
+        &["verify", "--body", b, "--secret-env", "S", "--signature", "X-Signature: sha256=00", "--ignore-window"],
+        &[("S", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        stdout(&out).contains("--signature looks like a `X-Signature` header line; this format's signature header is `X-Webhook-Signature`"),
+        "{}",
+        both(&out)
+    );
+}
+
+/// A management API that cannot register the webhook stops `listen` at once (exit 2), saying so.
+#[test]
+fn listen_stops_when_it_cannot_register_its_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = contract::token::generate_keypair(1024).unwrap();
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&key_path, key.private_pem.expose()).unwrap();
+    // Nothing listens on port 9 (discard) on loopback.
+    let mut config = VendorConfig::new("x", "http://127.0.0.1:9", AuthConfig::from_key_path(key_path, None));
+    config.webhook.secret = WebhookSecretSource::ManagementApi;
+    config.webhook.listen = "127.0.0.1:0".parse().unwrap();
+    config.budgets.request_timeout_secs = 5;
+    let path = dir.path().join("vendor.toml");
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    let out = harness(&["listen", "--config", path.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("failed to register a webhook through the management API"),
+        "{}",
+        both(&out)
+    );
+}
