@@ -341,6 +341,14 @@ async fn ctrl_c_prints_every_delivery_answered_before_it() {
         |id: &str| format!(r#"{{"event_id":"{id}","event_type":"ping","padding":"{}"}}"#, "x".repeat(8 * 1024));
     let client = reqwest::Client::new();
     let mut listening = listen(&path);
+    // One keyed by the secret without its `whsec_` prefix: refused, printed with its likely cause.
+    let wrong = body_of("00000000-0000-4000-8000-888888888888");
+    let mut request = client.post(&listening.url).body(wrong.clone());
+    let bare = Secret::new(SECRET.strip_prefix("whsec_").unwrap());
+    for (k, v) in format.sign(&bare, wrong.as_bytes(), contract::unix_now()) {
+        request = request.header(k, v);
+    }
+    assert_eq!(request.send().await.unwrap().status(), 401);
     let mut answered = Vec::new();
     for i in 0..30 {
         let id = format!("00000000-0000-4000-8000-{i:012}");
@@ -393,6 +401,11 @@ async fn ctrl_c_prints_every_delivery_answered_before_it() {
     for id in &answered {
         assert!(printed.contains(&format!("event_id={id} answered=200 signature valid")), "{id} not printed");
     }
+    assert!(
+        printed.contains("answered=401 signature INVALID: signature does not match the body; likely cause: the MAC is keyed by the secret without its `whsec_` prefix"),
+        "{}",
+        printed.lines().next().unwrap_or_default()
+    );
 }
 
 /// `listen` with `secret = { from = "management-api" }` registers its own webhook through the
