@@ -332,7 +332,7 @@ enum Stop {
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM (CI cancellation, `timeout`). The handlers are
 /// installed when this is called, so a signal that comes while the run sets up is not lost.
-fn interrupt_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+pub fn interrupt_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -353,10 +353,22 @@ fn interrupt_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     }
 }
 
+/// Fails at once, naming the folder, when reports cannot be written under `out_dir`: a run of
+/// many minutes must not end in a report that cannot be saved.
+fn ensure_writable(out_dir: &std::path::Path) -> anyhow::Result<()> {
+    let hint = || format!("cannot write reports under {} (`--out`)", out_dir.display());
+    std::fs::create_dir_all(out_dir).with_context(hint)?;
+    let probe = out_dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").with_context(hint)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Runs the selected checks against the vendor `config` describes and writes every report.
 pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<RunSummary> {
     config.validate()?;
     let selected = select(&options)?;
+    ensure_writable(&options.out_dir)?;
     let interrupt = interrupt_signal()?;
     tokio::pin!(interrupt);
     let started = Instant::now();

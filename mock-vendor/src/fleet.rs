@@ -25,16 +25,21 @@ impl std::str::FromStr for FleetSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "demo" => Ok(Self::Demo),
-            _ => s
-                .strip_prefix("synthetic:")
-                .and_then(|n| n.replace('_', "").parse().ok())
-                .map(Self::Synthetic)
-                .ok_or_else(|| format!("unknown fleet `{s}` (expected `demo` or `synthetic:N`)")),
+            _ => match s.strip_prefix("synthetic:").and_then(|n| n.replace('_', "").parse::<u64>().ok()) {
+                Some(n @ 1..=Self::MAX_SYNTHETIC) => Ok(Self::Synthetic(n)),
+                Some(n) => {
+                    Err(format!("`synthetic:{n}`: the number of devices must be from 1 to {}", Self::MAX_SYNTHETIC))
+                }
+                None => Err(format!("unknown fleet `{s}` (expected `demo` or `synthetic:N`)")),
+            },
         }
     }
 }
 
 impl FleetSpec {
+    /// The largest synthetic fleet: about 7.5 GiB of records, and well inside the `u32` indexes.
+    pub const MAX_SYNTHETIC: u64 = 50_000_000;
+
     /// How many accounts the fleet has, known without generating it (a large fleet takes a while).
     pub fn account_count(self) -> usize {
         2

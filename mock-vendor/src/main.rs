@@ -102,7 +102,7 @@ struct VariationArgs {
     max_page_size: u64,
     /// A webhook status word of the vendor's own (e.g. `enabled`): webhook creation requires it
     /// and refuses `active` with 400; answers show it.
-    #[arg(long, value_name = "WORD")]
+    #[arg(long, value_name = "WORD", value_parser = parse_webhook_status)]
     webhook_status: Option<String>,
     /// Offer no webhook management API: the webhook endpoints and ping answer 404 (register
     /// webhooks with `--register-webhook` or `POST /_mock/webhooks`).
@@ -135,8 +135,41 @@ impl VariationArgs {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// A status word of the vendor's own: one token, and not the contract's `active` (which the
+/// variation refuses, so it could never be created).
+fn parse_webhook_status(s: &str) -> Result<String, String> {
+    if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(format!("`{s}` is not a status word (letters, digits, `_` or `-`, e.g. `enabled`)"));
+    }
+    if s == "active" {
+        return Err(
+            "`active` is the contract's own word; give the vendor's own (e.g. `enabled`) or leave the option out"
+                .into(),
+        );
+    }
+    Ok(s.to_owned())
+}
+
+/// Errors (a state folder that cannot be written, a port in use, a start-up webhook refused)
+/// print as one `error:` line with their causes and exit 2, as a bad option does.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -172,9 +205,11 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
         .with_context(|| format!("failed to listen on {}", args.listen))?;
     let started = std::time::Instant::now();
     let mock = mock_vendor::start(config, listener, &args.state_dir).await?;
+    // Installed before READY: a signal right after it must stop the mock cleanly.
+    let stop = shutdown_signal()?;
     tracing::info!(credentials = %mock.credentials_path.display(), startup_ms = started.elapsed().as_millis() as u64, "mock vendor ready");
     println!("READY {}", mock.base_url);
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     mock.stop().await;
     Ok(())
@@ -186,19 +221,27 @@ fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (not when the
+/// future is first polled), so a signal that comes just after READY is not lost.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).context("failed to listen for SIGINT")?;
+        let mut term = signal(SignalKind::terminate()).context("failed to listen for SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 #[cfg(test)]

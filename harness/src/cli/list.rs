@@ -11,6 +11,7 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// How to print the catalogue: a table for a terminal, the Markdown of suites/CHECKS.md, or JSON
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -22,29 +22,6 @@ pub struct Args {
     pub config: PathBuf,
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM (`timeout`, a supervisor). The handlers are installed
-/// when this is called, so a signal that comes while the webhook is being registered is not lost.
-fn interrupt_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut int = signal(SignalKind::interrupt()).context("failed to listen for SIGINT")?;
-        let mut term = signal(SignalKind::terminate()).context("failed to listen for SIGTERM")?;
-        Ok(async move {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-    }
-}
-
 fn describe(d: &Delivery) -> String {
     let verdict = match &d.verification {
         Verification::Valid { .. } => "signature valid".to_owned(),
@@ -77,7 +54,9 @@ fn print_new(inbox: &dyn Inbox, shown: usize) -> usize {
 pub async fn execute(args: Args) -> anyhow::Result<i32> {
     let config = VendorConfig::load(&args.config)?;
     config.webhook.validate()?;
-    let interrupted = interrupt_signal()?;
+    // Installed first: a Ctrl-C while the webhook is registered, or right after the line that
+    // announces the receiver, must stop it cleanly (and delete the webhook).
+    let interrupted = crate::runner::interrupt_signal()?;
     tokio::pin!(interrupted);
     let format = config.profile.signature_format(config.webhook.scheme);
     let register = config.webhook.secret == WebhookSecretSource::ManagementApi;

@@ -16,6 +16,7 @@ use crate::profile::required;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The vendor configuration
     #[arg(long, default_value = "vendor.toml")]
     pub config: PathBuf,
     /// The site whose inventory is probed (default: the first site listed)

@@ -16,6 +16,7 @@ use crate::config::VendorConfig;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The vendor configuration
     #[arg(long, default_value = "vendor.toml")]
     pub config: PathBuf,
     /// Use the `[second_account]` credential
