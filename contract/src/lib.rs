@@ -4,6 +4,7 @@
 //! This crate is pure: no async runtime, no HTTP. Both sides build on it: the mock vendor serves
 //! these types and the harness checks them.
 
+pub mod diagnose;
 pub mod pagination;
 pub mod requirements;
 pub mod schema;

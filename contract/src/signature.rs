@@ -280,7 +280,7 @@ impl SignatureFormat {
         }
     }
 
-    fn decode(&self, text: &str) -> Result<Vec<u8>, SignatureError> {
+    pub(crate) fn decode(&self, text: &str) -> Result<Vec<u8>, SignatureError> {
         let decoded = match self.encoding {
             SigEncoding::Hex => hex::decode(text).ok(),
             SigEncoding::Base64 => base64::engine::general_purpose::STANDARD
@@ -325,7 +325,7 @@ impl SignatureFormat {
     }
 
     /// Splits one header value along the template into (signature text, timestamp text).
-    fn split_value<'v>(&self, value: &'v str) -> Result<(&'v str, Option<&'v str>), SignatureError> {
+    pub(crate) fn split_value<'v>(&self, value: &'v str) -> Result<(&'v str, Option<&'v str>), SignatureError> {
         let segs = parse_template(&self.value_template);
         let malformed = || SignatureError::MalformedHeader(truncate(value));
         let mut rest = value;

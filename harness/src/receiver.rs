@@ -135,7 +135,13 @@ impl ReceiverState {
                 });
                 match verified {
                     Ok(v) => Verification::Valid { timestamp: v.timestamp },
-                    Err(e) => Verification::Invalid { reason: e.to_string() },
+                    // Which common mistake explains it, for the vendor's engineer (bounded in cost).
+                    Err(e) => Verification::Invalid {
+                        reason: contract::diagnose::with_likely_cause(
+                            e.to_string(),
+                            contract::diagnose::diagnose(&self.format, header, body, &refs, &[], now).as_ref(),
+                        ),
+                    },
                 }
             }
         };

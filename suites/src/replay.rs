@@ -199,8 +199,20 @@ fn classify(
             return Signed::NoTimestamp;
         }
     }
-    Signed::Invalid(reason)
+    // The receiver named the common mistake that explains it (`contract::diagnose`), for the
+    // vendor's engineer: the finding quotes it.
+    let cause = match &delivery.verification {
+        Verification::Invalid { reason: recorded } => recorded.find(LIKELY_CAUSE).map(|at| &recorded[at..]),
+        _ => None,
+    };
+    match cause {
+        Some(cause) if !reason.contains(cause) => Signed::Invalid(format!("{reason}; {cause}")),
+        _ => Signed::Invalid(reason),
+    }
 }
+
+/// How [`contract::diagnose::Mistake::likely_cause`] opens.
+const LIKELY_CAUSE: &str = "likely cause: ";
 
 /// Whether a delivery's signature is right (SIG-1), whatever its timestamp (SIG-2's business)
 /// and whether or not the format's signed content binds the timestamp (SIG-3's).
@@ -646,6 +658,9 @@ impl Replayed {
 
     fn describe(&self) -> String {
         let how = self.recorded.as_ref().map(|d| attempts::verdict(&d.verification)).unwrap_or_default();
+        // The copy is the harness's own alteration: the receiver's likely cause (a re-serialised
+        // body, say) would read as advice about something the vendor did not do.
+        let how = how.split_once(&format!("; {LIKELY_CAUSE}")).map_or(how.as_str(), |(reason, _)| reason);
         format!("{}: answered {}; {how}", self.label, self.status)
     }
 }
@@ -1049,6 +1064,29 @@ mod tests {
         let mut unsigned = forged.clone();
         unsigned.verification = Verification::NoSecret;
         assert_eq!(classified(&body_format, &unsigned), Signed::NoSecret);
+    }
+
+    #[test]
+    fn the_receivers_likely_cause_reaches_the_finding() {
+        let format = SignatureFormat::canonical(Scheme::Timestamped);
+        let now = 1_770_000_000;
+        let sent = r#"{"event_id": "e", "n": 1}"#;
+        // Signed over the compact body, sent as Python writes it.
+        let mut d = delivery(&format, &format, r#"{"event_id":"e","n":1}"#, now, now);
+        d.body = sent.into();
+        let header = |n: &str| d.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+        let secret = Secret::new(SECRET);
+        let mistake = contract::diagnose::diagnose(&format, header, sent.as_bytes(), &[&secret], &[], now);
+        assert!(mistake.is_some());
+        d.verification = Verification::Invalid {
+            reason: contract::diagnose::with_likely_cause("signature does not match the body", mistake.as_ref()),
+        };
+        let Signed::Invalid(reason) = classified(&format, &d) else { panic!("a wrong signature is invalid") };
+        assert!(
+            reason
+                .starts_with("signature does not match the body; likely cause: the MAC is over the body re-serialised"),
+            "{reason}"
+        );
     }
 
     #[test]

@@ -1,36 +1,91 @@
-//! `harness listen`: the receiver alone, printing each delivery and its verification as it
-//! arrives (the test endpoint vendors use while developing their webhooks).
+//! `harness listen`: the receiver alone, printing each delivery, its verification (with the likely
+//! cause of a wrong signature) and its canonical event as the profile maps it, as it arrives: the
+//! test endpoint vendors use while developing their webhooks. With `[webhook] secret = { from =
+//! "management-api" }` it registers its own webhook through the profile's management API at
+//! start and deletes it on exit. On Ctrl-C (or SIGTERM) it stops accepting, lets requests in
+//! flight finish and prints every delivery it answered before exiting 130.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use suites::Verification;
+use anyhow::{Context as _, bail};
+use suites::{Delivery, Inbox, RegisteredWebhook, Verification, WebhookSetup};
 
-use crate::config::VendorConfig;
+use crate::client::VendorClient;
+use crate::config::{VendorConfig, WebhookSecretSource};
 use crate::receiver::Receiver;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The vendor configuration
+    /// The vendor configuration (`[webhook]`; `[auth]` too when the secret is `management-api`)
     #[arg(long, default_value = "vendor.toml")]
     pub config: PathBuf,
 }
 
+fn describe(d: &Delivery) -> String {
+    let verdict = match &d.verification {
+        Verification::Valid { .. } => "signature valid".to_owned(),
+        Verification::Invalid { reason } => format!("signature INVALID: {reason}"),
+        Verification::NoSecret => "not verified (no secret)".to_owned(),
+    };
+    let dup = if d.duplicate { ", duplicate event_id" } else { "" };
+    let mut text = format!(
+        "#{} event_id={} answered={} {verdict}{dup}\n{}",
+        d.seq,
+        d.event_id.as_deref().unwrap_or("-"),
+        d.answered.map_or("timeout".into(), |s| s.to_string()),
+        d.body
+    );
+    if let Some(event) = &d.event {
+        text.push_str(&format!("\ncanonical event: {event}"));
+    }
+    text
+}
+
+/// Prints the deliveries after the first `shown`; returns how many are shown now.
+fn print_new(inbox: &dyn Inbox, shown: usize) -> usize {
+    let deliveries = inbox.deliveries();
+    for d in deliveries.iter().skip(shown) {
+        println!("{}", describe(d));
+    }
+    deliveries.len().max(shown)
+}
+
 pub async fn execute(args: Args) -> anyhow::Result<i32> {
     let config = VendorConfig::load(&args.config)?;
+    config.webhook.validate()?;
+    // Installed first: a Ctrl-C while the webhook is registered, or right after the line that
+    // announces the receiver, must stop it cleanly (and delete the webhook).
+    let interrupted = crate::runner::interrupt_signal()?;
+    tokio::pin!(interrupted);
     let format = config.profile.signature_format(config.webhook.scheme);
+    let register = config.webhook.secret == WebhookSecretSource::ManagementApi;
     let secrets: Vec<_> = config.webhook.resolve_secret()?.into_iter().collect();
-    if secrets.is_empty() {
+    if secrets.is_empty() && !register {
         eprintln!("note: no webhook secret configured; deliveries are recorded but not verified");
     }
     let receiver = Receiver::bind(config.webhook.listen, format, secrets, config.webhook.max_body_bytes)
         .await
         .context("failed to start the webhook receiver")?;
-    let inbox = receiver.inbox(config.webhook_public_url(receiver.local_addr()));
-    // Installed before saying so: a Ctrl-C right after the line below must stop it cleanly.
-    let interrupted = crate::runner::interrupt_signal()?;
-    tokio::pin!(interrupted);
+    receiver.state().set_profile(config.profile.clone());
+    let public = config.webhook_public_url(receiver.local_addr());
+    let inbox = receiver.inbox(public.clone());
+    let mut registered: Option<(VendorClient, Box<RegisteredWebhook>)> = None;
+    if register {
+        let client = VendorClient::from_config(&config, args.config.display().to_string())?;
+        let name = format!("conformance-harness listen {}", contract::unix_now());
+        match crate::setup::register(&client, inbox.as_ref(), &name, &public).await {
+            WebhookSetup::Registered(hook) => {
+                eprintln!("registered webhook {} through the management API (deleted on exit)", hook.webhook_id);
+                registered = Some((client, hook));
+            }
+            WebhookSetup::Failed(e) => {
+                receiver.shutdown().await;
+                bail!("failed to register a webhook through the management API: {}", e.message);
+            }
+            WebhookSetup::Configured | WebhookSetup::External(_) => unreachable!("register registers or fails"),
+        }
+    }
     eprintln!("listening on {} (deliver to {}); Ctrl-C stops", receiver.local_addr(), inbox.public_url());
     let mut shown = 0;
     loop {
@@ -39,23 +94,16 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
             _ = more => {}
             _ = &mut interrupted => break,
         }
-        for d in inbox.deliveries().iter().skip(shown) {
-            let verdict = match &d.verification {
-                Verification::Valid { .. } => "signature valid".to_owned(),
-                Verification::Invalid { reason } => format!("signature INVALID: {reason}"),
-                Verification::NoSecret => "not verified (no secret)".to_owned(),
-            };
-            let dup = if d.duplicate { ", duplicate event_id" } else { "" };
-            println!(
-                "#{} event_id={} answered={} {verdict}{dup}\n{}",
-                d.seq,
-                d.event_id.as_deref().unwrap_or("-"),
-                d.answered.map_or("timeout".into(), |s| s.to_string()),
-                d.body
-            );
-            shown += 1;
-        }
+        shown = print_new(inbox.as_ref(), shown);
     }
+    // Drain: stop accepting, let the requests in flight be answered, then print every delivery
+    // not printed yet (each was answered, most 2xx: the vendor will not send them again).
     receiver.shutdown().await;
+    print_new(inbox.as_ref(), shown);
+    if let Some((client, hook)) = registered {
+        // A failure to delete is printed as a warning: the deliveries are what matter here.
+        eprintln!("deleting webhook {}", hook.webhook_id);
+        crate::setup::unregister(&client, &hook).await;
+    }
     Ok(crate::cli::exit::INTERRUPTED)
 }
