@@ -156,6 +156,12 @@ impl Fixture {
         std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
         std::fs::write(dir.path().join("body.json"), br#"{"event_id":"e1"}"#).unwrap();
         std::fs::write(dir.path().join("secret"), "whsec_test\n").unwrap();
+        // A vendor with its own signature format (`{ts}|{sig}`), its secret in the environment.
+        let mut cursor = config.clone();
+        cursor.profile = harness::profile::Profile::builtin("cursor").unwrap();
+        cursor.webhook.secret = harness::config::WebhookSecretSource::Env { var: "WH_SECRET".into() };
+        std::fs::write(dir.path().join("cursor.toml"), toml::to_string(&cursor).unwrap()).unwrap();
+        std::fs::write(dir.path().join("not-headers"), "X-Webhook-Signature sha256=00\n").unwrap();
         Self { _runtime: runtime, dir, config: path, site }
     }
 
@@ -214,6 +220,14 @@ fn cases(f: &Fixture) -> Vec<Case> {
         .find(|(name, _)| name == "X-Webhook-Signature")
         .map(|(_, v)| v)
         .unwrap();
+    let cursor = f.path("cursor.toml");
+    let signed = harness()
+        .args(["sign", "--config", &cursor, "--body", &body, "--timestamp", "1700000000"])
+        .env("WH_SECRET", "whsec_test")
+        .output()
+        .unwrap();
+    let cursor_headers = f.path("cursor-headers");
+    std::fs::write(&cursor_headers, &signed.stdout).unwrap();
     vec![
         // run
         Case::good(
@@ -465,6 +479,36 @@ fn cases(f: &Fixture) -> Vec<Case> {
                 &["invalid: "],
             )
         },
+        // sign and verify through a vendor's profile: `verify` takes what `sign` printed.
+        Case::good(
+            "sign",
+            &["--config"],
+            &["--config", &cursor, "--body", &body, "--timestamp", "1700000000"],
+            0,
+            &["X-Vendor-Signature: 1700000000|"],
+        )
+        .env("WH_SECRET", "whsec_test"),
+        Case::bad("sign", "--config", &["--config", &missing, "--body", &body], &["failed to read", &missing]),
+        Case::good(
+            "verify",
+            &["--config", "--headers"],
+            &["--config", &cursor, "--body", &body, "--headers", &cursor_headers, "--ignore-window"],
+            0,
+            &["valid (the `cursor` profile's format)"],
+        )
+        .env("WH_SECRET", "whsec_test"),
+        Case::bad(
+            "verify",
+            "--config",
+            &["--config", &missing, "--body", &body, "--signature", &signature],
+            &["failed to read", &missing],
+        ),
+        Case::bad(
+            "verify",
+            "--headers",
+            &["--body", &body, "--secret-file", &secret, "--headers", &f.path("not-headers")],
+            &["line 1 of", "is not a `Name: value` header line"],
+        ),
         // report diff: the run above wrote `reports/latest`, compared with itself.
         Case::good(
             "report diff",
