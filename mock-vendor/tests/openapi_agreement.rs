@@ -68,3 +68,22 @@ async fn a_past_end_404_is_documented() {
     assert_eq!(status, 404);
     assert!(documented("/api/v1/sites/{site_id}/inventory", "get").contains(&"404".to_owned()));
 }
+
+/// The cursor and link shapes clamp a page size over their maximum: one too long for any machine
+/// integer is clamped too, as `100000` is (PAGE-5), not refused as "not a whole number" like the
+/// canonical parser did before Schemathesis found it.
+#[tokio::test]
+async fn the_shapes_clamp_a_page_size_of_any_length() {
+    let long = "188116969316912975898921922374051823616";
+    for (shape, path) in [
+        (mock_vendor::Shape::Cursor, format!("/api/v3/locations?pageSize={long}")),
+        (mock_vendor::Shape::Link, format!("/api/v1/networks?perPage={long}")),
+    ] {
+        let m = Mock::start(mock_vendor::MockConfig { shape, ..test_config() }).await;
+        let (status, _, body) = m.get(0, &path).await;
+        assert_eq!(status, 200, "{shape:?}: {body}");
+        let (status, _, body) = m.get(0, &path.replace(long, &format!("-{long}"))).await;
+        assert_eq!(status, 400, "{shape:?}: {body}");
+        assert!(body["message"].as_str().unwrap_or_default().contains("at least 1"), "{shape:?}: {body}");
+    }
+}
