@@ -49,9 +49,13 @@ impl PageRequest {
     /// Reads the raw query values; absent parameters take the defaults.
     pub fn parse(page: Option<&str>, per_page: Option<&str>, max_per_page: u64) -> Result<Self, PageParamError> {
         let number = |name: &'static str, raw: &str| -> Result<i128, PageParamError> {
-            raw.trim()
-                .parse::<i128>()
-                .map_err(|_| PageParamError::NotANumber { name, value: raw.chars().take(64).collect() })
+            // A whole number too long for i128 is still a whole number (past the end, or over
+            // the maximum): saturate rather than call it not a number.
+            raw.trim().parse::<i128>().or_else(|e| match e.kind() {
+                std::num::IntErrorKind::PosOverflow => Ok(i128::MAX),
+                std::num::IntErrorKind::NegOverflow => Ok(i128::MIN),
+                _ => Err(PageParamError::NotANumber { name, value: raw.chars().take(64).collect() }),
+            })
         };
         let page = match page {
             None => 1,
@@ -104,6 +108,11 @@ mod tests {
         assert!(matches!(p(Some("abc"), None), Err(PageParamError::NotANumber { name: "page", .. })));
         assert!(matches!(p(None, Some("1e3")), Err(PageParamError::NotANumber { .. })));
         assert_eq!(p(Some("99999999999999999999999999"), Some("500")).unwrap().page, u64::MAX);
+        // Longer than i128: still whole numbers, past the end or over the maximum.
+        let long = "188116969316912975898921922374051823616";
+        assert_eq!(p(Some(long), None).unwrap().page, u64::MAX);
+        assert!(matches!(p(None, Some(long)), Err(PageParamError::PerPageOutOfRange { .. })));
+        assert!(matches!(p(Some(&format!("-{long}")), None), Err(PageParamError::PageTooSmall(_))));
     }
 
     proptest! {

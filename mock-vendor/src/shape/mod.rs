@@ -258,10 +258,12 @@ fn parse_page(
     let per_page = match param(&params, size_name) {
         None => contract::DEFAULT_PER_PAGE.min(max),
         Some(raw) => {
-            let n: i128 = raw
-                .trim()
-                .parse()
-                .map_err(|_| ShapeParamError::NotANumber { name: size_name, value: raw.chars().take(64).collect() })?;
+            // A whole number too long for i128 is still one: clamped (or refused) by its size.
+            let n: i128 = raw.trim().parse().or_else(|e: std::num::ParseIntError| match e.kind() {
+                std::num::IntErrorKind::PosOverflow => Ok(i128::MAX),
+                std::num::IntErrorKind::NegOverflow => Ok(i128::MIN),
+                _ => Err(ShapeParamError::NotANumber { name: size_name, value: raw.chars().take(64).collect() }),
+            })?;
             if n < 1 {
                 return Err(ShapeParamError::SizeTooSmall { name: size_name, value: n });
             }
