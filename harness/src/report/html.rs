@@ -113,6 +113,7 @@ blockquote.req{margin:6px 0;padding:4px 10px;border-left:3px solid #b3261e;backg
 .none{background:#fff;border-radius:6px;padding:12px 16px}
 .c{font-weight:600;white-space:nowrap}.c-failed{color:#b3261e}.c-advisory{color:#9a6b00}.c-error{color:#6a3fb3}.c-proven{color:#1f7a3a}.c-skipped,.c-not-run,.c-no-check{color:#5b6470}
 ul.cites{margin:0;padding:0;list-style:none}
+ul.index{background:#fff;border-radius:6px;padding:10px 16px 10px 32px;margin:0}
 dl.run{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;background:#fff;padding:12px 16px;border-radius:6px}
 dl.run dt{color:#4a5360} dl.run dd{margin:0}
 ";
@@ -232,9 +233,20 @@ fn failures_html(report: &Report) -> Markup {
     rows.sort_by_key(|(s, _)| *s);
     html! {
         section id="failures" {
-            h2 { "What failed (" (rows.len()) ")" }
+            h2 { "Failures, errors and advisories (" (rows.len()) ")" }
             @if rows.is_empty() {
                 p.none { "No check failed, errored or was left undone." }
+            } @else {
+                // An index first: every entry is seen at once, however long the evidence below.
+                ul.index {
+                    @for (_, c) in &rows {
+                        @let label = outcome_label(c);
+                        li {
+                            span class={ "s s-" (label) } { (label) } " "
+                            a href={ "#failure-" (c.id) } { code { (c.id) } } " " (md(&c.title))
+                        }
+                    }
+                }
             }
             @for (_, c) in &rows {
                 @let label = outcome_label(c);
@@ -583,6 +595,11 @@ mod tests {
         let at = |id: &str| out.find(&format!("data-failure-id=\"{id}\"")).unwrap_or_else(|| panic!("{id} listed"));
         assert!(at(&rows[1].id) < at(&rows[2].id) && at(&rows[2].id) < at(&rows[3].id));
         assert!(!out.contains(&format!("data-failure-id=\"{}\"", rows[0].id)));
+        // The block opens with an index of its entries.
+        for c in &rows[1..] {
+            let link = out.find(&format!("href=\"#failure-{}\"", c.id)).unwrap();
+            assert!(failures < link && link < at(&rows[1].id), "{} not in the index", c.id);
+        }
         let entry = &out[at(&rows[1].id)..at(&rows[2].id)];
         assert!(entry.contains(&format!("href=\"#check-{}\"", rows[1].id)), "{entry}");
         assert!(out.contains(&format!("id=\"check-{}\"", rows[1].id)));
