@@ -245,24 +245,30 @@ fn junit_times_token_times_and_dates_are_masked() {
     );
 }
 
-/// For a demo whose mock breaks one rule, report.html puts the failures block before any PASS
+/// For a demo whose mock breaks one MUST (devices without `type`), report.html puts the failures block before any PASS
 /// row, and lists each failing check in it, linked to its row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_faulty_demo_shows_its_failures_first() {
-    let (summary, _out) = common::demo_run(vec![mock_vendor::Fault::BadMacFormat]).await;
+    let (summary, _out) = common::demo_run(vec![mock_vendor::Fault::DeviceMissingType]).await;
     let report = harness::report::Report::load(&summary.report_dir).unwrap();
     let html = std::fs::read_to_string(summary.report_dir.join("report.html")).unwrap();
-    let failures = html.find("id=\"failures\"").expect("a failures block");
+    let failures = html.find("<section id=\"failures\"").expect("a failures block");
     let first_pass = html.find("data-status=\"PASS\"").expect("a PASS row");
     assert!(failures < first_pass, "the failures block comes after a PASS row");
     let failing: Vec<_> = report.checks().filter(|c| c.status == suites::Status::Fail).collect();
-    assert!(!failing.is_empty(), "bad-mac-format failed nothing");
+    assert!(!failing.is_empty(), "device-missing-type failed nothing");
     for c in failing {
         let entry =
             html.find(&format!("data-failure-id=\"{}\"", c.id)).unwrap_or_else(|| panic!("{} not listed", c.id));
         assert!(entry < first_pass, "{} listed after a PASS row", c.id);
         assert!(html[entry..first_pass].contains(&format!("href=\"#check-{}\"", c.id)), "{} not linked", c.id);
     }
+    // How a failure reads in JUnit (the clean demo's has none) and in the page's failures block.
+    let (base_url, run_id) = (&report.vendor.base_url, &summary.run_id);
+    let junit = std::fs::read_to_string(summary.report_dir.join("junit.xml")).unwrap();
+    insta::assert_snapshot!("faulty_demo_junit", mask_text(&junit, base_url, run_id));
+    let block = &html[failures..failures + html[failures..].find("</section>").unwrap()];
+    insta::assert_snapshot!("faulty_demo_failures_html", mask_text(block, base_url, run_id));
 }
 
 #[test]
