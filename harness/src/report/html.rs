@@ -234,6 +234,9 @@ fn failures_html(report: &Report) -> Markup {
     html! {
         section id="failures" {
             h2 { "Failures, errors and advisories (" (rows.len()) ")" }
+            @if report.interrupted {
+                p.partial { "The run was interrupted: the checks it did not reach are not in this report." }
+            }
             @if rows.is_empty() {
                 p.none { "No check failed, errored or was left undone." }
             } @else {
@@ -622,6 +625,12 @@ mod tests {
         assert!(out.contains("id=\"failures\""));
         assert!(!out.contains("data-failure-id"));
         assert!(out.contains("No check failed"));
+        assert!(!out.contains("was interrupted"));
+        // Interrupted, nothing failed among the rows that ran: the block says what is missing.
+        r.interrupted = true;
+        let out = render(&r);
+        let block = &out[out.find("id=\"failures\"").unwrap()..out.find("id=\"scoreboard\"").unwrap()];
+        assert!(block.contains("The run was interrupted"), "{block}");
     }
 
     #[test]
