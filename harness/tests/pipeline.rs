@@ -160,7 +160,7 @@ async fn a_broken_vendor_fails_the_right_checks_with_evidence() {
             let text = q.text.replace('|', "\\|");
             assert!(md.contains(&text), "summary.md lacks {} for {}", q.id, failing.id);
             assert!(
-                html.contains(&harness::report::html::escape(&q.text)),
+                html.contains(&harness::report::html::md(&q.text).into_string()),
                 "report.html lacks {} for {}",
                 q.id,
                 failing.id

@@ -1,5 +1,6 @@
-//! The demo's `report.json` and `summary.md`, pinned with `insta`: run ids, clocks, durations,
-//! ports and token times are normalised, everything else is exactly what a user gets.
+//! The demo's `report.json`, `summary.md`, `report.html` and `junit.xml`, pinned with `insta`: run
+//! ids, clocks, durations, ports, token times and the contract's digest are normalised, everything
+//! else is exactly what a user gets.
 
 mod common;
 
@@ -192,6 +193,82 @@ async fn demo_reports_are_stable() {
         "demo_summary",
         mask_times(&summary_md.replace(&base_url, "http://127.0.0.1:PORT").replace(&summary.run_id, "RUN-ID"))
     );
+    let html = std::fs::read_to_string(summary.report_dir.join("report.html")).unwrap();
+    insta::assert_snapshot!("demo_report_html", mask_text(&html, &base_url, &summary.run_id));
+    let junit = std::fs::read_to_string(summary.report_dir.join("junit.xml")).unwrap();
+    insta::assert_snapshot!("demo_junit", mask_text(&junit, &base_url, &summary.run_id));
+}
+
+/// A text file of the run (report.html, junit.xml) with what `normalise` masks in report.json
+/// masked the same way, and what those formats add: JUnit's `time` attributes, token times,
+/// `date` headers (one line each in the page's exchanges) and the contract's digest (pinned by a
+/// unit test; masked so an edit of CONTRACT.md does not churn this snapshot).
+fn mask_text(text: &str, base_url: &str, run_id: &str) -> String {
+    let text = text.replace(&harness::report::html::contract_digest(), "[sha256]");
+    let text = mask_webhook_tags(&mask_ports(&mask_volatile(&mask_times(
+        &text.replace(base_url, "http://127.0.0.1:PORT").replace(run_id, "RUN-ID"),
+    ))));
+    let text = mask_after(&text, " time=\"", |c| c.is_ascii_digit() || c == '.', "[t]");
+    let text = ["iat", "exp"].iter().fold(text, |t, claim| {
+        let t = mask_after(&t, &format!("\"{claim}\":"), |c| c.is_ascii_digit(), "[n]");
+        mask_after(&t, &format!("&quot;{claim}&quot;:"), |c| c.is_ascii_digit(), "[n]")
+    });
+    mask_after(&text, "&lt; date: ", |c| c != '\n', "[date]")
+}
+
+/// `s` with the run of characters `keep` accepts after each `marker` replaced by `with`.
+fn mask_after(s: &str, marker: &str, keep: impl Fn(char) -> bool, with: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(marker) {
+        let (head, tail) = rest.split_at(i + marker.len());
+        out.push_str(head);
+        let n: usize = tail.chars().take_while(|c| keep(*c)).map(char::len_utf8).sum();
+        if n > 0 {
+            out.push_str(with);
+        }
+        rest = &tail[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn junit_times_token_times_and_dates_are_masked() {
+    assert_eq!(
+        mask_text(
+            "<testcase time=\"0.052\"> &quot;iat&quot;:1733500000,\"exp\":17 \n&lt; date: Sun, 06 Dec 2026 16:33:02 GMT\nx",
+            "http://h",
+            "r"
+        ),
+        "<testcase time=\"[t]\"> &quot;iat&quot;:[n],\"exp\":[n] \n&lt; date: [date]\nx"
+    );
+}
+
+/// For a demo whose mock breaks one MUST (devices without `type`), report.html puts the failures block before any PASS
+/// row, and lists each failing check in it, linked to its row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulty_demo_shows_its_failures_first() {
+    let (summary, _out) = common::demo_run(vec![mock_vendor::Fault::DeviceMissingType]).await;
+    let report = harness::report::Report::load(&summary.report_dir).unwrap();
+    let html = std::fs::read_to_string(summary.report_dir.join("report.html")).unwrap();
+    let failures = html.find("<section id=\"failures\"").expect("a failures block");
+    let first_pass = html.find("data-status=\"PASS\"").expect("a PASS row");
+    assert!(failures < first_pass, "the failures block comes after a PASS row");
+    let failing: Vec<_> = report.checks().filter(|c| c.status == suites::Status::Fail).collect();
+    assert!(!failing.is_empty(), "device-missing-type failed nothing");
+    for c in failing {
+        let entry =
+            html.find(&format!("data-failure-id=\"{}\"", c.id)).unwrap_or_else(|| panic!("{} not listed", c.id));
+        assert!(entry < first_pass, "{} listed after a PASS row", c.id);
+        assert!(html[entry..first_pass].contains(&format!("href=\"#check-{}\"", c.id)), "{} not linked", c.id);
+    }
+    // How a failure reads in JUnit (the clean demo's has none) and in the page's failures block.
+    let (base_url, run_id) = (&report.vendor.base_url, &summary.run_id);
+    let junit = std::fs::read_to_string(summary.report_dir.join("junit.xml")).unwrap();
+    insta::assert_snapshot!("faulty_demo_junit", mask_text(&junit, base_url, run_id));
+    let block = &html[failures..failures + html[failures..].find("</section>").unwrap()];
+    insta::assert_snapshot!("faulty_demo_failures_html", mask_text(block, base_url, run_id));
 }
 
 #[test]
