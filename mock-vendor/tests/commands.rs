@@ -1,7 +1,8 @@
 //! Every subcommand and flag of the `mock-vendor` binary, run as a process: a good value of every
 //! flag (the mock says READY and stops cleanly on SIGTERM), and a bad value of every flag that
 //! takes one (one `error:` line naming the flag or what to fix, exit 2, nothing served).
-//! `every_flag_has_a_case` reads `serve --help` and fails when a flag has no case here.
+//! `every_flag_has_a_case` reads `serve --help` and fails when a flag has no case here. Also the
+//! README's examples, and a redirected log without colour codes.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader, Read as _};
@@ -81,10 +82,23 @@ fn serve(state: &std::path::Path, extra: &[&str]) -> Command {
     command
 }
 
-/// Starts the mock with `extra`, waits for READY, sends SIGTERM, and asserts a clean exit 0.
-fn ready_then_terminate(extra: &[&str]) {
+/// Starts the mock with `extra`, waits for READY, sends SIGTERM, asserts a clean exit 0, and
+/// returns its log (stderr).
+fn ready_then_terminate(extra: &[&str]) -> String {
+    ready_then_terminate_with(extra, &[])
+}
+
+/// [`ready_then_terminate`] with environment variables set (`Some`) or removed (`None`).
+fn ready_then_terminate_with(extra: &[&str], env: &[(&str, Option<&str>)]) -> String {
     let state = tempfile::tempdir().unwrap();
-    let mut child = serve(state.path(), extra).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut command = serve(state.path(), extra);
+    for (name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -100,6 +114,7 @@ fn ready_then_terminate(extra: &[&str]) {
     assert!(line.starts_with("READY http://127.0.0.1:"), "{extra:?}: no READY, got {line:?}; stderr:\n{stderr}");
     assert_eq!(status.code(), Some(0), "{extra:?}: SIGTERM right after READY stops cleanly; stderr:\n{stderr}");
     assert!(state.path().join("credentials.json").is_file());
+    stderr
 }
 
 /// Runs the mock with `extra`, which it must refuse, and returns its stderr.
@@ -157,6 +172,36 @@ fn every_flag_refuses_a_bad_value_with_exit_2() {
     let out = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--state-dir <STATE_DIR>"));
+}
+
+#[test]
+fn a_retry_schedule_is_taken_and_a_bad_one_refused() {
+    ready_then_terminate(&["--retry-schedule", "none"]);
+    let state = tempfile::tempdir().unwrap();
+    for bad in ["1x", "5", "1s,,30s", "31days"] {
+        let stderr = refused(state.path(), &["--retry-schedule", bad]);
+        assert!(stderr.contains("--retry-schedule"), "{bad}: {stderr}");
+        assert!(stderr.contains("duration") || stderr.contains("30 days"), "{bad}: {stderr}");
+    }
+}
+
+#[test]
+fn a_bad_simulation_rate_is_refused_before_ready() {
+    let state = tempfile::tempdir().unwrap();
+    for bad in ["0", "-1", "NaN", "inf", "1e308", "fast"] {
+        let stderr = refused(state.path(), &["--simulate", "--simulation-rate", bad]);
+        assert!(stderr.contains("--simulation-rate"), "{bad}: {stderr}");
+        assert!(stderr.contains("events per second"), "{bad}: {stderr}");
+    }
+    // README's example of the mock section.
+    ready_then_terminate(&["--retry-schedule", "1s,5s,30s", "--simulate", "--simulation-rate", "5"]);
+}
+
+#[test]
+fn a_redirected_log_has_no_colour_codes() {
+    let stderr = ready_then_terminate_with(&[], &[("RUST_LOG", Some("info")), ("NO_COLOR", None)]);
+    assert!(stderr.contains("mock vendor ready"), "the log was captured:\n{stderr}");
+    assert!(!stderr.contains("\x1b["), "ANSI escape codes in a redirected log:\n{stderr:?}");
 }
 
 #[test]
