@@ -743,3 +743,43 @@ impl Receiver {
         self.task.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutting_keeps_whole_characters() {
+        assert_eq!(cut_str("abc", 5), "abc");
+        assert_eq!(cut_str("aé", 2), "a");
+        assert_eq!(cut_str("aé", 3), "aé");
+    }
+
+    #[test]
+    fn a_trimmed_event_keeps_its_short_top_level_fields_only() {
+        let event = serde_json::json!({
+            "event_id": "e-1", "seq": 3, "ok": true, "data": {"zone": "1"}, "list": [1],
+            "pad": "x".repeat(300),
+        });
+        assert_eq!(trim_event(event), Some(serde_json::json!({"event_id": "e-1", "seq": 3, "ok": true})));
+        assert_eq!(trim_event(serde_json::json!([1, 2])), None);
+    }
+
+    #[test]
+    fn cut_headers_leave_out_long_ones_and_stop_at_the_budget() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-long", "l".repeat(2000).parse().unwrap());
+        headers.insert("x-webhook-signature", "sha256=abc".parse().unwrap());
+        for i in 0..10 {
+            headers.insert(
+                axum::http::HeaderName::try_from(format!("x-pad-{i}")).unwrap(),
+                "p".repeat(900).parse().unwrap(),
+            );
+        }
+        let kept = cut_headers(&headers);
+        assert!(kept.iter().all(|(k, _)| k != "x-long"));
+        assert!(kept.iter().any(|(k, v)| k == "x-webhook-signature" && v == "sha256=abc"));
+        assert!(kept.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() <= CUT_HEADER_BYTES);
+        assert_eq!(kept.len(), 5);
+    }
+}
