@@ -16,6 +16,10 @@ use tokio::net::TcpStream;
 
 const SECRET: &str = "whsec_exposure_test";
 
+/// The memory test reads the whole process's RSS: the other tests (a failing one symbolising its
+/// backtrace takes tens of MiB) run with it only when it is not running.
+static MEMORY: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 async fn start(limits: Limits) -> (Receiver, Arc<dyn Inbox>) {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let format = SignatureFormat::canonical(Scheme::Timestamped);
@@ -54,6 +58,7 @@ fn rss() -> u64 {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_rejected_megabyte_bodies_leaves_memory_bounded() {
+    let _memory = MEMORY.write().await;
     let (receiver, inbox) = start(Limits { max_body_bytes: 2 * 1024 * 1024, ..Limits::default() }).await;
     let client = reqwest::Client::new();
     let body = |i: usize| {
@@ -101,6 +106,7 @@ async fn a_flood_of_rejected_megabyte_bodies_leaves_memory_bounded() {
 /// given on arrival, and beyond the record bound they are only counted.
 #[tokio::test]
 async fn unverified_deliveries_are_sampled_then_cut_then_counted() {
+    let _memory = MEMORY.read().await;
     let limits = Limits { unverified_kept_bytes: 600, unverified_records: 4, ..Limits::default() };
     let (receiver, inbox) = start(limits).await;
     let client = reqwest::Client::new();
@@ -136,6 +142,7 @@ async fn unverified_deliveries_are_sampled_then_cut_then_counted() {
 /// its metadata stays and later ones are whole.
 #[tokio::test]
 async fn the_oldest_verified_deliveries_lose_their_bytes_over_the_budget() {
+    let _memory = MEMORY.read().await;
     let (receiver, inbox) = start(Limits { verified_kept_bytes: 6000, ..Limits::default() }).await;
     let client = reqwest::Client::new();
     let body = |i: usize| format!(r#"{{"event_id":"v-{i}","event_type":"ping","pad":"{}"}}"#, "c".repeat(1200));
@@ -157,6 +164,7 @@ async fn the_oldest_verified_deliveries_lose_their_bytes_over_the_budget() {
 
 #[tokio::test]
 async fn fetches_beyond_the_bound_are_counted_only() {
+    let _memory = MEMORY.read().await;
     let (receiver, inbox) = start(Limits { fetches_recorded: 2, ..Limits::default() }).await;
     let long = "p".repeat(3000);
     for path in ["/a", "/b", "/c"] {
@@ -188,6 +196,7 @@ async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<String
 
 #[tokio::test]
 async fn a_client_trickling_its_headers_is_cut_off() {
+    let _memory = MEMORY.read().await;
     let limits = Limits { header_read_timeout: Duration::from_millis(500), ..Limits::default() };
     let (receiver, _inbox) = start(limits).await;
     let mut stream = TcpStream::connect(receiver.local_addr()).await.unwrap();
@@ -224,6 +233,7 @@ async fn trickle_half(writer: &mut tokio::net::tcp::WriteHalf<'_>, bytes: &[u8])
 
 #[tokio::test]
 async fn an_idle_connection_is_cut_off() {
+    let _memory = MEMORY.read().await;
     let limits = Limits { header_read_timeout: Duration::from_millis(500), ..Limits::default() };
     let (receiver, _inbox) = start(limits).await;
     let mut stream = TcpStream::connect(receiver.local_addr()).await.unwrap();
@@ -235,6 +245,7 @@ async fn an_idle_connection_is_cut_off() {
 
 #[tokio::test]
 async fn a_client_trickling_its_body_is_answered_408_and_nothing_is_recorded() {
+    let _memory = MEMORY.read().await;
     let limits = Limits { body_read_timeout: Duration::from_millis(500), ..Limits::default() };
     let (receiver, inbox) = start(limits).await;
     let mut stream = TcpStream::connect(receiver.local_addr()).await.unwrap();
@@ -268,6 +279,7 @@ async fn a_client_trickling_its_body_is_answered_408_and_nothing_is_recorded() {
 /// connection closes.
 #[tokio::test]
 async fn connections_beyond_the_bound_wait_for_one_to_close() {
+    let _memory = MEMORY.read().await;
     let (receiver, inbox) = start(Limits { max_connections: 2, ..Limits::default() }).await;
     let mut holders = Vec::new();
     for _ in 0..2 {
@@ -296,6 +308,7 @@ async fn connections_beyond_the_bound_wait_for_one_to_close() {
 /// in the inbox afterwards; the receiver then refuses connections.
 #[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish_and_keeps_its_delivery() {
+    let _memory = MEMORY.read().await;
     let (receiver, inbox) = start(Limits::default()).await;
     let addr = receiver.local_addr();
     let body = br#"{"event_id":"d-1","event_type":"ping"}"#;
