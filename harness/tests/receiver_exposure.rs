@@ -232,13 +232,22 @@ async fn trickle_half(writer: &mut tokio::net::tcp::WriteHalf<'_>, bytes: &[u8])
 }
 
 #[tokio::test]
-async fn an_idle_connection_is_cut_off() {
+async fn an_idle_connection_is_cut_off_fresh_or_kept_alive() {
     let _memory = MEMORY.read().await;
     let limits = Limits { header_read_timeout: Duration::from_millis(500), ..Limits::default() };
     let (receiver, _inbox) = start(limits).await;
     let mut stream = TcpStream::connect(receiver.local_addr()).await.unwrap();
     let started = Instant::now();
     assert!(until_closed(&mut stream, Duration::from_secs(10)).await.is_some(), "an idle connection was kept");
+    assert!(started.elapsed() < Duration::from_secs(3), "cut off after {:?}", started.elapsed());
+    // Kept alive after an answer, then idle: cut off too.
+    let mut stream = TcpStream::connect(receiver.local_addr()).await.unwrap();
+    stream.write_all(b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 404");
+    let started = Instant::now();
+    assert!(until_closed(&mut stream, Duration::from_secs(10)).await.is_some(), "a kept-alive connection was kept");
     assert!(started.elapsed() < Duration::from_secs(3), "cut off after {:?}", started.elapsed());
     receiver.shutdown().await;
 }
