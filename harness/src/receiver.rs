@@ -113,6 +113,10 @@ struct Record {
     deliveries: Vec<Delivery>,
     /// Raw bytes by `seq`, of the deliveries kept whole, for verifying them again (SIG-3, SIG-4).
     raw: BTreeMap<u64, bytes::Bytes>,
+    /// For unverified deliveries recorded cut: the second looks a check asks for, taken on
+    /// arrival (the receiver's format without its window, and over the body alone), so a
+    /// signature right but stale is still told from a wrong one (SIG-2 rather than SIG-1).
+    second_looks: BTreeMap<u64, Vec<(SignatureFormat, Verification)>>,
     /// Verified deliveries kept whole, oldest first, and their bytes.
     verified_whole: VecDeque<(u64, usize)>,
     verified_bytes: usize,
@@ -316,12 +320,36 @@ impl ReceiverState {
             record.raw.insert(seq, bytes);
         } else {
             record.counts.cut += 1;
+            let looks = self.second_looks(headers, &bytes, delivery.received_at_ms.div_euclid(1000));
+            record.second_looks.insert(seq, looks);
             delivery.headers = cut_headers(headers);
             delivery.body = String::from_utf8_lossy(&bytes[..bytes.len().min(CUT_BODY_BYTES)]).into_owned();
             delivery.event = delivery.event.take().and_then(trim_event);
         }
         record.deliveries.push(delivery);
         true
+    }
+}
+
+impl ReceiverState {
+    /// A delivery verified, as of `at`, the ways a check may ask about once its bytes are gone.
+    fn second_looks(&self, headers: &HeaderMap, body: &[u8], at: i64) -> Vec<(SignatureFormat, Verification)> {
+        let secrets = self.secrets.lock().expect("receiver lock").clone();
+        if secrets.is_empty() {
+            return Vec::new();
+        }
+        let refs: Vec<&Secret> = secrets.iter().collect();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        [self.format.without_window(), self.format.body_only().without_window()]
+            .into_iter()
+            .map(|f| {
+                let verification = match f.verify(header, body, &refs, at) {
+                    Ok(v) => Verification::Valid { timestamp: v.timestamp },
+                    Err(e) => Verification::Invalid { reason: e.to_string() },
+                };
+                (f, verification)
+            })
+            .collect()
     }
 }
 
@@ -626,10 +654,15 @@ impl Inbox for ReceiverInbox {
             let record = self.0.record.lock().expect("receiver lock");
             match record.raw.get(&delivery.seq) {
                 Some(raw) => raw.clone(),
-                // Not kept (an unverified delivery beyond the sample): what the receiver judged on
-                // arrival still stands, so a check fails it with that reason rather than passing it
-                // unseen. A verified one whose bytes were evicted cannot be looked at again.
+                // Not kept (an unverified delivery beyond the sample): a second look taken on
+                // arrival answers, else what the receiver judged on arrival still stands, so a
+                // check fails it with that reason rather than passing it unseen. A verified one
+                // whose bytes were evicted cannot be looked at again.
                 None => {
+                    let looked = record.second_looks.get(&delivery.seq).into_iter().flatten();
+                    if let Some((_, seen)) = looked.filter(|_| secret.is_none()).find(|(f, _)| f == format) {
+                        return seen.clone();
+                    }
                     return match record.deliveries.get(delivery.seq as usize).map(|d| &d.verification) {
                         Some(Verification::Invalid { reason }) => Verification::Invalid {
                             reason: format!(

@@ -90,6 +90,12 @@ async fn a_flood_of_rejected_megabyte_bodies_leaves_memory_bounded() {
     assert_eq!((last.seq, last.body_bytes, last.body.len()), (509, 1024 * 1024, CUT_BODY_BYTES));
     assert_eq!(last.event.as_ref().and_then(|e| e["event_id"].as_str()), Some("flood-509"));
     assert!(last.event.as_ref().unwrap().get("pad").is_none());
+    // A second look at a cut unsigned one repeats the arrival's verdict: SIG-1 still fails it.
+    let relaxed = SignatureFormat::canonical(Scheme::Timestamped).without_window();
+    match inbox.verify_with(last, &relaxed, None) {
+        Verification::Invalid { reason } => assert!(reason.contains("missing"), "{reason}"),
+        other => panic!("a cut unsigned delivery answered {other:?}"),
+    }
     // The vendor's real delivery after the flood is kept whole and verifies.
     let real = br#"{"event_id":"real-1","event_type":"ping"}"#;
     assert_eq!(post(&client, inbox.as_ref(), &real[..], &signed(real)).await, 200);
@@ -129,10 +135,16 @@ async fn unverified_deliveries_are_sampled_then_cut_then_counted() {
     assert_eq!((cut.body.len(), cut.body_bytes), (CUT_BODY_BYTES, big.len()));
     assert!(cut.headers.iter().any(|(k, _)| k == "x-webhook-signature"));
     assert_eq!(cut.event.as_ref().and_then(|e| e["event_id"].as_str()), Some("s-2"));
-    match inbox.verify_with(cut, &relaxed, None) {
-        Verification::Invalid { reason } => assert!(reason.contains("as judged on arrival"), "{reason}"),
-        other => panic!("a cut delivery answered {other:?}"),
+    // The second looks a check asks for were taken on arrival: right but stale (SIG-2's finding).
+    assert!(matches!(inbox.verify_with(cut, &relaxed, None), Verification::Valid { .. }));
+    assert!(matches!(inbox.verify_with(cut, &format.body_only().without_window(), None), Verification::Invalid { .. }));
+    for (asked, secret) in [(&format, None), (&relaxed, Some(&Secret::new(SECRET)))] {
+        match inbox.verify_with(cut, asked, secret) {
+            Verification::Invalid { reason } => assert!(reason.contains("as judged on arrival"), "{reason}"),
+            other => panic!("a cut delivery answered {other:?}"),
+        }
     }
+
     let counts = receiver.state().counts();
     assert_eq!((counts.deliveries, counts.unverified, counts.cut, counts.unrecorded), (6, 6, 1, 2));
     receiver.shutdown().await;
