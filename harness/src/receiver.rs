@@ -38,6 +38,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections served at once; more wait in the accept queue until one closes.
 pub const MAX_CONNECTIONS: usize = 256;
+/// Bodies read (buffered up to the body cap, then parsed and verified) at once; more wait. With
+/// the connection bound alone, 256 bodies of the cap could be in memory together.
+pub const MAX_BODY_READS: usize = 32;
 /// Bytes (raw plus text) kept whole of verified deliveries; beyond, the oldest lose their raw
 /// bytes and have their body cut, their metadata kept. A run's traffic is far below it.
 pub const VERIFIED_KEPT_BYTES: usize = 128 * 1024 * 1024;
@@ -62,6 +65,7 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     pub body_read_timeout: Duration,
     pub max_connections: usize,
+    pub max_body_reads: usize,
     pub verified_kept_bytes: usize,
     pub unverified_kept_bytes: usize,
     pub unverified_whole_max_body: usize,
@@ -76,6 +80,7 @@ impl Default for Limits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             body_read_timeout: BODY_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
+            max_body_reads: MAX_BODY_READS,
             verified_kept_bytes: VERIFIED_KEPT_BYTES,
             unverified_kept_bytes: UNVERIFIED_KEPT_BYTES,
             unverified_whole_max_body: UNVERIFIED_WHOLE_MAX_BODY,
@@ -131,6 +136,8 @@ pub struct ReceiverState {
     secrets: Mutex<Vec<Secret>>,
     limits: Limits,
     record: Mutex<Record>,
+    /// Bounds the bodies in memory at once ([`Limits::max_body_reads`]).
+    body_reads: Semaphore,
     seen: Mutex<HashSet<String>>,
     answer: Mutex<Option<(ReceiverAnswer, Instant)>>,
     fetches: Mutex<Vec<Fetch>>,
@@ -162,6 +169,7 @@ impl ReceiverState {
             secrets: Mutex::new(secrets),
             limits,
             record: Mutex::new(Record::default()),
+            body_reads: Semaphore::new(limits.max_body_reads.max(1)),
             seen: Mutex::new(HashSet::new()),
             answer: Mutex::new(None),
             fetches: Mutex::new(Vec::new()),
@@ -413,6 +421,9 @@ async fn deliver(
     if is_planted(&uri, REDIRECT_PATH) {
         return record_fetch(&state, "POST", &uri).into_response();
     }
+    // Held while the body is in memory whole (read, parsed, verified, recorded); the wait is not
+    // the sender's, so the body's deadline starts after it.
+    let reading = state.body_reads.acquire().await.expect("the semaphore is never closed");
     let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
     let read = axum::body::to_bytes(body, state.limits.max_body_bytes);
     let (bytes, too_large) = match tokio::time::timeout(state.limits.body_read_timeout, read).await {
@@ -464,6 +475,7 @@ async fn deliver(
     if state.keep(delivery, &headers, bytes) {
         state.arrivals.send_modify(|n| *n += 1);
     }
+    drop(reading);
     match (answer, status) {
         (_, Some(status)) if gone || too_large => status.into_response(),
         (ReceiverAnswer::TooManyRequests { retry_after_secs }, Some(status)) => {

@@ -325,6 +325,29 @@ async fn connections_beyond_the_bound_wait_for_one_to_close() {
     receiver.shutdown().await;
 }
 
+/// With the bodies-in-memory bound reached, a delivery waits for a body to be done with (here:
+/// one stalled until its deadline answers 408), then is read and answered.
+#[tokio::test]
+async fn bodies_beyond_the_bound_wait_for_one_to_be_done() {
+    let _memory = MEMORY.read().await;
+    let limits = Limits { max_body_reads: 1, body_read_timeout: Duration::from_secs(1), ..Limits::default() };
+    let (receiver, inbox) = start(limits).await;
+    let mut stalled = TcpStream::connect(receiver.local_addr()).await.unwrap();
+    stalled.write_all(b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nx").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let body = br#"{"event_id":"b-1","event_type":"ping"}"#;
+    let status = post(&reqwest::Client::new(), inbox.as_ref(), &body[..], &signed(body)).await;
+    let waited = started.elapsed();
+    assert_eq!(status, 200);
+    assert!(waited >= Duration::from_millis(700), "answered after {waited:?}, while another body was being read");
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
+    let answer = until_closed(&mut stalled, Duration::from_secs(5)).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(inbox.deliveries().len(), 1);
+    receiver.shutdown().await;
+}
+
 /// A delivery whose body is still arriving when the receiver shuts down is read, answered and
 /// in the inbox afterwards; the receiver then refuses connections.
 #[tokio::test]
