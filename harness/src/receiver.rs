@@ -1,6 +1,6 @@
 //! The webhook receiver: verifies each delivery over the raw bytes per the profile's signature
 //! format (or over the body alone, the contract's scheme `body`, which meets SIG-1 too), records
-//! every delivery, dedupes on `event_id`, caps body size, and answers what a
+//! each delivery (within the bounds below), dedupes on `event_id`, caps body size, and answers what a
 //! check asks for during a window (to simulate outages, down to refusing connections). It also
 //! records any other request (a vendor fetching a `jku` URL the auth suite planted: AUTH-7).
 //!
