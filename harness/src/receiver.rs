@@ -1,6 +1,6 @@
 //! The webhook receiver: verifies each delivery over the raw bytes per the profile's signature
 //! format (or over the body alone, the contract's scheme `body`, which meets SIG-1 too), records
-//! every delivery, dedupes on `event_id`, caps body size, and answers what a
+//! each delivery (within the bounds below), dedupes on `event_id`, caps body size, and answers what a
 //! check asks for during a window (to simulate outages, down to refusing connections). It also
 //! records any other request (a vendor fetching a `jku` URL the auth suite planted: AUTH-7).
 //!
@@ -8,8 +8,14 @@
 //! answers point (requests there are fetches, so a vendor following a redirect shows), and
 //! [`GONE_PATH`], whose deliveries are always answered 410 (a throw-away webhook registered there
 //! gets disabled while the run's own webhook does not: DLV-4).
+//!
+//! It survives a long exposure (`harness listen` for days, anyone able to reach its port): what it
+//! keeps is bounded by [`Limits`] (verified deliveries whole up to a byte budget, then their raw
+//! bytes dropped oldest first; a bounded sample of unverified ones whole, then cut records, then
+//! only counts), a client must send its headers and body within a deadline, and the number of
+//! connections served at once is bounded (the rest wait in the accept queue).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,16 +29,115 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use contract::{Secret, SignatureFormat};
 use suites::{Delivery, Fetch, GONE_PATH, Inbox, REDIRECT_PATH, ReceiverAnswer, Verification};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
+
+/// How long a client may take to send a request's headers, counted from the connection (or the
+/// previous answer on a kept-alive one): a client trickling them is cut off.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request's body once its headers are in: answered 408.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once; more wait in the accept queue until one closes.
+pub const MAX_CONNECTIONS: usize = 256;
+/// Bodies read (buffered up to the body cap, then parsed and verified) at once; more wait. With
+/// the connection bound alone, 256 bodies of the cap could be in memory together.
+pub const MAX_BODY_READS: usize = 32;
+/// Bytes (raw plus text) kept whole of verified deliveries; beyond, the oldest lose their raw
+/// bytes and have their body cut, their metadata kept. A run's traffic is far below it.
+pub const VERIFIED_KEPT_BYTES: usize = 128 * 1024 * 1024;
+/// Bytes (raw plus text) kept whole of deliveries that did not verify (anyone can send those).
+pub const UNVERIFIED_KEPT_BYTES: usize = 16 * 1024 * 1024;
+/// An unverified delivery's body larger than this is never kept whole.
+pub const UNVERIFIED_WHOLE_MAX_BODY: usize = 64 * 1024;
+/// Records of unverified deliveries, whole or cut; beyond, they are only counted.
+pub const UNVERIFIED_RECORDS: usize = 2048;
+/// What is kept of a body that is not kept whole.
+pub const CUT_BODY_BYTES: usize = 1024;
+/// Header bytes (names and values) kept of a cut record; a single longer header is left out.
+pub const CUT_HEADER_BYTES: usize = 4096;
+/// Fetches recorded (paths cut to [`CUT_BODY_BYTES`]); beyond, they are only counted.
+pub const FETCHES_RECORDED: usize = 4096;
+
+/// The receiver's bounds; [`Limits::default`] is the named constants above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A larger body is answered 413 (`[webhook] max_body_bytes`).
+    pub max_body_bytes: usize,
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub max_connections: usize,
+    pub max_body_reads: usize,
+    pub verified_kept_bytes: usize,
+    pub unverified_kept_bytes: usize,
+    pub unverified_whole_max_body: usize,
+    pub unverified_records: usize,
+    pub fetches_recorded: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            max_body_reads: MAX_BODY_READS,
+            verified_kept_bytes: VERIFIED_KEPT_BYTES,
+            unverified_kept_bytes: UNVERIFIED_KEPT_BYTES,
+            unverified_whole_max_body: UNVERIFIED_WHOLE_MAX_BODY,
+            unverified_records: UNVERIFIED_RECORDS,
+            fetches_recorded: FETCHES_RECORDED,
+        }
+    }
+}
+
+/// What the receiver saw, counted whether or not it was kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Deliveries (POSTs) whose body was read, recorded or not.
+    pub deliveries: u64,
+    pub verified: u64,
+    /// Invalid or unverifiable (no secret yet).
+    pub unverified: u64,
+    /// Unverified deliveries recorded without their raw bytes, body cut.
+    pub cut: u64,
+    /// Unverified deliveries beyond [`Limits::unverified_records`]: counted only.
+    pub unrecorded: u64,
+    /// Verified deliveries whose raw bytes were dropped for [`Limits::verified_kept_bytes`].
+    pub evicted: u64,
+    /// Requests whose body did not arrive within [`Limits::body_read_timeout`] (answered 408).
+    pub body_timeouts: u64,
+    pub fetches: u64,
+    pub fetches_unrecorded: u64,
+}
+
+/// The deliveries kept, and what was counted. One lock: a delivery and its raw bytes go together.
+#[derive(Debug, Default)]
+struct Record {
+    /// In arrival order; `seq` is the index (a delivery only counted gets none), so a check's
+    /// `deliveries().len()` marks where later ones start.
+    deliveries: Vec<Delivery>,
+    /// Raw bytes by `seq`, of the deliveries kept whole, for verifying them again (SIG-3, SIG-4).
+    raw: BTreeMap<u64, bytes::Bytes>,
+    /// For unverified deliveries recorded cut: the second looks a check asks for, taken on
+    /// arrival (the receiver's format without its window, and over the body alone), so a
+    /// signature right but stale is still told from a wrong one (SIG-2 rather than SIG-1).
+    second_looks: BTreeMap<u64, Vec<(SignatureFormat, Verification)>>,
+    /// Verified deliveries kept whole, oldest first, and their bytes.
+    verified_whole: VecDeque<(u64, usize)>,
+    verified_bytes: usize,
+    unverified_bytes: usize,
+    unverified_records: usize,
+    counts: Counts,
+}
 
 /// Shared between the server and the checks.
 pub struct ReceiverState {
     format: SignatureFormat,
     secrets: Mutex<Vec<Secret>>,
-    max_body_bytes: usize,
-    deliveries: Mutex<Vec<Delivery>>,
-    /// Each delivery's raw bytes, by `seq`, for verifying it again (SIG-3, SIG-4).
-    raw: Mutex<Vec<bytes::Bytes>>,
+    limits: Limits,
+    record: Mutex<Record>,
+    /// Bounds the bodies in memory at once ([`Limits::max_body_reads`]).
+    body_reads: Semaphore,
     seen: Mutex<HashSet<String>>,
     answer: Mutex<Option<(ReceiverAnswer, Instant)>>,
     fetches: Mutex<Vec<Fetch>>,
@@ -55,12 +160,16 @@ impl std::fmt::Debug for ReceiverState {
 
 impl ReceiverState {
     pub fn new(format: SignatureFormat, secrets: Vec<Secret>, max_body_bytes: usize) -> Arc<Self> {
+        Self::with_limits(format, secrets, Limits { max_body_bytes, ..Limits::default() })
+    }
+
+    pub fn with_limits(format: SignatureFormat, secrets: Vec<Secret>, limits: Limits) -> Arc<Self> {
         Arc::new(Self {
             format,
             secrets: Mutex::new(secrets),
-            max_body_bytes,
-            deliveries: Mutex::new(Vec::new()),
-            raw: Mutex::new(Vec::new()),
+            limits,
+            record: Mutex::new(Record::default()),
+            body_reads: Semaphore::new(limits.max_body_reads.max(1)),
             seen: Mutex::new(HashSet::new()),
             answer: Mutex::new(None),
             fetches: Mutex::new(Vec::new()),
@@ -118,7 +227,7 @@ impl ReceiverState {
     ) -> (Verification, bool) {
         let now = contract::unix_now();
         let verification = if too_large {
-            Verification::Invalid { reason: format!("body larger than {} bytes", self.max_body_bytes) }
+            Verification::Invalid { reason: format!("body larger than {} bytes", self.limits.max_body_bytes) }
         } else {
             let secrets = self.secrets.lock().expect("receiver lock").clone();
             if secrets.is_empty() {
@@ -158,6 +267,152 @@ impl ReceiverState {
     }
 }
 
+impl ReceiverState {
+    /// What the receiver saw, kept or not.
+    pub fn counts(&self) -> Counts {
+        self.record.lock().expect("receiver lock").counts
+    }
+
+    /// The bounds the receiver keeps to.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Records `delivery` (its `seq`, headers and body filled in here) within the bounds: a
+    /// verified one whole, evicting the oldest verified raw bytes over the budget; an unverified
+    /// one whole while the sample has room and its body is small, else cut (no raw bytes, body
+    /// and headers cut, event reduced to its short top-level fields), and beyond the record count
+    /// only counted. Returns whether it was recorded.
+    fn keep(&self, mut delivery: Delivery, headers: &HeaderMap, bytes: bytes::Bytes) -> bool {
+        let limits = &self.limits;
+        let mut guard = self.record.lock().expect("receiver lock");
+        let record = &mut *guard;
+        record.counts.deliveries += 1;
+        let seq = record.deliveries.len() as u64;
+        delivery.seq = seq;
+        let all_headers = || -> Vec<(String, String)> {
+            headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect()
+        };
+        if matches!(delivery.verification, Verification::Valid { .. }) {
+            record.counts.verified += 1;
+            delivery.headers = all_headers();
+            delivery.body = String::from_utf8_lossy(&bytes).into_owned();
+            let cost = whole_cost(&delivery, bytes.len());
+            record.raw.insert(seq, bytes);
+            record.verified_whole.push_back((seq, cost));
+            record.verified_bytes += cost;
+            record.deliveries.push(delivery);
+            while record.verified_bytes > limits.verified_kept_bytes {
+                let Some((old, cost)) = record.verified_whole.pop_front() else { break };
+                record.verified_bytes -= cost;
+                record.raw.remove(&old);
+                let evicted = &mut record.deliveries[old as usize];
+                evicted.body = cut_str(&evicted.body, CUT_BODY_BYTES).to_owned();
+                // No event rather than a partial one a check might judge as the vendor's.
+                evicted.event = None;
+                record.counts.evicted += 1;
+            }
+            return true;
+        }
+        record.counts.unverified += 1;
+        if record.unverified_records >= limits.unverified_records {
+            record.counts.unrecorded += 1;
+            return false;
+        }
+        record.unverified_records += 1;
+        let header_bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+        let cost = 2 * bytes.len() + header_bytes + delivery.event.as_ref().map_or(0, |_| bytes.len());
+        if bytes.len() <= limits.unverified_whole_max_body
+            && record.unverified_bytes + cost <= limits.unverified_kept_bytes
+        {
+            record.unverified_bytes += cost;
+            delivery.headers = all_headers();
+            delivery.body = String::from_utf8_lossy(&bytes).into_owned();
+            record.raw.insert(seq, bytes);
+        } else {
+            record.counts.cut += 1;
+            let looks = self.second_looks(headers, &bytes, delivery.received_at_ms.div_euclid(1000));
+            record.second_looks.insert(seq, looks);
+            delivery.headers = cut_headers(headers);
+            delivery.body = String::from_utf8_lossy(&bytes[..bytes.len().min(CUT_BODY_BYTES)]).into_owned();
+            delivery.event = delivery.event.take().and_then(trim_event);
+        }
+        record.deliveries.push(delivery);
+        true
+    }
+}
+
+impl ReceiverState {
+    /// A delivery verified, as of `at`, the ways a check may ask about once its bytes are gone.
+    fn second_looks(&self, headers: &HeaderMap, body: &[u8], at: i64) -> Vec<(SignatureFormat, Verification)> {
+        let secrets = self.secrets.lock().expect("receiver lock").clone();
+        if secrets.is_empty() {
+            return Vec::new();
+        }
+        let refs: Vec<&Secret> = secrets.iter().collect();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        [self.format.without_window(), self.format.body_only().without_window()]
+            .into_iter()
+            .map(|f| {
+                let verification = match f.verify(header, body, &refs, at) {
+                    Ok(v) => Verification::Valid { timestamp: v.timestamp },
+                    Err(e) => Verification::Invalid { reason: e.to_string() },
+                };
+                (f, verification)
+            })
+            .collect()
+    }
+}
+
+/// Roughly what a delivery kept whole holds: raw bytes, body text, headers, mapped event.
+fn whole_cost(delivery: &Delivery, raw: usize) -> usize {
+    let headers: usize = delivery.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+    raw + delivery.body.len() + headers + delivery.event.as_ref().map_or(0, |_| raw)
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn cut_str(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A cut record's headers: in order, each at most 1 KiB, up to [`CUT_HEADER_BYTES`] in all.
+fn cut_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    let mut kept = Vec::new();
+    let mut total = 0;
+    for (name, value) in headers {
+        let len = name.as_str().len() + value.len();
+        if len > 1024 || total + len > CUT_HEADER_BYTES {
+            continue;
+        }
+        total += len;
+        kept.push((name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+    }
+    kept
+}
+
+/// What is kept of a cut record's event: its top-level fields with short scalar values
+/// (`event_id`, `event_type`, `device_id`, ...), enough to tell which event a delivery carried.
+fn trim_event(event: serde_json::Value) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    let Value::Object(fields) = event else { return None };
+    let short = |v: &Value| match v {
+        Value::String(s) => s.len() <= 256,
+        Value::Number(_) | Value::Bool(_) | Value::Null => true,
+        Value::Array(_) | Value::Object(_) => false,
+    };
+    Some(Value::Object(fields.into_iter().filter(|(k, v)| k.len() <= 64 && short(v)).collect()))
+}
+
 /// Whether a request path is the planted `planted` path (under any public URL prefix).
 fn is_planted(uri: &axum::http::Uri, planted: &str) -> bool {
     uri.path().trim_end_matches('/').ends_with(planted)
@@ -172,10 +427,20 @@ async fn deliver(
     if is_planted(&uri, REDIRECT_PATH) {
         return record_fetch(&state, "POST", &uri).into_response();
     }
+    // Held while the body is in memory whole (read, parsed, verified, recorded); the wait is not
+    // the sender's, so the body's deadline starts after it.
+    let reading = state.body_reads.acquire().await.expect("the semaphore is never closed");
     let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
-    let (bytes, too_large) = match axum::body::to_bytes(body, state.max_body_bytes).await {
-        Ok(b) => (b, false),
-        Err(_) => (bytes::Bytes::new(), true),
+    let read = axum::body::to_bytes(body, state.limits.max_body_bytes);
+    let (bytes, too_large) = match tokio::time::timeout(state.limits.body_read_timeout, read).await {
+        Ok(Ok(b)) => (b, false),
+        Ok(Err(_)) => (bytes::Bytes::new(), true),
+        Err(_) => {
+            // A body trickled or stalled: not a delivery, so counted only, and the connection closed.
+            state.record.lock().expect("receiver lock").counts.body_timeouts += 1;
+            tracing::warn!(limit = ?state.limits.body_read_timeout, "a request's body did not arrive in time; answered 408");
+            return (StatusCode::REQUEST_TIMEOUT, [(axum::http::header::CONNECTION, "close")]).into_response();
+        }
     };
     let gone = is_planted(&uri, GONE_PATH);
     let (answer, until) = state.current_answer();
@@ -200,28 +465,23 @@ async fn deliver(
         ReceiverAnswer::Timeout => None,
         ReceiverAnswer::Redirect => Some(StatusCode::TEMPORARY_REDIRECT),
     };
-    {
-        let mut deliveries = state.deliveries.lock().expect("receiver lock");
-        state.raw.lock().expect("receiver lock").push(bytes.clone());
-        let seq = deliveries.len() as u64;
-        deliveries.push(Delivery {
-            seq,
-            received_at_ms,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect(),
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            body_bytes: bytes.len(),
-            verification,
-            event,
-            event_id,
-            duplicate,
-            answered: status.map(|s| s.as_u16()),
-            path: uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.to_string()),
-        });
+    let delivery = Delivery {
+        seq: 0,
+        received_at_ms,
+        headers: Vec::new(),
+        body: String::new(),
+        body_bytes: bytes.len(),
+        verification,
+        event,
+        event_id,
+        duplicate,
+        answered: status.map(|s| s.as_u16()),
+        path: uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.to_string()),
+    };
+    if state.keep(delivery, &headers, bytes) {
+        state.arrivals.send_modify(|n| *n += 1);
     }
-    state.arrivals.send_modify(|n| *n += 1);
+    drop(reading);
     match (answer, status) {
         (_, Some(status)) if gone || too_large => status.into_response(),
         (ReceiverAnswer::TooManyRequests { retry_after_secs }, Some(status)) => {
@@ -251,8 +511,22 @@ async fn fetch(State(state): State<Arc<ReceiverState>>, request: axum::extract::
 fn record_fetch(state: &ReceiverState, method: &str, uri: &axum::http::Uri) -> StatusCode {
     let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
     let path = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.to_string());
-    state.fetches.lock().expect("receiver lock").push(Fetch { received_at_ms, method: method.to_owned(), path });
-    state.arrivals.send_modify(|n| *n += 1);
+    let recorded = {
+        let mut fetches = state.fetches.lock().expect("receiver lock");
+        let mut record = state.record.lock().expect("receiver lock");
+        record.counts.fetches += 1;
+        if fetches.len() < state.limits.fetches_recorded {
+            let path = cut_str(&path, CUT_BODY_BYTES).to_owned();
+            fetches.push(Fetch { received_at_ms, method: cut_str(method, 64).to_owned(), path });
+            true
+        } else {
+            record.counts.fetches_unrecorded += 1;
+            false
+        }
+    };
+    if recorded {
+        state.arrivals.send_modify(|n| *n += 1);
+    }
     StatusCode::NOT_FOUND
 }
 
@@ -271,11 +545,8 @@ struct RefusingListener {
     changed: watch::Receiver<u64>,
 }
 
-impl axum::serve::Listener for RefusingListener {
-    type Io = tokio::net::TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+impl RefusingListener {
+    async fn accept(&mut self) -> (tokio::net::TcpStream, SocketAddr) {
         loop {
             if let Some(until) = self.state.refusing_until() {
                 self.inner = None;
@@ -305,10 +576,47 @@ impl axum::serve::Listener for RefusingListener {
             }
         }
     }
+}
 
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        Ok(self.addr)
+/// Serves `router` on `listener` until `stop`: at most `limits.max_connections` connections at
+/// once (the next is accepted when one closes), each cut off when its headers take longer than
+/// `limits.header_read_timeout` (hyper's timer; also bounds an idle kept-alive connection). On
+/// `stop` it closes the listener and lets every request in flight finish: a delivery answered
+/// is in the inbox.
+async fn serve(mut listener: RefusingListener, router: Router, limits: Limits, mut stop: oneshot::Receiver<()>) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (closing, closing_seen) = watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = &mut stop => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stop => break,
+        };
+        while connections.try_join_next().is_some() {}
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut closing = closing_seen.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+            let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = closing.wait_for(|closing| *closing) => {}
+            }
+            // Finishes the request in flight, if any, then closes.
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        });
     }
+    drop(listener);
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
 }
 
 /// The inbox checks see.
@@ -322,7 +630,7 @@ impl Inbox for ReceiverInbox {
     }
 
     fn deliveries(&self) -> Vec<Delivery> {
-        self.0.deliveries.lock().expect("receiver lock").clone()
+        self.0.record.lock().expect("receiver lock").deliveries.clone()
     }
 
     async fn wait_for(&self, done: &(dyn for<'d> Fn(&'d [Delivery]) -> bool + Send + Sync), within: Duration) -> bool {
@@ -360,8 +668,30 @@ impl Inbox for ReceiverInbox {
     }
 
     fn verify_with(&self, delivery: &Delivery, format: &SignatureFormat, secret: Option<&Secret>) -> Verification {
-        let Some(raw) = self.0.raw.lock().expect("receiver lock").get(delivery.seq as usize).cloned() else {
-            return Verification::NoSecret;
+        let raw = {
+            let record = self.0.record.lock().expect("receiver lock");
+            match record.raw.get(&delivery.seq) {
+                Some(raw) => raw.clone(),
+                // Not kept (an unverified delivery beyond the sample): a second look taken on
+                // arrival answers, else what the receiver judged on arrival still stands, so a
+                // check fails it with that reason rather than passing it unseen. A verified one
+                // whose bytes were evicted cannot be looked at again.
+                None => {
+                    let looked = record.second_looks.get(&delivery.seq).into_iter().flatten();
+                    if let Some((_, seen)) = looked.filter(|_| secret.is_none()).find(|(f, _)| f == format) {
+                        return seen.clone();
+                    }
+                    return match record.deliveries.get(delivery.seq as usize).map(|d| &d.verification) {
+                        Some(Verification::Invalid { reason }) => Verification::Invalid {
+                            reason: format!(
+                                "{reason} (as judged on arrival: the receiver kept no raw bytes of this delivery \
+                                 to verify it again)"
+                            ),
+                        },
+                        _ => Verification::NoSecret,
+                    };
+                }
+            }
         };
         let secrets = match secret {
             Some(secret) => vec![secret.clone()],
@@ -404,14 +734,25 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Binds `addr` (port 0 picks a free port) and serves until [`Receiver::shutdown`].
+    /// Binds `addr` (port 0 picks a free port) and serves until [`Receiver::shutdown`], within
+    /// the default [`Limits`] and a body cap of `max_body_bytes`.
     pub async fn bind(
         addr: SocketAddr,
         format: SignatureFormat,
         secrets: Vec<Secret>,
         max_body_bytes: usize,
     ) -> std::io::Result<Self> {
-        let state = ReceiverState::new(format, secrets, max_body_bytes);
+        Self::bind_with(addr, format, secrets, Limits { max_body_bytes, ..Limits::default() }).await
+    }
+
+    /// [`Receiver::bind`] within `limits`.
+    pub async fn bind_with(
+        addr: SocketAddr,
+        format: SignatureFormat,
+        secrets: Vec<Secret>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        let state = ReceiverState::with_limits(format, secrets, limits);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         *state.local_addr.lock().expect("receiver lock") = Some(addr);
@@ -423,13 +764,7 @@ impl Receiver {
         };
         let (stop, stopped) = oneshot::channel();
         let router = app(state.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve(listener, router, limits, stopped));
         Ok(Self { addr, state, stop: Some(stop), task })
     }
 
@@ -447,12 +782,55 @@ impl Receiver {
         Arc::new(ReceiverInbox(self.state.clone()))
     }
 
+    /// Stops accepting and lets requests in flight finish (for at most 2 s): every delivery
+    /// answered stays in the inbox, which outlives the receiver.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        // A request held open by a `Timeout` answer must not keep the run waiting.
+        // A request held open by a `Timeout` answer must not keep the run waiting; aborting the
+        // task drops the connections still open.
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.task).await;
         self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutting_keeps_whole_characters() {
+        assert_eq!(cut_str("abc", 5), "abc");
+        assert_eq!(cut_str("aé", 2), "a");
+        assert_eq!(cut_str("aé", 3), "aé");
+    }
+
+    #[test]
+    fn a_trimmed_event_keeps_its_short_top_level_fields_only() {
+        let event = serde_json::json!({
+            "event_id": "e-1", "seq": 3, "ok": true, "data": {"zone": "1"}, "list": [1],
+            "pad": "x".repeat(300),
+        });
+        assert_eq!(trim_event(event), Some(serde_json::json!({"event_id": "e-1", "seq": 3, "ok": true})));
+        assert_eq!(trim_event(serde_json::json!([1, 2])), None);
+    }
+
+    #[test]
+    fn cut_headers_leave_out_long_ones_and_stop_at_the_budget() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-long", "l".repeat(2000).parse().unwrap());
+        headers.insert("x-webhook-signature", "sha256=abc".parse().unwrap());
+        for i in 0..10 {
+            headers.insert(
+                axum::http::HeaderName::try_from(format!("x-pad-{i}")).unwrap(),
+                "p".repeat(900).parse().unwrap(),
+            );
+        }
+        let kept = cut_headers(&headers);
+        assert!(kept.iter().all(|(k, _)| k != "x-long"));
+        assert!(kept.iter().any(|(k, v)| k == "x-webhook-signature" && v == "sha256=abc"));
+        assert!(kept.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() <= CUT_HEADER_BYTES);
+        assert_eq!(kept.len(), 5);
     }
 }

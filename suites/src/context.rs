@@ -658,7 +658,8 @@ pub struct Delivery {
     pub seq: u64,
     pub received_at_ms: i64,
     pub headers: Vec<(String, String)>,
-    /// The body (UTF-8, lossy), cut at the receiver's cap.
+    /// The body (UTF-8, lossy), cut at the receiver's cap; a receiver bounding its memory may
+    /// keep less of a delivery that did not verify, or of an old one (`body_bytes` is the length).
     pub body: String,
     pub body_bytes: usize,
     pub verification: Verification,
