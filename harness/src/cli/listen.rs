@@ -51,6 +51,45 @@ fn print_new(inbox: &dyn Inbox, shown: usize) -> usize {
     deliveries.len().max(shown)
 }
 
+/// Arrivals the receiver answered but only counted (beyond its bounds): `listen` says so as they
+/// grow, so a vendor debugging for days never sees it fall silent.
+#[derive(Debug, Default)]
+struct Unrecorded {
+    unverified: u64,
+    body_timeouts: u64,
+}
+
+impl Unrecorded {
+    fn print_new(&mut self, counts: &crate::receiver::Counts, limits: crate::receiver::Limits) {
+        if let Some(line) = self.news(counts, limits) {
+            eprintln!("{line}");
+        }
+    }
+
+    /// The line to print for arrivals counted since the last call, if any.
+    fn news(&mut self, counts: &crate::receiver::Counts, limits: crate::receiver::Limits) -> Option<String> {
+        let mut parts = Vec::new();
+        if counts.unrecorded > self.unverified {
+            parts.push(format!(
+                "{} more deliveries that did not verify (answered 401; {} in all beyond the first {} records: counted, not shown)",
+                counts.unrecorded - self.unverified,
+                counts.unrecorded,
+                limits.unverified_records
+            ));
+        }
+        if counts.body_timeouts > self.body_timeouts {
+            parts.push(format!(
+                "{} more requests whose body did not arrive within {} s (answered 408)",
+                counts.body_timeouts - self.body_timeouts,
+                limits.body_read_timeout.as_secs()
+            ));
+        }
+        self.unverified = counts.unrecorded;
+        self.body_timeouts = counts.body_timeouts;
+        (!parts.is_empty()).then(|| format!("note: {}", parts.join("; ")))
+    }
+}
+
 pub async fn execute(args: Args) -> anyhow::Result<i32> {
     let config = VendorConfig::load(&args.config)?;
     config.webhook.validate()?;
@@ -87,23 +126,49 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         }
     }
     eprintln!("listening on {} (deliver to {}); Ctrl-C stops", receiver.local_addr(), inbox.public_url());
+    let state = receiver.state();
     let mut shown = 0;
+    let mut counted = Unrecorded::default();
     loop {
-        let more = async { inbox.wait_for(&|d| d.len() > shown, Duration::from_secs(3600)).await };
+        // Woken by every recorded delivery, and each second for the ones only counted.
+        let more = async { inbox.wait_for(&|d| d.len() > shown, Duration::from_secs(1)).await };
         tokio::select! {
             _ = more => {}
             _ = &mut interrupted => break,
         }
         shown = print_new(inbox.as_ref(), shown);
+        counted.print_new(&state.counts(), state.limits());
     }
     // Drain: stop accepting, let the requests in flight be answered, then print every delivery
     // not printed yet (each was answered, most 2xx: the vendor will not send them again).
     receiver.shutdown().await;
     print_new(inbox.as_ref(), shown);
+    counted.print_new(&state.counts(), state.limits());
     if let Some((client, hook)) = registered {
         // A failure to delete is printed as a warning: the deliveries are what matter here.
         eprintln!("deleting webhook {}", hook.webhook_id);
         crate::setup::unregister(&client, &hook).await;
     }
     Ok(crate::cli::exit::INTERRUPTED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliveries_only_counted_are_announced_once_each() {
+        let limits = crate::receiver::Limits::default();
+        let mut unrecorded = Unrecorded::default();
+        let mut counts = crate::receiver::Counts::default();
+        assert_eq!(unrecorded.news(&counts, limits), None);
+        counts.unrecorded = 3;
+        let line = unrecorded.news(&counts, limits).unwrap();
+        assert!(line.contains("3 more deliveries that did not verify") && line.contains("answered 401"), "{line}");
+        assert_eq!(unrecorded.news(&counts, limits), None, "said once");
+        counts.body_timeouts = 1;
+        counts.unrecorded = 5;
+        let line = unrecorded.news(&counts, limits).unwrap();
+        assert!(line.contains("2 more deliveries") && line.contains("1 more requests whose body"), "{line}");
+    }
 }
