@@ -1,0 +1,156 @@
+//! `harness demo --keep-serving` as a user runs it: after the run the mock stays up, the run
+//! directory's `vendor.toml` (which the report's reproduce commands name) works with `harness
+//! token`, `harness probe` and a reproduce command as written, no secret of the mock is in any
+//! report file, and Ctrl-C ends it with the run's exit code.
+
+#![cfg(unix)]
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const HARNESS: &str = env!("CARGO_BIN_EXE_harness");
+
+/// Every regular file under `dir` (symlinks such as `latest` are not followed: their target is
+/// listed once anyway).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            out.extend(files_under(&entry.path()));
+        } else if kind.is_file() {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+/// The harness on `PATH` first, as a user who installed it has it: reproduce commands call
+/// `harness token`.
+fn path_with_harness() -> String {
+    let bin = Path::new(HARNESS).parent().unwrap().display().to_string();
+    format!("{bin}:{}", std::env::var("PATH").unwrap_or_default())
+}
+
+#[test]
+fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_runs_code() {
+    let out = tempfile::tempdir().unwrap();
+    // A MUST fault (`auth.malformed` fails): the run exits 1, so an exit of 1 after Ctrl-C is
+    // the run's and not the interruption's 130 or a clean 0.
+    let mut child = Command::new(HARNESS)
+        .args(["demo", "--keep-serving", "--fault", "auth-500", "--out", out.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Drained so the progress lines never fill the pipe; shown if the test fails.
+    let stderr = child.stderr.take().unwrap();
+    let progress = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut seen = Vec::new();
+    let base_url = loop {
+        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
+            let _ = child.kill();
+            panic!("no line saying the mock serves; stdout: {seen:?}; stderr: {}", progress.join().unwrap())
+        };
+        if let Some(rest) = line.strip_prefix("the mock vendor keeps serving at ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+        seen.push(line);
+    };
+    assert!(seen.iter().any(|l| l.contains("NOT CONFORMANT")), "{seen:?}");
+
+    let run_dir = std::fs::canonicalize(out.path().join("latest")).unwrap();
+    let vendor_toml = run_dir.join("vendor.toml");
+    let text = std::fs::read_to_string(&vendor_toml).unwrap();
+    assert!(text.contains(&format!("base_url = \"{base_url}\"")), "{text}");
+    assert!(text.contains("The mock serves while"), "{text}");
+    let config = vendor_toml.to_str().unwrap();
+
+    let token = Command::new(HARNESS).args(["token", "--config", config]).output().unwrap();
+    assert_eq!(token.status.code(), Some(0), "{}", String::from_utf8_lossy(&token.stderr));
+    assert_eq!(String::from_utf8_lossy(&token.stdout).trim().split('.').count(), 3, "a JWT");
+    let probe = Command::new(HARNESS).args(["probe", "--config", config]).output().unwrap();
+    assert_eq!(probe.status.code(), Some(0), "{}", String::from_utf8_lossy(&probe.stderr));
+    assert!(String::from_utf8_lossy(&probe.stdout).contains("account /api/v1/account → 200"));
+
+    // A reproduce command from the report, run exactly as written, from another directory.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("report.json")).unwrap()).unwrap();
+    let account = report["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["checks"].as_array().unwrap())
+        .find(|c| c["id"] == "schema.account")
+        .unwrap();
+    let reproduce = account["evidence"]["exchanges"][0]["reproduce"].as_str().unwrap();
+    assert!(
+        reproduce.contains(&format!(
+            "--config '{}'",
+            out.path().join(report["run_id"].as_str().unwrap()).join("vendor.toml").display()
+        )),
+        "{reproduce}"
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let curl = Command::new("sh")
+        .args(["-c", reproduce])
+        .current_dir(elsewhere.path())
+        .env("PATH", path_with_harness())
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&curl.stdout);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{reproduce}\n{answer}\n{}", String::from_utf8_lossy(&curl.stderr));
+
+    // No secret of the mock in any file under the reports folder: not the admin token of
+    // credentials.json, not a line of a private key.
+    let key_path = text.lines().find_map(|l| l.strip_prefix("private_key_path = ")).unwrap().trim_matches('"');
+    let state_dir = Path::new(key_path).parent().unwrap().to_owned();
+    let credentials: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state_dir.join("credentials.json")).unwrap()).unwrap();
+    let mut secrets = vec![credentials["admin_token"].as_str().unwrap().to_owned()];
+    for entry in std::fs::read_dir(&state_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pem") {
+            let pem = std::fs::read_to_string(&path).unwrap();
+            secrets.extend(pem.lines().filter(|l| !l.starts_with("-----")).map(str::to_owned));
+        }
+    }
+    assert!(secrets.len() > 4, "the admin token and the keys' lines: {secrets:?}");
+    let files = files_under(out.path());
+    assert!(files.iter().any(|f| f.ends_with("report.html")), "{files:?}");
+    for file in &files {
+        let content = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+        for secret in &secrets {
+            assert!(!content.contains(secret.as_str()), "{} holds a secret of the mock", file.display());
+        }
+    }
+
+    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let progress = progress.join().unwrap();
+    assert_eq!(status.code(), Some(1), "the run's exit code (NOT CONFORMANT); stderr: {progress}");
+    // Stopped: the mock's state is gone, and the file says so.
+    assert!(!state_dir.exists(), "{} is removed with the mock", state_dir.display());
+    let text = std::fs::read_to_string(&vendor_toml).unwrap();
+    assert!(text.contains("The mock has stopped"), "{text}");
+    assert!(std::net::TcpStream::connect(base_url.trim_start_matches("http://")).is_err(), "the mock stopped serving");
+}
