@@ -122,14 +122,14 @@ fn the_ci_job_runs_a_vendor_config_and_a_clean_comparison_passes() {
     let d = dir.path();
     let mut demo = Command::new(HARNESS)
         .args(["demo", "--keep-serving", "--out", d.join("demo").to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = std::io::BufReader::new(demo.stdout.take().unwrap());
+    let stderr = std::io::BufReader::new(demo.stderr.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
+        for line in stderr.lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });

@@ -47,29 +47,28 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
+    // The result (verdict, report path) goes to stdout; what the demo does, to stderr.
     let stdout = child.stdout.take().unwrap();
+    let result = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
-    // Drained so the progress lines never fill the pipe; shown if the test fails.
-    let stderr = child.stderr.take().unwrap();
-    let progress = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut seen = Vec::new();
     let base_url = loop {
         let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
             let _ = child.kill();
-            panic!("no line saying the mock serves; stdout: {seen:?}; stderr: {}", progress.join().unwrap())
+            panic!("no line saying the mock serves; stderr: {seen:?}")
         };
         if let Some(rest) = line.strip_prefix("the mock vendor keeps serving at ") {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
         seen.push(line);
     };
-    assert!(seen.iter().any(|l| l.contains("NOT CONFORMANT")), "{seen:?}");
 
     let run_dir = std::fs::canonicalize(out.path().join("latest")).unwrap();
     let vendor_toml = run_dir.join("vendor.toml");
@@ -146,8 +145,9 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
         assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let progress = progress.join().unwrap();
-    assert_eq!(status.code(), Some(1), "the run's exit code (NOT CONFORMANT); stderr: {progress}");
+    let result = result.join().unwrap();
+    assert!(result.contains("NOT CONFORMANT"), "{result}");
+    assert_eq!(status.code(), Some(1), "the run's exit code (NOT CONFORMANT); stderr: {seen:?}");
     // Stopped: the mock's state is gone, and the file says so.
     assert!(!state_dir.exists(), "{} is removed with the mock", state_dir.display());
     let text = std::fs::read_to_string(&vendor_toml).unwrap();

@@ -254,17 +254,21 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     Ok(summary.exit_code)
 }
 
-/// Serves until Ctrl-C or SIGTERM, saying how to use the mock meanwhile.
+/// Serves until Ctrl-C or SIGTERM, saying how to use the mock meanwhile (on stderr, as `listen`
+/// says it listens: stdout keeps the run's result alone).
 async fn keep_serving(demo: &DemoMock, vendor_toml: &Path, exit_code: i32) -> anyhow::Result<()> {
     // Listening before saying so: a signal sent on seeing the line below is not lost.
     let interrupted = crate::runner::interrupt_signal()?;
     let config = crate::client::shell_quote(&vendor_toml.display().to_string());
     let token = crate::client::shell_quote(&demo.admin_token_path().display().to_string());
-    println!("the mock vendor keeps serving at {} until Ctrl-C (then exit {exit_code}, the run's)", demo.mock.base_url);
-    println!("  its configuration, which the report's reproduce commands name: {}", vendor_toml.display());
-    println!("  harness probe --config {config}");
-    println!("  harness token --config {config}");
-    println!("  export {ADMIN_TOKEN_ENV}=\"$(cat {token})\"; harness run --config {config} --non-interactive");
+    eprintln!(
+        "the mock vendor keeps serving at {} until Ctrl-C (then exit {exit_code}, the run's)",
+        demo.mock.base_url
+    );
+    eprintln!("  its configuration, which the report's reproduce commands name: {}", vendor_toml.display());
+    eprintln!("  harness probe --config {config}");
+    eprintln!("  harness token --config {config}");
+    eprintln!("  export {ADMIN_TOKEN_ENV}=\"$(cat {token})\"; harness run --config {config} --non-interactive");
     interrupted.await;
     eprintln!("stopping the mock vendor");
     Ok(())
