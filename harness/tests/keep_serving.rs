@@ -154,3 +154,41 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
     assert!(text.contains("The mock has stopped"), "{text}");
     assert!(std::net::TcpStream::connect(base_url.trim_start_matches("http://")).is_err(), "the mock stopped serving");
 }
+
+/// Ctrl-C or SIGTERM while the run is still going stops everything: a partial report, exit 130,
+/// no serving, and the written `vendor.toml` says the mock has stopped.
+#[test]
+fn an_interrupted_run_does_not_keep_serving() {
+    let out = tempfile::tempdir().unwrap();
+    let mut child = Command::new(HARNESS)
+        .args(["demo", "--keep-serving", "--out", out.path().to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut line = String::new();
+    // Progress lines (`[1/68] PASS schema.account (MUST)`) mean the checks are running.
+    while !line.starts_with("[1/") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the demo ended before any check");
+        assert!(Instant::now() < deadline);
+    }
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let rest = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let rest = rest.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("the run was interrupted: the mock vendor stops too"), "{rest}");
+    assert!(!rest.contains("keeps serving"), "{rest}");
+    let text = std::fs::read_to_string(out.path().join("latest/vendor.toml")).unwrap();
+    assert!(text.contains("The mock has stopped"), "{text}");
+}

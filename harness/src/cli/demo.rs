@@ -219,6 +219,9 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         run_id: Some(run_id.clone()),
         ..RunOptions::default()
     };
+    // Listening from before the run: a Ctrl-C the runner no longer watches for (while it writes
+    // the reports) still ends the serving, at once.
+    let stop = if args.keep_serving { Some(crate::runner::interrupt_signal()?) } else { None };
     let demo = DemoMock::start(MockConfig { shape: args.shape, ..demo_mock_config(args.faults) }).await?;
     let summary = match config_for(&demo.mock, demo.shape) {
         Ok(config) => run(config, options).await,
@@ -232,13 +235,14 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         }
     };
     // An interrupted run means the operator wants out: no serving then.
-    let serving = args.keep_serving && !summary.interrupted;
+    let stop = stop.filter(|_| !summary.interrupted);
+    let serving = stop.is_some();
     std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, serving)?)
         .with_context(|| format!("failed to write {}", vendor_toml.display()))?;
     println!("{}", summary.headline);
     println!("report: {}", summary.report_dir.join("report.html").display());
-    if serving {
-        keep_serving(&demo, &vendor_toml, summary.exit_code).await?;
+    if let Some(stop) = stop {
+        keep_serving(&demo, &vendor_toml, summary.exit_code, stop).await;
         // The header must not say the mock serves once it has stopped.
         std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, false)?)
             .with_context(|| format!("failed to write {}", vendor_toml.display()))?;
@@ -256,9 +260,12 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
 
 /// Serves until Ctrl-C or SIGTERM, saying how to use the mock meanwhile (on stderr, as `listen`
 /// says it listens: stdout keeps the run's result alone).
-async fn keep_serving(demo: &DemoMock, vendor_toml: &Path, exit_code: i32) -> anyhow::Result<()> {
-    // Listening before saying so: a signal sent on seeing the line below is not lost.
-    let interrupted = crate::runner::interrupt_signal()?;
+async fn keep_serving(
+    demo: &DemoMock,
+    vendor_toml: &Path,
+    exit_code: i32,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let config = crate::client::shell_quote(&vendor_toml.display().to_string());
     let token = crate::client::shell_quote(&demo.admin_token_path().display().to_string());
     eprintln!(
@@ -269,9 +276,8 @@ async fn keep_serving(demo: &DemoMock, vendor_toml: &Path, exit_code: i32) -> an
     eprintln!("  harness probe --config {config}");
     eprintln!("  harness token --config {config}");
     eprintln!("  export {ADMIN_TOKEN_ENV}=\"$(cat {token})\"; harness run --config {config} --non-interactive");
-    interrupted.await;
+    stop.await;
     eprintln!("stopping the mock vendor");
-    Ok(())
 }
 
 #[cfg(test)]
