@@ -74,6 +74,15 @@ fn the_ci_job_summarises_keeps_the_report_and_fails_on_a_regression() {
     let summary = read(&d.join("summary-1.md"));
     assert_eq!(summary, read(&d.join("clean/summary.md")), "the job summary is the run's summary.md");
     assert!(summary.contains("CONFORMANT"), "{summary}");
+    // The demo's reproduce commands name the vendor.toml it wrote into the run directory
+    // (relative to where the job ran), which is kept with the report.
+    let report: serde_json::Value = serde_json::from_str(&read(&d.join("clean/report.json"))).unwrap();
+    let named = format!("--config 'reports/{}/vendor.toml'", report["run_id"].as_str().unwrap());
+    let json = read(&d.join("clean/report.json"));
+    assert!(json.contains(&named), "reproduce commands name {named}");
+    assert!(!json.contains("--config 'vendor.toml'"));
+    assert!(d.join(format!("reports/{}/vendor.toml", report["run_id"].as_str().unwrap())).is_file());
+    assert!(read(&d.join("clean/vendor.toml")).contains("The mock has stopped"));
 
     // An advisory the clean run did not have: the harness exits 0 (not --strict), the
     // comparison with the clean baseline finds the regression and the job exits 1; the summary
