@@ -155,16 +155,21 @@ fn the_ci_job_runs_a_vendor_config_and_a_clean_comparison_passes() {
     // The demo's run ended with the burst of bad tokens that meets the mock's limit (100 failed
     // authentications in 10 s, AUTH-8): a run started at once would rightly get 429s (ERROR).
     // Waits until a bad token is answered 401 again, as an operator would wait `Retry-After`.
+    let authority = base_url.trim_start_matches("http://").to_owned();
     loop {
-        let status = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer x"])
-            .arg(format!("{base_url}/api/v1/account"))
-            .output()
-            .unwrap();
-        match String::from_utf8_lossy(&status.stdout).as_ref() {
-            "401" => break,
-            "429" => assert!(Instant::now() < deadline, "the mock's limit never lapsed"),
-            other => panic!("a bad token answered {other}"),
+        use std::io::{Read as _, Write as _};
+        let mut conn = std::net::TcpStream::connect(&authority).unwrap();
+        write!(
+            conn,
+            "GET /api/v1/account HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        match answer.split_whitespace().nth(1) {
+            Some("401") => break,
+            Some("429") => assert!(Instant::now() < deadline, "the mock's limit never lapsed"),
+            _ => panic!("a bad token answered {answer}"),
         }
         std::thread::sleep(Duration::from_millis(500));
     }
