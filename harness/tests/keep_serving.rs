@@ -87,30 +87,38 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
     // A reproduce command from the report, run exactly as written, from another directory.
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("report.json")).unwrap()).unwrap();
-    let account = report["suites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["checks"].as_array().unwrap())
-        .find(|c| c["id"] == "schema.account")
-        .unwrap();
-    let reproduce = account["evidence"]["exchanges"][0]["reproduce"].as_str().unwrap();
-    assert!(
-        reproduce.contains(&format!(
-            "--config '{}'",
-            out.path().join(report["run_id"].as_str().unwrap()).join("vendor.toml").display()
-        )),
-        "{reproduce}"
-    );
-    let elsewhere = tempfile::tempdir().unwrap();
-    let curl = Command::new("sh")
-        .args(["-c", reproduce])
-        .current_dir(elsewhere.path())
-        .env("PATH", path_with_harness())
-        .output()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&curl.stdout);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{reproduce}\n{answer}\n{}", String::from_utf8_lossy(&curl.stderr));
+    let check = |id: &str| {
+        report["suites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["checks"].as_array().unwrap())
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let run_as_written = |reproduce: &str| {
+        let elsewhere = tempfile::tempdir().unwrap();
+        let curl = Command::new("sh")
+            .args(["-c", reproduce])
+            .current_dir(elsewhere.path())
+            .env("PATH", path_with_harness())
+            .output()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&curl.stdout).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 "), "{reproduce}\n{answer}\n{}", String::from_utf8_lossy(&curl.stderr));
+        answer
+    };
+    let named = out.path().join(report["run_id"].as_str().unwrap()).join("vendor.toml");
+    let reproduce = check("schema.account")["evidence"]["exchanges"][0]["reproduce"].as_str().unwrap().to_owned();
+    assert!(reproduce.contains(&format!("--config '{}'", named.display())), "{reproduce}");
+    assert!(run_as_written(&reproduce).starts_with("HTTP/1.1 200"), "{reproduce}");
+    // The failing check's command shows its failure again: the fault stays while the mock serves.
+    let malformed = check("auth.malformed");
+    assert_eq!(malformed["status"], "FAIL");
+    let reproduce = malformed["evidence"]["exchanges"][0]["reproduce"].as_str().unwrap().to_owned();
+    assert!(reproduce.contains("--craft"), "{reproduce}");
+    assert!(run_as_written(&reproduce).starts_with("HTTP/1.1 500"), "{reproduce}");
 
     // No secret of the mock in any file under the reports folder: not the admin token of
     // credentials.json, not a line of a private key.

@@ -242,6 +242,11 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     println!("{}", summary.headline);
     println!("report: {}", summary.report_dir.join("report.html").display());
     if let Some(stop) = stop {
+        // The operator's own commands meet the mock as the run first did: the run's burst of bad
+        // tokens no longer counts against its limit (a `harness run` at once would get 429s), no
+        // retries go on to the run's closed receiver, the run's device changes are undone.
+        // Faults stay, so a failing check's reproduce command still shows the failure.
+        demo.mock.state.reset();
         keep_serving(&demo, &vendor_toml, summary.exit_code, stop).await;
         // The header must not say the mock serves once it has stopped.
         std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, false)?)
@@ -269,7 +274,7 @@ async fn keep_serving(
     let config = crate::client::shell_quote(&vendor_toml.display().to_string());
     let token = crate::client::shell_quote(&demo.admin_token_path().display().to_string());
     eprintln!(
-        "the mock vendor keeps serving at {} until Ctrl-C (then exit {exit_code}, the run's)",
+        "the mock vendor keeps serving at {} until Ctrl-C (then exit {exit_code}, the run's), as it was before the run",
         demo.mock.base_url
     );
     eprintln!("  its configuration, which the report's reproduce commands name: {}", vendor_toml.display());
