@@ -26,6 +26,18 @@ const VARIABLES: &[&str] = &[
     "GITHUB_STEP_SUMMARY",
 ];
 
+/// A serving demo is killed when a failed assertion unwinds, never left behind.
+struct Demo(std::process::Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ci/conformance.sh")
 }
@@ -129,12 +141,15 @@ fn the_ci_job_summarises_keeps_the_report_and_fails_on_a_regression() {
 fn the_ci_job_runs_a_vendor_config_and_a_clean_comparison_passes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut demo = Command::new(HARNESS)
-        .args(["demo", "--keep-serving", "--out", d.join("demo").to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut guard = Demo(
+        Command::new(HARNESS)
+            .args(["demo", "--keep-serving", "--out", d.join("demo").to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let demo = &mut guard.0;
     let stderr = std::io::BufReader::new(demo.stderr.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -1,6 +1,7 @@
 //! `harness demo --keep-serving` as a user runs it: after the run the mock stays up, the run
 //! directory's `vendor.toml` (which the report's reproduce commands name) works with `harness
-//! token`, `harness probe` and a reproduce command as written, no secret of the mock is in any
+//! token`, `harness probe` and reproduce commands as written (a failing check's shows its failure
+//! again), no secret of the mock is in any
 //! report file, and Ctrl-C ends it with the run's exit code.
 
 #![cfg(unix)]
@@ -12,6 +13,18 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_harness");
+
+/// A serving demo is killed when a failed assertion unwinds, never left behind.
+struct Demo(std::process::Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
 
 /// Every regular file under `dir` (symlinks such as `latest` are not followed: their target is
 /// listed once anyway).
@@ -41,12 +54,15 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
     let out = tempfile::tempdir().unwrap();
     // A MUST fault (`auth.malformed` fails): the run exits 1, so an exit of 1 after Ctrl-C is
     // the run's and not the interruption's 130 or a clean 0.
-    let mut child = Command::new(HARNESS)
-        .args(["demo", "--keep-serving", "--fault", "auth-500", "--out", out.path().to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut demo = Demo(
+        Command::new(HARNESS)
+            .args(["demo", "--keep-serving", "--fault", "auth-500", "--out", out.path().to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut demo.0;
     // The result (verdict, report path) goes to stdout; what the demo does, to stderr.
     let stdout = child.stdout.take().unwrap();
     let result = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
@@ -168,12 +184,15 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
 #[test]
 fn an_interrupted_run_does_not_keep_serving() {
     let out = tempfile::tempdir().unwrap();
-    let mut child = Command::new(HARNESS)
-        .args(["demo", "--keep-serving", "--out", out.path().to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut demo = Demo(
+        Command::new(HARNESS)
+            .args(["demo", "--keep-serving", "--out", out.path().to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut demo.0;
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut line = String::new();
