@@ -1,8 +1,8 @@
 //! `harness demo --keep-serving` as a user runs it: after the run the mock stays up, the run
 //! directory's `vendor.toml` (which the report's reproduce commands name) works with `harness
 //! token`, `harness probe` and reproduce commands as written (a failing check's shows its failure
-//! again), no secret of the mock is in any
-//! report file, and Ctrl-C ends it with the run's exit code.
+//! again), no secret of the mock is in any report file, and Ctrl-C ends it with the run's exit
+//! code.
 
 #![cfg(unix)]
 
