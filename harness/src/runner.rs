@@ -35,6 +35,9 @@ pub struct RunOptions {
     pub progress: ProgressMode,
     /// The config path reproduce commands name (`harness token --config <this>`).
     pub config_hint: String,
+    /// The run's id, when the caller must know `<out_dir>/<run-id>/` before the run (the demo
+    /// writes its `vendor.toml` there and reproduce commands name it); a fresh one when `None`.
+    pub run_id: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -47,6 +50,7 @@ impl Default for RunOptions {
             non_interactive: false,
             progress: ProgressMode::Auto,
             config_hint: "vendor.toml".into(),
+            run_id: None,
         }
     }
 }
@@ -111,7 +115,8 @@ pub fn run_order(selected: &[&Check]) -> Vec<usize> {
     rest.into_iter().chain(whole).collect()
 }
 
-fn new_run_id() -> String {
+/// A fresh run id: the UTC time and a random suffix (`20261206T165211Z-460e40`).
+pub fn new_run_id() -> String {
     let now = time::OffsetDateTime::now_utc();
     let stamp = now
         .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
@@ -374,7 +379,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + config.budgets.run_deadline();
     let started_at = now_rfc3339();
-    let run_id = new_run_id();
+    let run_id = options.run_id.clone().unwrap_or_else(new_run_id);
     let report_dir = options.out_dir.join(&run_id);
 
     // The contract's JWTs come with the key the auth suite crafts its tokens from; other kinds

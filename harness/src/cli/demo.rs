@@ -1,9 +1,10 @@
 //! `harness demo`: the harness certifying the embedded mock vendor end to end, in seconds,
 //! with no set-up: what a sales engineer runs in front of a customer and what README's main
-//! job runs.
+//! job runs. With `--keep-serving` the mock stays up after the run, so the report's reproduce
+//! commands (which name the run's own `vendor.toml`) run as written against it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use contract::Scheme;
@@ -28,6 +29,10 @@ pub struct Args {
     /// through the built-in profile of the same name (`harness/profiles/<shape>.toml`)
     #[arg(long, default_value = "canonical", value_parser = |s: &str| s.parse::<mock_vendor::shape::Shape>())]
     pub shape: mock_vendor::shape::Shape,
+    /// After the run, keep the embedded mock serving until Ctrl-C (or SIGTERM), so the report's
+    /// reproduce commands and `harness probe --config <run dir>/vendor.toml` run against it
+    #[arg(long)]
+    pub keep_serving: bool,
 }
 
 /// The mock vendor a demo (or a test) runs against: demo fleet, sub-second retries, loopback
@@ -73,6 +78,105 @@ pub fn config_for(mock: &RunningMock, shape: mock_vendor::shape::Shape) -> anyho
     Ok(config)
 }
 
+/// The environment variable the `vendor.toml` a demo writes names for the mock's admin token
+/// (`harness run` needs it to make devices act): the file never holds the token itself.
+pub const ADMIN_TOKEN_ENV: &str = "HARNESS_DEMO_ADMIN_TOKEN";
+
+/// The embedded mock serving in the background, with the folder holding its keys,
+/// `credentials.json` and `admin-token` (removed when this is dropped or stopped).
+#[derive(Debug)]
+pub struct DemoMock {
+    pub mock: RunningMock,
+    pub shape: mock_vendor::shape::Shape,
+    state_dir: tempfile::TempDir,
+}
+
+impl DemoMock {
+    /// Starts the mock on a free loopback port, its state in a new private folder.
+    pub async fn start(mock_config: MockConfig) -> anyhow::Result<Self> {
+        let state_dir = tempfile::tempdir().context("failed to create the mock's state folder")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind the mock vendor")?;
+        let shape = mock_config.shape;
+        let mock = mock_vendor::start(mock_config, listener, state_dir.path()).await?;
+        let demo = Self { mock, shape, state_dir };
+        // A file of its own, so `$(cat …)` hands it to `harness run` (credentials.json is JSON).
+        write_private(&demo.admin_token_path(), demo.mock.credentials.admin_token.expose())?;
+        Ok(demo)
+    }
+
+    /// The folder of the mock's keys and credentials: the written `vendor.toml` points into it.
+    pub fn state_dir(&self) -> &Path {
+        self.state_dir.path()
+    }
+
+    /// The file holding the mock's admin token (mode 0600).
+    pub fn admin_token_path(&self) -> PathBuf {
+        self.state_dir().join("admin-token")
+    }
+
+    /// Stops serving, then removes the state folder.
+    pub async fn stop(self) {
+        self.mock.stop().await;
+    }
+
+    /// `vendor.toml` as a run directory keeps it: what [`config_for`] gives, with the built-in
+    /// profile by name and no secret inline (a report directory is shared). Keys stay files in
+    /// the state folder; the admin token is read from [`ADMIN_TOKEN_ENV`]. The header says where
+    /// the token is and whether the mock still serves.
+    pub fn vendor_toml(&self, run_id: &str, serving: bool) -> anyhow::Result<String> {
+        let mut config = config_for(&self.mock, self.shape)?;
+        config.trigger = TriggerConfig::MockControl {
+            admin_url: self.mock.base_url.clone(),
+            admin_token_env: Some(ADMIN_TOKEN_ENV.into()),
+            admin_token: None,
+        };
+        let mut table = toml::Table::try_from(&config).context("failed to write the demo's vendor.toml")?;
+        table.insert("profile".into(), toml::Value::String(self.shape.name().into()));
+        // Sections in the order `harness init`'s template reads (a table alone sorts them).
+        let order = ["profile", "vendor", "auth", "second_account", "webhook", "trigger", "capabilities", "budgets"];
+        let mut body = String::new();
+        for key in order.into_iter().chain(table.keys().map(String::as_str).filter(|k| !order.contains(k))) {
+            if let Some(value) = table.get(key) {
+                let one = toml::Table::from_iter([(key.to_owned(), value.clone())]);
+                body.push_str(&toml::to_string(&one).context("failed to write the demo's vendor.toml")?);
+                body.push('\n');
+            }
+        }
+        let state = self.state_dir().display();
+        let token = crate::client::shell_quote(&self.admin_token_path().display().to_string());
+        let status = if serving {
+            "# The mock serves while `harness demo --keep-serving` runs; Ctrl-C stops it and removes\n\
+             # that folder."
+                .to_owned()
+        } else {
+            format!(
+                "# The mock has stopped and {state} was removed with it: `harness demo --keep-serving`\n\
+                 # keeps one up, so the reproduce commands run as written."
+            )
+        };
+        Ok(format!(
+            "# Written by `harness demo` for run {run_id}: the harness's configuration for the embedded\n\
+             # mock vendor at {base}. The report's reproduce commands name this file.\n\
+             # It holds no secret: the private keys are files in {state}, and the mock's admin token\n\
+             # (`harness run` needs it to make devices act) is read from ${ADMIN_TOKEN_ENV}:\n\
+             #   export {ADMIN_TOKEN_ENV}=\"$(cat {token})\"\n\
+             {status}\n\n{body}",
+            base = self.mock.base_url,
+        ))
+    }
+}
+
+/// Writes a file only its owner can read (the admin token).
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("failed to write {}", path.display()))?;
+    file.write_all(contents.as_bytes()).with_context(|| format!("failed to write {}", path.display()))
+}
+
 /// Starts the embedded mock, runs every suite against it, stops the mock.
 pub async fn run_demo(mock_config: MockConfig, options: RunOptions) -> anyhow::Result<RunSummary> {
     run_demo_with(mock_config, options, |_| {}).await
@@ -85,18 +189,15 @@ pub async fn run_demo_with(
     options: RunOptions,
     adjust: impl FnOnce(&mut VendorConfig),
 ) -> anyhow::Result<RunSummary> {
-    let state_dir = tempfile::tempdir().context("failed to create the mock's state folder")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind the mock vendor")?;
-    let shape = mock_config.shape;
-    let mock = mock_vendor::start(mock_config, listener, state_dir.path()).await?;
-    let summary = match config_for(&mock, shape) {
+    let demo = DemoMock::start(mock_config).await?;
+    let summary = match config_for(&demo.mock, demo.shape) {
         Ok(mut config) => {
             adjust(&mut config);
             run(config, options).await
         }
         Err(e) => Err(e),
     };
-    mock.stop().await;
+    demo.stop().await;
     summary
 }
 
@@ -105,17 +206,128 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         "starting the embedded mock vendor (demo fleet, `{}` shape) and certifying it against every suite",
         args.shape
     );
+    // Reproduce commands name the `vendor.toml` written into the run directory, so its id is
+    // chosen here.
+    let run_id = crate::runner::new_run_id();
+    let vendor_toml = args.out.join(&run_id).join("vendor.toml");
     let options = RunOptions {
         out_dir: args.out,
         strict: args.strict,
         non_interactive: true,
         progress: ProgressMode::Auto,
-        config_hint: "vendor.toml".into(),
+        config_hint: vendor_toml.display().to_string(),
+        run_id: Some(run_id.clone()),
         ..RunOptions::default()
     };
-    let mock = MockConfig { shape: args.shape, ..demo_mock_config(args.faults) };
-    let summary = run_demo(mock, options).await?;
+    // Listening from before the run: a Ctrl-C the runner no longer watches for (while it writes
+    // the reports) still ends the serving, at once.
+    let stop = if args.keep_serving { Some(crate::runner::interrupt_signal()?) } else { None };
+    let demo = DemoMock::start(MockConfig { shape: args.shape, ..demo_mock_config(args.faults) }).await?;
+    let summary = match config_for(&demo.mock, demo.shape) {
+        Ok(config) => run(config, options).await,
+        Err(e) => Err(e),
+    };
+    let summary = match summary {
+        Ok(summary) => summary,
+        Err(e) => {
+            demo.stop().await;
+            return Err(e);
+        }
+    };
+    // An interrupted run means the operator wants out: no serving then.
+    let stop = stop.filter(|_| !summary.interrupted);
+    let serving = stop.is_some();
+    std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, serving)?)
+        .with_context(|| format!("failed to write {}", vendor_toml.display()))?;
     println!("{}", summary.headline);
     println!("report: {}", summary.report_dir.join("report.html").display());
+    if let Some(stop) = stop {
+        // The operator's own commands meet the mock as the run first did: the run's burst of bad
+        // tokens no longer counts against its limit (a `harness run` at once would get 429s), no
+        // retries go on to the run's closed receiver, the run's device changes are undone.
+        // Faults stay, so a failing check's reproduce command still shows the failure.
+        demo.mock.state.reset();
+        keep_serving(&demo, &vendor_toml, summary.exit_code, stop).await;
+        // The header must not say the mock serves once it has stopped.
+        std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, false)?)
+            .with_context(|| format!("failed to write {}", vendor_toml.display()))?;
+    } else if args.keep_serving {
+        eprintln!("the run was interrupted: the mock vendor stops too");
+    } else {
+        eprintln!(
+            "reproduce commands name {}; the mock vendor has stopped (`harness demo --keep-serving` keeps it up for them)",
+            vendor_toml.display()
+        );
+    }
+    demo.stop().await;
     Ok(summary.exit_code)
+}
+
+/// Serves until Ctrl-C or SIGTERM, saying how to use the mock meanwhile (on stderr, as `listen`
+/// says it listens: stdout keeps the run's result alone).
+async fn keep_serving(
+    demo: &DemoMock,
+    vendor_toml: &Path,
+    exit_code: i32,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let config = crate::client::shell_quote(&vendor_toml.display().to_string());
+    let token = crate::client::shell_quote(&demo.admin_token_path().display().to_string());
+    eprintln!(
+        "the mock vendor keeps serving at {} until Ctrl-C (then exit {exit_code}, the run's), as it was before the run",
+        demo.mock.base_url
+    );
+    eprintln!("  its configuration, which the report's reproduce commands name: {}", vendor_toml.display());
+    eprintln!("  harness probe --config {config}");
+    eprintln!("  harness token --config {config}");
+    eprintln!("  export {ADMIN_TOKEN_ENV}=\"$(cat {token})\"; harness run --config {config} --non-interactive");
+    stop.await;
+    eprintln!("stopping the mock vendor");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `vendor.toml` a demo writes loads as any `vendor.toml` does, names the built-in
+    /// profile, points at the mock and its keys, and holds no secret: the admin token is named
+    /// by variable, and the header says where it is and whether the mock still serves.
+    #[tokio::test]
+    async fn the_written_vendor_toml_loads_and_holds_no_secret() {
+        let demo = DemoMock::start(MockConfig { key_bits: 1024, ..demo_mock_config(Vec::new()) }).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vendor.toml");
+        let admin_token = demo.mock.credentials.admin_token.expose().to_owned();
+        assert_eq!(std::fs::read_to_string(demo.admin_token_path()).unwrap(), admin_token);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(demo.admin_token_path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        for serving in [true, false] {
+            let text = demo.vendor_toml("run-1", serving).unwrap();
+            assert!(!text.contains(&admin_token), "{text}");
+            assert!(text.contains("\nprofile = \"canonical\"\n"), "{text}");
+            assert!(text.contains(&format!("export {ADMIN_TOKEN_ENV}=")), "{text}");
+            assert_eq!(text.contains("The mock serves while"), serving, "{text}");
+            assert_eq!(text.contains("The mock has stopped"), !serving, "{text}");
+            std::fs::write(&path, &text).unwrap();
+            let config = VendorConfig::load(&path).unwrap();
+            let expected = config_for(&demo.mock, demo.shape).unwrap();
+            assert_eq!(config.vendor, expected.vendor);
+            assert_eq!(config.auth, expected.auth);
+            assert_eq!(config.profile, expected.profile);
+            assert_eq!(config.budgets, expected.budgets);
+            assert_eq!(
+                config.trigger,
+                TriggerConfig::MockControl {
+                    admin_url: demo.mock.base_url.clone(),
+                    admin_token_env: Some(ADMIN_TOKEN_ENV.into()),
+                    admin_token: None,
+                }
+            );
+        }
+        demo.stop().await;
+    }
 }

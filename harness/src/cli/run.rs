@@ -38,6 +38,7 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         non_interactive: args.non_interactive,
         progress: ProgressMode::Auto,
         config_hint: args.config.display().to_string(),
+        ..RunOptions::default()
     };
     let summary = run(config, options).await?;
     println!("{}", summary.headline);
