@@ -106,7 +106,7 @@ fn interrupted(mut cmd: Command, ready: &str) -> (Option<i32>, String) {
             let _ = tx.send(line);
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     let mut seen = String::new();
     while !seen.contains(ready) {
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -276,6 +276,17 @@ fn cases(f: &Fixture) -> Vec<Case> {
             &["--out", &format!("{a_file}/reports")],
             &["cannot write reports under", "`--out`"],
         ),
+        Case {
+            interrupt_after: Some("keeps serving at"),
+            ..Case::good(
+                "demo",
+                &["--keep-serving"],
+                &["--out", &f.path("kept"), "--keep-serving"],
+                0,
+                &["CONFORMANT", "keeps serving at http://127.0.0.1:", "harness probe --config", "vendor.toml"],
+            )
+        },
+        Case::bad("demo", "--keep-serving", &["--keep-serving=yes"], &["unexpected value 'yes' for '--keep-serving'"]),
         Case::bad("demo", "--fault", &["--fault", "nosuch"], &["unknown fault `nosuch`", "mock-vendor faults"]),
         Case::bad("demo", "--shape", &["--shape", "nosuch"], &["unknown shape `nosuch`", "canonical, cursor, link"]),
         // list
@@ -580,6 +591,20 @@ fn every_subcommand_has_help_that_documents_each_flag() {
                 || lines.get(at + 1).is_some_and(|n| !n.trim().is_empty() && !n.trim_start().starts_with('-'));
             assert!(described, "`harness {command} {flag}` has no description in its help:\n{help}");
         }
+    }
+}
+
+/// `harness list | head -1`: a reader that goes away ends a printing command quietly with the
+/// code a shell gives SIGPIPE, not with a panic on a closed stdout.
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    for args in [&["list", "--format", "json"][..], &["token", "--list-crafts"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = harness().args(args).stdout(writer).stderr(Stdio::piped()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked") && stderr.is_empty(), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}");
     }
 }
 

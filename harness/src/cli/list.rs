@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> anyhow::Result<i32> {
-    print!("{}", render(args.format));
+    out!("{}", render(args.format));
     Ok(0)
 }
 

@@ -42,13 +42,14 @@ fn describe(d: &Delivery) -> String {
     text
 }
 
-/// Prints the deliveries after the first `shown`; returns how many are shown now.
-fn print_new(inbox: &dyn Inbox, shown: usize) -> usize {
+/// Prints the deliveries after the first `shown`; returns how many are shown now, or the error
+/// of a stdout that closed (`listen | head`).
+fn print_new(inbox: &dyn Inbox, shown: usize) -> std::io::Result<usize> {
     let deliveries = inbox.deliveries();
     for d in deliveries.iter().skip(shown) {
-        println!("{}", describe(d));
+        crate::cli::write_stdout(format_args!("{}\n", describe(d)))?;
     }
-    deliveries.len().max(shown)
+    Ok(deliveries.len().max(shown))
 }
 
 /// Arrivals the receiver answered but only counted (beyond its bounds): `listen` says so as they
@@ -129,6 +130,8 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     let state = receiver.state();
     let mut shown = 0;
     let mut counted = Unrecorded::default();
+    // A stdout that closed ends the listening as Ctrl-C does: the webhook is still deleted.
+    let mut closed = None;
     loop {
         // Woken by every recorded delivery, and each second for the ones only counted.
         let more = async { inbox.wait_for(&|d| d.len() > shown, Duration::from_secs(1)).await };
@@ -136,20 +139,31 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
             _ = more => {}
             _ = &mut interrupted => break,
         }
-        shown = print_new(inbox.as_ref(), shown);
+        match print_new(inbox.as_ref(), shown) {
+            Ok(now) => shown = now,
+            Err(e) => {
+                closed = Some(e);
+                break;
+            }
+        }
         counted.print_new(&state.counts(), state.limits());
     }
     // Drain: stop accepting, let the requests in flight be answered, then print every delivery
     // not printed yet (each was answered, most 2xx: the vendor will not send them again).
     receiver.shutdown().await;
-    print_new(inbox.as_ref(), shown);
+    if closed.is_none() {
+        closed = print_new(inbox.as_ref(), shown).err();
+    }
     counted.print_new(&state.counts(), state.limits());
     if let Some((client, hook)) = registered {
         // A failure to delete is printed as a warning: the deliveries are what matter here.
         eprintln!("deleting webhook {}", hook.webhook_id);
         crate::setup::unregister(&client, &hook).await;
     }
-    Ok(crate::cli::exit::INTERRUPTED)
+    match closed {
+        Some(e) => Err(e.into()),
+        None => Ok(crate::cli::exit::INTERRUPTED),
+    }
 }
 
 #[cfg(test)]

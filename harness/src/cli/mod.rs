@@ -1,6 +1,21 @@
 //! The command line: every flag defined once (clap derive), one command per file. Commands
 //! return the process exit code; errors print with their context and exit 2.
 
+/// `println!` for the commands' output: a closed stdout (`harness list | head -1`) returns an
+/// error from the command (which ends quietly, as `cat` does) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `print!` for the commands' output, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))?
+    };
+}
+
 pub mod demo;
 pub mod init;
 pub mod list;
@@ -23,6 +38,8 @@ pub mod exit {
     pub const INCOMPLETE_OR_ERROR: i32 = 2;
     /// Interrupted (a partial report is still written).
     pub const INTERRUPTED: i32 = 130;
+    /// Stdout's reader went away (`| head`): the code a shell gives SIGPIPE.
+    pub const CLOSED_STDOUT: i32 = 141;
 }
 
 #[derive(Debug, Parser)]
@@ -66,12 +83,27 @@ pub fn main() -> std::process::ExitCode {
         .try_init();
     let code = match dispatch(cli) {
         Ok(code) => code,
+        // The reader went away (`| head`): nothing more to say, the code a shell gives SIGPIPE.
+        Err(e) if closed_stdout(&e) => exit::CLOSED_STDOUT,
         Err(e) => {
             eprintln!("error: {e:#}");
             exit::INCOMPLETE_OR_ERROR
         }
     };
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+/// Writes a command's output to stdout, flushed, so that a closed pipe is an error here.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(args)?;
+    stdout.flush()
+}
+
+/// Whether `e` is stdout's reader having gone away.
+fn closed_stdout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything

@@ -102,7 +102,7 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     let client = VendorClient::from_config(&config, args.config.display().to_string())?;
     let out = probe(&client, args.site.as_deref(), args.records).await;
     for line in &out.lines {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(if out.failed {
         crate::cli::exit::INCOMPLETE_OR_ERROR

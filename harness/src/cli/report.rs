@@ -23,7 +23,7 @@ pub fn execute(command: Command) -> anyhow::Result<i32> {
         Command::Diff { old, new, format } => {
             let (old, new) = (Report::load(&old)?, Report::load(&new)?);
             let d = diff::diff(&old, &new);
-            print!("{}", d.render(&old, &new, format));
+            out!("{}", d.render(&old, &new, format));
             Ok(i32::from(d.has_regressions()))
         }
     }

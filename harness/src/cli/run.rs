@@ -41,7 +41,7 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         ..RunOptions::default()
     };
     let summary = run(config, options).await?;
-    println!("{}", summary.headline);
-    println!("report: {}", summary.report_dir.join("report.html").display());
+    outln!("{}", summary.headline);
+    outln!("report: {}", summary.report_dir.join("report.html").display());
     Ok(summary.exit_code)
 }

@@ -142,7 +142,7 @@ pub fn sign(args: SignArgs) -> anyhow::Result<i32> {
     let input = args.input.read()?;
     let ts = args.timestamp.unwrap_or_else(contract::unix_now);
     for (name, value) in input.format.sign(&input.secret, &input.body, ts) {
-        println!("{name}: {value}");
+        outln!("{name}: {value}");
     }
     Ok(0)
 }
@@ -215,11 +215,11 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         && format.body_only().verify(header, &input.body, &secrets, now).is_ok();
     match result {
         Ok(_) => {
-            println!("valid ({})", input.describe());
+            outln!("valid ({})", input.describe());
             Ok(0)
         }
         Err(_) if body_only => {
-            println!(
+            outln!(
                 "valid over the body alone ({}): SIG-1 holds, but the format signs `{}`, which binds the timestamp (SIG-3)",
                 input.describe(),
                 format.signed_content
@@ -227,11 +227,11 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
             Ok(0)
         }
         Err(e) => {
-            println!("invalid: {e}");
+            outln!("invalid: {e}");
             let others: Vec<&Secret> = input.others.iter().collect();
             match diagnose(&format, header, &input.body, &secrets, &others, now) {
-                Some(mistake) => println!("{}", mistake.likely_cause()),
-                None if format.without_window().verify(header, &input.body, &secrets, now).is_ok() => println!(
+                Some(mistake) => outln!("{}", mistake.likely_cause()),
+                None if format.without_window().verify(header, &input.body, &secrets, now).is_ok() => outln!(
                     "note: the MAC is right; only the timestamp window failed (SIG-2): give the delivery's timestamp, or --ignore-window to check the MAC alone"
                 ),
                 None => {}
@@ -240,9 +240,10 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
                 !n.eq_ignore_ascii_case(&format.header)
                     && matches!(e, SignatureError::UnknownPrefix(_) | SignatureError::MalformedHeader(_))
             }) {
-                println!(
+                outln!(
                     "note: --signature looks like a `{}` header line; this format's signature header is `{}`",
-                    line.0, format.header
+                    line.0,
+                    format.header
                 );
             }
             Ok(1)

@@ -42,7 +42,7 @@ pub fn crafts_text() -> String {
 
 pub fn execute(args: Args) -> anyhow::Result<i32> {
     if args.list_crafts {
-        print!("{}", crafts_text());
+        out!("{}", crafts_text());
         return Ok(0);
     }
     // A bad name is reported before the key is read.
@@ -75,7 +75,7 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
             craft::craft(&kit, name, now).with_context(|| format!("failed to craft the token `{name}`"))?
         }
     };
-    println!("{}", token.expose());
+    outln!("{}", token.expose());
     Ok(0)
 }
 
