@@ -115,7 +115,6 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     };
     let mock = MockConfig { shape: args.shape, ..demo_mock_config(args.faults) };
     let summary = run_demo(mock, options).await?;
-    println!("{}", summary.headline);
-    println!("report: {}", summary.report_dir.join("report.html").display());
+    // The terminal reporter printed the verdict, the counts, the failures and the report's path.
     Ok(summary.exit_code)
 }

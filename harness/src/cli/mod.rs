@@ -76,7 +76,7 @@ pub fn main() -> std::process::ExitCode {
 
 /// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
 /// (https://no-color.org): a redirected log must not fill with escape codes.
-fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+pub fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 

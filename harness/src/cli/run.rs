@@ -40,7 +40,6 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         config_hint: args.config.display().to_string(),
     };
     let summary = run(config, options).await?;
-    println!("{}", summary.headline);
-    println!("report: {}", summary.report_dir.join("report.html").display());
+    // The terminal reporter printed the verdict, the counts, the failures and the report's path.
     Ok(summary.exit_code)
 }
