@@ -39,6 +39,8 @@ pub struct Terminal {
     colour_out: bool,
     /// The running check, which a wait or a delivery is shown under.
     current: String,
+    /// What the running check waits for: the bar keeps saying it while deliveries arrive.
+    waiting: String,
     /// Checks finished so far (the `n` of `[n/N]`).
     done: usize,
 }
@@ -89,7 +91,7 @@ impl Terminal {
             ProgressMode::Auto if std::io::stderr().is_terminal() => Display::Bar(None),
             _ => Display::Plain,
         };
-        Self { display, colour_err, colour_out, current: String::new(), done: 0 }
+        Self { display, colour_err, colour_out, current: String::new(), waiting: String::new(), done: 0 }
     }
 
     fn println(&self, line: &str) {
@@ -158,12 +160,14 @@ impl Reporter for Terminal {
             }
             EventKind::CheckStarted { meta, .. } => {
                 self.current = meta.id.to_owned();
+                self.waiting.clear();
                 if let Display::Bar(Some(bar)) = &self.display {
                     bar.set_message(meta.id.to_owned());
                 }
             }
             EventKind::Waiting { what, within } => {
                 let line = format!("waiting for {what} (up to {} s)", within.as_secs_f64().ceil() as u64);
+                self.waiting = line.clone();
                 match &self.display {
                     Display::Bar(Some(bar)) => bar.set_message(format!("{}: {line}", self.current)),
                     // A CI log says why it sits still too.
@@ -179,7 +183,8 @@ impl Reporter for Terminal {
                         Ok(()) => line,
                         Err(_) => paint(self.colour_err, Paint::Yellow, &line),
                     };
-                    bar.set_message(format!("{}: {line}", self.current));
+                    let waiting = if self.waiting.is_empty() { String::new() } else { format!("{}; ", self.waiting) };
+                    bar.set_message(format!("{}: {waiting}last {line}", self.current));
                 }
             }
             EventKind::CheckFinished { total, row, .. } => {
@@ -237,3 +242,23 @@ fn one_line(message: &str) -> String {
 
 /// How much of a failing check's reason the end of a run shows.
 const REASON_CHARS: usize = 160;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_is_one_line_cut_on_a_character() {
+        assert_eq!(one_line("short\nmore"), "short");
+        let long = "é".repeat(REASON_CHARS + 5);
+        let cut = one_line(&long);
+        assert_eq!(cut.chars().count(), REASON_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn colour_is_painted_only_when_asked() {
+        assert_eq!(paint(false, Paint::Red, "FAIL"), "FAIL");
+        assert_eq!(paint(true, Paint::Red, "FAIL"), "\x1b[31mFAIL\x1b[0m");
+    }
+}
