@@ -164,13 +164,17 @@ fn a_piped_faulty_demo_ends_with_every_failing_check_and_no_colour() {
         )
     );
     let failing: Vec<&harness::report::CheckReport> =
-        report.checks().filter(|r| matches!(r.status, Status::Fail | Status::Error)).collect();
+        report.checks().filter(|r| harness::reporter::terminal::shown_at_the_end(r)).collect();
     assert!(failing.iter().any(|r| r.id == "schema.device-fields"), "{stdout}");
+    // Every FAIL and ERROR is named; a SKIP only when it leaves the verdict incomplete.
+    assert!(report.checks().filter(|r| matches!(r.status, Status::Fail | Status::Error)).all(|r| failing.contains(&r)));
+    assert!(!failing.iter().any(|r| r.status == Status::Skip && !r.applicable));
     assert_eq!(lines.len(), 3 + failing.len(), "{stdout}");
     for (line, row) in lines[2..].iter().zip(&failing) {
         let label = match row.status {
             Status::Fail if row.advisory => "ADVISORY",
             Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
             _ => "ERROR",
         };
         let start: String = row.message.lines().next().unwrap().chars().take(100).collect();

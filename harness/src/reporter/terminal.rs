@@ -197,8 +197,8 @@ impl Reporter for Terminal {
     }
 }
 
-/// The end of a run as the terminal shows it: the verdict, the counts, every FAIL, advisory and
-/// ERROR with its one-line reason (the first line of its message) and the requirements it cites,
+/// The end of a run as the terminal shows it: the verdict, the counts, every FAIL, advisory,
+/// ERROR and incomplete-making SKIP with its one-line reason (the first line of its message) and the requirements it cites,
 /// then the report's path.
 pub fn end_summary(report: &Report, report_html: &std::path::Path, colour: bool) -> String {
     let c = &report.counts;
@@ -213,9 +213,14 @@ pub fn end_summary(report: &Report, report_html: &std::path::Path, colour: bool)
         "{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors\n",
         c.total, c.pass, c.fail, c.advisory, c.skip, c.error
     ));
-    let failing: Vec<&CheckReport> =
-        report.checks().filter(|r| matches!(r.status, Status::Fail | Status::Error)).collect();
+    // The checks not reached by an interrupted run are one line, not dozens.
+    let not_reached = |r: &CheckReport| report.interrupted && r.message == INTERRUPTED;
+    let failing: Vec<&CheckReport> = report.checks().filter(|r| shown_at_the_end(r) && !not_reached(r)).collect();
     let width = failing.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let skipped = report.checks().filter(|r| not_reached(r)).count();
+    if skipped > 0 {
+        out.push_str(&format!("  {skipped} checks {INTERRUPTED}\n"));
+    }
     for row in failing {
         let (label, colour_of) = label(row);
         let reason = one_line(&row.message);
@@ -229,6 +234,19 @@ pub fn end_summary(report: &Report, report_html: &std::path::Path, colour: bool)
     }
     out.push_str(&format!("report: {}\n", report_html.display()));
     out
+}
+
+/// What the runner says of a check an interrupted run did not reach.
+const INTERRUPTED: &str = "not run: the run was interrupted";
+
+/// A row the end of a run names: a FAIL (advisories too), an ERROR, or a SKIP that leaves the
+/// verdict incomplete (an applicable MUST check): what a reader has to act on.
+pub fn shown_at_the_end(row: &CheckReport) -> bool {
+    match row.status {
+        Status::Fail | Status::Error => true,
+        Status::Skip => row.applicable && row.level == suites::Level::Must,
+        Status::Pass => false,
+    }
 }
 
 /// The first line of a message, cut to [`REASON_CHARS`]: the report holds the rest.
@@ -254,6 +272,70 @@ mod tests {
         let cut = one_line(&long);
         assert_eq!(cut.chars().count(), REASON_CHARS + 1);
         assert!(cut.ends_with('…'));
+    }
+
+    fn report(rows: Vec<CheckReport>, interrupted: bool) -> Report {
+        use crate::report::{CapabilitiesReport, RunInfo, SuiteReport, VendorInfo};
+        let verdict = Report::verdict_of(&rows, interrupted);
+        Report {
+            report_version: 2,
+            run_id: "run-1".into(),
+            harness_version: "9.9.9".into(),
+            started_at: "2026-12-06T16:00:00Z".into(),
+            finished_at: "2026-12-06T16:01:00Z".into(),
+            duration_ms: 60_000,
+            vendor: VendorInfo {
+                name: "Acme".into(),
+                base_url: "http://127.0.0.1:9".into(),
+                profile: "canonical".into(),
+                signature_scheme: "timestamped".into(),
+            },
+            options: RunInfo { strict: false, non_interactive: true, suites: Vec::new(), checks: Vec::new() },
+            verdict,
+            exit_code: verdict.exit_code(false, interrupted),
+            interrupted,
+            partial: false,
+            capabilities: CapabilitiesReport::default(),
+            counts: Report::count(&rows),
+            suites: vec![SuiteReport { name: "mixed".into(), description: "mixed".into(), checks: rows }],
+        }
+    }
+
+    #[test]
+    fn the_end_names_what_a_reader_acts_on_and_one_line_for_what_an_interrupt_left() {
+        use suites::{Level, Outcome};
+        let metas: Vec<&suites::CheckMeta> = suites::catalogue().iter().filter(|m| m.level == Level::Must).collect();
+        let should = suites::catalogue().iter().find(|m| m.level == Level::Should).unwrap();
+        let rows = vec![
+            CheckReport::new(metas[0], Outcome::pass("fine"), true, 1),
+            CheckReport::new(metas[1], Outcome::fail("no `type`\nmore detail"), true, 1),
+            CheckReport::new(metas[2], Outcome::error("connection refused"), true, 1),
+            CheckReport::new(should, Outcome::fail("no `Retry-After`"), true, 1),
+            CheckReport::new(metas[3], Outcome::skip("no trigger"), true, 1),
+            CheckReport::new(metas[4], Outcome::skip("not declared"), false, 1),
+            CheckReport::new(metas[5], Outcome::skip(INTERRUPTED), true, 0),
+            CheckReport::new(metas[6], Outcome::skip(INTERRUPTED), true, 0),
+        ];
+        let text = end_summary(&report(rows.clone(), true), std::path::Path::new("r/report.html"), false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "NOT CONFORMANT (interrupted: partial report)");
+        assert_eq!(lines[1], "8 checks: 1 passed, 1 failed, 1 advisories, 4 skipped, 1 errors");
+        assert_eq!(lines[2], "  2 checks not run: the run was interrupted");
+        let named: Vec<(&str, &str)> = lines[3..7]
+            .iter()
+            .map(|l| (l.split_whitespace().next().unwrap(), l.split_whitespace().nth(1).unwrap()))
+            .collect();
+        let ids = |i: usize| rows[i].id.as_str();
+        assert_eq!(named, [("FAIL", ids(1)), ("ERROR", ids(2)), ("ADVISORY", ids(3)), ("SKIP", ids(4))]);
+        assert!(lines[3].contains("no `type`") && !lines[3].contains("more detail"), "{}", lines[3]);
+        assert_eq!(lines[7], "report: r/report.html");
+        assert_eq!(lines.len(), 8);
+        assert!(!text.contains('\x1b'));
+
+        // Not interrupted: the same message is a skip like any other.
+        let text = end_summary(&report(rows, false), std::path::Path::new("r/report.html"), true);
+        assert!(!text.contains("checks not run"), "{text}");
+        assert!(text.contains("\x1b[31mFAIL"), "{text}");
     }
 
     #[test]
