@@ -146,7 +146,7 @@ impl Reporter for Terminal {
             EventKind::RunStarted { checks, capabilities, .. } => {
                 if let Display::Bar(slot) = &mut self.display {
                     let bar = ProgressBar::new(checks.len() as u64);
-                    let style = ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
+                    let style = ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {elapsed} {wide_msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> ");
                     bar.set_style(style);
