@@ -6,14 +6,16 @@
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod events;
 pub mod profile;
 pub mod progress;
 pub mod receiver;
 pub mod report;
+pub mod reporter;
 pub mod runner;
 pub mod setup;
 pub mod trigger;
 
 pub use config::VendorConfig;
 pub use report::Verdict;
-pub use runner::{CheckOutcome, RunOptions, RunSummary, run};
+pub use runner::{CheckOutcome, RunOptions, RunSummary, run, run_with};

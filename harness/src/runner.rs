@@ -1,4 +1,6 @@
-//! Runs the selected checks against one vendor and writes the reports.
+//! Runs the selected checks against one vendor: builds the context, executes the checks and
+//! makes the report, sending every step as a [`RunEvent`](crate::events::RunEvent) to the
+//! reporters (the terminal, the report files), which do all the output.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -12,11 +14,13 @@ use suites::{ApiErrorKind, Check, Context, Declared, Need, Outcome, Probe, Statu
 
 use crate::client::VendorClient;
 use crate::config::VendorConfig;
-use crate::progress::{Progress, ProgressMode};
+use crate::events::{self, EventKind, EventSink, Reporter};
+use crate::progress::ProgressMode;
 use crate::receiver::Receiver;
 use crate::report::{
-    CapabilitiesReport, CapabilityRow, CheckReport, Report, RunInfo, SuiteReport, VendorInfo, Verdict, point_latest,
+    CapabilitiesReport, CapabilityRow, CheckReport, Report, RunInfo, SuiteReport, VendorInfo, Verdict,
 };
+use crate::reporter::{ReportFiles, Terminal};
 use crate::trigger;
 
 /// What to run and where to write.
@@ -371,17 +375,112 @@ fn ensure_writable(out_dir: &std::path::Path) -> anyhow::Result<()> {
 
 /// Runs the selected checks against the vendor `config` describes and writes every report.
 pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<RunSummary> {
+    run_with(config, options, Vec::new()).await
+}
+
+/// [`run`], with `extra` reporters getting every event of the run after the report files and the
+/// terminal (a live view, a test's recorder).
+pub async fn run_with(
+    config: VendorConfig,
+    options: RunOptions,
+    extra: Vec<Box<dyn Reporter>>,
+) -> anyhow::Result<RunSummary> {
     config.validate()?;
     let selected = select(&options)?;
     ensure_writable(&options.out_dir)?;
     let interrupt = interrupt_signal()?;
-    tokio::pin!(interrupt);
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + config.budgets.run_deadline();
     let started_at = now_rfc3339();
     let run_id = options.run_id.clone().unwrap_or_else(new_run_id);
     let report_dir = options.out_dir.join(&run_id);
 
+    // The report files first: the terminal's last line points at them.
+    let mut reporters: Vec<Box<dyn Reporter>> =
+        vec![Box::new(ReportFiles::new(options.out_dir.clone())), Box::new(Terminal::new(options.progress))];
+    reporters.extend(extra);
+    let (sink, dispatcher) = events::dispatch(started, reporters);
+
+    let prepared = match build_context(&config, &options, &selected, &run_id, deadline, &sink).await {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            // Nothing was sent: the dispatcher ends as its sink goes.
+            drop(sink);
+            let _ = dispatcher.finish().await;
+            return Err(e);
+        }
+    };
+    sink.send(EventKind::RunStarted {
+        run_id: run_id.clone(),
+        vendor: config.vendor.name.clone(),
+        checks: selected.iter().map(|c| &c.meta).collect(),
+        capabilities: prepared.capabilities.clone(),
+    });
+    let watcher = prepared.cx.inbox.clone().map(|inbox| events::watch_deliveries(inbox, sink.clone()));
+    let (rows, stopped) = execute(&prepared, &selected, &config, deadline, interrupt, &sink).await;
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
+    let Prepared { cx, client, receiver, mut capabilities } = prepared;
+    if let WebhookSetup::Registered(webhook) = &cx.webhook {
+        crate::setup::unregister(client.as_ref(), webhook).await;
+    }
+    if let Some(receiver) = receiver {
+        receiver.shutdown().await;
+    }
+    mark_partial(&mut capabilities.capabilities, &selected, &rows);
+
+    let report = report(Facts {
+        config: &config,
+        options: &options,
+        selected: &selected,
+        run_id: &run_id,
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        capabilities,
+        rows,
+        interrupted: stopped == Some(Stop::Interrupted),
+    });
+    let summary = RunSummary {
+        run_id,
+        verdict: report.verdict,
+        headline: report.headline(),
+        report_dir: report_dir.clone(),
+        exit_code: report.exit_code,
+        interrupted: report.interrupted,
+        outcomes: report
+            .checks()
+            .map(|r| CheckOutcome {
+                id: r.id.clone(),
+                status: r.status,
+                advisory: r.advisory,
+                applicable: r.applicable,
+            })
+            .collect(),
+    };
+    sink.send(EventKind::RunFinished { report: Box::new(report), report_dir });
+    dispatcher.finish().await?;
+    Ok(summary)
+}
+
+/// What the checks run against, made before any of them.
+struct Prepared {
+    cx: Context,
+    client: Arc<dyn VendorApi>,
+    receiver: Option<Receiver>,
+    capabilities: CapabilitiesReport,
+}
+
+/// The client, the preflight, the receiver and the run's webhook, the trigger and the discovered
+/// capabilities: everything checks share, in a [`Context`] whose waits are sent as events.
+async fn build_context(
+    config: &VendorConfig,
+    options: &RunOptions,
+    selected: &[&Check],
+    run_id: &str,
+    deadline: tokio::time::Instant,
+    sink: &EventSink,
+) -> anyhow::Result<Prepared> {
     // The contract's JWTs come with the key the auth suite crafts its tokens from; other kinds
     // of auth have no such kit (and the JWT checks do not apply to them).
     let jwt = config.profile.auth.kind() == suites::AuthKind::Jwt;
@@ -398,7 +497,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         limits,
         options.config_hint.clone(),
     )?);
-    preflight(client.as_ref(), &config).await?;
+    preflight(client.as_ref(), config).await?;
     let mut declared = Declared {
         capabilities: config.capabilities.declared.iter().cloned().collect(),
         event_families: config.capabilities.event_families.iter().cloned().collect(),
@@ -407,10 +506,14 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
     };
     let budgets = config.budgets.for_checks();
     let signature = config.profile.signature_format(config.webhook.scheme);
+    let waiting = sink.clone();
     let mut cx = Context::new(client.clone())
         .with_declared(declared.clone())
         .with_budgets(budgets)
-        .with_signature(signature.clone());
+        .with_signature(signature.clone())
+        .with_waiting(Arc::new(move |what: &str, within| {
+            waiting.send(EventKind::Waiting { what: what.to_owned(), within });
+        }));
     if let Some(kit) = kit {
         cx = cx.with_tokens(Arc::new(kit));
     }
@@ -465,26 +568,39 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         declared.capabilities.insert(row.name.clone());
         declared.discovered.insert(row.name.clone());
     }
-    cx = cx.with_declared(declared.clone());
-    let mut capabilities =
-        CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
+    cx = cx.with_declared(declared);
+    let capabilities = CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
+    Ok(Prepared { cx, client, receiver, capabilities })
+}
 
-    let mut progress = Progress::start(options.progress, selected.len());
-    progress.capabilities(&capabilities);
+/// Runs the checks in run order, each within its timeout, until the run deadline or an
+/// interrupt; returns the rows in catalogue order (the ones not reached filled in) and why the
+/// run stopped early, if it did.
+async fn execute(
+    prepared: &Prepared,
+    selected: &[&'static Check],
+    config: &VendorConfig,
+    deadline: tokio::time::Instant,
+    interrupt: impl std::future::Future<Output = ()>,
+    sink: &EventSink,
+) -> (Vec<CheckReport>, Option<Stop>) {
+    tokio::pin!(interrupt);
+    let cx = &prepared.cx;
+    let total = selected.len();
     // Rows in catalogue order, filled in run order (whole-run judgements last).
-    let mut slots: Vec<Option<CheckReport>> = vec![None; selected.len()];
+    let mut slots: Vec<Option<CheckReport>> = vec![None; total];
     let mut stopped = None;
     let deadline_reason =
         format!("the run deadline passed (`budgets.run_deadline_secs` = {} s)", config.budgets.run_deadline_secs);
-    for i in run_order(&selected) {
+    for (index, i) in run_order(selected).into_iter().enumerate() {
         let check = selected[i];
-        progress.check_started(&check.meta);
-        let applicable = check.meta.capability.is_none_or(|cap| declared.capabilities.contains(cap));
+        sink.send(EventKind::CheckStarted { index, total, meta: &check.meta });
+        let applicable = check.meta.capability.is_none_or(|cap| cx.declared.capabilities.contains(cap));
         let check_started = Instant::now();
         let outcome = if !applicable {
             Outcome::skip(not_offered(check.meta.capability.unwrap_or_default()))
         } else {
-            let body = std::panic::AssertUnwindSafe((check.run)(&cx)).catch_unwind();
+            let body = std::panic::AssertUnwindSafe((check.run)(cx)).catch_unwind();
             tokio::select! {
                 result = tokio::time::timeout(config.budgets.check_timeout(), body) => match result {
                     Ok(Ok(outcome)) => outcome,
@@ -505,15 +621,15 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         // undeclared capability.
         let applicable = applicable && !outcome.is_not_applicable();
         let row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
-        progress.check_finished(&check.meta, row.status, row.advisory);
+        sink.send(EventKind::CheckFinished { index, total, row: Box::new(row.clone()) });
         slots[i] = Some(row);
         if stopped.is_some() {
             break;
         }
     }
-    let rows: Vec<CheckReport> = slots
+    let rows = slots
         .into_iter()
-        .zip(&selected)
+        .zip(selected)
         .map(|(row, check)| {
             row.unwrap_or_else(|| {
                 let outcome = match stopped {
@@ -524,23 +640,29 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
             })
         })
         .collect();
-    mark_partial(&mut capabilities.capabilities, &selected, &rows);
-    let interrupted = stopped == Some(Stop::Interrupted);
-    progress.finish();
-    if let WebhookSetup::Registered(webhook) = &cx.webhook {
-        crate::setup::unregister(client.as_ref(), webhook).await;
-    }
-    if let Some(receiver) = receiver {
-        receiver.shutdown().await;
-    }
+    (rows, stopped)
+}
 
+/// What [`report`] builds the report from.
+struct Facts<'a> {
+    config: &'a VendorConfig,
+    options: &'a RunOptions,
+    selected: &'a [&'static Check],
+    run_id: &'a str,
+    started_at: String,
+    duration_ms: u64,
+    capabilities: CapabilitiesReport,
+    rows: Vec<CheckReport>,
+    interrupted: bool,
+}
+
+/// The run's [`Report`]: verdict, exit code, counts, rows grouped by suite. Writing it is the
+/// report files' reporter's job.
+fn report(facts: Facts<'_>) -> Report {
+    let Facts { config, options, selected, run_id, started_at, duration_ms, capabilities, rows, interrupted } = facts;
     let verdict = Report::verdict_of(&rows, interrupted);
     let exit_code = verdict.exit_code(options.strict, interrupted);
     let counts = Report::count(&rows);
-    let outcomes = rows
-        .iter()
-        .map(|r| CheckOutcome { id: r.id.clone(), status: r.status, advisory: r.advisory, applicable: r.applicable })
-        .collect();
     let suites = suites::SUITES
         .iter()
         .filter_map(|(name, description)| {
@@ -552,13 +674,13 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
             })
         })
         .collect();
-    let report = Report {
+    Report {
         report_version: 2,
-        run_id: run_id.clone(),
+        run_id: run_id.to_owned(),
         harness_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
         finished_at: now_rfc3339(),
-        duration_ms: started.elapsed().as_millis() as u64,
+        duration_ms,
         vendor: VendorInfo {
             name: config.vendor.name.clone(),
             base_url: config.vendor.base_url.clone(),
@@ -579,11 +701,7 @@ pub async fn run(config: VendorConfig, options: RunOptions) -> anyhow::Result<Ru
         capabilities,
         counts,
         suites,
-    };
-    report.write_all(&report_dir)?;
-    point_latest(&options.out_dir, &run_id)?;
-    let headline = report.headline();
-    Ok(RunSummary { run_id, verdict, headline, report_dir, exit_code, interrupted, outcomes })
+    }
 }
 
 #[cfg(test)]

@@ -290,6 +290,7 @@ pub async fn health_event(cx: &Context) -> Result<(Target, String, Option<Delive
     let since = inbox.deliveries().len();
     let (done, status) = flip_status(cx, &target).await?;
     let device_id = target.device_id.clone();
+    cx.waiting(&format!("the health event of device {}", target.device_id), cx.budgets.event_wait);
     let first = wait_for_first(inbox, since, cx.budgets.event_wait, move |d| is_event(d, "health", &device_id)).await;
     Ok((target, status, first, done))
 }

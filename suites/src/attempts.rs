@@ -100,6 +100,7 @@ impl Produced {
 /// ([`Produced::never_arrived`]).
 pub async fn produce_first(cx: &Context, inbox: &dyn Inbox) -> Result<(Produced, Delivery), Outcome> {
     let produced = produce(cx).await?;
+    cx.waiting(&format!("the first attempt of {}", produced.of.describe()), cx.budgets.event_wait);
     match produced.first(inbox, cx.budgets.event_wait).await {
         Some(first) => Ok((produced, first)),
         None => Err(produced.never_arrived(cx.budgets.event_wait)),

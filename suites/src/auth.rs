@@ -805,6 +805,7 @@ pub async fn jku_x5u(cx: &Context) -> Outcome {
     let hits = |inbox: &dyn Inbox| -> Vec<crate::context::Fetch> {
         inbox.fetches().into_iter().filter(|f| f.path.starts_with(&planted)).collect()
     };
+    cx.waiting("a fetch of the planted `jku`/`x5u` URL (none should come)", window);
     inbox.wait_for(&|_: &[crate::context::Delivery]| !hits(inbox).is_empty(), window).await;
     let fetched = hits(inbox);
     let expected = "header `jku`/`x5u` URLs are ignored, never fetched";

@@ -853,6 +853,20 @@ impl std::fmt::Debug for TokenKit {
     }
 }
 
+/// Told when a check starts waiting for the vendor (`what` it waits for, at most how long), so
+/// the run's display can say why it sits still. The harness sends it on as an event.
+pub type WaitingHook = Arc<dyn Fn(&str, Duration) + Send + Sync>;
+
+/// The hook, or none (tests, a library user): `Debug` for [`Context`].
+#[derive(Clone, Default)]
+struct Waiting(Option<WaitingHook>);
+
+impl std::fmt::Debug for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Waiting(hook)" } else { "Waiting(none)" })
+    }
+}
+
 /// Everything one run's checks share.
 #[derive(Debug)]
 pub struct Context {
@@ -876,6 +890,7 @@ pub struct Context {
     second_sync: OnceCell<Arc<InventorySync>>,
     /// What a suite computes once per run for several of its checks, one value per type.
     memo: Mutex<HashMap<TypeId, Arc<MemoCell>>>,
+    waiting: Waiting,
 }
 
 type MemoCell = OnceCell<Arc<dyn Any + Send + Sync>>;
@@ -896,6 +911,20 @@ impl Context {
             sync: OnceCell::new(),
             second_sync: OnceCell::new(),
             memo: Mutex::new(HashMap::new()),
+            waiting: Waiting::default(),
+        }
+    }
+
+    pub fn with_waiting(mut self, hook: WaitingHook) -> Self {
+        self.waiting = Waiting(Some(hook));
+        self
+    }
+
+    /// Says that the check now waits up to `within` for `what` ("attempt #3 of the health event
+    /// of device …"): call it right before a wait that can take seconds.
+    pub fn waiting(&self, what: &str, within: Duration) {
+        if let Some(hook) = &self.waiting.0 {
+            hook(what, within);
         }
     }
 

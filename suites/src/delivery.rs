@@ -135,13 +135,16 @@ async fn fail_first(
         Ok(p) => p,
         Err(outcome) => return (Err(outcome), Meanwhile::default()),
     };
+    cx.waiting(&format!("the first attempt of {}", produced.of.describe()), cx.budgets.event_wait);
     if produced.first(inbox, cx.budgets.event_wait).await.is_none() {
         return (Err(produced.never_arrived(cx.budgets.event_wait)), Meanwhile::default());
     }
+    cx.waiting(&format!("attempt #{failing} of {} (retries)", produced.of.describe()), horizon);
     let seen = produced.wait_attempts(inbox, failing, horizon).await;
     drop(answering);
     let retry = async {
         if seen.len() >= failing {
+            cx.waiting(&format!("attempt #{} of {} (a retry)", failing + 1, produced.of.describe()), horizon);
             produced.wait_attempts(inbox, failing + 1, horizon).await;
         }
     };
@@ -393,6 +396,7 @@ pub async fn stop_after_2xx(cx: &Context) -> Outcome {
             Ok(p) => p,
             Err(outcome) => return outcome,
         };
+        cx.waiting(&format!("the first attempt of {}", produced.of.describe()), cx.budgets.event_wait);
         match produced.first(inbox, cx.budgets.event_wait).await {
             Some(first) if success(&first) => accepted = Some((produced, first)),
             Some(first) => {
@@ -415,6 +419,10 @@ pub async fn stop_after_2xx(cx: &Context) -> Outcome {
     if left > 0 {
         let (of, since, seq) = (&produced.of, produced.since, ok.seq);
         let again = move |all: &[Delivery]| all.iter().skip(since).any(|d| d.seq > seq && of.matches(d));
+        cx.waiting(
+            &format!("a further attempt of {} after its 2xx (none should come)", produced.of.describe()),
+            Duration::from_millis(left as u64),
+        );
         inbox.wait_for(&again, Duration::from_millis(left as u64)).await;
     }
     let later: Vec<Delivery> = produced.attempts(inbox).into_iter().filter(|d| d.seq > ok.seq).collect();
@@ -475,8 +483,10 @@ pub async fn redirect_not_followed(cx: &Context) -> Outcome {
         inbox.fetches().into_iter().skip(fetches_before).filter(|f| is_redirect_target(&f.path)).collect()
     };
     if retries_5xx {
+        cx.waiting(&format!("attempt #2 of {} (a retry)", produced.of.describe()), horizon);
         produced.wait_attempts(inbox, 2, horizon).await;
     } else {
+        cx.waiting("a request following the receiver's 307 (none should come)", cx.budgets.quiet_window);
         inbox.wait_for(&|_| !followed().is_empty(), cx.budgets.quiet_window).await;
     }
     let attempts = produced.attempts(inbox);
@@ -551,6 +561,10 @@ pub async fn retry_after(cx: &Context) -> Outcome {
     if first.answered != Some(429) {
         return Outcome::skip(format!("the first attempt of {} arrived after the 429 window", produced.of.describe()));
     }
+    cx.waiting(
+        &format!("the retry of {} after the 429's Retry-After", produced.of.describe()),
+        Duration::from_secs(wait_secs) + horizon,
+    );
     let attempts = produced.wait_attempts(inbox, 2, Duration::from_secs(wait_secs) + horizon).await;
     let event = produced.of.describe();
     let expected =
@@ -624,6 +638,10 @@ async fn watch_gone(cx: &Context, inbox: &dyn Inbox, hook: &TempWebhook) -> Outc
     };
     let (of, since) = (&first_event.of, first_event.since);
     let reached = move |all: &[Delivery]| all.iter().skip(since).any(|d| of.matches(d) && gone(d));
+    cx.waiting(
+        &format!("{} to reach the webhook answering 410 Gone", first_event.of.describe()),
+        cx.budgets.event_wait,
+    );
     if !inbox.wait_for(&reached, cx.budgets.event_wait).await {
         return Outcome::skip(format!(
             "no delivery of {} reached the webhook registered at the receiver's `{GONE_PATH}` within {}",
@@ -653,6 +671,7 @@ async fn watch_gone(cx: &Context, inbox: &dyn Inbox, hook: &TempWebhook) -> Outc
         first_event.of.matches(d) || second_event.as_ref().is_some_and(|p| d.seq >= p.since as u64 && p.of.matches(d))
     };
     if left > 0 {
+        cx.waiting("an attempt after the 410 Gone (none should come)", Duration::from_millis(left as u64));
         inbox
             .wait_for(&|all: &[Delivery]| all.iter().any(|d| after(d) && mine(d)), Duration::from_millis(left as u64))
             .await;
@@ -704,6 +723,7 @@ pub async fn outage_recovery(cx: &Context) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
+    cx.waiting(&format!("the first attempt of {}", before.of.describe()), cx.budgets.event_wait);
     if before.first(inbox, cx.budgets.event_wait).await.is_none() {
         return before.never_arrived(cx.budgets.event_wait);
     }
@@ -719,6 +739,10 @@ pub async fn outage_recovery(cx: &Context) -> Outcome {
     let after_outage = move |d: &Delivery| d.received_at_ms >= ended;
     let recovered = move |all: &[Delivery]| all.iter().skip(since).any(|d| of.matches(d) && after_outage(d));
     let left = began + horizon.as_millis() as i64 - now_ms();
+    cx.waiting(
+        &format!("{} after the receiver's outage (a retry)", produced.of.describe()),
+        Duration::from_millis(left.max(0) as u64),
+    );
     inbox.wait_for(&recovered, Duration::from_millis(left.max(0) as u64)).await;
     drop(answering);
     let attempts = produced.attempts(inbox);
@@ -776,6 +800,7 @@ pub async fn distinct_event_ids(cx: &Context) -> Outcome {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
+    cx.waiting(&format!("the first attempt of {}", first_event.of.describe()), cx.budgets.event_wait);
     let Some(one) = first_event.first(inbox, cx.budgets.event_wait).await else {
         return first_event.never_arrived(cx.budgets.event_wait);
     };
@@ -787,6 +812,7 @@ pub async fn distinct_event_ids(cx: &Context) -> Outcome {
     let seen = distinguishing(&one);
     let (of, since) = (&second_event.of, second_event.since);
     let other = |d: &Delivery| of.matches(d) && distinguishing(d) != seen;
+    cx.waiting(&format!("{} (the same device again)", second_event.of.describe()), cx.budgets.event_wait);
     inbox.wait_for(&|all: &[Delivery]| all.iter().skip(since).any(other), cx.budgets.event_wait).await;
     let Some(two) = second_event.attempts(inbox).into_iter().find(|d| distinguishing(d) != seen) else {
         return second_event.never_arrived(cx.budgets.event_wait);

@@ -148,6 +148,7 @@ async fn await_events(
     known: &BTreeSet<String>,
 ) -> Arrivals {
     let done = |all: &[Delivery]| arrivals(all, since, expected, known).covered();
+    cx.waiting(&format!("{} expected event(s)", expected.len()), cx.budgets.event_wait);
     inbox.wait_for(&done, cx.budgets.event_wait).await;
     arrivals(&inbox.deliveries(), since, expected, known)
 }
@@ -611,6 +612,7 @@ async fn run_events(cx: &Context, inbox: &dyn Inbox) -> Result<(Vec<(Delivery, V
     let target = act::claim_fresh_publishing_device(cx).await?;
     let since = inbox.deliveries().len();
     let (done, _) = act::flip_status(cx, &target).await?;
+    cx.waiting(&format!("an event of device {}", target.device_id), cx.budgets.event_wait);
     let arrived = act::wait_for_first(inbox, since, cx.budgets.event_wait, |d| {
         event_of(d).is_some_and(|ev| str_of(&ev, "event_type") != Some("ping")) && authentic(inbox, format, d)
     })

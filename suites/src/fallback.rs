@@ -305,6 +305,7 @@ pub async fn reconcile(cx: &Context) -> Outcome {
     // After recovery the vendor should deliver what the outage swallowed (DLV-5): the consumer
     // takes it too, and must not be thrown off by it.
     let horizon = cx.budgets.event_wait.min(cx.budgets.retry_horizon);
+    cx.waiting(&format!("the change of device {} the outage swallowed (a retry)", target.device_id), horizon);
     let missed = act::wait_for_first(inbox, since, horizon, |d| accepted(d) && is_change(d, &target, &status)).await;
     for delivery in act::arrived_since(inbox, since, |d| accepted(d) && act::is_event(d, "health", &target.device_id)) {
         consumer.deliver(&delivery);
@@ -447,6 +448,10 @@ pub async fn late_events(cx: &Context) -> Outcome {
                 // timestamp, so the second change happens at a later instant (a vendor stamping
                 // whole seconds can still tie: that is reported, not failed).
                 let first = |d: &Delivery| is_change(d, &target, &status);
+                cx.waiting(
+                    &format!("the first (failed) attempt of the change of device {}", target.device_id),
+                    cx.budgets.outage,
+                );
                 let Some(attempt) = act::wait_for_first(inbox, since, cx.budgets.outage, first).await else {
                     recover(inbox);
                     return Outcome::skip(format!(
@@ -482,6 +487,7 @@ pub async fn late_events(cx: &Context) -> Outcome {
     let both = |all: &[Delivery]| {
         [&older, &newer].iter().all(|s| all.iter().skip(since).any(|d| normal(d) && is_change(d, &target, s)))
     };
+    cx.waiting(&format!("both changes of device {} after the outage (retries)", target.device_id), horizon);
     inbox.wait_for(&both, horizon).await;
     let attempts_of =
         |status| Attempts { status, all: act::arrived_since(inbox, since, |d| is_change(d, &target, status)) };

@@ -54,6 +54,7 @@ async fn sample(cx: &Context) -> Arc<Result<Sample, Outcome>> {
     cx.memo::<Result<Sample, Outcome>, _, _>(|| async {
         let inbox = act::require_inbox(cx)?;
         let produced = attempts::produce(cx).await?;
+        cx.waiting(&format!("the first attempt of {}", produced.of.describe()), cx.budgets.event_wait);
         if produced.first(inbox, cx.budgets.event_wait).await.is_none() {
             return Err(produced.never_arrived(cx.budgets.event_wait));
         }
@@ -131,6 +132,7 @@ async fn raise_every_kind(cx: &Context, inbox: &dyn Inbox) -> Vec<String> {
         raised.iter().all(|(f, d)| all.iter().skip(since).any(|x| act::is_event(x, f, d)))
             && ping.as_ref().is_none_or(|p| all.iter().skip(p.since).any(|x| p.of.matches(x)))
     };
+    cx.waiting("the events raised (and the ping)", cx.budgets.event_wait);
     inbox.wait_for(&arrived, cx.budgets.event_wait).await;
     let all = inbox.deliveries();
     let (came, missing): (Vec<_>, Vec<_>) =
@@ -558,6 +560,7 @@ async fn compare_secrets(cx: &Context, inbox: &dyn Inbox, format: &SignatureForm
         let new = mine.iter().any(|d| signed(d) && on_new(d));
         mine.iter().any(|d| other_secret(d)) || (runs && (new || !needs_new_copy))
     };
+    cx.waiting(&format!("{} on both webhooks", produced.of.describe()), cx.budgets.event_wait);
     inbox.wait_for(&settled, cx.budgets.event_wait).await;
     let attempts = produced.attempts(inbox);
     if attempts.is_empty() {
@@ -615,6 +618,7 @@ async fn capture(cx: &Context) -> Result<Delivery, Outcome> {
         return Ok(d);
     }
     let produced = attempts::produce(cx).await?;
+    cx.waiting(&format!("the first attempt of {}", produced.of.describe()), cx.budgets.event_wait);
     produced.first(inbox, cx.budgets.event_wait).await;
     produced.attempts(inbox).into_iter().find(|d| usable(d)).ok_or_else(|| {
         Outcome::skip(

@@ -435,6 +435,7 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
     };
     let device_id = target.device_id.clone();
     let tag = created.tag.clone();
+    cx.waiting(&format!("the health event of device {}", target.device_id), cx.budgets.event_wait);
     let reached_run = act::wait_for_first(inbox, since, cx.budgets.event_wait, move |d| {
         !d.path.contains(&tag) && act::is_event(d, "health", &device_id)
     })
@@ -442,6 +443,7 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
     // Watch the quiet window after the event reached the run's own webhook: a copy for the
     // deleted one would have been sent at the same time.
     let mine = |all: &[Delivery]| all.iter().skip(since).any(|d| created.is_mine(d));
+    cx.waiting("a delivery to the deleted webhook (none should come)", cx.budgets.quiet_window);
     inbox.wait_for(&mine, cx.budgets.quiet_window).await;
     let strays: Vec<Delivery> = act::arrived_since(inbox, since, |d| created.is_mine(d));
     let quiet = cx.budgets.quiet_window.as_secs_f64();
@@ -763,6 +765,7 @@ async fn judge_ping(
                     && (announced.is_none() || id.is_none() || id == announced.as_deref())
             })
     };
+    cx.waiting("the ping", cx.budgets.event_wait);
     let Some(delivery) = act::wait_for_first(inbox, since, cx.budgets.event_wait, is_ping).await else {
         return Outcome::fail(format!(
             "pinging webhook {webhook_id} answered {} but no `ping` delivery arrived within {} s ({WHM4})",

@@ -239,8 +239,7 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     let serving = stop.is_some();
     std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, serving)?)
         .with_context(|| format!("failed to write {}", vendor_toml.display()))?;
-    outln!("{}", summary.headline);
-    outln!("report: {}", summary.report_dir.join("report.html").display());
+    // The terminal reporter printed the verdict, the counts, the failures and the report's path.
     if let Some(stop) = stop {
         // The operator's own commands meet the mock as the run first did: the run's burst of bad
         // tokens no longer counts against its limit (a `harness run` at once would get 429s), no

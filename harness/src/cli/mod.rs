@@ -108,7 +108,7 @@ fn closed_stdout(e: &anyhow::Error) -> bool {
 
 /// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
 /// (https://no-color.org): a redirected log must not fill with escape codes.
-fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+pub fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 

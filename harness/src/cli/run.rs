@@ -41,7 +41,6 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         ..RunOptions::default()
     };
     let summary = run(config, options).await?;
-    outln!("{}", summary.headline);
-    outln!("report: {}", summary.report_dir.join("report.html").display());
+    // The terminal reporter printed the verdict, the counts, the failures and the report's path.
     Ok(summary.exit_code)
 }
