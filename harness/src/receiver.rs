@@ -140,6 +140,9 @@ pub struct ReceiverState {
     body_reads: Semaphore,
     seen: Mutex<HashSet<String>>,
     answer: Mutex<Option<(ReceiverAnswer, Instant)>>,
+    /// Every answer window a check set (unix ms from, to), for the report's delivery timeline;
+    /// at most [`MAX_ANSWER_WINDOWS`].
+    windows: Mutex<Vec<(ReceiverAnswer, i64, i64)>>,
     fetches: Mutex<Vec<Fetch>>,
     /// Bumped on every delivery, so waiters wake without polling.
     arrivals: watch::Sender<u64>,
@@ -172,6 +175,7 @@ impl ReceiverState {
             body_reads: Semaphore::new(limits.max_body_reads.max(1)),
             seen: Mutex::new(HashSet::new()),
             answer: Mutex::new(None),
+            windows: Mutex::new(Vec::new()),
             fetches: Mutex::new(Vec::new()),
             arrivals: watch::channel(0).0,
             answer_changed: watch::channel(0).0,
@@ -267,7 +271,20 @@ impl ReceiverState {
     }
 }
 
+/// Answer windows kept for the report's timeline (a run sets a few dozen).
+pub const MAX_ANSWER_WINDOWS: usize = 1024;
+
+fn unix_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 impl ReceiverState {
+    /// The answer windows checks set (an outage, 429s, a held request, ...), as (answer, unix ms
+    /// from, unix ms to), in order.
+    pub fn answer_windows(&self) -> Vec<(ReceiverAnswer, i64, i64)> {
+        self.windows.lock().expect("receiver lock").clone()
+    }
+
     /// What the receiver saw, kept or not.
     pub fn counts(&self) -> Counts {
         self.record.lock().expect("receiver lock").counts
@@ -653,6 +670,15 @@ impl Inbox for ReceiverInbox {
 
     fn answer_for(&self, answer: ReceiverAnswer, window: Duration) {
         *self.0.answer.lock().expect("receiver lock") = Some((answer, Instant::now() + window));
+        let from = unix_ms();
+        let mut windows = self.0.windows.lock().expect("receiver lock");
+        if let Some(last) = windows.last_mut().filter(|w| w.2 > from) {
+            // A new answer ends the one before it.
+            last.2 = from;
+        }
+        if windows.len() < MAX_ANSWER_WINDOWS && answer != ReceiverAnswer::Ok {
+            windows.push((answer, from, from + window.as_millis() as i64));
+        }
         self.0.answer_changed.send_modify(|n| *n += 1);
     }
 

@@ -19,6 +19,7 @@ use crate::progress::ProgressMode;
 use crate::receiver::Receiver;
 use crate::report::{
     CapabilitiesReport, CapabilityRow, CheckReport, Report, RunInfo, SuiteReport, VendorInfo, Verdict,
+    timeline::DeliveryTimeline,
 };
 use crate::reporter::{ReportFiles, Terminal};
 use crate::trigger;
@@ -128,8 +129,12 @@ pub fn new_run_id() -> String {
     format!("{stamp}-{}", &uuid::Uuid::new_v4().simple().to_string()[..6])
 }
 
+fn now_unix_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 fn now_rfc3339() -> String {
-    contract::rfc3339_millis(time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000)
+    contract::rfc3339_millis(now_unix_ms())
 }
 
 /// Why the preflight stopped a run before any suite: the likely cause, named once, instead of a
@@ -425,9 +430,16 @@ pub async fn run_with(
     if let WebhookSetup::Registered(webhook) = &cx.webhook {
         crate::setup::unregister(client.as_ref(), webhook).await;
     }
+    let receiver_state = receiver.as_ref().map(|r| r.state());
     if let Some(receiver) = receiver {
         receiver.shutdown().await;
     }
+    // After the shutdown, so deliveries answered while it drained are drawn too.
+    let delivery = receiver_state.map_or_else(Default::default, |state| {
+        let origin_ms = now_unix_ms() - started.elapsed().as_millis() as i64;
+        let deliveries = suites::Inbox::deliveries(&crate::receiver::ReceiverInbox(state.clone()));
+        DeliveryTimeline::from_deliveries(&deliveries, &state.answer_windows(), origin_ms)
+    });
     mark_partial(&mut capabilities.capabilities, &selected, &rows);
 
     let report = report(Facts {
@@ -440,6 +452,7 @@ pub async fn run_with(
         capabilities,
         rows,
         interrupted: stopped == Some(Stop::Interrupted),
+        delivery,
     });
     let summary = RunSummary {
         run_id,
@@ -654,12 +667,14 @@ struct Facts<'a> {
     capabilities: CapabilitiesReport,
     rows: Vec<CheckReport>,
     interrupted: bool,
+    delivery: DeliveryTimeline,
 }
 
 /// The run's [`Report`]: verdict, exit code, counts, rows grouped by suite. Writing it is the
 /// report files' reporter's job.
 fn report(facts: Facts<'_>) -> Report {
-    let Facts { config, options, selected, run_id, started_at, duration_ms, capabilities, rows, interrupted } = facts;
+    let Facts { config, options, selected, run_id, started_at, duration_ms, capabilities, rows, interrupted, delivery } =
+        facts;
     let verdict = Report::verdict_of(&rows, interrupted);
     let exit_code = verdict.exit_code(options.strict, interrupted);
     let counts = Report::count(&rows);
@@ -701,6 +716,7 @@ fn report(facts: Facts<'_>) -> Report {
         capabilities,
         counts,
         suites,
+        delivery,
     }
 }
 

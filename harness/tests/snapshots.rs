@@ -180,12 +180,36 @@ fn ports_and_tags_are_masked() {
     assert_eq!(mask_webhook_tags("whm-x"), "whm-x");
 }
 
+/// A demo's delivery timeline: retried events first, each attempt with the receiver's answer,
+/// among them the 500s and held requests of the outage checks, inside the windows they set.
+fn assert_timeline(delivery: &Value) {
+    let events = delivery["events"].as_array().expect("a demo observes deliveries");
+    let retried = events.iter().filter(|e| e["attempts"].as_array().unwrap().len() > 1).count();
+    assert!(retried > 0, "the outage checks make the mock retry: {delivery:#}");
+    assert!(events[0]["attempts"].as_array().unwrap().len() > 1, "retried events come first");
+    let answers: Vec<&Value> =
+        events.iter().flat_map(|e| e["attempts"].as_array().unwrap()).map(|a| &a["answered"]).collect();
+    assert!(answers.contains(&&Value::from(200)) && answers.contains(&&Value::from(500)), "{answers:?}");
+    let windows = delivery["windows"].as_array().unwrap();
+    let kinds: Vec<&str> = windows.iter().map(|w| w["answer"].as_str().unwrap()).collect();
+    for kind in ["500", "refused", "timeout", "429", "307"] {
+        assert!(kinds.contains(&kind), "a `{kind}` window: {kinds:?}");
+    }
+    for w in windows {
+        assert!(w["from_ms"].as_i64().unwrap() <= w["to_ms"].as_i64().unwrap(), "{w}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_reports_are_stable() {
     let (summary, _out) = common::demo_run(Vec::new()).await;
     let mut report: Value =
         serde_json::from_str(&std::fs::read_to_string(summary.report_dir.join("report.json")).unwrap()).unwrap();
     let base_url = report["vendor"]["base_url"].as_str().unwrap().to_owned();
+    // The delivery timeline's times vary run to run: what it holds is checked here, then masked.
+    let delivery = report["delivery"].take();
+    assert_timeline(&delivery);
+    report["delivery"] = Value::String("[timeline]".into());
     normalise(&mut report, &base_url, &summary.run_id);
     insta::assert_json_snapshot!("demo_report", report);
     let summary_md = std::fs::read_to_string(summary.report_dir.join("summary.md")).unwrap();
@@ -213,7 +237,17 @@ fn mask_text(text: &str, base_url: &str, run_id: &str) -> String {
         let t = mask_after(&t, &format!("\"{claim}\":"), |c| c.is_ascii_digit(), "[n]");
         mask_after(&t, &format!("&quot;{claim}&quot;:"), |c| c.is_ascii_digit(), "[n]")
     });
-    mask_after(&text, "&lt; date: ", |c| c != '\n', "[date]")
+    let text = mask_after(&text, "&lt; date: ", |c| c != '\n', "[date]");
+    mask_timeline(&text)
+}
+
+/// The delivery timeline's drawing (times and retries vary run to run) → `[timeline svg]`; the
+/// section around it and its legend stay pinned. `the_delivery_timeline_draws_the_run` checks
+/// what is drawn.
+fn mask_timeline(text: &str) -> String {
+    let Some(start) = text.find("<svg xmlns=") else { return text.to_owned() };
+    let end = text[start..].find("</svg>").map_or(text.len(), |e| start + e + "</svg>".len());
+    format!("{}[timeline svg]{}", &text[..start], &text[end..])
 }
 
 /// `s` with the run of characters `keep` accepts after each `marker` replaced by `with`.

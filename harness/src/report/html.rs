@@ -490,7 +490,7 @@ pub fn render(report: &Report) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 title { "Conformance report: " (report.vendor.name) }
-                style { (PreEscaped(CSS)) }
+                style { (PreEscaped(CSS)) (PreEscaped(super::timeline::CSS)) }
             }
             body {
                 main {
@@ -509,6 +509,7 @@ pub fn render(report: &Report) -> String {
                     (failures_html(report))
                     (scoreboard_html(report))
                     (coverage_html(report))
+                    (super::timeline::svg(&report.delivery))
                     (capabilities_html(report))
                     (run_html(report))
                     @for suite in &report.suites {
@@ -582,6 +583,7 @@ mod tests {
             capabilities: CapabilitiesReport::default(),
             counts,
             suites: vec![SuiteReport { name: "mixed".into(), description: "a `mixed` suite".into(), checks: rows }],
+            delivery: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod timeline;
 
 use std::path::{Path, PathBuf};
 
@@ -251,6 +252,10 @@ pub struct Report {
     pub capabilities: CapabilitiesReport,
     pub counts: Counts,
     pub suites: Vec<SuiteReport>,
+    /// What the receiver saw of delivery, drawn in report.html: each observed event's attempts
+    /// and the receiver's answers, and the outage windows checks set.
+    #[serde(default, skip_serializing_if = "timeline::DeliveryTimeline::is_empty")]
+    pub delivery: timeline::DeliveryTimeline,
 }
 
 impl Report {

@@ -298,6 +298,7 @@ mod tests {
             capabilities: CapabilitiesReport::default(),
             counts: Report::count(&rows),
             suites: vec![SuiteReport { name: "mixed".into(), description: "mixed".into(), checks: rows }],
+            delivery: Default::default(),
         }
     }
 
