@@ -5,10 +5,13 @@
 
 #![cfg(unix)]
 
-use std::io::BufRead as _;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use common::process::Running;
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_harness");
 
@@ -25,18 +28,6 @@ const VARIABLES: &[&str] = &[
     "CI_SUMMARY_FILE",
     "GITHUB_STEP_SUMMARY",
 ];
-
-/// A serving demo is killed when a failed assertion unwinds, never left behind.
-struct Demo(std::process::Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ci/conformance.sh")
@@ -141,34 +132,10 @@ fn the_ci_job_summarises_keeps_the_report_and_fails_on_a_regression() {
 fn the_ci_job_runs_a_vendor_config_and_a_clean_comparison_passes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut guard = Demo(
-        Command::new(HARNESS)
-            .args(["demo", "--keep-serving", "--out", d.join("demo").to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let demo = &mut guard.0;
-    let stderr = std::io::BufReader::new(demo.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut demo = Running::harness(&["demo", "--keep-serving", "--out", d.join("demo").to_str().unwrap()]);
     // The demo's run ended with a burst of bad tokens that meets the mock's limit (AUTH-8): a
     // run started at once gets a full verdict only because the kept mock is back to its start.
-    loop {
-        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap_or_else(|_| {
-            let _ = demo.kill();
-            panic!("the demo never said it serves")
-        });
-        if line.starts_with("the mock vendor keeps serving at ") {
-            break;
-        }
-    }
+    demo.wait_for_line(Duration::from_secs(300), |l| l.starts_with("the mock vendor keeps serving at "));
     let baseline = std::fs::canonicalize(d.join("demo/latest")).unwrap();
     let config = baseline.join("vendor.toml");
     // What the file's header says to export for `harness run`.
@@ -189,8 +156,8 @@ fn the_ci_job_runs_a_vendor_config_and_a_clean_comparison_passes() {
             ("HARNESS_DEMO_ADMIN_TOKEN", token.trim()),
         ],
     );
-    let _ = Command::new("kill").args(["-INT", &demo.id().to_string()]).status();
-    let _ = demo.wait();
+    demo.signal("INT");
+    let _ = demo.finish(Duration::from_secs(60));
     assert_eq!(code, 0, "{log}");
     let run_dir = std::fs::canonicalize(d.join("ci-reports/latest")).unwrap();
     assert_eq!(verdict(&run_dir), "CONFORMANT");

@@ -148,41 +148,15 @@ fn token_crafts_keyless_credentials_for_api_key_vendors_and_refuses_crafted_jwts
 #[cfg(unix)]
 #[test]
 fn sigterm_writes_the_partial_report_and_exits_130() {
-    use std::io::BufRead as _;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     let out = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["demo", "--out", out.path().to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut demo = common::process::Running::harness(&["demo", "--out", out.path().to_str().unwrap()]);
     // Progress goes to stderr as plain lines (`[1/68] PASS schema.account (MUST)`) when it is not
     // a terminal: the first one means the checks are running.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the checks started");
-        if line.starts_with("[1/") {
-            break;
-        }
-    }
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the harness did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    demo.wait_for_line(Duration::from_secs(120), |l| l.starts_with("[1/"));
+    demo.signal("TERM");
+    let (status, _, _) = demo.finish(Duration::from_secs(120));
     assert_eq!(status.code(), Some(130));
     let latest = out.path().join("latest");
     for name in ["report.json", "junit.xml", "report.html", "summary.md"] {

@@ -3,11 +3,12 @@
 //! that names what to fix and exit 2. `every_flag_has_a_case` reads each subcommand's `--help`
 //! and fails when a flag has no case here, so a new flag cannot go untested.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The subcommands, as their words on the command line.
 const SUBCOMMANDS: &[&str] =
@@ -97,31 +98,12 @@ fn check(case: &Case) -> String {
 
 /// Starts `cmd`, waits for `ready` on its stderr, sends SIGINT, and returns its exit code and
 /// everything it printed.
-fn interrupted(mut cmd: Command, ready: &str) -> (Option<i32>, String) {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = String::new();
-    while !seen.contains(ready) {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => seen += &(line + "\n"),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("never printed {ready:?}; printed:\n{seen}");
-            }
-        }
-    }
-    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    seen.extend(rx.try_iter().map(|l| l + "\n"));
-    (out.status.code(), format!("{}{seen}", String::from_utf8_lossy(&out.stdout)))
+fn interrupted(cmd: Command, ready: &str) -> (Option<i32>, String) {
+    let mut running = common::process::Running::start(cmd);
+    running.wait_for_line(Duration::from_secs(120), |l| l.contains(ready));
+    running.signal("INT");
+    let (status, stdout, stderr) = running.finish(Duration::from_secs(60));
+    (status.code(), format!("{stdout}{stderr}"))
 }
 
 /// What the cases need: a running mock vendor, a `vendor.toml` pointing at it, a body and a secret.

@@ -6,41 +6,15 @@
 
 #![cfg(unix)]
 
-use std::io::BufRead as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::process::Running;
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_harness");
-
-/// A serving demo is killed when a failed assertion unwinds, never left behind.
-struct Demo(std::process::Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Every regular file under `dir` (symlinks such as `latest` are not followed: their target is
-/// listed once anyway).
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            out.extend(files_under(&entry.path()));
-        } else if kind.is_file() {
-            out.push(entry.path());
-        }
-    }
-    out
-}
 
 /// The harness on `PATH` first, as a user who installed it has it: reproduce commands call
 /// `harness token`.
@@ -54,37 +28,12 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
     let out = tempfile::tempdir().unwrap();
     // A MUST fault (`auth.malformed` fails): the run exits 1, so an exit of 1 after Ctrl-C is
     // the run's and not the interruption's 130 or a clean 0.
-    let mut demo = Demo(
-        Command::new(HARNESS)
-            .args(["demo", "--keep-serving", "--fault", "auth-500", "--out", out.path().to_str().unwrap()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let child = &mut demo.0;
+    let mut demo =
+        Running::harness(&["demo", "--keep-serving", "--fault", "auth-500", "--out", out.path().to_str().unwrap()]);
     // The result (verdict, report path) goes to stdout; what the demo does, to stderr.
-    let stdout = child.stdout.take().unwrap();
-    let result = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut seen = Vec::new();
-    let base_url = loop {
-        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
-            let _ = child.kill();
-            panic!("no line saying the mock serves; stderr: {seen:?}")
-        };
-        if let Some(rest) = line.strip_prefix("the mock vendor keeps serving at ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-        seen.push(line);
-    };
+    let line = demo.wait_for_line(Duration::from_secs(300), |l| l.starts_with("the mock vendor keeps serving at "));
+    let base_url =
+        line.trim_start_matches("the mock vendor keeps serving at ").split_whitespace().next().unwrap().to_owned();
 
     let run_dir = std::fs::canonicalize(out.path().join("latest")).unwrap();
     let vendor_toml = run_dir.join("vendor.toml");
@@ -151,7 +100,7 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
         }
     }
     assert!(secrets.len() > 4, "the admin token and the keys' lines: {secrets:?}");
-    let files = files_under(out.path());
+    let files = common::files_under(out.path());
     assert!(files.iter().any(|f| f.ends_with("report.html")), "{files:?}");
     for file in &files {
         let content = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
@@ -160,18 +109,10 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
         }
     }
 
-    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(interrupted.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let result = result.join().unwrap();
+    demo.signal("INT");
+    let (status, result, seen) = demo.finish(Duration::from_secs(60));
     assert!(result.contains("NOT CONFORMANT"), "{result}");
-    assert_eq!(status.code(), Some(1), "the run's exit code (NOT CONFORMANT); stderr: {seen:?}");
+    assert_eq!(status.code(), Some(1), "the run's exit code (NOT CONFORMANT); stderr:\n{seen}");
     // Stopped: the mock's state is gone, and the file says so.
     assert!(!state_dir.exists(), "{} is removed with the mock", state_dir.display());
     let text = std::fs::read_to_string(&vendor_toml).unwrap();
@@ -184,35 +125,11 @@ fn keep_serving_serves_the_written_vendor_toml_until_ctrl_c_and_exits_with_the_r
 #[test]
 fn an_interrupted_run_does_not_keep_serving() {
     let out = tempfile::tempdir().unwrap();
-    let mut demo = Demo(
-        Command::new(HARNESS)
-            .args(["demo", "--keep-serving", "--out", out.path().to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let child = &mut demo.0;
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut line = String::new();
+    let mut demo = Running::harness(&["demo", "--keep-serving", "--out", out.path().to_str().unwrap()]);
     // Progress lines (`[1/68] PASS schema.account (MUST)`) mean the checks are running.
-    while !line.starts_with("[1/") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "the demo ended before any check");
-        assert!(Instant::now() < deadline);
-    }
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let rest = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the demo did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let rest = rest.join().unwrap();
+    demo.wait_for_line(Duration::from_secs(300), |l| l.starts_with("[1/"));
+    demo.signal("TERM");
+    let (status, _, rest) = demo.finish(Duration::from_secs(60));
     assert_eq!(status.code(), Some(130), "{rest}");
     assert!(rest.contains("the run was interrupted: the mock vendor stops too"), "{rest}");
     assert!(!rest.contains("keeps serving"), "{rest}");

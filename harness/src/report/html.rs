@@ -535,7 +535,6 @@ pub fn render(report: &Report) -> String {
 mod tests {
     use super::*;
 
-    use crate::report::{CapabilitiesReport, RunInfo, SuiteReport, VendorInfo};
     use suites::Outcome;
 
     /// The catalogue's first check of `level`, after `skip` of them.
@@ -560,31 +559,7 @@ mod tests {
             CheckReport::new(meta(Level::Must, 2), Outcome::error("connection refused"), true, 3),
             CheckReport::new(meta(Level::Should, 0), Outcome::fail("no `Retry-After`"), true, 4),
         ];
-        let counts = Report::count(&rows);
-        let verdict = Report::verdict_of(&rows, false);
-        Report {
-            report_version: 2,
-            run_id: "run-1".into(),
-            harness_version: "9.9.9".into(),
-            started_at: "2026-12-06T16:00:00Z".into(),
-            finished_at: "2026-12-06T16:01:00Z".into(),
-            duration_ms: 60_000,
-            vendor: VendorInfo {
-                name: "Acme <Cloud>".into(),
-                base_url: "http://127.0.0.1:9".into(),
-                profile: "canonical".into(),
-                signature_scheme: "hmac-sha256".into(),
-            },
-            options: RunInfo { strict: false, non_interactive: true, suites: Vec::new(), checks: Vec::new() },
-            verdict,
-            exit_code: verdict.exit_code(false, false),
-            interrupted: false,
-            partial: false,
-            capabilities: CapabilitiesReport::default(),
-            counts,
-            suites: vec![SuiteReport { name: "mixed".into(), description: "a `mixed` suite".into(), checks: rows }],
-            delivery: Default::default(),
-        }
+        crate::report::sample(rows, false)
     }
 
     #[test]

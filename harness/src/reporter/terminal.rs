@@ -275,31 +275,7 @@ mod tests {
     }
 
     fn report(rows: Vec<CheckReport>, interrupted: bool) -> Report {
-        use crate::report::{CapabilitiesReport, RunInfo, SuiteReport, VendorInfo};
-        let verdict = Report::verdict_of(&rows, interrupted);
-        Report {
-            report_version: 2,
-            run_id: "run-1".into(),
-            harness_version: "9.9.9".into(),
-            started_at: "2026-12-06T16:00:00Z".into(),
-            finished_at: "2026-12-06T16:01:00Z".into(),
-            duration_ms: 60_000,
-            vendor: VendorInfo {
-                name: "Acme".into(),
-                base_url: "http://127.0.0.1:9".into(),
-                profile: "canonical".into(),
-                signature_scheme: "timestamped".into(),
-            },
-            options: RunInfo { strict: false, non_interactive: true, suites: Vec::new(), checks: Vec::new() },
-            verdict,
-            exit_code: verdict.exit_code(false, interrupted),
-            interrupted,
-            partial: false,
-            capabilities: CapabilitiesReport::default(),
-            counts: Report::count(&rows),
-            suites: vec![SuiteReport { name: "mixed".into(), description: "mixed".into(), checks: rows }],
-            delivery: Default::default(),
-        }
+        crate::report::sample(rows, interrupted)
     }
 
     #[test]
