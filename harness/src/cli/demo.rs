@@ -12,7 +12,9 @@ use mock_vendor::{MockConfig, RunningMock};
 
 use crate::config::{AuthConfig, TriggerConfig, VendorConfig, WebhookSecretSource};
 use crate::progress::ProgressMode;
-use crate::runner::{RunOptions, RunSummary, run};
+use crate::reporter::LiveView;
+use crate::reporter::live::DEFAULT_ADDR;
+use crate::runner::{RunOptions, RunSummary, run, run_with};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,6 +35,10 @@ pub struct Args {
     /// reproduce commands and `harness probe --config <run dir>/vendor.toml` run against it
     #[arg(long)]
     pub keep_serving: bool,
+    /// Serve a live view of the run (a page and its event stream) on ADDR, 127.0.0.1 and a free
+    /// port when none is given; it stops when the run ends, or with the mock under --keep-serving
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DEFAULT_ADDR)]
+    pub live: Option<SocketAddr>,
 }
 
 /// The mock vendor a demo (or a test) runs against: demo fleet, sub-second retries, loopback
@@ -222,14 +228,30 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     // Listening from before the run: a Ctrl-C the runner no longer watches for (while it writes
     // the reports) still ends the serving, at once.
     let stop = if args.keep_serving { Some(crate::runner::interrupt_signal()?) } else { None };
-    let demo = DemoMock::start(MockConfig { shape: args.shape, ..demo_mock_config(args.faults) }).await?;
+    let live = match args.live {
+        Some(addr) => Some(LiveView::announce(addr).await?),
+        None => None,
+    };
+    let demo = match DemoMock::start(MockConfig { shape: args.shape, ..demo_mock_config(args.faults) }).await {
+        Ok(demo) => demo,
+        Err(e) => {
+            if let Some(live) = live {
+                live.stop_after_run().await;
+            }
+            return Err(e);
+        }
+    };
+    let extra = live.iter().map(LiveView::reporter).collect();
     let summary = match config_for(&demo.mock, demo.shape) {
-        Ok(config) => run(config, options).await,
+        Ok(config) => run_with(config, options, extra).await,
         Err(e) => Err(e),
     };
     let summary = match summary {
         Ok(summary) => summary,
         Err(e) => {
+            if let Some(live) = live {
+                live.stop_after_run().await;
+            }
             demo.stop().await;
             return Err(e);
         }
@@ -246,6 +268,9 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         // retries go on to the run's closed receiver, the run's device changes are undone.
         // Faults stay, so a failing check's reproduce command still shows the failure.
         demo.mock.state.reset();
+        if let Some(live) = &live {
+            eprintln!("the live view keeps serving at {} until Ctrl-C too", live.url());
+        }
         keep_serving(&demo, &vendor_toml, summary.exit_code, stop).await;
         // The header must not say the mock serves once it has stopped.
         std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, false)?)
@@ -257,6 +282,9 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
             "reproduce commands name {}; the mock vendor has stopped (`harness demo --keep-serving` keeps it up for them)",
             vendor_toml.display()
         );
+    }
+    if let Some(live) = live {
+        live.stop_after_run().await;
     }
     demo.stop().await;
     Ok(summary.exit_code)
