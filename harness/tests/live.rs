@@ -189,6 +189,67 @@ async fn a_view_stopped_before_the_run_ended_says_so() {
     assert!(events[0].data["reason"].as_str().unwrap().contains("before the run finished"));
 }
 
+/// Bound to loopback, the view answers only requests for a loopback host: a page elsewhere
+/// cannot read the run through a name pointed at 127.0.0.1 (DNS rebinding).
+#[tokio::test]
+async fn a_loopback_view_refuses_other_hosts() {
+    let view = LiveView::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let port = view.url().trim_end_matches('/').rsplit(':').next().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    for path in ["", "events"] {
+        let url = format!("{}{path}", view.url());
+        let refused = client.get(&url).header("Host", format!("rebound.example:{port}")).send().await.unwrap();
+        assert_eq!(refused.status(), 403, "{url}");
+        assert!(refused.text().await.unwrap().contains("answers only requests for 127.0.0.1"));
+        let local = client.get(&url).header("Host", format!("localhost:{port}")).send().await.unwrap();
+        assert_eq!(local.status(), 200, "{url}");
+    }
+    view.stop().await;
+}
+
+/// `harness demo --live --keep-serving`: after the run the view serves on with the mock, and a
+/// page opened then gets the whole run, to its verdict.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_demo_keeps_its_live_view() {
+    use tokio::io::AsyncBufReadExt as _;
+    let out = tempfile::tempdir().unwrap();
+    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["demo", "--live", "--keep-serving", "--out"])
+        .arg(out.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(demo.stderr.take().unwrap()).lines();
+    let (mut url, mut printed) = (None, String::new());
+    while !printed.contains("the live view keeps serving at") {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.unwrap().unwrap();
+        let line = line.unwrap_or_else(|| panic!("the demo ended:\n{printed}"));
+        if let Some(u) = line.strip_prefix("live view: ") {
+            url = Some(u.to_owned());
+        }
+        printed += &format!("{line}\n");
+    }
+    let url = url.unwrap();
+    assert!(printed.contains(&format!("the live view keeps serving at {url} until Ctrl-C too")), "{printed}");
+    let events = read_events(connect(&format!("{url}events"), None).await, |_| {}).await;
+    assert_eq!(events.first().map(Sse::kind), Some("run-started"));
+    assert_eq!(events.last().map(Sse::kind), Some("run-finished"));
+    assert_eq!(events.last().unwrap().data["verdict"], "CONFORMANT");
+
+    let pid = demo.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    while let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap() {
+        printed += &format!("{line}\n");
+    }
+    assert_eq!(demo.wait().await.unwrap().code(), Some(0), "{printed}");
+    assert!(printed.contains(&format!("stopped serving {url}")), "{printed}");
+    assert!(reqwest::get(url).await.is_err(), "the view stopped with the mock");
+}
+
 /// Kills what it holds when a failed assertion unwinds.
 struct Killed(Child);
 

@@ -12,7 +12,9 @@
 //!
 //! It binds where it is told: the page and its stream carry the run's progress (check messages,
 //! event ids, never a header, body or secret) to whoever can reach the address, without
-//! authentication; the default is loopback.
+//! authentication; the default is loopback. Bound to loopback, it answers only requests for a
+//! loopback host, so a web page elsewhere cannot read the run through a name pointed at 127.0.0.1
+//! (DNS rebinding).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -22,9 +24,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use futures::Stream;
 use serde_json::{Value, json};
@@ -110,6 +112,34 @@ impl Shared {
     }
 }
 
+/// What the handlers share: the events, and whether only loopback hosts are answered.
+#[derive(Debug, Clone)]
+struct App {
+    shared: Arc<Shared>,
+    loopback: bool,
+}
+
+impl App {
+    /// `Err` with a 403 for a request naming a host other than loopback, when bound to loopback.
+    fn admit(&self, headers: &HeaderMap) -> Result<(), Response> {
+        if !self.loopback || loopback_host(headers.get(header::HOST)) {
+            return Ok(());
+        }
+        let why = "the live view is bound to loopback and answers only requests for 127.0.0.1, [::1] or localhost";
+        Err((StatusCode::FORBIDDEN, why).into_response())
+    }
+}
+
+/// Whether a `Host` header names a loopback address (`127.0.0.1:8080`, `[::1]:8080`, `localhost`).
+fn loopback_host(host: Option<&HeaderValue>) -> bool {
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else { return false };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The live view's server, running. [`LiveView::reporter`] feeds it; [`LiveView::stop`] ends it.
 #[derive(Debug)]
 pub struct LiveView {
@@ -127,7 +157,10 @@ impl LiveView {
             .with_context(|| format!("failed to bind the live view on {addr} (`--live`)"))?;
         let local = listener.local_addr().context("failed to read the live view's address")?;
         let shared = Arc::new(Shared::new());
-        let app = axum::Router::new().route("/", get(page)).route("/events", get(events)).with_state(shared.clone());
+        let app = axum::Router::new()
+            .route("/", get(page))
+            .route("/events", get(events))
+            .with_state(App { shared: shared.clone(), loopback: local.ip().is_loopback() });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -274,16 +307,17 @@ pub fn project(event: &RunEvent) -> Value {
     value
 }
 
-async fn page() -> impl IntoResponse {
+async fn page(State(app): State<App>, headers: HeaderMap) -> Result<impl IntoResponse, Response> {
+    app.admit(&headers)?;
     // The page may load nothing from elsewhere: what it shows must work offline.
     let policy = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'";
-    (
+    Ok((
         [
             (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         Html(PAGE),
-    )
+    ))
 }
 
 /// What one page's stream has to send next.
@@ -325,9 +359,11 @@ impl Feed {
 }
 
 async fn events(
-    State(shared): State<Arc<Shared>>,
+    State(app): State<App>,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
+    app.admit(&headers)?;
+    let shared = app.shared;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -340,12 +376,24 @@ async fn events(
         let event = Event::default().id(entry.id.to_string()).data(entry.data.as_str());
         Some((Ok(event), feed))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_hosts_count_as_loopback() {
+        let host = |h: &'static str| loopback_host(Some(&HeaderValue::from_static(h)));
+        for h in ["127.0.0.1:4000", "127.0.0.1", "[::1]:4000", "localhost:4000", "LOCALHOST"] {
+            assert!(host(h), "{h}");
+        }
+        for h in ["evil.example:4000", "10.0.0.1:4000", "[2001:db8::1]:80", "localhost.evil.example", ""] {
+            assert!(!host(h), "{h}");
+        }
+        assert!(!loopback_host(None));
+    }
 
     fn waiting(what: &str) -> Value {
         json!({"type": "waiting", "what": what})
