@@ -356,6 +356,7 @@ const PAGE_STATE: &str = r##"(() => {
     failures: [...document.querySelectorAll("#failure-list > li")].map(li => li.dataset.id),
     failure_text: document.getElementById("failure-list").textContent,
     waiting: document.getElementById("waiting").textContent,
+    fleet: Object.fromEntries([...document.querySelectorAll("[data-device]")].map(d => [d.dataset.device, d.dataset.status])),
     dom: document.documentElement.outerHTML,
   };
 })()"##;
@@ -401,6 +402,8 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
     // Watch the page until it shows the verdict, keeping the first view of the failing check
     // and the first of a verified delivery while the run was still going.
     let (mut failing_mid_run, mut delivery_mid_run) = (None, None);
+    // The fleet as first shown, and the devices whose tile changed status before the verdict.
+    let (mut fleet_at_first, mut changed_mid_run) = (None::<Value>, std::collections::BTreeSet::new());
     let deadline = Instant::now() + Duration::from_secs(60);
     let end = loop {
         assert!(Instant::now() < deadline, "the page never showed a verdict; the demo printed:\n{printed}");
@@ -418,6 +421,14 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
             }
             if delivery_mid_run.is_none() && state["verified"].as_u64() > Some(0) {
                 delivery_mid_run = Some(state.clone());
+            }
+            let fleet = state["fleet"].as_object().unwrap();
+            match &fleet_at_first {
+                None if !fleet.is_empty() => fleet_at_first = Some(state["fleet"].clone()),
+                Some(first) => {
+                    changed_mid_run.extend(fleet.iter().filter(|(id, s)| first[id] != **s).map(|(id, _)| id.clone()))
+                }
+                None => {}
             }
         } else {
             break state.clone();
@@ -438,6 +449,10 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
     let dom = mid["dom"].as_str().unwrap();
     assert!(dom.contains(r#"data-id="schema.device-fields" data-status="fail""#), "{dom}");
     assert!(dom.contains(r#"<section id="verdict" hidden="">"#), "{dom}");
+
+    let fleet = fleet_at_first.unwrap_or_else(|| panic!("the demo's fleet was never shown:\n{printed}"));
+    assert!(fleet.as_object().unwrap().len() > 10, "{fleet}");
+    assert!(!changed_mid_run.is_empty(), "no device of the fleet changed status while the run went: {fleet}");
 
     let delivered = delivery_mid_run.unwrap_or_else(|| panic!("no delivery was shown before the verdict:\n{printed}"));
     assert_eq!(delivered["phase"], "running", "{delivered}");

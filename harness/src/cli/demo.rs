@@ -13,7 +13,7 @@ use mock_vendor::{MockConfig, RunningMock};
 use crate::config::{AuthConfig, TriggerConfig, VendorConfig, WebhookSecretSource};
 use crate::progress::ProgressMode;
 use crate::reporter::LiveView;
-use crate::reporter::live::DEFAULT_ADDR;
+use crate::reporter::live::{DEFAULT_ADDR, LiveFeed};
 use crate::runner::{RunOptions, RunSummary, run, run_with};
 
 #[derive(Debug, clap::Args)]
@@ -242,10 +242,14 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         }
     };
     let extra = live.iter().map(LiveView::reporter).collect();
+    let fleet = live.as_ref().map(|live| watch_fleet(demo.mock.state.clone(), live.feed()));
     let summary = match config_for(&demo.mock, demo.shape) {
         Ok(config) => run_with(config, options, extra).await,
         Err(e) => Err(e),
     };
+    if let Some(fleet) = fleet {
+        fleet.abort();
+    }
     let summary = match summary {
         Ok(summary) => summary,
         Err(e) => {
@@ -288,6 +292,42 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     }
     demo.stop().await;
     Ok(summary.exit_code)
+}
+
+/// Shows the mock's fleet in the live view: every account's sites and devices with the status
+/// inventory serves, sent again whenever the fleet changed. Polled: the mock has no change feed,
+/// and reading its generation counter four times a second costs nothing.
+fn watch_fleet(state: mock_vendor::AppState, feed: LiveFeed) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut shown = None;
+        loop {
+            let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
+            if shown != Some(generation) {
+                shown = Some(generation);
+                feed.publish_latest(&fleet_snapshot(&state));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    })
+}
+
+/// The `fleet` event of the live view.
+fn fleet_snapshot(state: &mock_vendor::AppState) -> serde_json::Value {
+    let fleet = state.fleet.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let device = |d: &u32| {
+        let d = &fleet.devices[*d as usize];
+        serde_json::json!({"id": d.id, "name": &*d.name, "type": d.kind.as_str(), "status": d.status.as_str()})
+    };
+    let site = |s: &u32| {
+        let s = &fleet.sites[*s as usize];
+        serde_json::json!({"name": s.name, "devices": s.devices.iter().map(device).collect::<Vec<_>>()})
+    };
+    let accounts: Vec<serde_json::Value> = fleet
+        .accounts
+        .iter()
+        .map(|a| serde_json::json!({"name": a.name, "sites": a.sites.iter().map(site).collect::<Vec<_>>()}))
+        .collect();
+    serde_json::json!({"type": "fleet", "accounts": accounts})
 }
 
 /// Serves until Ctrl-C or SIGTERM, saying how to use the mock meanwhile (on stderr, as `listen`

@@ -57,6 +57,8 @@ struct Entry {
     pinned: bool,
     /// The stream's last event.
     last: bool,
+    /// Sent through [`LiveFeed::publish_latest`]: a later one of the same type replaces it.
+    slot: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -83,12 +85,25 @@ impl Shared {
     }
 
     fn push(&self, value: &Value, pinned: bool, last: bool) {
+        self.push_entry(value, pinned, last, None);
+    }
+
+    /// Keeps only the latest event of `value`'s type for late joiners.
+    fn push_latest(&self, value: &Value) {
+        let slot = value["type"].as_str().unwrap_or_default().to_owned();
+        self.push_entry(value, true, false, Some(slot));
+    }
+
+    fn push_entry(&self, value: &Value, pinned: bool, last: bool, slot: Option<String>) {
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         if log.ended {
             return;
         }
+        if slot.is_some() {
+            log.entries.retain(|e| e.slot != slot);
+        }
         log.next_id += 1;
-        let entry = Arc::new(Entry { id: log.next_id, data: value.to_string(), pinned, last });
+        let entry = Arc::new(Entry { id: log.next_id, data: value.to_string(), pinned, last, slot });
         log.ended = last;
         if !pinned {
             log.transient += 1;
@@ -196,6 +211,11 @@ impl LiveView {
         &self.url
     }
 
+    /// A handle to send the pages more than the run's events (the demo's fleet).
+    pub fn feed(&self) -> LiveFeed {
+        LiveFeed { shared: self.shared.clone() }
+    }
+
     /// The reporter that feeds this view, for [`crate::runner::run_with`].
     pub fn reporter(&self) -> Box<dyn Reporter> {
         Box::new(LiveReporter { shared: self.shared.clone() })
@@ -214,6 +234,20 @@ impl LiveView {
         if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
             task.abort();
         }
+    }
+}
+
+/// Sends the view's pages something besides the run's events; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LiveFeed {
+    shared: Arc<Shared>,
+}
+
+impl LiveFeed {
+    /// Sends `value` (an object whose `type` the page knows) to the pages; a page that joins later
+    /// gets only the latest of each type sent this way. Nothing is sent after the run's end.
+    pub fn publish_latest(&self, value: &Value) {
+        self.shared.push_latest(value);
     }
 }
 
@@ -417,6 +451,21 @@ mod tests {
         assert!(backlog.iter().zip(backlog.iter().skip(1)).all(|(a, b)| a.id < b.id), "in order");
         let last = backlog.back().unwrap().id;
         assert_eq!(shared.subscribe(last - 3).0.len(), 3, "a reconnecting page gets what it missed");
+    }
+
+    #[test]
+    fn a_late_joiner_gets_only_the_latest_of_a_published_kind() {
+        let shared = Shared::new();
+        shared.push_latest(&json!({"type": "fleet", "n": 1}));
+        for i in 0..MAX_TRANSIENT + 1 {
+            shared.push(&waiting(&i.to_string()), false, false);
+        }
+        shared.push_latest(&json!({"type": "fleet", "n": 2}));
+        shared.push_latest(&json!({"type": "other", "n": 3}));
+        let (backlog, _) = shared.subscribe(0);
+        let fleets: Vec<&str> = backlog.iter().map(|e| e.data.as_str()).filter(|d| d.contains("fleet")).collect();
+        assert_eq!(fleets, [r#"{"n":2,"type":"fleet"}"#]);
+        assert!(backlog.back().unwrap().data.contains("other"), "another type is kept beside it");
     }
 
     #[tokio::test]
