@@ -100,7 +100,8 @@ async fn the_stream_tells_the_run_as_it_happens_and_late_joiners_get_the_backlog
     assert!(policy.starts_with("default-src 'none'") && policy.contains("connect-src 'self'"), "{policy}");
     let page = page.text().await.unwrap();
     assert!(page.contains("new EventSource(\"/events\")"), "{page}");
-    assert!(!page.contains("://") && !page.contains(" src="), "the page loads nothing from elsewhere");
+    let addresses = page.replace("\"http://www.w3.org/2000/svg\"", "");
+    assert!(!addresses.contains("://") && !page.contains(" src="), "the page loads nothing from elsewhere");
 
     // A page open from before the run; a second one joins when the first check has ended.
     let early = connect(&stream_url, None).await;
@@ -356,6 +357,7 @@ const PAGE_STATE: &str = r##"(() => {
     failures: [...document.querySelectorAll("#failure-list > li")].map(li => li.dataset.id),
     failure_text: document.getElementById("failure-list").textContent,
     waiting: document.getElementById("waiting").textContent,
+    retried: Math.max(0, ...[...document.querySelectorAll("#timeline [data-event]")].map(g => +g.dataset.attempts)),
     fleet: Object.fromEntries([...document.querySelectorAll("[data-device]")].map(d => [d.dataset.device, d.dataset.status])),
     dom: document.documentElement.outerHTML,
   };
@@ -401,7 +403,7 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
 
     // Watch the page until it shows the verdict, keeping the first view of the failing check
     // and the first of a verified delivery while the run was still going.
-    let (mut failing_mid_run, mut delivery_mid_run) = (None, None);
+    let (mut failing_mid_run, mut delivery_mid_run, mut retry_mid_run) = (None, None, None);
     // The fleet as first shown, and the devices whose tile changed status before the verdict.
     let (mut fleet_at_first, mut changed_mid_run) = (None::<Value>, std::collections::BTreeSet::new());
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -421,6 +423,9 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
             }
             if delivery_mid_run.is_none() && state["verified"].as_u64() > Some(0) {
                 delivery_mid_run = Some(state.clone());
+            }
+            if retry_mid_run.is_none() && state["retried"].as_u64() >= Some(2) {
+                retry_mid_run = Some(state.clone());
             }
             let fleet = state["fleet"].as_object().unwrap();
             match &fleet_at_first {
@@ -453,6 +458,9 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
     let fleet = fleet_at_first.unwrap_or_else(|| panic!("the demo's fleet was never shown:\n{printed}"));
     assert!(fleet.as_object().unwrap().len() > 10, "{fleet}");
     assert!(!changed_mid_run.is_empty(), "no device of the fleet changed status while the run went: {fleet}");
+
+    // The delivery checks make the mock retry: the timeline shows an event's attempts as they come.
+    retry_mid_run.unwrap_or_else(|| panic!("no retried event was drawn before the verdict:\n{printed}"));
 
     let delivered = delivery_mid_run.unwrap_or_else(|| panic!("no delivery was shown before the verdict:\n{printed}"));
     assert_eq!(delivered["phase"], "running", "{delivered}");
