@@ -112,6 +112,8 @@ struct Fixture {
     dir: tempfile::TempDir,
     config: PathBuf,
     site: String,
+    /// The mock's `host:port`: an address already taken, for `--live`.
+    taken: String,
 }
 
 impl Fixture {
@@ -144,7 +146,8 @@ impl Fixture {
         cursor.webhook.secret = harness::config::WebhookSecretSource::Env { var: "WH_SECRET".into() };
         std::fs::write(dir.path().join("cursor.toml"), toml::to_string(&cursor).unwrap()).unwrap();
         std::fs::write(dir.path().join("not-headers"), "X-Webhook-Signature sha256=00\n").unwrap();
-        Self { _runtime: runtime, dir, config: path, site }
+        let taken = config.vendor.base_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        Self { _runtime: runtime, dir, config: path, site, taken }
     }
 
     fn path(&self, name: &str) -> String {
@@ -244,6 +247,19 @@ fn cases(f: &Fixture) -> Vec<Case> {
             &["--config", config, "--out", &format!("{a_file}/reports")],
             &["cannot write reports under", "`--out`"],
         ),
+        Case::good(
+            "run",
+            &["--live"],
+            &["--config", config, "--check", "schema.account", "--out", &f.path("live-run"), "--live"],
+            0,
+            &["live view: http://127.0.0.1:", "the run has ended; stopped serving http://127.0.0.1:"],
+        ),
+        Case::bad(
+            "run",
+            "--live",
+            &["--config", config, "--check", "schema.account", "--live", &f.taken],
+            &[&format!("failed to bind the live view on {} (`--live`)", f.taken)],
+        ),
         // demo
         Case::good(
             "demo",
@@ -269,6 +285,19 @@ fn cases(f: &Fixture) -> Vec<Case> {
             )
         },
         Case::bad("demo", "--keep-serving", &["--keep-serving=yes"], &["unexpected value 'yes' for '--keep-serving'"]),
+        Case::good(
+            "demo",
+            &["--live"],
+            &["--out", &f.path("live-demo"), "--live", "127.0.0.1:0"],
+            0,
+            &["live view: http://127.0.0.1:", "CONFORMANT", "the run has ended; stopped serving http://127.0.0.1:"],
+        ),
+        Case::bad(
+            "demo",
+            "--live",
+            &["--live", "localhost"],
+            &["invalid value 'localhost' for '--live [<ADDR>]'", "invalid socket address"],
+        ),
         Case::bad("demo", "--fault", &["--fault", "nosuch"], &["unknown fault `nosuch`", "mock-vendor faults"]),
         Case::bad("demo", "--shape", &["--shape", "nosuch"], &["unknown shape `nosuch`", "canonical, cursor, link"]),
         // list
@@ -568,7 +597,10 @@ fn every_subcommand_has_help_that_documents_each_flag() {
             let lines: Vec<&str> = help.lines().collect();
             let at = lines.iter().position(|l| l.trim_start().starts_with(&flag)).unwrap();
             let rest = lines[at].trim_start().trim_start_matches(&flag).trim_start();
+            // An optional value (`--live [<ADDR>]`) is a placeholder too.
+            let rest = rest.strip_prefix('[').filter(|r| r.starts_with('<')).unwrap_or(rest);
             let rest = if rest.starts_with('<') { rest.split_once('>').map_or("", |(_, r)| r) } else { rest };
+            let rest = rest.strip_prefix(']').unwrap_or(rest);
             let described = !rest.trim().is_empty() && !rest.trim().starts_with('[')
                 || lines.get(at + 1).is_some_and(|n| !n.trim().is_empty() && !n.trim_start().starts_with('-'));
             assert!(described, "`harness {command} {flag}` has no description in its help:\n{help}");

@@ -12,7 +12,9 @@ use mock_vendor::{MockConfig, RunningMock};
 
 use crate::config::{AuthConfig, TriggerConfig, VendorConfig, WebhookSecretSource};
 use crate::progress::ProgressMode;
-use crate::runner::{RunOptions, RunSummary, run};
+use crate::reporter::LiveView;
+use crate::reporter::live::{DEFAULT_ADDR, LiveFeed};
+use crate::runner::{RunOptions, RunSummary, run, run_with};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,6 +35,10 @@ pub struct Args {
     /// reproduce commands and `harness probe --config <run dir>/vendor.toml` run against it
     #[arg(long)]
     pub keep_serving: bool,
+    /// Serve a live view of the run (a page and its event stream) on ADDR, 127.0.0.1 and a free
+    /// port when none is given; it stops when the run ends, or with the mock under --keep-serving
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DEFAULT_ADDR)]
+    pub live: Option<SocketAddr>,
 }
 
 /// The mock vendor a demo (or a test) runs against: demo fleet, sub-second retries, loopback
@@ -222,14 +228,34 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     // Listening from before the run: a Ctrl-C the runner no longer watches for (while it writes
     // the reports) still ends the serving, at once.
     let stop = if args.keep_serving { Some(crate::runner::interrupt_signal()?) } else { None };
-    let demo = DemoMock::start(MockConfig { shape: args.shape, ..demo_mock_config(args.faults) }).await?;
+    let live = match args.live {
+        Some(addr) => Some(LiveView::announce(addr).await?),
+        None => None,
+    };
+    let demo = match DemoMock::start(MockConfig { shape: args.shape, ..demo_mock_config(args.faults) }).await {
+        Ok(demo) => demo,
+        Err(e) => {
+            if let Some(live) = live {
+                live.stop_after_run().await;
+            }
+            return Err(e);
+        }
+    };
+    let extra = live.iter().map(LiveView::reporter).collect();
+    let fleet = live.as_ref().map(|live| watch_fleet(demo.mock.state.clone(), live.feed()));
     let summary = match config_for(&demo.mock, demo.shape) {
-        Ok(config) => run(config, options).await,
+        Ok(config) => run_with(config, options, extra).await,
         Err(e) => Err(e),
     };
+    if let Some(fleet) = fleet {
+        fleet.abort();
+    }
     let summary = match summary {
         Ok(summary) => summary,
         Err(e) => {
+            if let Some(live) = live {
+                live.stop_after_run().await;
+            }
             demo.stop().await;
             return Err(e);
         }
@@ -246,6 +272,9 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         // retries go on to the run's closed receiver, the run's device changes are undone.
         // Faults stay, so a failing check's reproduce command still shows the failure.
         demo.mock.state.reset();
+        if let Some(live) = &live {
+            eprintln!("the live view keeps serving at {} until Ctrl-C too", live.url());
+        }
         keep_serving(&demo, &vendor_toml, summary.exit_code, stop).await;
         // The header must not say the mock serves once it has stopped.
         std::fs::write(&vendor_toml, demo.vendor_toml(&run_id, false)?)
@@ -258,8 +287,47 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
             vendor_toml.display()
         );
     }
+    if let Some(live) = live {
+        live.stop_after_run().await;
+    }
     demo.stop().await;
     Ok(summary.exit_code)
+}
+
+/// Shows the mock's fleet in the live view: every account's sites and devices with the status
+/// inventory serves, sent again whenever the fleet changed. Polled: the mock has no change feed,
+/// and reading its generation counter four times a second costs nothing.
+fn watch_fleet(state: mock_vendor::AppState, feed: LiveFeed) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut shown = None;
+        loop {
+            let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
+            if shown != Some(generation) {
+                shown = Some(generation);
+                feed.publish_latest(&fleet_snapshot(&state));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    })
+}
+
+/// The `fleet` event of the live view.
+fn fleet_snapshot(state: &mock_vendor::AppState) -> serde_json::Value {
+    let fleet = state.fleet.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let device = |d: &u32| {
+        let d = &fleet.devices[*d as usize];
+        serde_json::json!({"id": d.id, "name": &*d.name, "type": d.kind.as_str(), "status": d.status.as_str()})
+    };
+    let site = |s: &u32| {
+        let s = &fleet.sites[*s as usize];
+        serde_json::json!({"name": s.name, "devices": s.devices.iter().map(device).collect::<Vec<_>>()})
+    };
+    let accounts: Vec<serde_json::Value> = fleet
+        .accounts
+        .iter()
+        .map(|a| serde_json::json!({"name": a.name, "sites": a.sites.iter().map(site).collect::<Vec<_>>()}))
+        .collect();
+    serde_json::json!({"type": "fleet", "accounts": accounts})
 }
 
 /// Serves until Ctrl-C or SIGTERM, saying how to use the mock meanwhile (on stderr, as `listen`

@@ -2,7 +2,9 @@
 //! output format is one more file here, added to the list [`crate::runner`] dispatches to.
 
 pub mod files;
+pub mod live;
 pub mod terminal;
 
 pub use files::ReportFiles;
+pub use live::LiveView;
 pub use terminal::{ProgressMode, Terminal};
