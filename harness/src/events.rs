@@ -36,6 +36,9 @@ pub enum EventKind {
     Waiting { what: String, within: Duration },
     /// The receiver got a delivery.
     DeliveryReceived(DeliverySeen),
+    /// A check has the receiver answer `answer` (`500`, `429`, `410`, `307`, `timeout`,
+    /// `refused`) for `within`, from now: an outage window the vendor's retries should span.
+    ReceiverAnswering { answer: &'static str, within: Duration },
     /// Check `index` of `total` ended with its row (the report's row as written).
     CheckFinished { index: usize, total: usize, row: Box<CheckReport> },
     /// Every check ended (or the run was stopped): the whole report, and where it goes. Always the
@@ -164,6 +167,66 @@ pub fn watch_deliveries(inbox: std::sync::Arc<dyn suites::Inbox>, sink: EventSin
             seen = all.len();
         }
     })
+}
+
+/// The run's inbox as the checks see it, telling the reporters the moment a check sets an answer
+/// window ([`EventKind::ReceiverAnswering`]); everything else passes through unchanged.
+#[derive(Debug)]
+pub struct ObservedInbox {
+    inner: std::sync::Arc<dyn suites::Inbox>,
+    sink: EventSink,
+}
+
+impl ObservedInbox {
+    pub fn new(inner: std::sync::Arc<dyn suites::Inbox>, sink: EventSink) -> Self {
+        Self { inner, sink }
+    }
+}
+
+#[async_trait::async_trait]
+impl suites::Inbox for ObservedInbox {
+    fn public_url(&self) -> String {
+        self.inner.public_url()
+    }
+
+    fn deliveries(&self) -> Vec<Delivery> {
+        self.inner.deliveries()
+    }
+
+    async fn wait_for(&self, done: &(dyn for<'d> Fn(&'d [Delivery]) -> bool + Send + Sync), within: Duration) -> bool {
+        self.inner.wait_for(done, within).await
+    }
+
+    fn answer_for(&self, answer: suites::ReceiverAnswer, window: Duration) {
+        self.inner.answer_for(answer, window);
+        if answer != suites::ReceiverAnswer::Ok {
+            self.sink.send(EventKind::ReceiverAnswering {
+                answer: crate::report::timeline::answer_label(answer),
+                within: window,
+            });
+        }
+    }
+
+    fn fetches(&self) -> Vec<suites::Fetch> {
+        self.inner.fetches()
+    }
+
+    fn add_secret(&self, secret: contract::Secret) {
+        self.inner.add_secret(secret)
+    }
+
+    async fn post_to_self(&self, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<u16, String> {
+        self.inner.post_to_self(headers, body).await
+    }
+
+    fn verify_with(
+        &self,
+        delivery: &Delivery,
+        format: &contract::SignatureFormat,
+        secret: Option<&contract::Secret>,
+    ) -> Verification {
+        self.inner.verify_with(delivery, format, secret)
+    }
 }
 
 #[cfg(test)]

@@ -552,7 +552,8 @@ async fn build_context(
             .context("failed to start the webhook receiver")?;
         started.state().set_profile(config.profile.clone());
         let public = config.webhook_public_url(started.local_addr());
-        let inbox = started.inbox(public.clone());
+        let inbox: Arc<dyn suites::Inbox> =
+            Arc::new(events::ObservedInbox::new(started.inbox(public.clone()), sink.clone()));
         let name = format!("conformance-harness {run_id}");
         cx = cx.with_webhook(
             crate::setup::for_run(&config.webhook, client.as_ref(), inbox.as_ref(), &name, &public).await?,

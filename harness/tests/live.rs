@@ -358,6 +358,7 @@ const PAGE_STATE: &str = r##"(() => {
     failure_text: document.getElementById("failure-list").textContent,
     waiting: document.getElementById("waiting").textContent,
     retried: Math.max(0, ...[...document.querySelectorAll("#timeline [data-event]")].map(g => +g.dataset.attempts)),
+    windows: [...new Set([...document.querySelectorAll("#timeline [data-window]")].map(r => r.dataset.window))],
     fleet: Object.fromEntries([...document.querySelectorAll("[data-device]")].map(d => [d.dataset.device, d.dataset.status])),
     dom: document.documentElement.outerHTML,
   };
@@ -404,6 +405,8 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
     // Watch the page until it shows the verdict, keeping the first view of the failing check
     // and the first of a verified delivery while the run was still going.
     let (mut failing_mid_run, mut delivery_mid_run, mut retry_mid_run) = (None, None, None);
+    // The outage windows the delivery checks set, as the timeline shades them.
+    let mut windows_mid_run = std::collections::BTreeSet::new();
     // The fleet as first shown, and the devices whose tile changed status before the verdict.
     let (mut fleet_at_first, mut changed_mid_run) = (None::<Value>, std::collections::BTreeSet::new());
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -427,6 +430,8 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
             if retry_mid_run.is_none() && state["retried"].as_u64() >= Some(2) {
                 retry_mid_run = Some(state.clone());
             }
+            windows_mid_run
+                .extend(state["windows"].as_array().unwrap().iter().filter_map(|w| w.as_str().map(String::from)));
             let fleet = state["fleet"].as_object().unwrap();
             match &fleet_at_first {
                 None if !fleet.is_empty() => fleet_at_first = Some(state["fleet"].clone()),
@@ -461,6 +466,8 @@ fn a_browser_watching_a_faulty_demo_sees_checks_and_deliveries_before_the_verdic
 
     // The delivery checks make the mock retry: the timeline shows an event's attempts as they come.
     retry_mid_run.unwrap_or_else(|| panic!("no retried event was drawn before the verdict:\n{printed}"));
+    // ... over the outage windows that caused them (a 500 window, at the least), shaded.
+    assert!(windows_mid_run.contains("500"), "outage windows shaded on the timeline: {windows_mid_run:?}");
 
     let delivered = delivery_mid_run.unwrap_or_else(|| panic!("no delivery was shown before the verdict:\n{printed}"));
     assert_eq!(delivered["phase"], "running", "{delivered}");

@@ -28,6 +28,10 @@ enum Seen {
         verified: bool,
         line: String,
     },
+    /// A check set an answer window on the receiver.
+    Answering {
+        answer: String,
+    },
     CheckFinished {
         index: usize,
         id: String,
@@ -51,6 +55,7 @@ impl Reporter for Recorder {
             EventKind::CheckStarted { index, meta, .. } => Seen::CheckStarted { index: *index, id: meta.id.into() },
             EventKind::Waiting { what, .. } => Seen::Waiting { what: what.clone() },
             EventKind::DeliveryReceived(d) => Seen::Delivery { verified: d.verified.is_ok(), line: d.line() },
+            EventKind::ReceiverAnswering { answer, .. } => Seen::Answering { answer: (*answer).to_owned() },
             EventKind::CheckFinished { index, row, .. } => {
                 Seen::CheckFinished { index: *index, id: row.id.clone(), status: row.status }
             }
@@ -63,8 +68,8 @@ impl Reporter for Recorder {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_is_told_to_reporters_in_order_with_its_waits_and_deliveries() {
+/// Runs `checks` against the embedded mock with a recorder: what it was told, and the summary.
+async fn record(checks: &[&str]) -> (Vec<Seen>, harness::runner::RunSummary) {
     let out = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
     let mut mock = harness::cli::demo::demo_mock_config(Vec::new());
@@ -72,7 +77,6 @@ async fn a_run_is_told_to_reporters_in_order_with_its_waits_and_deliveries() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = mock_vendor::start(mock, listener, state.path()).await.unwrap();
     let config = harness::cli::demo::config_for(&running, mock_vendor::shape::Shape::Canonical).unwrap();
-    let checks = ["schema.account", "webhooks.ping", "events.health"];
     let options = RunOptions {
         out_dir: out.path().to_owned(),
         checks: checks.iter().map(|c| c.to_string()).collect(),
@@ -84,6 +88,31 @@ async fn a_run_is_told_to_reporters_in_order_with_its_waits_and_deliveries() {
     let summary = harness::run_with(config, options, vec![Box::new(Recorder(events.clone()))]).await.unwrap();
     running.stop().await;
     let events = events.lock().unwrap().clone();
+    (events, summary)
+}
+
+/// A check that makes the receiver fail on purpose says so the moment it does, before the retries
+/// it waits for arrive: the live view shades the outage and the terminal names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_a_check_sets_is_told_before_the_retries_it_causes() {
+    let (events, summary) = record(&["delivery.retry-on-failure"]).await;
+    assert_eq!(summary.with_status(Status::Pass), ["delivery.retry-on-failure"], "{events:#?}");
+    let first = events.iter().position(|e| matches!(e, Seen::Answering { .. })).expect("an answer window is told");
+    let answers: Vec<&str> = events
+        .iter()
+        .filter_map(|e| if let Seen::Answering { answer } = e { Some(answer.as_str()) } else { None })
+        .collect();
+    assert!(answers.contains(&"500"), "{answers:?}");
+    let started = events.iter().position(|e| matches!(e, Seen::CheckStarted { .. })).unwrap();
+    let finished = events.iter().position(|e| matches!(e, Seen::CheckFinished { .. })).unwrap();
+    assert!(started < first && first < finished, "told inside the check: {events:#?}");
+    assert!(events[first..finished].iter().any(|e| matches!(e, Seen::Delivery { .. })), "retries follow: {events:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_told_to_reporters_in_order_with_its_waits_and_deliveries() {
+    let checks = ["schema.account", "webhooks.ping", "events.health"];
+    let (events, summary) = record(&checks).await;
 
     assert_eq!(
         events.first(),
@@ -110,7 +139,7 @@ async fn a_run_is_told_to_reporters_in_order_with_its_waits_and_deliveries() {
                 finished.push((id.clone(), *status));
             }
             Seen::Waiting { what } => assert!(current.is_some(), "a wait outside any check: {what}"),
-            Seen::Delivery { .. } => {}
+            Seen::Delivery { .. } | Seen::Answering { .. } => {}
             other => panic!("{other:?} in the middle of the run"),
         }
     }

@@ -99,7 +99,8 @@ impl DeliveryTimeline {
     }
 }
 
-fn answer_label(answer: ReceiverAnswer) -> &'static str {
+/// The short name of a receiver answer, as the timeline and the live view show it.
+pub fn answer_label(answer: ReceiverAnswer) -> &'static str {
     match answer {
         ReceiverAnswer::Ok => "200",
         ReceiverAnswer::ServerError => "500",

@@ -317,6 +317,11 @@ pub fn project(event: &RunEvent) -> Value {
             "why": d.verified.as_ref().err(),
             "line": d.line(),
         }),
+        EventKind::ReceiverAnswering { answer, within } => json!({
+            "type": "receiver-answer",
+            "answer": answer,
+            "within_ms": within.as_millis() as u64,
+        }),
         EventKind::CheckFinished { index, total, row } => {
             let mut shown = serde_json::to_value(row.as_ref()).unwrap_or_else(|_| json!({"id": row.id}));
             if let Some(fields) = shown.as_object_mut() {

@@ -187,6 +187,17 @@ impl Reporter for Terminal {
                     bar.set_message(format!("{}: {waiting}last {line}", self.current));
                 }
             }
+            EventKind::ReceiverAnswering { answer, within } => {
+                // On the bar only, beside the wait it explains; the waits say enough in a CI log.
+                if let Display::Bar(Some(bar)) = &self.display {
+                    bar.set_message(format!(
+                        "{}: the receiver answers {answer} for {:.1} s; {}",
+                        self.current,
+                        within.as_secs_f64(),
+                        self.waiting
+                    ));
+                }
+            }
             EventKind::CheckFinished { total, row, .. } => {
                 self.done += 1;
                 self.check_finished(row, self.done, *total);
