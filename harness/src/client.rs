@@ -117,10 +117,7 @@ impl std::fmt::Debug for VendorClient {
     }
 }
 
-/// Quotes a string for a POSIX shell.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
+pub use suites::attempts::shell_quote;
 
 impl VendorClient {
     pub fn new(

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod events;
+pub mod exit;
 pub mod profile;
 pub mod progress;
 pub mod receiver;

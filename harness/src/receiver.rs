@@ -274,10 +274,6 @@ impl ReceiverState {
 /// Answer windows kept for the report's timeline (a run sets a few dozen).
 pub const MAX_ANSWER_WINDOWS: usize = 1024;
 
-fn unix_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 impl ReceiverState {
     /// The answer windows checks set (an outage, 429s, a held request, ...), as (answer, unix ms
     /// from, unix ms to), in order.
@@ -447,7 +443,7 @@ async fn deliver(
     // Held while the body is in memory whole (read, parsed, verified, recorded); the wait is not
     // the sender's, so the body's deadline starts after it.
     let reading = state.body_reads.acquire().await.expect("the semaphore is never closed");
-    let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
+    let received_at_ms = contract::unix_now_ms();
     let read = axum::body::to_bytes(body, state.limits.max_body_bytes);
     let (bytes, too_large) = match tokio::time::timeout(state.limits.body_read_timeout, read).await {
         Ok(Ok(b)) => (b, false),
@@ -526,7 +522,7 @@ async fn fetch(State(state): State<Arc<ReceiverState>>, request: axum::extract::
 }
 
 fn record_fetch(state: &ReceiverState, method: &str, uri: &axum::http::Uri) -> StatusCode {
-    let received_at_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000;
+    let received_at_ms = contract::unix_now_ms();
     let path = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.to_string());
     let recorded = {
         let mut fetches = state.fetches.lock().expect("receiver lock");
@@ -670,7 +666,7 @@ impl Inbox for ReceiverInbox {
 
     fn answer_for(&self, answer: ReceiverAnswer, window: Duration) {
         *self.0.answer.lock().expect("receiver lock") = Some((answer, Instant::now() + window));
-        let from = unix_ms();
+        let from = contract::unix_now_ms();
         let mut windows = self.0.windows.lock().expect("receiver lock");
         if let Some(last) = windows.last_mut().filter(|w| w.2 > from) {
             // A new answer ends the one before it.

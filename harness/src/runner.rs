@@ -129,12 +129,8 @@ pub fn new_run_id() -> String {
     format!("{stamp}-{}", &uuid::Uuid::new_v4().simple().to_string()[..6])
 }
 
-fn now_unix_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 fn now_rfc3339() -> String {
-    contract::rfc3339_millis(now_unix_ms())
+    contract::rfc3339_millis(contract::unix_now_ms())
 }
 
 /// Why the preflight stopped a run before any suite: the likely cause, named once, instead of a
@@ -436,7 +432,7 @@ pub async fn run_with(
     }
     // After the shutdown, so deliveries answered while it drained are drawn too.
     let delivery = receiver_state.map_or_else(Default::default, |state| {
-        let origin_ms = now_unix_ms() - started.elapsed().as_millis() as i64;
+        let origin_ms = contract::unix_now_ms() - started.elapsed().as_millis() as i64;
         let deliveries = suites::Inbox::deliveries(&crate::receiver::ReceiverInbox(state.clone()));
         DeliveryTimeline::from_deliveries(&deliveries, &state.answer_windows(), origin_ms)
     });

@@ -11,7 +11,7 @@ use rand::Rng;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::fault::Fault;
-use crate::state::{AppState, AttemptRec, DeliveryState, now_ms};
+use crate::state::{AppState, AttemptRec, DeliveryState};
 
 /// How one attempt ended.
 enum Answer {
@@ -60,7 +60,7 @@ fn attempt_body(state: &AppState, stored: &Bytes, n: usize) -> Bytes {
         return stored.clone();
     };
     if restamp {
-        event.insert("timestamp".into(), contract::rfc3339_millis(now_ms()).into());
+        event.insert("timestamp".into(), contract::rfc3339_millis(contract::unix_now_ms()).into());
     }
     if new_id {
         event.insert("event_id".into(), uuid::Uuid::new_v4().to_string().into());
@@ -184,7 +184,7 @@ fn signed_headers(
 
 async fn send(state: &AppState, id: u64, url: &str, headers: &[(String, String)], body: &Bytes) -> Answer {
     let started = Instant::now();
-    let at_ms = now_ms();
+    let at_ms = contract::unix_now_ms();
     let mut target = url.to_owned();
     let mut result = post(state, &target, headers, body).await;
     if state.has(Fault::FollowRedirects)

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::delivery;
 use crate::fault::Fault;
-use crate::state::{AppState, DeliveryRec, DeliveryState, now_ms};
+use crate::state::{AppState, DeliveryRec, DeliveryState};
 
 /// What the control API answers after a change.
 #[derive(Debug, serde::Serialize)]
@@ -28,7 +28,7 @@ pub fn set_status(state: &AppState, device: u32, status: DeviceStatus) -> Emitte
         let frozen = state.has(Fault::StaleInventory) || (!publishes && state.has(Fault::PartialCoverageStale));
         if !frozen {
             rec.status = status;
-            rec.last_seen_ms = now_ms();
+            rec.last_seen_ms = contract::unix_now_ms();
         }
         (account, previous, publishes, rec.id.to_string())
     };
@@ -74,7 +74,7 @@ pub fn emit(
     data: &EventData,
     only: Option<&str>,
 ) -> Option<String> {
-    let now = now_ms();
+    let now = contract::unix_now_ms();
     let (device_ids, account_id) = {
         let fleet = state.fleet.read().expect("fleet lock");
         let ids = device.map(|d| {

@@ -37,7 +37,7 @@ pub struct Acted {
 /// Records that the webhook delivering to receiver paths containing `path` (a unique path
 /// segment) was deleted by the run.
 pub fn retire_path(cx: &Context, path: &str) {
-    cx.acted.retired.lock().expect("acted lock").entry(path.to_owned()).or_insert_with(crate::attempts::now_ms);
+    cx.acted.retired.lock().expect("acted lock").entry(path.to_owned()).or_insert_with(contract::unix_now_ms);
 }
 
 /// The receiver paths of webhooks the run deleted so far.

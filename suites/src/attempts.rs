@@ -366,8 +366,8 @@ pub fn header<'d>(delivery: &'d Delivery, name: &str) -> Option<&'d str> {
     delivery.headers.iter().find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty()).map(|(_, v)| v.as_str())
 }
 
-/// A POSIX shell single-quoted word.
-fn shell_quote(s: &str) -> String {
+/// A POSIX shell single-quoted word (every reproduce command's quoting, the harness's too).
+pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -481,11 +481,6 @@ pub fn secs(d: Duration) -> String {
 /// `1 delivery`, `3 deliveries`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The receiver's clock now, in unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::Check;
 use crate::act::{self, body_json, verified};
-use crate::attempts::{self, Answering, Produced, TempWebhook, delivery_exchange, gaps_ms, header, ms, now_ms, secs};
+use crate::attempts::{self, Answering, Produced, TempWebhook, delivery_exchange, gaps_ms, header, ms, secs};
 use crate::context::{Context, Delivery, GONE_PATH, Inbox, REDIRECT_PATH, ReceiverAnswer};
 use crate::outcome::{Evidence, Finding, Outcome};
 
@@ -415,7 +415,7 @@ pub async fn stop_after_2xx(cx: &Context) -> Outcome {
     }
     let Some((produced, ok)) = accepted else { return Outcome::error("no accepted delivery (a harness bug)") };
     let quiet = cx.budgets.quiet_window;
-    let left = ok.received_at_ms + quiet.as_millis() as i64 - now_ms();
+    let left = ok.received_at_ms + quiet.as_millis() as i64 - contract::unix_now_ms();
     if left > 0 {
         let (of, since, seq) = (&produced.of, produced.since, ok.seq);
         let again = move |all: &[Delivery]| all.iter().skip(since).any(|d| d.seq > seq && of.matches(d));
@@ -665,7 +665,7 @@ async fn watch_gone(cx: &Context, inbox: &dyn Inbox, hook: &TempWebhook) -> Outc
             None
         }
     };
-    let left = refused.received_at_ms + cx.budgets.quiet_window.as_millis() as i64 - now_ms();
+    let left = refused.received_at_ms + cx.budgets.quiet_window.as_millis() as i64 - contract::unix_now_ms();
     let after = |d: &Delivery| gone(d) && d.seq > refused.seq;
     let mine = |d: &Delivery| {
         first_event.of.matches(d) || second_event.as_ref().is_some_and(|p| d.seq >= p.since as u64 && p.of.matches(d))
@@ -728,7 +728,7 @@ pub async fn outage_recovery(cx: &Context) -> Outcome {
         return before.never_arrived(cx.budgets.event_wait);
     }
     let (outage, horizon) = (cx.budgets.outage, cx.budgets.retry_horizon);
-    let began = now_ms();
+    let began = contract::unix_now_ms();
     let ended = began + outage.as_millis() as i64;
     let answering = Answering::start(inbox, ReceiverAnswer::Refuse, outage);
     let produced = match attempts::produce_with(cx, before.device.as_ref(), None).await {
@@ -738,7 +738,7 @@ pub async fn outage_recovery(cx: &Context) -> Outcome {
     let (of, since) = (&produced.of, produced.since);
     let after_outage = move |d: &Delivery| d.received_at_ms >= ended;
     let recovered = move |all: &[Delivery]| all.iter().skip(since).any(|d| of.matches(d) && after_outage(d));
-    let left = began + horizon.as_millis() as i64 - now_ms();
+    let left = began + horizon.as_millis() as i64 - contract::unix_now_ms();
     cx.waiting(
         &format!("{} after the receiver's outage (a retry)", produced.of.describe()),
         Duration::from_millis(left.max(0) as u64),

@@ -33,10 +33,6 @@ use crate::context::{ApiError, Blame, Collection, Context, Delivery, Inbox, Rece
 use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 use crate::sync::InventorySync;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
 /// What each fallback requirement asks, quoted by the FAILs that enforce it.
 const FB_1: &str =
     "FB-1: \"Empty/bootstrapping state: a full inventory sync works before any webhook exists or has been delivered\"";
@@ -151,7 +147,7 @@ impl Poll {
 }
 
 async fn poll(cx: &Context, target: &Target) -> Result<Poll, Outcome> {
-    let asked_at_ms = now_ms();
+    let asked_at_ms = contract::unix_now_ms();
     let mut records = Vec::new();
     let mut found = None;
     let mut visit = |page: crate::context::PageSeen| {
@@ -464,7 +460,7 @@ pub async fn late_events(cx: &Context) -> Outcome {
                 let stamped = act::body_json(&attempt)
                     .and_then(|b| contract::parse_rfc3339_millis(b.get("timestamp")?.as_str()?));
                 if let Some(stamped) = stamped {
-                    let ahead = Duration::from_millis((stamped + 1 - now_ms()).clamp(0, 1_000) as u64);
+                    let ahead = Duration::from_millis((stamped + 1 - contract::unix_now_ms()).clamp(0, 1_000) as u64);
                     tokio::time::sleep(ahead).await;
                 }
                 current.status = status.clone();
@@ -477,7 +473,7 @@ pub async fn late_events(cx: &Context) -> Outcome {
         }
     }
     recover(inbox);
-    let recovered_at = now_ms();
+    let recovered_at = contract::unix_now_ms();
     let (older, newer) = (changes[0].1.clone(), changes[1].1.clone());
     let horizon = cx.budgets.event_wait.min(cx.budgets.retry_horizon);
     // For both events, an attempt the receiver answered as usual again: accepted, or (after

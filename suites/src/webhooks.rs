@@ -410,7 +410,7 @@ async fn judge_delete(cx: &Context, inbox: &dyn Inbox, created: &Created) -> Out
         .expected(expected)
         .with_exchange(&deleted.exchange);
     }
-    let deleted_at = now_ms();
+    let deleted_at = contract::unix_now_ms();
     let after = match list(cx, &secrets, WHM2_DELETE).await {
         Ok(a) => a,
         Err(outcome) => return outcome,
@@ -785,10 +785,6 @@ async fn judge_ping(
         }
         _ => outcome,
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The webhooks suite, in run order.

@@ -23,5 +23,5 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
     std::fs::write(&args.path, VendorConfig::TEMPLATE)
         .with_context(|| format!("failed to write {}", args.path.display()))?;
     outln!("wrote {}; edit it, then run `harness run --config {}`", args.path.display(), args.path.display());
-    Ok(0)
+    Ok(crate::exit::OK)
 }

@@ -18,7 +18,7 @@ pub struct Args {
 
 pub fn execute(args: Args) -> anyhow::Result<i32> {
     out!("{}", render(args.format));
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
 pub fn render(format: Format) -> String {

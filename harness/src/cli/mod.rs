@@ -28,19 +28,8 @@ pub mod token;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes (README "Exit codes").
-pub mod exit {
-    /// Conformant (advisories allowed unless `--strict`).
-    pub const OK: i32 = 0;
-    /// Not conformant (or advisories under `--strict`; or a regression in `report diff`).
-    pub const NOT_CONFORMANT: i32 = 1;
-    /// Incomplete, or a harness/configuration error.
-    pub const INCOMPLETE_OR_ERROR: i32 = 2;
-    /// Interrupted (a partial report is still written).
-    pub const INTERRUPTED: i32 = 130;
-    /// Stdout's reader went away (`| head`): the code a shell gives SIGPIPE.
-    pub const CLOSED_STDOUT: i32 = 141;
-}
+/// Exit codes (README "Exit codes"), defined once in [`crate::exit`].
+pub use crate::exit;
 
 #[derive(Debug, Parser)]
 #[command(name = "harness", version, about = "Checks a vendor cloud against the cloud-to-cloud integration contract")]
@@ -90,7 +79,7 @@ pub fn main() -> std::process::ExitCode {
             exit::INCOMPLETE_OR_ERROR
         }
     };
-    std::process::ExitCode::from(u8::try_from(code).unwrap_or(2))
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(exit::INCOMPLETE_OR_ERROR as u8))
 }
 
 /// Writes a command's output to stdout, flushed, so that a closed pipe is an error here.

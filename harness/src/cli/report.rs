@@ -24,7 +24,7 @@ pub fn execute(command: Command) -> anyhow::Result<i32> {
             let (old, new) = (Report::load(&old)?, Report::load(&new)?);
             let d = diff::diff(&old, &new);
             out!("{}", d.render(&old, &new, format));
-            Ok(i32::from(d.has_regressions()))
+            Ok(if d.has_regressions() { crate::exit::NOT_CONFORMANT } else { crate::exit::OK })
         }
     }
 }

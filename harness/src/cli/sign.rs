@@ -144,7 +144,7 @@ pub fn sign(args: SignArgs) -> anyhow::Result<i32> {
     for (name, value) in input.format.sign(&input.secret, &input.body, ts) {
         outln!("{name}: {value}");
     }
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
 /// `Name: value` as a header line, when `name` is a header name (letters, digits, `-`, `_`).
@@ -216,7 +216,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     match result {
         Ok(_) => {
             outln!("valid ({})", input.describe());
-            Ok(0)
+            Ok(crate::exit::OK)
         }
         Err(_) if body_only => {
             outln!(
@@ -224,7 +224,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
                 input.describe(),
                 format.signed_content
             );
-            Ok(0)
+            Ok(crate::exit::OK)
         }
         Err(e) => {
             outln!("invalid: {e}");
@@ -246,7 +246,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
                     format.header
                 );
             }
-            Ok(1)
+            Ok(crate::exit::NOT_CONFORMANT)
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn crafts_text() -> String {
 pub fn execute(args: Args) -> anyhow::Result<i32> {
     if args.list_crafts {
         out!("{}", crafts_text());
-        return Ok(0);
+        return Ok(crate::exit::OK);
     }
     // A bad name is reported before the key is read.
     if let Some(name) = &args.craft {
@@ -76,7 +76,7 @@ pub fn execute(args: Args) -> anyhow::Result<i32> {
         }
     };
     outln!("{}", token.expose());
-    Ok(0)
+    Ok(crate::exit::OK)
 }
 
 #[cfg(test)]

@@ -40,14 +40,16 @@ impl Verdict {
 
     /// The process exit code (README "Exit codes").
     pub fn exit_code(self, strict: bool, interrupted: bool) -> i32 {
+        use crate::exit;
         if interrupted {
-            return 130;
+            return exit::INTERRUPTED;
         }
         match self {
-            Self::Conformant => 0,
-            Self::ConformantWithAdvisories => i32::from(strict),
-            Self::NotConformant => 1,
-            Self::Incomplete => 2,
+            Self::Conformant => exit::OK,
+            Self::ConformantWithAdvisories if strict => exit::NOT_CONFORMANT,
+            Self::ConformantWithAdvisories => exit::OK,
+            Self::NotConformant => exit::NOT_CONFORMANT,
+            Self::Incomplete => exit::INCOMPLETE_OR_ERROR,
         }
     }
 }
