@@ -166,11 +166,23 @@ pub struct Outcome {
     pub actual: Option<String>,
     /// Boxed: outcomes travel in `Result`s and should stay small.
     pub evidence: Box<Evidence>,
+    /// A SKIP because the requirement does not apply to the vendor's profile
+    /// ([`Outcome::not_applicable`]): a typed fact, kept whatever a check later does to the
+    /// message (prefixing its rule, say).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_applicable: bool,
 }
 
 impl Outcome {
     fn new(status: Status, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), expected: None, actual: None, evidence: Box::default() }
+        Self {
+            status,
+            message: message.into(),
+            expected: None,
+            actual: None,
+            evidence: Box::default(),
+            not_applicable: false,
+        }
     }
 
     pub fn pass(message: impl Into<String>) -> Self {
@@ -189,12 +201,12 @@ impl Outcome {
     /// attacks against an API-key vendor, page parameters on a cursor API): unlike a missing
     /// precondition, it leaves the verdict complete.
     pub fn not_applicable(why: impl std::fmt::Display) -> Self {
-        Self::skip(format!("{NOT_APPLICABLE}: {why}"))
+        Self { not_applicable: true, ..Self::skip(format!("{NOT_APPLICABLE}: {why}")) }
     }
 
     /// Whether this is a [`Outcome::not_applicable`] SKIP.
     pub fn is_not_applicable(&self) -> bool {
-        self.status == Status::Skip && self.message.starts_with(NOT_APPLICABLE)
+        self.status == Status::Skip && self.not_applicable
     }
 
     pub fn error(message: impl Into<String>) -> Self {
@@ -224,5 +236,20 @@ impl Outcome {
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.evidence.notes.push(note.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod not_applicable_tests {
+    use super::*;
+
+    /// A check that words a not-applicable SKIP its own way (its rule first) keeps it not
+    /// applicable: the fact is typed, not read back from the message.
+    #[test]
+    fn not_applicable_survives_a_reworded_message() {
+        let outcome = Outcome::not_applicable("the vendor authenticates with an API key");
+        let reworded = Outcome { message: format!("AUTH-2: {}", outcome.message), ..outcome };
+        assert!(reworded.is_not_applicable());
+        assert!(!Outcome::skip(format!("{NOT_APPLICABLE}: written by hand")).is_not_applicable());
     }
 }
