@@ -35,6 +35,25 @@ async fn post(inbox: &dyn Inbox, body: &str, headers: &[(String, String)]) -> u1
     post_to(&inbox.public_url(), body, headers).await.status().as_u16()
 }
 
+/// Polls `check` until it holds or `within` has passed (whether it held): a wait on a condition
+/// that has no notification of its own (the listener's state), so no test sleeps a guessed while.
+async fn until<F, Fut>(within: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn signed(scheme: Scheme, body: &str) -> Vec<(String, String)> {
     SignatureFormat::canonical(scheme).sign(&Secret::new(SECRET), body.as_bytes(), contract::unix_now())
 }
@@ -120,11 +139,22 @@ async fn wait_for_wakes_on_arrival_and_gives_up_at_the_deadline() {
 async fn refusing_closes_the_listener_for_the_window_only() {
     let (receiver, inbox) = start(Scheme::Timestamped).await;
     let body = r#"{"event_id":"e-2","event_type":"ping"}"#;
-    inbox.answer_for(ReceiverAnswer::Refuse, Duration::from_millis(400));
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let refused = tokio::net::TcpStream::connect(receiver.local_addr()).await;
-    assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let window = Duration::from_secs(2);
+    let opened = std::time::Instant::now();
+    inbox.answer_for(ReceiverAnswer::Refuse, window);
+    // The listener closes on its own task: wait for a refused connection rather than a while.
+    let addr = receiver.local_addr();
+    let refused = until(window, || async move {
+        let connected = tokio::net::TcpStream::connect(addr).await;
+        connected.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+    })
+    .await;
+    assert!(refused, "no connection was refused within the refusing window");
+    // ...and for the listener to be back once the window is over, never before it.
+    let back =
+        until(Duration::from_secs(10), || async move { tokio::net::TcpStream::connect(addr).await.is_ok() }).await;
+    assert!(back, "the listener did not come back after the window");
+    assert!(opened.elapsed() >= window, "the listener came back {:?} into a {window:?} window", opened.elapsed());
     assert_eq!(post(inbox.as_ref(), body, &signed(Scheme::Timestamped, body)).await, 200);
     receiver.shutdown().await;
 }
