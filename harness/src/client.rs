@@ -2,11 +2,10 @@
 //! time, size and page count, never following redirects, and recording every exchange as
 //! evidence with secrets redacted.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use contract::{Secret, TokenMinter};
+use contract::Secret;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 use suites::{
@@ -15,6 +14,7 @@ use suites::{
 };
 
 use crate::config::{BudgetsConfig, VendorConfig};
+pub use crate::credential::Credential;
 use crate::profile::{FieldSource, FieldSpec, ListEndpoint, ParamLocation, Profile, RequestContext, RequestValue};
 
 /// At most this much of a body is kept as evidence.
@@ -52,37 +52,6 @@ pub struct Response {
     pub exchange: Exchange,
 }
 
-/// What a request authenticates with (the profile's `auth.kind`, the configuration's secrets).
-#[derive(Clone)]
-pub enum Credential {
-    /// The contract's client-minted RS256 JWT, fresh for every request.
-    Jwt(Arc<TokenMinter>),
-    /// A static API key or bearer token.
-    Static(Secret),
-    /// OAuth2 client credentials, exchanged at the profile's token endpoint and cached.
-    ClientCredentials {
-        client_id: String,
-        client_secret: Secret,
-        cached: Arc<tokio::sync::Mutex<Option<(Secret, Instant)>>>,
-    },
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Jwt(_) => "Credential::Jwt",
-            Self::Static(_) => "Credential::Static",
-            Self::ClientCredentials { .. } => "Credential::ClientCredentials",
-        })
-    }
-}
-
-impl Credential {
-    pub fn client_credentials(client_id: impl Into<String>, client_secret: Secret) -> Self {
-        Self::ClientCredentials { client_id: client_id.into(), client_secret, cached: Default::default() }
-    }
-}
-
 pub struct VendorClient {
     http: reqwest::Client,
     base_url: String,
@@ -104,12 +73,6 @@ pub struct VendorClient {
 
 /// At most this many 429 answers are kept for AUTH-8 (a vendor limiting a long run answers many).
 pub const MAX_LIMITED_KEPT: usize = 256;
-
-impl From<Arc<TokenMinter>> for Credential {
-    fn from(minter: Arc<TokenMinter>) -> Self {
-        Self::Jwt(minter)
-    }
-}
 
 impl std::fmt::Debug for VendorClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -396,7 +359,7 @@ impl VendorClient {
         }
     }
 
-    /// OAuth2 client credentials (RFC 6749 §4.4): the secret goes in HTTP Basic, never in evidence.
+    /// OAuth2 client credentials at the profile's token endpoint (absolute, or under the base URL).
     async fn exchange_client_credentials(&self, id: &str, secret: &Secret) -> Result<(Secret, Duration), ApiError> {
         let (at, scope) = self.profile.auth.oauth2().unwrap_or(("/oauth2/token", None));
         let url = if at.starts_with("http://") || at.starts_with("https://") {
@@ -405,32 +368,7 @@ impl VendorClient {
         } else {
             self.url(at, &[])?
         };
-        let mut form = vec![("grant_type", "client_credentials".to_owned())];
-        if let Some(scope) = scope {
-            form.push(("scope", scope.to_owned()));
-        }
-        let fail = |message: String| {
-            let exchange = Exchange { method: "POST".into(), url: url.to_string(), ..Exchange::default() };
-            ApiError::new(ApiErrorKind::Config, message, vec![exchange])
-        };
-        let response = self
-            .http
-            .post(url.clone())
-            .basic_auth(id, Some(secret.expose()))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| fail(format!("the OAuth2 token request failed: {}", error_chain(&e))))?;
-        let status = response.status();
-        let doc: Value = response
-            .json()
-            .await
-            .map_err(|e| fail(format!("the OAuth2 token endpoint answered {status} without JSON: {e}")))?;
-        let Some(token) = doc.get("access_token").and_then(Value::as_str) else {
-            return Err(fail(format!("the OAuth2 token endpoint answered {status} without `access_token`")));
-        };
-        let lifetime = doc.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
-        Ok((Secret::new(token), Duration::from_secs(lifetime)))
+        crate::credential::exchange_client_credentials(&self.http, url, scope, id, secret).await
     }
 
     fn timeout_message(&self) -> String {
@@ -873,7 +811,7 @@ fn keep_last(mut exchanges: Vec<Exchange>) -> Vec<Exchange> {
     exchanges
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(inner) = source {

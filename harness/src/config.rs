@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use contract::{Scheme, Secret, TokenMinter};
 use serde::{Deserialize, Serialize};
 
-use crate::client::Credential;
+use crate::credential::Credential;
 use crate::profile::{AuthProfile, Profile};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

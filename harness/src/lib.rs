@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod credential;
 pub mod events;
 pub mod exit;
 pub mod profile;
