@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::ids::hash128;
-use super::survey::{MaxFrom, Role, survey};
+use super::survey::{MaxFrom, Role, with_survey};
 use super::verdict::Verdict;
 use super::{HUGE_PAGE, HUGE_PER_PAGE, PAGE_3, PAGE_4, PAGE_5, id_field, label, shorten};
 use crate::context::{Collection, Context, PageAsk, PageSeen, Paging, PagingKind};
@@ -138,70 +138,68 @@ pub fn judge_bad_parameter(
 /// PAGE-3: `page=0`, `page=-1`, `per_page=0`, non-numeric and overflowing values get a 4xx or a
 /// clamp visible in the pagination block, never a 5xx.
 pub async fn bad_parameters(cx: &Context) -> Outcome {
-    let survey = survey(cx).await;
-    let survey = match survey.as_ref() {
-        Ok(s) => s,
-        Err(outcome) => return outcome.clone(),
-    };
-    let paging = &survey.paging;
-    let values = bad_values(paging);
-    if values.is_empty() {
-        return Outcome::not_applicable(format!("its pagination ({}) has no parameter to spoil", paging.kind.as_str()));
-    }
-    let mut v = Verdict::default();
-    let mut sent = 0;
-    let mut sample = None;
-    for s in survey.probe_targets() {
-        let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
-        let mut answers = Vec::new();
-        for &(param, value) in &values {
-            let mut ask = PageAsk::first(paging, None);
-            let name = match param {
-                Param::Page | Param::Offset => {
-                    ask.position = Some(value.to_owned());
-                    paging.position_param.clone()
-                }
-                Param::PerPage => {
-                    ask.size = Some(value.to_owned());
-                    paging.size_param.clone()
-                }
-                Param::Token => {
-                    ask.token = Some(value.to_owned());
-                    Some("token".to_owned())
-                }
-            };
-            let probe = cx.api.page_probe(&s.collection, &ask);
-            let shown = format!("{}={value}", name.unwrap_or_default());
-            let subject = format!("{}, {shown}", s.label());
-            sent += 1;
-            match cx.api.probe(probe).await {
-                Ok(answer) => {
-                    let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                    // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
-                    let judged = match cx.api.body_refusal(&answer) {
-                        Some(refusal) => Ok(refusal),
-                        None => judge_bad_parameter(param, value, answer.status, page.as_ref(), max),
-                    };
-                    match judged {
-                        Ok(how) => answers.push(format!("{shown} → {how}")),
-                        Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
+    with_survey(cx, async |survey| {
+        let paging = &survey.paging;
+        let values = bad_values(paging);
+        if values.is_empty() {
+            return Outcome::not_applicable(format!("its pagination ({}) has no parameter to spoil", paging.kind.as_str()));
+        }
+        let mut v = Verdict::default();
+        let mut sent = 0;
+        let mut sample = None;
+        for s in survey.probe_targets() {
+            let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
+            let mut answers = Vec::new();
+            for &(param, value) in &values {
+                let mut ask = PageAsk::first(paging, None);
+                let name = match param {
+                    Param::Page | Param::Offset => {
+                        ask.position = Some(value.to_owned());
+                        paging.position_param.clone()
                     }
-                    sample.get_or_insert(answer.exchange);
+                    Param::PerPage => {
+                        ask.size = Some(value.to_owned());
+                        paging.size_param.clone()
+                    }
+                    Param::Token => {
+                        ask.token = Some(value.to_owned());
+                        Some("token".to_owned())
+                    }
+                };
+                let probe = cx.api.page_probe(&s.collection, &ask);
+                let shown = format!("{}={value}", name.unwrap_or_default());
+                let subject = format!("{}, {shown}", s.label());
+                sent += 1;
+                match cx.api.probe(probe).await {
+                    Ok(answer) => {
+                        let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
+                        // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
+                        let judged = match cx.api.body_refusal(&answer) {
+                            Some(refusal) => Ok(refusal),
+                            None => judge_bad_parameter(param, value, answer.status, page.as_ref(), max),
+                        };
+                        match judged {
+                            Ok(how) => answers.push(format!("{shown} → {how}")),
+                            Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
+                        }
+                        sample.get_or_insert(answer.exchange);
+                    }
+                    Err(e) => v.api_error(subject, "the request failed", &e),
                 }
-                Err(e) => v.api_error(subject, "the request failed", &e),
+            }
+            if !answers.is_empty() {
+                v.note(format!("{}: {}", s.label(), answers.join("; ")));
             }
         }
-        if !answers.is_empty() {
-            v.note(format!("{}: {}", s.label(), answers.join("; ")));
-        }
-    }
-    v.finish(
-        PAGE_3,
-        "`page=0`, `page=-1`, `per_page=0`, non-numeric and overflowing values get a 4xx or a clamp visible in `pagination`, never a 5xx",
-        format!("{sent} requests with bad page parameters were refused with a 4xx or clamped visibly"),
-        "bad-parameter answers",
-        sample.as_ref(),
-    )
+        v.finish(
+            PAGE_3,
+            "`page=0`, `page=-1`, `per_page=0`, non-numeric and overflowing values get a 4xx or a clamp visible in `pagination`, never a 5xx",
+            format!("{sent} requests with bad page parameters were refused with a 4xx or clamped visibly"),
+            "bad-parameter answers",
+            sample.as_ref(),
+        )
+    })
+    .await
 }
 
 /// PAGE-4: how an answer to a page past the end reads; `Err` says what is wrong.
@@ -220,94 +218,93 @@ pub fn judge_past_end(status: u16, page: Option<&PageSeen>) -> Result<String, St
 /// PAGE-4: the page after the last answers 200 with an empty list (or 404), never a 5xx, never
 /// data again.
 pub async fn past_end(cx: &Context) -> Outcome {
-    let survey = survey(cx).await;
-    let survey = match survey.as_ref() {
-        Ok(s) => s,
-        Err(outcome) => return outcome.clone(),
-    };
-    let keyset = survey.paging.kind.chained() && survey.paging.keyset_past_end;
-    if !keyset && let Some(skip) = survey.unless(&[PagingKind::Page, PagingKind::Offset], "way to ask past the end") {
-        return skip;
-    }
-    let paging = &survey.paging;
-    let mut targets = survey.probe_targets();
-    // An empty collection's end is page 1: its page 2 is past the end too.
-    if let Some(empty) =
-        survey.collections.iter().skip(1).find(|s| s.walked(Role::Default).is_some_and(|w| w.items() == 0))
-    {
-        targets.push(empty);
-    }
-    let mut v = Verdict::default();
-    let mut answers = Vec::new();
-    let mut sample = None;
-    for s in targets {
-        let Some(base) = s.walked(Role::Default) else {
-            v.note(format!("{}: not probed: its walk did not complete (see pagination.complete-walk)", s.label()));
-            continue;
-        };
-        let per_page = base.per_page.unwrap_or(paging.size_default).max(1);
-        let last = base.total_pages.unwrap_or(0).max(base.items().div_ceil(per_page)).max(1);
-        let mut ask = PageAsk::first(paging, None);
-        let subject = if keyset {
-            // The page after the last item listed; an empty collection has none to start after.
-            let Some(after) = base.last_after.clone() else {
-                v.note(format!("{}: not probed: the walk listed no item to ask for the page after", s.label()));
+    with_survey(cx, async |survey| {
+        let keyset = survey.paging.kind.chained() && survey.paging.keyset_past_end;
+        if !keyset && let Some(skip) = survey.unless(&[PagingKind::Page, PagingKind::Offset], "way to ask past the end")
+        {
+            return skip;
+        }
+        let paging = &survey.paging;
+        let mut targets = survey.probe_targets();
+        // An empty collection's end is page 1: its page 2 is past the end too.
+        if let Some(empty) =
+            survey.collections.iter().skip(1).find(|s| s.walked(Role::Default).is_some_and(|w| w.items() == 0))
+        {
+            targets.push(empty);
+        }
+        let mut v = Verdict::default();
+        let mut answers = Vec::new();
+        let mut sample = None;
+        for s in targets {
+            let Some(base) = s.walked(Role::Default) else {
+                v.note(format!("{}: not probed: its walk did not complete (see pagination.complete-walk)", s.label()));
                 continue;
             };
-            let shown = format!("{}, the page after {} (the last item listed)", s.label(), shorten(&after));
-            ask.after = Some(after);
-            shown
-        } else if paging.kind == PagingKind::Offset {
-            let past = base.items().max(base.total_count.unwrap_or(0));
-            ask.position = Some(past.to_string());
-            format!("{}, offset {past} (the walk listed {} items)", s.label(), base.items())
-        } else {
-            let past = last + 1;
-            ask.position = Some(past.to_string());
-            format!("{}, page {past} (the last is {last})", s.label())
-        };
-        let probe = cx.api.page_probe(&s.collection, &ask);
-        match cx.api.probe(probe).await {
-            Ok(answer) => {
-                let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                let judged = match cx.api.body_refusal(&answer) {
-                    Some(refusal) => Ok(format!("{refusal}, this vendor's 404")),
-                    None => judge_past_end(answer.status, page.as_ref()),
+            let per_page = base.per_page.unwrap_or(paging.size_default).max(1);
+            let last = base.total_pages.unwrap_or(0).max(base.items().div_ceil(per_page)).max(1);
+            let mut ask = PageAsk::first(paging, None);
+            let subject = if keyset {
+                // The page after the last item listed; an empty collection has none to start after.
+                let Some(after) = base.last_after.clone() else {
+                    v.note(format!("{}: not probed: the walk listed no item to ask for the page after", s.label()));
+                    continue;
                 };
-                match judged {
-                    Ok(how) => answers.push(format!("{subject}: {how}")),
-                    Err(wrong) => {
-                        let set = base.set();
-                        let field = id_field(&s.collection).0;
-                        let again = page.iter().flat_map(|p| &p.records).filter(|r| {
-                            r.get(field)
-                                .and_then(Value::as_str)
-                                .is_some_and(|id| set.binary_search(&hash128(0, &id)).is_ok())
-                        });
-                        let again = again.count();
-                        let wrong = if again > 0 {
-                            format!("{wrong}; {again} of them were listed by the walk already")
-                        } else {
-                            wrong
-                        };
-                        let mut exchanges = vec![&answer.exchange];
-                        exchanges.extend(&base.last);
-                        v.finding(subject, wrong, &exchanges);
+                let shown = format!("{}, the page after {} (the last item listed)", s.label(), shorten(&after));
+                ask.after = Some(after);
+                shown
+            } else if paging.kind == PagingKind::Offset {
+                let past = base.items().max(base.total_count.unwrap_or(0));
+                ask.position = Some(past.to_string());
+                format!("{}, offset {past} (the walk listed {} items)", s.label(), base.items())
+            } else {
+                let past = last + 1;
+                ask.position = Some(past.to_string());
+                format!("{}, page {past} (the last is {last})", s.label())
+            };
+            let probe = cx.api.page_probe(&s.collection, &ask);
+            match cx.api.probe(probe).await {
+                Ok(answer) => {
+                    let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
+                    let judged = match cx.api.body_refusal(&answer) {
+                        Some(refusal) => Ok(format!("{refusal}, this vendor's 404")),
+                        None => judge_past_end(answer.status, page.as_ref()),
+                    };
+                    match judged {
+                        Ok(how) => answers.push(format!("{subject}: {how}")),
+                        Err(wrong) => {
+                            let set = base.set();
+                            let field = id_field(&s.collection).0;
+                            let again = page.iter().flat_map(|p| &p.records).filter(|r| {
+                                r.get(field)
+                                    .and_then(Value::as_str)
+                                    .is_some_and(|id| set.binary_search(&hash128(0, &id)).is_ok())
+                            });
+                            let again = again.count();
+                            let wrong = if again > 0 {
+                                format!("{wrong}; {again} of them were listed by the walk already")
+                            } else {
+                                wrong
+                            };
+                            let mut exchanges = vec![&answer.exchange];
+                            exchanges.extend(&base.last);
+                            v.finding(subject, wrong, &exchanges);
+                        }
                     }
+                    sample.get_or_insert(answer.exchange);
                 }
-                sample.get_or_insert(answer.exchange);
+                Err(e) => v.api_error(subject, "the request failed", &e),
             }
-            Err(e) => v.api_error(subject, "the request failed", &e),
         }
-    }
-    answers.into_iter().for_each(|a| v.note(a));
-    v.finish(
-        PAGE_4,
-        "a page past the end answers 200 with an empty list, or 404; never a 5xx, never repeated data",
-        "every page past the end was empty or 404".into(),
-        "pages past the end with data or errors",
-        sample.as_ref(),
-    )
+        answers.into_iter().for_each(|a| v.note(a));
+        v.finish(
+            PAGE_4,
+            "a page past the end answers 200 with an empty list, or 404; never a 5xx, never repeated data",
+            "every page past the end was empty or 404".into(),
+            "pages past the end with data or errors",
+            sample.as_ref(),
+        )
+    })
+    .await
 }
 
 /// PAGE-5: how the answer to a huge `per_page` reads, against the maximum the vendor's
@@ -353,59 +350,57 @@ pub fn judge_huge_per_page(
 
 /// PAGE-5: `per_page=1000000` is clamped (visibly in `pagination.per_page`) or refused with a 4xx.
 pub async fn per_page_max(cx: &Context) -> Outcome {
-    let survey = survey(cx).await;
-    let survey = match survey.as_ref() {
-        Ok(s) => s,
-        Err(outcome) => return outcome.clone(),
-    };
-    if let Some(skip) = survey.without_sizes() {
-        return skip;
-    }
-    let mut v = Verdict::default();
-    let mut sample = None;
-    for probe in &survey.huge {
-        let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
-        match &probe.result {
-            Ok(answer) => {
-                let declared = survey.paging.limits(&probe.collection).max;
-                let judged = match cx.api.body_refusal(answer) {
-                    Some(refusal) => Ok(refusal),
-                    None => {
-                        judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained(), declared)
-                    }
-                };
-                match judged {
-                    Ok(how) => v.note(format!("{subject}: {how}")),
-                    Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
-                }
-                sample.get_or_insert(&answer.exchange);
-            }
-            Err(e) => v.api_error(subject, "the request failed", e),
+    with_survey(cx, async |survey| {
+        if let Some(skip) = survey.without_sizes() {
+            return skip;
         }
-    }
-    let maxima = survey.collections.iter().filter_map(|s| {
-        let (max, from) = s.max?;
-        Some((
-            &s.collection,
-            match from {
-                MaxFrom::Declared => format!("the vendor's declared maximum: per_page {max}"),
-                MaxFrom::Reported => format!("the vendor's maximum, as its clamp reports it: per_page {max}"),
-                MaxFrom::Contract => format!(
-                    "the vendor declares and reports no maximum of its own; the walks used the contract's documented {max}"
-                ),
-            },
-        ))
-    });
-    for note in grouped_notes(maxima) {
-        v.note(note);
-    }
-    v.finish(
-        PAGE_5,
-        "a huge `per_page` is clamped, visibly in `pagination.per_page`, or refused with a 4xx",
-        format!("per_page {HUGE_PER_PAGE} was clamped or refused on {} collections", survey.huge.len()),
-        "huge page sizes not clamped or refused",
-        sample,
-    )
+        let mut v = Verdict::default();
+        let mut sample = None;
+        for probe in &survey.huge {
+            let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
+            match &probe.result {
+                Ok(answer) => {
+                    let declared = survey.paging.limits(&probe.collection).max;
+                    let judged = match cx.api.body_refusal(answer) {
+                        Some(refusal) => Ok(refusal),
+                        None => {
+                            judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained(), declared)
+                        }
+                    };
+                    match judged {
+                        Ok(how) => v.note(format!("{subject}: {how}")),
+                        Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
+                    }
+                    sample.get_or_insert(&answer.exchange);
+                }
+                Err(e) => v.api_error(subject, "the request failed", e),
+            }
+        }
+        let maxima = survey.collections.iter().filter_map(|s| {
+            let (max, from) = s.max?;
+            Some((
+                &s.collection,
+                match from {
+                    MaxFrom::Declared => format!("the vendor's declared maximum: per_page {max}"),
+                    MaxFrom::Reported => format!("the vendor's maximum, as its clamp reports it: per_page {max}"),
+                    MaxFrom::Contract => format!(
+                        "the vendor declares and reports no maximum of its own; the walks used the contract's documented {max}"
+                    ),
+                },
+            ))
+        });
+        for note in grouped_notes(maxima) {
+            v.note(note);
+        }
+        v.finish(
+            PAGE_5,
+            "a huge `per_page` is clamped, visibly in `pagination.per_page`, or refused with a 4xx",
+            format!("per_page {HUGE_PER_PAGE} was clamped or refused on {} collections", survey.huge.len()),
+            "huge page sizes not clamped or refused",
+            sample,
+        )
+    })
+    .await
 }
 
 #[cfg(test)]

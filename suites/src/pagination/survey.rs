@@ -96,8 +96,13 @@ pub(super) struct Survey {
 /// The survey, or the outcome every check ends with when there is nothing to walk.
 pub(super) type SurveyResult = Result<Survey, Outcome>;
 
-pub(super) async fn survey(cx: &Context) -> Arc<SurveyResult> {
-    cx.memo::<SurveyResult, _, _>(|| Survey::take(cx)).await
+/// How every pagination check starts: `judge` runs on the run's one survey (taken by the first
+/// check to ask), or the check ends with the outcome the survey ended with (no sites to walk).
+pub(super) async fn with_survey(cx: &Context, judge: impl AsyncFnOnce(&Survey) -> Outcome) -> Outcome {
+    match cx.memo::<SurveyResult, _, _>(|| Survey::take(cx)).await.as_ref() {
+        Ok(survey) => judge(survey).await,
+        Err(outcome) => outcome.clone(),
+    }
 }
 
 /// The one prime page size walked: not the default, not above the maximum.
