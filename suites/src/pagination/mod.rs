@@ -6,7 +6,8 @@
 //! failing pages per flaw. A finished walk of a million devices holds 16 MB of hashes (under
 //! 100 MB at its peak, with the map that spots repeats), where its records would take gigabytes.
 //! Every walk is made once per run, in one survey that the checks share through
-//! [`Context::memo`]; each check judges its own flaws in it.
+//! [`Context::memo`](crate::Context::memo) (every check starts with `survey::with_survey`); each
+//! check judges its own flaws in it.
 
 mod ids;
 mod parameters;
@@ -25,6 +26,7 @@ pub use walks::{complete_walk, next_chain, page_sizes, stable_order, totals};
 
 use crate::Check;
 use crate::context::Collection;
+
 /// The requirements this suite enforces, quoted from CONTRACT.md §4: every FAIL names its own.
 const PAGE_1: &str = "PAGE-1 (MUST): \"Walking pages 1..total_pages yields every item exactly once: no duplicates, no gaps, count equals `total_count`\"";
 const PAGE_2: &str = "PAGE-2 (MUST): \"`total_pages` = ceil(`total_count` / `per_page`), and the totals agree on every page of one walk. Every page but the last is full\"";

@@ -47,7 +47,7 @@ impl Walked {
         self.order.len() as u64
     }
 
-    /// The first few problems of `flaw` (at most [`MAX_FINDINGS`]).
+    /// The first few problems of `flaw` (at most [`MAX_FINDINGS`](crate::outcome::MAX_FINDINGS)).
     pub fn problems(&self, flaw: Flaw) -> impl Iterator<Item = &Problem> {
         self.problems.iter().filter(move |p| p.flaw == flaw)
     }
