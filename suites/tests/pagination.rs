@@ -55,6 +55,8 @@ struct Bugs {
     hide_per_page: bool,
     /// A walk at this page size times out (the harness's side).
     timeout_at: Option<u64>,
+    /// Listing the sites answers 500: there is nothing to survey.
+    sites_refused: bool,
 }
 
 #[derive(Debug)]
@@ -231,6 +233,10 @@ impl VendorApi for Fake {
     }
 
     async fn sites(&self) -> Result<Listing, ApiError> {
+        if self.bugs.sites_refused {
+            let e = exchange("http://v/api/v1/sites".into(), 500);
+            return Err(ApiError::new(ApiErrorKind::Status, "answered 500", vec![e]));
+        }
         Ok(self.listing(&Collection::Sites))
     }
 
@@ -605,4 +611,19 @@ fn a_clean_million_item_walk_is_clean() {
         assert_eq!(walked.count(flaw), 0, "{flaw:?}");
     }
     assert_eq!(walked.exchanges().len(), 2, "page 1 and the last page");
+}
+
+#[tokio::test]
+async fn every_check_skips_without_walking_when_the_sites_cannot_be_listed() {
+    // The survey's precondition is every check's: each ends with the one SKIP pointing at
+    // schema.sites, and no walk or probe is sent.
+    let api = Arc::new(fake(FLEET, Bugs { sites_refused: true, ..Bugs::default() }));
+    let outcomes = run(api.clone()).await;
+    assert_eq!(outcomes.len(), 8, "{outcomes:#?}");
+    for (id, o) in &outcomes {
+        assert_eq!(o.status, Status::Skip, "{id}: {o:#?}");
+        assert!(o.message.contains("the sites could not be listed (see schema.sites)"), "{id}: {}", o.message);
+    }
+    assert_eq!(api.walks.load(Ordering::SeqCst), 0);
+    assert_eq!(api.calls.load(Ordering::SeqCst), 0);
 }
