@@ -9,11 +9,11 @@
 //! [`Context::memo`](crate::Context::memo) (every check starts with `survey::with_survey`); each
 //! check judges its own flaws in it.
 
+mod findings;
 mod ids;
 mod parameters;
 mod survey;
 mod tally;
-mod verdict;
 mod walked;
 mod walks;
 

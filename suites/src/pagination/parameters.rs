@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
+use super::findings::CheckFindings;
 use super::ids::hash128;
 use super::survey::{MaxFrom, Role, with_survey};
-use super::verdict::Verdict;
 use super::{HUGE_PAGE, HUGE_PER_PAGE, PAGE_3, PAGE_4, PAGE_5, id_field, label, shorten};
 use crate::context::{Collection, Context, PageAsk, PageSeen, Paging, PagingKind};
 use crate::outcome::Outcome;
@@ -144,7 +144,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
         if values.is_empty() {
             return Outcome::not_applicable(format!("its pagination ({}) has no parameter to spoil", paging.kind.as_str()));
         }
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let mut sent = 0;
         let mut sample = None;
         for s in survey.probe_targets() {
@@ -232,7 +232,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
         {
             targets.push(empty);
         }
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let mut answers = Vec::new();
         let mut sample = None;
         for s in targets {
@@ -354,7 +354,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         if let Some(skip) = survey.without_sizes() {
             return skip;
         }
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let mut sample = None;
         for probe in &survey.huge {
             let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));

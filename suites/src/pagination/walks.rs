@@ -1,9 +1,9 @@
 //! The checks that judge the survey's walks: complete walk, totals and page sizes (PAGE-1, PAGE-2),
 //! next-page chains (PAGE-1) and stable order (PAGE-6).
 
+use super::findings::{CheckFindings, sample, sizes_walked, subject_of};
 use super::survey::{MaxFrom, Role, with_survey};
 use super::tally::Flaw;
-use super::verdict::{Verdict, sample, sizes_walked, subject_of};
 use super::walked::Walked;
 use super::{PAGE_1, PAGE_2, PAGE_6, id_field, size_shown};
 use crate::context::{ApiError, ApiErrorKind, Context, PagingKind};
@@ -12,7 +12,7 @@ use crate::outcome::{Exchange, Outcome};
 /// PAGE-1: every walk, at every page size, lists each item once and as many as `total_count`.
 pub async fn complete_walk(cx: &Context) -> Outcome {
     with_survey(cx, async |survey| {
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let (mut walks, mut items) = (0, 0);
         for note in &survey.notes {
             v.note(note.clone());
@@ -56,7 +56,7 @@ pub async fn totals(cx: &Context) -> Outcome {
         if !(survey.paging.total_count || survey.paging.total_pages) {
             return Outcome::not_applicable(format!("its pagination ({}) reports no totals", survey.paging.kind.as_str()));
         }
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let mut pages = 0;
         for walked in survey.collections.iter().flat_map(|s| &s.walks).filter_map(|w| w.result.as_ref().ok()) {
             pages += walked.pages;
@@ -98,7 +98,7 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
         if let Some(skip) = survey.without_sizes() {
             return skip;
         }
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let mut compared = 0;
         for s in &survey.collections {
             s.notes.iter().for_each(|n| v.note(n.clone()));
@@ -202,7 +202,7 @@ pub async fn next_chain(cx: &Context) -> Outcome {
         if let Some(skip) = survey.unless(&[PagingKind::Cursor, PagingKind::LinkHeader], "next-page chain") {
             return skip;
         }
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let (mut walks, mut pages) = (0, 0);
         for s in &survey.collections {
             for w in &s.walks {
@@ -242,7 +242,7 @@ pub async fn next_chain(cx: &Context) -> Outcome {
 /// the same order.
 pub async fn stable_order(cx: &Context) -> Outcome {
     with_survey(cx, async |survey| {
-        let mut v = Verdict::default();
+        let mut v = CheckFindings::default();
         let mut compared = 0;
         for s in &survey.collections {
             let (Some(first), Some(again)) = (s.walked(Role::Default), s.walked(Role::Again)) else {

@@ -9,13 +9,13 @@ use crate::outcome::{Evidence, Exchange, Finding, Outcome};
 
 /// What one check found: findings with their pages' exchanges, what kept it from testing, notes.
 #[derive(Debug, Default)]
-pub(super) struct Verdict {
+pub(super) struct CheckFindings {
     pub(super) evidence: Evidence,
     /// Harness-side failures (timeouts, transport): the check errors unless the vendor also failed.
     pub(super) errors: Vec<String>,
 }
 
-impl Verdict {
+impl CheckFindings {
     pub(super) fn problem(&mut self, p: &Problem) {
         if let Some(e) = &p.exchange {
             self.evidence.push_exchange(e);
