@@ -1,0 +1,236 @@
+//! What a check runs against: the vendor API, the webhook inbox and the trigger, as traits that
+//! the harness implements (so this crate knows nothing of HTTP clients or servers). This is the
+//! API boundary between `suites` and `harness`: `vendor`, `paging`, `inbox` and `trigger` are the
+//! traits and types the harness implements and fills; this file holds the context itself.
+
+use std::any::{Any, TypeId};
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use contract::{SignatureFormat, TokenMinter};
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use crate::sync::InventorySync;
+
+mod inbox;
+mod paging;
+mod trigger;
+mod vendor;
+
+pub use inbox::*;
+pub use paging::*;
+pub use trigger::*;
+pub use vendor::*;
+
+/// What the vendor declares about itself in the harness configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declared {
+    /// Optional capabilities (`webhook-management`, `ping`, `event-types`, ...).
+    pub capabilities: BTreeSet<String>,
+    /// Event families the vendor emits (`health`, `alarm`, ...).
+    pub event_families: BTreeSet<String>,
+    /// Device types that publish no events (partial coverage, FB-4), when the vendor has no
+    /// event catalogue saying so.
+    pub silent_device_types: BTreeSet<String>,
+    /// Capabilities not declared but found offered by the runner's discovery (also in
+    /// `capabilities`): held to their requirements where offered, while a part not offered (a
+    /// webhook list without a create) makes its checks not applicable rather than failing.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub discovered: BTreeSet<String>,
+}
+
+/// Time budgets checks wait within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    /// How long to wait for a webhook delivery after the vendor was made to act.
+    pub event_wait: Duration,
+    /// How long to watch for attempts that should not come (after a 2xx, after a delete).
+    pub quiet_window: Duration,
+    /// How long a simulated receiver outage lasts.
+    pub outage: Duration,
+    /// The vendor's declared retry horizon: how long after an outage began its events may still
+    /// arrive (DLV-5). Waits for retries are bounded by this and `event_wait`.
+    pub retry_horizon: Duration,
+    /// At most this many bad-token requests, then as many valid ones, probe for a rate limit
+    /// (AUTH-8); 0 = do not probe.
+    pub rate_limit_burst: u32,
+    /// The client's page guard: a walk of more pages is a failure, so checks that choose their
+    /// own page size (the pagination suite's `per_page=1` walks) stay under it.
+    pub max_pages: u64,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            event_wait: Duration::from_secs(30),
+            quiet_window: Duration::from_secs(10),
+            outage: Duration::from_secs(30),
+            retry_horizon: Duration::from_secs(300),
+            rate_limit_burst: 0,
+            max_pages: 1000,
+        }
+    }
+}
+
+/// What the auth suite crafts tokens from: the account's signing key and its public key.
+pub struct TokenKit {
+    pub minter: Arc<TokenMinter>,
+    /// The account's public key (SubjectPublicKeyInfo PEM): the HS256 confusion attack keys with it.
+    pub public_pem: String,
+    /// The lifetime the run's own tokens have.
+    pub lifetime_secs: u64,
+    /// The account's second key (a rotation), minting with its own `kid`, when configured.
+    pub rotation: Option<Arc<TokenMinter>>,
+}
+
+impl std::fmt::Debug for TokenKit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKit").field("minter", &self.minter).finish_non_exhaustive()
+    }
+}
+
+/// Told when a check starts waiting for the vendor (`what` it waits for, at most how long), so
+/// the run's display can say why it sits still. The harness sends it on as an event.
+pub type WaitingHook = Arc<dyn Fn(&str, Duration) + Send + Sync>;
+
+/// The hook, or none (tests, a library user): `Debug` for [`Context`].
+#[derive(Clone, Default)]
+struct Waiting(Option<WaitingHook>);
+
+impl std::fmt::Debug for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Waiting(hook)" } else { "Waiting(none)" })
+    }
+}
+
+/// Everything one run's checks share.
+#[derive(Debug)]
+pub struct Context {
+    pub api: Arc<dyn VendorApi>,
+    pub inbox: Option<Arc<dyn Inbox>>,
+    pub trigger: Option<Arc<dyn Trigger>>,
+    pub declared: Declared,
+    pub budgets: Budgets,
+    /// The account's keys, for crafted tokens (auth suite).
+    pub tokens: Option<Arc<TokenKit>>,
+    /// The second account's API, when the configuration has one (tenancy, ACC-2).
+    pub second: Option<Arc<dyn VendorApi>>,
+    /// The signature format deliveries are verified with (the profile's, or the contract's for
+    /// the configured scheme).
+    pub signature: Option<SignatureFormat>,
+    /// The webhook deliveries come through: registered by the run, or configured.
+    pub webhook: WebhookSetup,
+    /// What the run has made devices do.
+    pub acted: crate::act::Acted,
+    sync: OnceCell<Arc<InventorySync>>,
+    second_sync: OnceCell<Arc<InventorySync>>,
+    /// What a suite computes once per run for several of its checks, one value per type.
+    memo: Mutex<HashMap<TypeId, Arc<MemoCell>>>,
+    waiting: Waiting,
+}
+
+type MemoCell = OnceCell<Arc<dyn Any + Send + Sync>>;
+
+impl Context {
+    pub fn new(api: Arc<dyn VendorApi>) -> Self {
+        Self {
+            api,
+            inbox: None,
+            trigger: None,
+            declared: Declared::default(),
+            budgets: Budgets::default(),
+            tokens: None,
+            second: None,
+            signature: None,
+            webhook: WebhookSetup::Configured,
+            acted: crate::act::Acted::default(),
+            sync: OnceCell::new(),
+            second_sync: OnceCell::new(),
+            memo: Mutex::new(HashMap::new()),
+            waiting: Waiting::default(),
+        }
+    }
+
+    pub fn with_waiting(mut self, hook: WaitingHook) -> Self {
+        self.waiting = Waiting(Some(hook));
+        self
+    }
+
+    /// Says that the check now waits up to `within` for `what` ("attempt #3 of the health event
+    /// of device …"): call it right before a wait that can take seconds.
+    pub fn waiting(&self, what: &str, within: Duration) {
+        if let Some(hook) = &self.waiting.0 {
+            hook(what, within);
+        }
+    }
+
+    pub fn with_inbox(mut self, inbox: Arc<dyn Inbox>) -> Self {
+        self.inbox = Some(inbox);
+        self
+    }
+
+    pub fn with_trigger(mut self, trigger: Arc<dyn Trigger>) -> Self {
+        self.trigger = Some(trigger);
+        self
+    }
+
+    pub fn with_declared(mut self, declared: Declared) -> Self {
+        self.declared = declared;
+        self
+    }
+
+    pub fn with_budgets(mut self, budgets: Budgets) -> Self {
+        self.budgets = budgets;
+        self
+    }
+
+    pub fn with_tokens(mut self, tokens: Arc<TokenKit>) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    pub fn with_second(mut self, second: Arc<dyn VendorApi>) -> Self {
+        self.second = Some(second);
+        self
+    }
+
+    pub fn with_signature(mut self, format: SignatureFormat) -> Self {
+        self.signature = Some(format);
+        self
+    }
+
+    pub fn with_webhook(mut self, webhook: WebhookSetup) -> Self {
+        self.webhook = webhook;
+        self
+    }
+
+    /// The run's full inventory sync (account, every site, every site's devices, all pages),
+    /// done on first use and shared by every check.
+    pub async fn sync(&self) -> Arc<InventorySync> {
+        self.sync.get_or_init(|| async { Arc::new(InventorySync::fetch(self.api.as_ref()).await) }).await.clone()
+    }
+
+    /// The run's one value of type `T`, computed by `init` on first use and shared by every check
+    /// that asks for a `T` (the pagination suite's walks serve several of its checks). Each suite
+    /// keys by a type of its own, so suites cannot read each other's values. A first use that is
+    /// cancelled (a check's timeout) leaves nothing behind: the next use computes afresh.
+    pub async fn memo<T, F, Fut>(&self, init: F) -> Arc<T>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let cell = self.memo.lock().expect("memo lock").entry(TypeId::of::<T>()).or_default().clone();
+        let value = cell.get_or_init(|| async { Arc::new(init().await) as Arc<dyn Any + Send + Sync> }).await.clone();
+        value.downcast::<T>().expect("the memo holds a T under T's type id")
+    }
+
+    /// A second, independent sync after the first, for stability checks (ID-1).
+    pub async fn second_sync(&self) -> Arc<InventorySync> {
+        self.sync().await;
+        self.second_sync.get_or_init(|| async { Arc::new(InventorySync::fetch(self.api.as_ref()).await) }).await.clone()
+    }
+}
