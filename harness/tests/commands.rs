@@ -159,11 +159,15 @@ impl Fixture {
     }
 }
 
-/// The flags (and positionals, as `<NAME>`) a subcommand's `--help` lists, `--help` aside.
-fn flags_of(command: &str) -> BTreeSet<String> {
+/// A subcommand's `--help` text.
+fn help_of(command: &str) -> String {
     let out = harness().args(command.split(' ')).arg("--help").output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "`harness {command} --help`");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The flags (and positionals, as `<NAME>`) a subcommand's `help` lists, `--help` aside.
+fn flags_of(help: &str) -> BTreeSet<String> {
     let mut flags = BTreeSet::new();
     let mut in_arguments = false;
     for line in help.lines() {
@@ -184,11 +188,9 @@ fn flags_of(command: &str) -> BTreeSet<String> {
     flags
 }
 
-/// Whether `flag` of `command` takes a value (its help line shows `<VALUE>`).
-fn takes_value(command: &str, flag: &str) -> bool {
-    let out = harness().args(command.split(' ')).arg("--help").output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+/// Whether `flag` takes a value (its line in `help` shows `<VALUE>`).
+fn takes_value(help: &str, flag: &str) -> bool {
+    help.lines()
         .any(|l| l.trim_start().starts_with(&format!("{flag} <")) || (flag.starts_with('<') && l.contains(flag)))
 }
 
@@ -567,12 +569,13 @@ fn every_flag_has_a_case() {
     let cases = cases(&fixture);
     let mut missing = Vec::new();
     for command in SUBCOMMANDS {
-        for flag in flags_of(command) {
+        let help = help_of(command);
+        for flag in flags_of(&help) {
             let ours = cases.iter().filter(|c| c.command == *command);
             if !ours.clone().any(|c| c.good.contains(&flag.as_str())) {
                 missing.push(format!("`harness {command} {flag}`: no case gives it a good value"));
             }
-            if takes_value(command, &flag) && !ours.clone().any(|c| c.bad == Some(flag.as_str())) {
+            if takes_value(&help, &flag) && !ours.clone().any(|c| c.bad == Some(flag.as_str())) {
                 missing.push(format!("`harness {command} {flag}`: no case gives it a bad value"));
             }
         }
@@ -587,11 +590,9 @@ fn every_subcommand_has_help_that_documents_each_flag() {
     for command in SUBCOMMANDS {
         let word = command.split(' ').next().unwrap();
         assert!(top.lines().any(|l| l.trim_start().starts_with(word)), "`harness --help` lists `{word}`:\n{top}");
-        let out = harness().args(command.split(' ')).arg("--help").output().unwrap();
-        assert_eq!(out.status.code(), Some(0));
-        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        let help = help_of(command);
         assert!(help.contains("Usage: harness"), "{help}");
-        for flag in flags_of(command).into_iter().filter(|f| f.starts_with("--")) {
+        for flag in flags_of(&help).into_iter().filter(|f| f.starts_with("--")) {
             // A flag's line carries a description after its name and placeholder (or the next
             // line does, in clap's long layout).
             let lines: Vec<&str> = help.lines().collect();

@@ -5,6 +5,8 @@
 //! a pipe, watching `harness demo --live --fault device-missing-type` shows the failing check and
 //! arriving deliveries while the run is still going, then the verdict.
 
+mod common;
+
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -73,12 +75,7 @@ async fn connect(url: &str, last_event_id: Option<u64>) -> reqwest::Response {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stream_tells_the_run_as_it_happens_and_late_joiners_get_the_backlog() {
     let out = tempfile::tempdir().unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let mut mock = harness::cli::demo::demo_mock_config(Vec::new());
-    mock.key_bits = 1024;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = mock_vendor::start(mock, listener, state.path()).await.unwrap();
-    let config = harness::cli::demo::config_for(&running, mock_vendor::shape::Shape::Canonical).unwrap();
+    let (running, _state, config) = common::demo_mock().await;
     let checks = ["schema.account", "webhooks.ping", "events.health"];
     let options = RunOptions {
         out_dir: out.path().to_owned(),

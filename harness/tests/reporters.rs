@@ -2,6 +2,8 @@
 //! small run against the embedded mock; and what the terminal prints at the end of a faulty
 //! demo when piped (every failing check with its reason, no ANSI codes, CI's plain lines).
 
+mod common;
+
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -71,12 +73,7 @@ impl Reporter for Recorder {
 /// Runs `checks` against the embedded mock with a recorder: what it was told, and the summary.
 async fn record(checks: &[&str]) -> (Vec<Seen>, harness::runner::RunSummary) {
     let out = tempfile::tempdir().unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let mut mock = harness::cli::demo::demo_mock_config(Vec::new());
-    mock.key_bits = 1024;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = mock_vendor::start(mock, listener, state.path()).await.unwrap();
-    let config = harness::cli::demo::config_for(&running, mock_vendor::shape::Shape::Canonical).unwrap();
+    let (running, _state, config) = common::demo_mock().await;
     let options = RunOptions {
         out_dir: out.path().to_owned(),
         checks: checks.iter().map(|c| c.to_string()).collect(),

@@ -55,6 +55,8 @@ impl DeliveryTimeline {
     /// counted from `origin_ms` (unix ms, the run's start).
     pub fn from_deliveries(deliveries: &[Delivery], windows: &[(ReceiverAnswer, i64, i64)], origin_ms: i64) -> Self {
         let mut events: Vec<TimelineEvent> = Vec::new();
+        // Each event id's place in `events`: a long run records thousands of deliveries.
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for d in deliveries {
             let Some(id) = &d.event_id else { continue };
             let attempt = TimelineAttempt {
@@ -62,18 +64,21 @@ impl DeliveryTimeline {
                 answered: d.answered,
                 verified: matches!(d.verification, Verification::Valid { .. }),
             };
-            match events.iter_mut().find(|e| &e.event_id == id) {
-                Some(e) => e.attempts.push(attempt),
-                None => events.push(TimelineEvent {
-                    event_id: id.clone(),
-                    event_type: d
-                        .event
-                        .as_ref()
-                        .and_then(|e| e.get("event_type"))
-                        .and_then(|t| t.as_str())
-                        .map(str::to_owned),
-                    attempts: vec![attempt],
-                }),
+            match at.get(id.as_str()) {
+                Some(&i) => events[i].attempts.push(attempt),
+                None => {
+                    at.insert(id, events.len());
+                    events.push(TimelineEvent {
+                        event_id: id.clone(),
+                        event_type: d
+                            .event
+                            .as_ref()
+                            .and_then(|e| e.get("event_type"))
+                            .and_then(|t| t.as_str())
+                            .map(str::to_owned),
+                        attempts: vec![attempt],
+                    })
+                }
             }
         }
         // Stable: each group keeps the order of first arrival.

@@ -206,6 +206,19 @@ pub async fn demo_run(faults: Vec<mock_vendor::Fault>) -> (harness::runner::RunS
     demo_run_shaped(mock_vendor::shape::Shape::Canonical, faults).await
 }
 
+/// The clean demo mock started in-process (small keys, canonical shape), the folder holding its
+/// state, and the harness configuration that points at it: for tests that run the harness
+/// themselves (with reporters of their own).
+pub async fn demo_mock() -> (mock_vendor::RunningMock, tempfile::TempDir, VendorConfig) {
+    let state = tempfile::tempdir().unwrap();
+    let mut mock = harness::cli::demo::demo_mock_config(Vec::new());
+    mock.key_bits = 1024;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = mock_vendor::start(mock, listener, state.path()).await.unwrap();
+    let config = harness::cli::demo::config_for(&running, mock_vendor::shape::Shape::Canonical).unwrap();
+    (running, state, config)
+}
+
 /// A demo run against the mock serving `shape`, read through the built-in profile of that name.
 #[allow(dead_code)]
 pub async fn demo_run_shaped(
