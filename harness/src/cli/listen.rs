@@ -132,12 +132,20 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
     let mut counted = Unrecorded::default();
     // A stdout that closed ends the listening as Ctrl-C does: the webhook is still deleted.
     let mut closed = None;
-    loop {
-        // Woken by every recorded delivery, and each second for the ones only counted.
-        let more = async { inbox.wait_for(&|d| d.len() > shown, Duration::from_secs(1)).await };
-        tokio::select! {
-            _ = more => {}
-            _ = &mut interrupted => break,
+    // Arrivals only counted are read from the counts each second; reading the record (a copy of
+    // every delivery kept) waits for a recorded arrival, as it would without the ticks.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    'listening: loop {
+        let so_far = shown;
+        let recorded = move |d: &[suites::Delivery]| d.len() > so_far;
+        let more = inbox.wait_for(&recorded, Duration::from_secs(3600));
+        tokio::pin!(more);
+        loop {
+            tokio::select! {
+                _ = &mut more => break,
+                _ = tick.tick() => counted.print_new(&state.counts(), state.limits()),
+                _ = &mut interrupted => break 'listening,
+            }
         }
         match print_new(inbox.as_ref(), shown) {
             Ok(now) => shown = now,
