@@ -527,15 +527,7 @@ mod tests {
             Some(Mistake::SignedContent { used: "{ts}.{body}".into(), declared: "{body}".into() })
         );
         // A vendor format (`{ts}|{sig}` over `{body}|{ts}`) signed Stripe's way.
-        let cursor = SignatureFormat {
-            header: "X-Vendor-Signature".into(),
-            value_template: "{ts}|{sig}".into(),
-            encoding: SigEncoding::Hex,
-            signed_content: "{body}|{ts}".into(),
-            timestamp_header: None,
-            tolerance_secs: Some(300),
-            value_separator: None,
-        };
+        let cursor = crate::signature::pipe_format("X-Vendor-Signature");
         let stripe_way = SignatureFormat { signed_content: "{ts}.{body}".into(), ..cursor.clone() };
         assert_eq!(
             diagnosed(&cursor, stripe_way.sign(&secret(), BODY, NOW), BODY),

@@ -471,6 +471,20 @@ impl SignatureFormat {
     }
 }
 
+/// A vendor format for tests: `<header>: {ts}|{hex}` over `{body}|{ts}`, 300 s tolerance.
+#[cfg(test)]
+pub(crate) fn pipe_format(header: &str) -> SignatureFormat {
+    SignatureFormat {
+        header: header.into(),
+        value_template: "{ts}|{sig}".into(),
+        encoding: SigEncoding::Hex,
+        signed_content: "{body}|{ts}".into(),
+        timestamp_header: None,
+        tolerance_secs: Some(300),
+        value_separator: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,15 +584,7 @@ mod tests {
     #[test]
     fn vendor_formats_round_trip() {
         // Verkada-style: `Verkada-Signature: <ts>|<hex>` over `<body>|<ts>`.
-        let verkada = SignatureFormat {
-            header: "Verkada-Signature".into(),
-            value_template: "{ts}|{sig}".into(),
-            encoding: SigEncoding::Hex,
-            signed_content: "{body}|{ts}".into(),
-            timestamp_header: None,
-            tolerance_secs: Some(300),
-            value_separator: None,
-        };
+        let verkada = pipe_format("Verkada-Signature");
         verkada.validate().unwrap();
         let secret = Secret::new("k");
         let headers = verkada.sign(&secret, b"{\"a\":1}", 1597685622);

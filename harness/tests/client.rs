@@ -106,17 +106,7 @@ async fn a_cross_origin_redirect_never_carries_the_token() {
 #[tokio::test]
 async fn retry_after_is_honoured_within_the_bound_and_reported() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/account"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/account"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"account_id": ACCOUNT, "name": "n"})))
-        .mount(&server)
-        .await;
+    mount_one_429_then_account(&server).await;
     let fetched = client(&server).account().await.unwrap();
     assert_eq!(fetched.record["account_id"], ACCOUNT);
     assert!(fetched.exchange.notes.iter().any(|n| n.contains("429")), "{:?}", fetched.exchange.notes);

@@ -13,9 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use harness::progress::ProgressMode;
 use harness::reporter::LiveView;
-use harness::runner::RunOptions;
 use serde_json::{Value, json};
 
 /// One SSE event as a page gets it.
@@ -77,13 +75,7 @@ async fn the_stream_tells_the_run_as_it_happens_and_late_joiners_get_the_backlog
     let out = tempfile::tempdir().unwrap();
     let (running, _state, config) = common::demo_mock().await;
     let checks = ["schema.account", "webhooks.ping", "events.health"];
-    let options = RunOptions {
-        out_dir: out.path().to_owned(),
-        checks: checks.iter().map(|c| c.to_string()).collect(),
-        non_interactive: true,
-        progress: ProgressMode::Quiet,
-        ..RunOptions::default()
-    };
+    let options = common::quiet_options(out.path(), &checks);
 
     let view = LiveView::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     assert!(view.url().starts_with("http://127.0.0.1:") && view.url().ends_with('/'), "{}", view.url());

@@ -9,7 +9,6 @@ use std::time::Duration;
 use common::*;
 use harness::client::{Limits, VendorClient};
 use harness::profile::Profile;
-use serde_json::json;
 use suites::{Probe, ProbeAuth, VendorApi};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -39,17 +38,7 @@ async fn every_429_is_recorded_retried_or_not() {
         .mount(&server)
         .await;
     // The first valid request meets a limit with Retry-After, which the client waits out.
-    Mock::given(method("GET"))
-        .and(path("/api/v1/account"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/account"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"account_id": ACCOUNT, "name": "n"})))
-        .mount(&server)
-        .await;
+    mount_one_429_then_account(&server).await;
     let client = client(&server);
     assert!(client.rate_limited().is_empty());
     client.account().await.unwrap();

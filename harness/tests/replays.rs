@@ -1690,6 +1690,24 @@ async fn run_webhooks(server: &MockServer, profile: Profile, credential: &str, h
     report
 }
 
+/// The webhooks suite against the example vendor whose webhook API has this shape, serving it
+/// with `faults`.
+async fn run_hook_api(api: HookApi, faults: HookFaults) -> Report {
+    let hooks = Hooks::new(api, faults);
+    match api {
+        HookApi::Subscriptions => {
+            let server = eagle_eye(een_cameras()).await;
+            mount_hooks(&server, &hooks, ("authorization", "Bearer een-access-token")).await;
+            run_webhooks(&server, example(EAGLE_EYE), EEN_TOKEN, &hooks).await
+        }
+        HookApi::HttpServers => {
+            let server = meraki(meraki_devices()).await;
+            mount_hooks(&server, &hooks, ("x-cisco-meraki-api-key", MERAKI_KEY)).await;
+            run_webhooks(&server, example(MERAKI), MERAKI_KEY, &hooks).await
+        }
+    }
+}
+
 const WEBHOOK_CHECKS: &[&str] = &[
     "webhooks.create-list",
     "webhooks.delete",
@@ -1745,19 +1763,7 @@ async fn a_meraki_http_server_api_with_an_integrator_chosen_secret_passes_the_we
 async fn webhook_apis_that_accept_the_metadata_target_fail_target_validation_quoting_whm_3() {
     for api in [HookApi::Subscriptions, HookApi::HttpServers] {
         let faults = HookFaults { accept_metadata: true, ..HookFaults::default() };
-        let hooks = Hooks::new(api, faults);
-        let report = match api {
-            HookApi::Subscriptions => {
-                let server = eagle_eye(een_cameras()).await;
-                mount_hooks(&server, &hooks, ("authorization", "Bearer een-access-token")).await;
-                run_webhooks(&server, example(EAGLE_EYE), EEN_TOKEN, &hooks).await
-            }
-            HookApi::HttpServers => {
-                let server = meraki(meraki_devices()).await;
-                mount_hooks(&server, &hooks, ("x-cisco-meraki-api-key", MERAKI_KEY)).await;
-                run_webhooks(&server, example(MERAKI), MERAKI_KEY, &hooks).await
-            }
-        };
+        let report = run_hook_api(api, faults).await;
         use Expect::*;
         assert_checks(
             &report,
@@ -1771,19 +1777,7 @@ async fn webhook_apis_that_accept_the_metadata_target_fail_target_validation_quo
 async fn webhook_apis_that_list_the_secret_fail_create_list() {
     for api in [HookApi::Subscriptions, HookApi::HttpServers] {
         let faults = HookFaults { list_secret: true, ..HookFaults::default() };
-        let hooks = Hooks::new(api, faults);
-        let report = match api {
-            HookApi::Subscriptions => {
-                let server = eagle_eye(een_cameras()).await;
-                mount_hooks(&server, &hooks, ("authorization", "Bearer een-access-token")).await;
-                run_webhooks(&server, example(EAGLE_EYE), EEN_TOKEN, &hooks).await
-            }
-            HookApi::HttpServers => {
-                let server = meraki(meraki_devices()).await;
-                mount_hooks(&server, &hooks, ("x-cisco-meraki-api-key", MERAKI_KEY)).await;
-                run_webhooks(&server, example(MERAKI), MERAKI_KEY, &hooks).await
-            }
-        };
+        let report = run_hook_api(api, faults).await;
         use Expect::*;
         assert_checks(&report, &[("webhooks.create-list", Fail), ("webhooks.target-validation", Pass)]);
         let message = &row(&report, "webhooks.create-list").message;

@@ -8,8 +8,6 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use harness::events::{EventKind, Reporter, RunEvent};
-use harness::progress::ProgressMode;
-use harness::runner::RunOptions;
 use suites::Status;
 
 /// What a recorder keeps of each event: its name, the check it names, and a detail.
@@ -74,13 +72,7 @@ impl Reporter for Recorder {
 async fn record(checks: &[&str]) -> (Vec<Seen>, harness::runner::RunSummary) {
     let out = tempfile::tempdir().unwrap();
     let (running, _state, config) = common::demo_mock().await;
-    let options = RunOptions {
-        out_dir: out.path().to_owned(),
-        checks: checks.iter().map(|c| c.to_string()).collect(),
-        non_interactive: true,
-        progress: ProgressMode::Quiet,
-        ..RunOptions::default()
-    };
+    let options = common::quiet_options(out.path(), checks);
     let events = Arc::new(Mutex::new(Vec::new()));
     let summary = harness::run_with(config, options, vec![Box::new(Recorder(events.clone()))]).await.unwrap();
     running.stop().await;

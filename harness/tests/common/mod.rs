@@ -200,6 +200,32 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     out
 }
 
+/// Options of a quiet, non-interactive run writing to `out`, of only `checks` (every check when empty).
+pub fn quiet_options(out: &std::path::Path, checks: &[&str]) -> harness::runner::RunOptions {
+    harness::runner::RunOptions {
+        out_dir: out.to_owned(),
+        checks: checks.iter().map(|c| c.to_string()).collect(),
+        non_interactive: true,
+        progress: harness::progress::ProgressMode::Quiet,
+        ..harness::runner::RunOptions::default()
+    }
+}
+
+/// The account answers one 429 with `Retry-After: 0`, then the account (the client waits it out).
+pub async fn mount_one_429_then_account(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"account_id": ACCOUNT, "name": "n"})))
+        .mount(server)
+        .await;
+}
+
 /// A run of every suite against the embedded mock vendor with `faults` (small keys, quiet), and
 /// the folder its reports went to.
 pub async fn demo_run(faults: Vec<mock_vendor::Fault>) -> (harness::runner::RunSummary, tempfile::TempDir) {
@@ -229,12 +255,7 @@ pub async fn demo_run_shaped(
     let mut config = harness::cli::demo::demo_mock_config(faults);
     config.shape = shape;
     config.key_bits = 1024;
-    let options = harness::runner::RunOptions {
-        out_dir: out.path().to_owned(),
-        non_interactive: true,
-        progress: harness::progress::ProgressMode::Quiet,
-        ..harness::runner::RunOptions::default()
-    };
+    let options = quiet_options(out.path(), &[]);
     (harness::cli::demo::run_demo(config, options).await.unwrap(), out)
 }
 
@@ -253,12 +274,7 @@ pub async fn demo_run_varied(
     config.shape = shape;
     config.key_bits = 1024;
     mock(&mut config);
-    let options = harness::runner::RunOptions {
-        out_dir: out.path().to_owned(),
-        non_interactive: true,
-        progress: harness::progress::ProgressMode::Quiet,
-        ..harness::runner::RunOptions::default()
-    };
+    let options = quiet_options(out.path(), &[]);
     let state_dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = match mock_vendor::start(config, listener, state_dir.path()).await {
