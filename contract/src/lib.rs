@@ -5,6 +5,7 @@
 //! these types and the harness checks them.
 
 pub mod diagnose;
+pub mod files;
 pub mod pagination;
 pub mod requirements;
 pub mod schema;

@@ -33,6 +33,26 @@ pub struct VendorConfig {
     /// the canonical shape.
     #[serde(default)]
     pub profile: Profile,
+    /// What `harness certify` needs to know beyond the run.
+    #[serde(default, skip_serializing_if = "CertifyConfig::is_empty")]
+    pub certify: CertifyConfig,
+}
+
+/// `[certify]`: what a certificate records beyond the run itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CertifyConfig {
+    /// Why `harness certify --non-interactive` may skip the checks that need an operator (the
+    /// `prompt` trigger): without a reason it refuses, since those checks are MUSTs. The reason is
+    /// written into the certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub non_interactive_reason: Option<String>,
+}
+
+impl CertifyConfig {
+    pub fn is_empty(&self) -> bool {
+        self.non_interactive_reason.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -464,6 +484,7 @@ impl VendorConfig {
             capabilities: CapabilitiesConfig::default(),
             budgets: BudgetsConfig::default(),
             profile: Profile::default(),
+            certify: CertifyConfig::default(),
         }
     }
 

@@ -11,8 +11,21 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 /// The subcommands, as their words on the command line.
-const SUBCOMMANDS: &[&str] =
-    &["run", "demo", "list", "init", "listen", "probe", "token", "sign", "verify", "report diff"];
+const SUBCOMMANDS: &[&str] = &[
+    "run",
+    "demo",
+    "list",
+    "init",
+    "listen",
+    "probe",
+    "token",
+    "sign",
+    "verify",
+    "report diff",
+    "keygen",
+    "certify",
+    "verify-certificate",
+];
 
 /// One invocation and what it must answer.
 struct Case {
@@ -146,6 +159,10 @@ impl Fixture {
         cursor.webhook.secret = harness::config::WebhookSecretSource::Env { var: "WH_SECRET".into() };
         std::fs::write(dir.path().join("cursor.toml"), toml::to_string(&cursor).unwrap()).unwrap();
         std::fs::write(dir.path().join("not-headers"), "X-Webhook-Signature sha256=00\n").unwrap();
+        // A vendor whose devices an operator changes by hand (the `prompt` trigger).
+        let mut prompt = config.clone();
+        prompt.trigger = harness::config::TriggerConfig::Prompt { wait_secs: 1 };
+        std::fs::write(dir.path().join("prompt.toml"), toml::to_string(&prompt).unwrap()).unwrap();
         let taken = config.vendor.base_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
         Self { _runtime: runtime, dir, config: path, site, taken }
     }
@@ -213,6 +230,15 @@ fn cases(f: &Fixture) -> Vec<Case> {
         .env("WH_SECRET", "whsec_test")
         .output()
         .unwrap();
+    let (key, certified) = (f.path("keys/certify.key"), f.path("certified"));
+    std::fs::create_dir_all(f.path("keys")).unwrap();
+    // Another signer's public key, for a certificate that is not theirs.
+    let other_key = f.path("other.pub");
+    std::fs::write(
+        &other_key,
+        harness::certificate::keys::public_pem(&harness::certificate::keys::generate().verifying_key()),
+    )
+    .unwrap();
     let cursor_headers = f.path("cursor-headers");
     std::fs::write(&cursor_headers, &signed.stdout).unwrap();
     vec![
@@ -548,6 +574,72 @@ fn cases(f: &Fixture) -> Vec<Case> {
             "--format",
             &["a", "b", "--format", "nosuch"],
             &["invalid value 'nosuch' for '--format", "text, markdown, json"],
+        ),
+        // keygen, certify, verify-certificate: a key, a certificate signed with it, verified.
+        Case::good("keygen", &["--out"], &["--out", &key], 0, &["private key: ", "public key:  ", "key id: "]),
+        Case::good("keygen", &["--force"], &["--out", &key, "--force"], 0, &["key id: "]),
+        Case::bad("keygen", "--out", &["--out", &key], &["exists: give another --out, or --force"]),
+        Case::good(
+            "certify",
+            &["--config", "--signing-key", "--out", "--non-interactive"],
+            &["--config", config, "--signing-key", &key, "--out", &certified, "--non-interactive"],
+            0,
+            &["CONFORMANT", "certificate: ", "files signed by key", "harness verify-certificate"],
+        ),
+        Case::bad("certify", "--config", &["--config", &missing, "--signing-key", &key], &["failed to read", &missing]),
+        Case::bad(
+            "certify",
+            "--signing-key",
+            &["--config", config, "--signing-key", &format!("{key}.pub")],
+            &["--signing-key", "holds no Ed25519 private key in PKCS#8 PEM", "harness keygen"],
+        ),
+        Case::bad(
+            "certify",
+            "--out",
+            &["--config", config, "--signing-key", &key, "--out", &format!("{a_file}/reports")],
+            &["cannot write reports under", "`--out`"],
+        ),
+        Case::bad(
+            "certify",
+            "--non-interactive",
+            &["--config", &f.path("prompt.toml"), "--signing-key", &key, "--non-interactive"],
+            &["would skip the MUST checks that need an operator", "[certify] non_interactive_reason"],
+        ),
+        Case::good(
+            "verify-certificate",
+            &["<DIR>", "--key"],
+            &[&format!("{certified}/latest"), "--key", &format!("{key}.pub")],
+            0,
+            &["certificate valid: ", "verdict:    CONFORMANT", "deviations: none"],
+        ),
+        Case::bad(
+            "verify-certificate",
+            "<DIR>",
+            &[&reports, "--key", &format!("{key}.pub")],
+            &["no certificate.dsse.json here"],
+        ),
+        Case::bad(
+            "verify-certificate",
+            "--key",
+            &[&format!("{certified}/latest"), "--key", &key],
+            &["--key", "is a private key: give its public key"],
+        ),
+        Case {
+            bad: Some("--key"),
+            ..Case::good(
+                "verify-certificate",
+                &[],
+                &[&format!("{certified}/latest"), "--key", &other_key],
+                1,
+                &["certificate INVALID", "no signature verifies with this key"],
+            )
+        },
+        Case::good(
+            "demo",
+            &["--certify"],
+            &["--out", &f.path("demo-certified"), "--certify"],
+            0,
+            &["certificate: ", "harness verify-certificate", "signer.pub"],
         ),
     ]
 }

@@ -39,6 +39,10 @@ pub struct Args {
     /// port when none is given; it stops when the run ends, or with the mock under --keep-serving
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = DEFAULT_ADDR)]
     pub live: Option<SocketAddr>,
+    /// Sign the run's directory as a certificate with a throw-away key, its public half written
+    /// into the directory as `signer.pub` (under --keep-serving: once the serving ends)
+    #[arg(long)]
+    pub certify: bool,
 }
 
 /// The mock vendor a demo (or a test) runs against: demo fleet, sub-second retries, loopback
@@ -106,7 +110,9 @@ impl DemoMock {
         let mock = mock_vendor::start(mock_config, listener, state_dir.path()).await?;
         let demo = Self { mock, shape, state_dir };
         // A file of its own, so `$(cat …)` hands it to `harness run` (credentials.json is JSON).
-        write_private(&demo.admin_token_path(), demo.mock.credentials.admin_token.expose())?;
+        let path = demo.admin_token_path();
+        contract::files::write_private(&path, demo.mock.credentials.admin_token.expose().as_bytes())
+            .with_context(|| format!("failed to write {}", path.display()))?;
         Ok(demo)
     }
 
@@ -170,17 +176,6 @@ impl DemoMock {
             base = self.mock.base_url,
         ))
     }
-}
-
-/// Writes a file only its owner can read (the admin token).
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("failed to write {}", path.display()))?;
-    file.write_all(contents.as_bytes()).with_context(|| format!("failed to write {}", path.display()))
 }
 
 /// Starts the embedded mock, runs every suite against it, stops the mock.
@@ -291,6 +286,19 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         live.stop_after_run().await;
     }
     demo.stop().await;
+    if args.certify && !summary.interrupted {
+        // A throw-away key: the private half never leaves this process.
+        let key = crate::certificate::keys::generate();
+        let public = summary.report_dir.join(crate::certificate::DEMO_PUBLIC_KEY);
+        std::fs::write(&public, crate::certificate::keys::public_pem(&key.verifying_key()))
+            .with_context(|| format!("failed to write {}", public.display()))?;
+        super::certify::write_certificate(&summary, &key, None)?;
+        eprintln!(
+            "verify it with: harness verify-certificate {} --key {}",
+            summary.report_dir.display(),
+            public.display()
+        );
+    }
     Ok(summary.exit_code)
 }
 

@@ -16,6 +16,7 @@ macro_rules! out {
     };
 }
 
+pub mod certify;
 pub mod demo;
 pub mod init;
 pub mod list;
@@ -58,6 +59,12 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Check a webhook signature for a body file
     Verify(sign::VerifyArgs),
+    /// Write an Ed25519 key pair for signing certificates
+    Keygen(certify::KeygenArgs),
+    /// Run every suite and sign the run's directory as a certificate
+    Certify(certify::CertifyArgs),
+    /// Check a certificate's signature and every file's digest, offline
+    VerifyCertificate(certify::VerifyArgs),
     /// Work with written reports
     #[command(subcommand)]
     Report(report::Command),
@@ -117,6 +124,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Sign(args) => sign::sign(args),
         Command::Verify(args) => sign::verify(args),
         Command::Report(command) => report::execute(command),
+        Command::Keygen(args) => certify::keygen(args),
+        Command::Certify(args) => runtime()?.block_on(certify::certify(args)),
+        Command::VerifyCertificate(args) => certify::verify(args),
     }
 }
 
