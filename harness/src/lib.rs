@@ -10,6 +10,7 @@ pub mod config;
 pub mod credential;
 pub mod events;
 pub mod exit;
+pub mod har;
 pub mod profile;
 pub mod progress;
 pub mod receiver;
