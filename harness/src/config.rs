@@ -15,6 +15,9 @@ use crate::profile::{AuthProfile, Profile};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VendorConfig {
+    /// A file of more `[[deviations]]` (relative to this one); its entries join those here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviations_file: Option<std::path::PathBuf>,
     pub vendor: VendorSection,
     pub auth: AuthConfig,
     /// A second account's credentials, for tenancy checks (ACC-2).
@@ -36,6 +39,9 @@ pub struct VendorConfig {
     /// What `harness certify` needs to know beyond the run.
     #[serde(default, skip_serializing_if = "CertifyConfig::is_empty")]
     pub certify: CertifyConfig,
+    /// Deviations the integrator agreed (`[[deviations]]`): see [`crate::deviations`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<crate::deviations::Deviation>,
 }
 
 /// `[certify]`: what a certificate records beyond the run itself.
@@ -485,6 +491,8 @@ impl VendorConfig {
             budgets: BudgetsConfig::default(),
             profile: Profile::default(),
             certify: CertifyConfig::default(),
+            deviations_file: None,
+            deviations: Vec::new(),
         }
     }
 
@@ -526,6 +534,10 @@ impl VendorConfig {
                 }
             }
         }
+        if let Some(file) = config.deviations_file.take() {
+            let file = dir.join(file);
+            config.deviations.extend(crate::deviations::load_file(&file)?);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -549,6 +561,7 @@ impl VendorConfig {
             }
         }
         self.capabilities.validate()?;
+        crate::deviations::validate(&self.deviations)?;
         if self.budgets.run_deadline_secs == 0 {
             bail!("`budgets.run_deadline_secs` must be more than 0");
         }
@@ -577,6 +590,30 @@ mod tests {
         assert_eq!(config.profile, Profile::default());
         assert_eq!(config.auth.private_key_path, Some(dir.path().join("keys/vendor.pem")));
         assert!(matches!(config.trigger, TriggerConfig::Passive));
+    }
+
+    #[test]
+    fn deviations_load_from_the_config_and_the_file_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |check: &str, requirement: &str| {
+            format!(
+                "[[deviations]]\ncheck = \"{check}\"\nrequirement = \"{requirement}\"\nreason = \"r\"\nreference = \"T-1\"\nexpires = \"2027-03-31\"\n"
+            )
+        };
+        std::fs::write(dir.path().join("agreed.toml"), entry("webhooks.ping", "WHM-4")).unwrap();
+        let path = dir.path().join("vendor.toml");
+        let text = format!(
+            "deviations_file = \"agreed.toml\"\n{}\n{}",
+            VendorConfig::TEMPLATE,
+            entry("events.catalog", "EVT-5")
+        );
+        std::fs::write(&path, &text).unwrap();
+        let config = VendorConfig::load(&path).unwrap();
+        let checks: Vec<&str> = config.deviations.iter().map(|d| d.check.as_str()).collect();
+        assert_eq!(checks, ["events.catalog", "webhooks.ping"]);
+        std::fs::write(&path, text.replace("EVT-5", "EVT-9")).unwrap();
+        let err = format!("{:#}", VendorConfig::load(&path).unwrap_err());
+        assert!(err.contains("`deviations[0].requirement`: `EVT-9`"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod credential;
+pub mod deviations;
 pub mod events;
 pub mod exit;
 pub mod har;

@@ -1,0 +1,237 @@
+//! Deviations the integrator agreed: a check that may fail until a date, with the requirement it
+//! breaks, why, and the ticket that tracks it. A FAIL on a listed check within its expiry is
+//! WAIVED (its own outcome in every report, never hidden); past its expiry it fails as usual; a
+//! deviation whose check now passes is stale, so it gets removed.
+//!
+//! They live in `vendor.toml` as `[[deviations]]` tables, or in a file it names with
+//! `deviations_file` (same tables), so a programme can keep them apart from the vendor's settings.
+
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+use suites::Status;
+
+/// One agreed deviation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// The check id (`harness list`).
+    pub check: String,
+    /// The CONTRACT.md requirement the check enforces that the vendor may break (`WHM-4`).
+    pub requirement: String,
+    /// Why the integrator accepted it.
+    pub reason: String,
+    /// Where it is tracked (a ticket).
+    pub reference: String,
+    /// The last day it holds (`YYYY-MM-DD`, UTC); from the day after, the check fails as usual.
+    pub expires: String,
+}
+
+/// The deviations file: `[[deviations]]` tables only.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviationsFile {
+    #[serde(default)]
+    deviations: Vec<Deviation>,
+}
+
+/// Reads the `[[deviations]]` of the file `deviations_file` names (relative to the config's folder).
+pub fn load_file(path: &Path) -> anyhow::Result<Vec<Deviation>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("`deviations_file`: failed to read {}", path.display()))?;
+    let file: DeviationsFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))
+        .with_context(|| format!("failed to parse the deviations in {}", path.display()))?;
+    Ok(file.deviations)
+}
+
+fn date_format() -> &'static [time::format_description::BorrowedFormatItem<'static>] {
+    time::macros::format_description!("[year]-[month]-[day]")
+}
+
+impl Deviation {
+    /// The expiry as a date; `validate` has checked it parses.
+    pub fn expiry(&self) -> Option<time::Date> {
+        time::Date::parse(&self.expires, date_format()).ok()
+    }
+
+    /// How reports show it: `WHM-4, INT-1234, until 2027-03-31: reason`.
+    pub fn describe(&self) -> String {
+        format!("{}, {}, until {}: {}", self.requirement, self.reference, self.expires, self.reason)
+    }
+}
+
+/// Refuses deviations that cannot mean anything, naming the entry and the key to fix.
+pub fn validate(deviations: &[Deviation]) -> anyhow::Result<()> {
+    let catalogue = suites::catalogue();
+    for (i, d) in deviations.iter().enumerate() {
+        let at = format!("deviations[{i}]");
+        let Some(meta) = catalogue.iter().find(|m| m.id == d.check) else {
+            bail!("`{at}.check`: unknown check `{}` (`harness list` names them)", d.check);
+        };
+        if !meta.requirements.contains(&d.requirement.as_str()) {
+            bail!(
+                "`{at}.requirement`: `{}` is not a requirement `{}` checks (it checks {})",
+                d.requirement,
+                d.check,
+                meta.requirements.join(", ")
+            );
+        }
+        for (key, value) in [("reason", &d.reason), ("reference", &d.reference)] {
+            if value.trim().is_empty() {
+                bail!("`{at}.{key}` is empty: an agreed deviation says why and where it is tracked");
+            }
+        }
+        if d.expiry().is_none() {
+            bail!("`{at}.expires`: `{}` is not a date as YYYY-MM-DD", d.expires);
+        }
+        if deviations[..i].iter().any(|e| e.check == d.check) {
+            bail!("`{at}.check`: `{}` is listed twice", d.check);
+        }
+    }
+    Ok(())
+}
+
+/// What a deviation did to its check in one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "effect")]
+pub enum Effect {
+    /// The check failed, and the deviation holds: WAIVED.
+    Waived,
+    /// The check failed, and the deviation expired: it fails as usual.
+    Expired,
+    /// The check passed: the deviation is no longer needed.
+    Stale,
+    /// The check did not run to a verdict (skipped, errored, not selected).
+    Unused,
+}
+
+/// A deviation and its effect on this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    #[serde(flatten)]
+    pub deviation: Deviation,
+    #[serde(flatten)]
+    pub effect: Effect,
+}
+
+impl Applied {
+    /// The sentence the check's row carries.
+    pub fn note(&self) -> String {
+        let d = &self.deviation;
+        match self.effect {
+            Effect::Waived => format!("WAIVED by an agreed deviation ({})", d.describe()),
+            Effect::Expired => format!(
+                "an agreed deviation expired on {} ({}, {}): the check fails as usual",
+                d.expires, d.requirement, d.reference
+            ),
+            Effect::Stale => format!(
+                "the check passes: the deviation agreed for it ({}, {}) is stale and can be removed",
+                d.requirement, d.reference
+            ),
+            Effect::Unused => {
+                format!("the deviation agreed for it ({}) was not needed: the check reached no verdict", d.reference)
+            }
+        }
+    }
+}
+
+/// Each deviation's effect, given each check's status in this run (`None`: not run) and today.
+pub fn apply(deviations: &[Deviation], status_of: impl Fn(&str) -> Option<Status>, today: time::Date) -> Vec<Applied> {
+    deviations
+        .iter()
+        .map(|d| {
+            let effect = match status_of(&d.check) {
+                Some(Status::Fail) if d.expiry().is_some_and(|e| today <= e) => Effect::Waived,
+                Some(Status::Fail) => Effect::Expired,
+                Some(Status::Pass) => Effect::Stale,
+                _ => Effect::Unused,
+            };
+            Applied { deviation: d.clone(), effect }
+        })
+        .collect()
+}
+
+/// Today, in UTC.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deviation(check: &str, requirement: &str, expires: &str) -> Deviation {
+        Deviation {
+            check: check.into(),
+            requirement: requirement.into(),
+            reason: "ping ships in v2.3".into(),
+            reference: "INT-1234".into(),
+            expires: expires.into(),
+        }
+    }
+
+    fn day(s: &str) -> time::Date {
+        time::Date::parse(s, date_format()).unwrap()
+    }
+
+    #[test]
+    fn a_failure_is_waived_through_its_last_day_and_fails_after() {
+        let d = [deviation("webhooks.ping", "WHM-4", "2027-03-31")];
+        let fail = |_: &str| Some(Status::Fail);
+        assert_eq!(apply(&d, fail, day("2027-03-31"))[0].effect, Effect::Waived);
+        assert_eq!(apply(&d, fail, day("2027-04-01"))[0].effect, Effect::Expired);
+        assert!(
+            apply(&d, fail, day("2027-01-01"))[0].note().starts_with("WAIVED by an agreed deviation (WHM-4, INT-1234")
+        );
+    }
+
+    #[test]
+    fn a_passing_check_makes_its_deviation_stale_and_one_without_a_verdict_unused() {
+        let d = [deviation("webhooks.ping", "WHM-4", "2027-03-31")];
+        assert_eq!(apply(&d, |_| Some(Status::Pass), day("2027-01-01"))[0].effect, Effect::Stale);
+        assert_eq!(apply(&d, |_| Some(Status::Skip), day("2027-01-01"))[0].effect, Effect::Unused);
+        assert_eq!(apply(&d, |_| None, day("2027-01-01"))[0].effect, Effect::Unused);
+        assert!(apply(&d, |_| Some(Status::Pass), day("2027-01-01"))[0].note().contains("stale"));
+    }
+
+    #[test]
+    fn a_deviation_that_cannot_mean_anything_is_refused_naming_its_key() {
+        let err = |d: Deviation| validate(&[d]).unwrap_err().to_string();
+        assert!(
+            err(deviation("webhooks.pong", "WHM-4", "2027-03-31")).contains("`deviations[0].check`: unknown check")
+        );
+        let e = err(deviation("webhooks.ping", "SIG-1", "2027-03-31"));
+        assert!(e.contains("`deviations[0].requirement`") && e.contains("WHM-4"), "{e}");
+        assert!(err(deviation("webhooks.ping", "WHM-4", "31/03/2027")).contains("`deviations[0].expires`"));
+        let e = err(Deviation { reason: " ".into(), ..deviation("webhooks.ping", "WHM-4", "2027-03-31") });
+        assert!(e.contains("`deviations[0].reason` is empty"), "{e}");
+        let twice =
+            [deviation("webhooks.ping", "WHM-4", "2027-03-31"), deviation("webhooks.ping", "WHM-4", "2027-04-30")];
+        assert!(
+            validate(&twice)
+                .unwrap_err()
+                .to_string()
+                .contains("`deviations[1].check`: `webhooks.ping` is listed twice")
+        );
+        validate(&[deviation("webhooks.ping", "WHM-4", "2027-03-31")]).unwrap();
+    }
+
+    #[test]
+    fn a_deviations_file_reads_its_tables_and_refuses_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deviations.toml");
+        std::fs::write(
+            &path,
+            "[[deviations]]\ncheck = \"webhooks.ping\"\nrequirement = \"WHM-4\"\nreason = \"r\"\nreference = \"T-1\"\nexpires = \"2027-03-31\"\n",
+        )
+        .unwrap();
+        assert_eq!(load_file(&path).unwrap()[0].check, "webhooks.ping");
+        std::fs::write(&path, "[[deviations]]\ncheck = \"x\"\nowner = \"me\"\n").unwrap();
+        let err = format!("{:#}", load_file(&path).unwrap_err());
+        assert!(err.contains("deviations.toml") && err.contains("owner"), "{err}");
+        let err = format!("{:#}", load_file(&dir.path().join("missing.toml")).unwrap_err());
+        assert!(err.contains("`deviations_file`") && err.contains("missing.toml"), "{err}");
+    }
+}
