@@ -86,6 +86,10 @@ fn every_hint_of_the_template_loads_when_uncommented() {
     assert!(blocks.len() >= 10, "the template offers its alternatives as commented lines: {blocks:?}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vendor.toml");
+    // The file `deviations_file` names, as a programme would keep it beside vendor.toml.
+    let agreed = "[[deviations]]\ncheck = \"events.catalog\"\nrequirement = \"EVT-5\"\nreason = \"r\"\n\
+                  reference = \"INT-1\"\nexpires = \"2027-03-31\"\n";
+    std::fs::write(dir.path().join("deviations.toml"), agreed).unwrap();
     let mut broken = Vec::new();
     for block in &blocks {
         let text = with_hint(&lines, block);
