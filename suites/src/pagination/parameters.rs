@@ -7,7 +7,7 @@ use super::findings::CheckFindings;
 use super::ids::hash128;
 use super::survey::{MaxFrom, Role, with_survey};
 use super::{HUGE_PAGE, HUGE_PER_PAGE, PAGE_3, PAGE_4, PAGE_5, id_field, label, shorten};
-use crate::context::{Collection, Context, PageAsk, PageSeen, Paging, PagingKind};
+use crate::context::{Collection, Context, PageAnswer, PageAsk, PageSeen, Paging, PagingKind, refusal_in_body};
 use crate::outcome::Outcome;
 
 /// One note per distinct text, naming every collection it holds for (`sites and the
@@ -166,23 +166,21 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
                         Some("token".to_owned())
                     }
                 };
-                let probe = cx.api.page_probe(&s.collection, &ask);
                 let shown = format!("{}={value}", name.unwrap_or_default());
                 let subject = format!("{}, {shown}", s.label());
                 sent += 1;
-                match cx.api.probe(probe).await {
-                    Ok(answer) => {
-                        let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
+                match cx.api.ask_page(&s.collection, &ask).await {
+                    Ok(asked) => {
                         // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
-                        let judged = match cx.api.body_refusal(&answer) {
+                        let judged = match asked.refusal() {
                             Some(refusal) => Ok(refusal),
-                            None => judge_bad_parameter(param, value, answer.status, page.as_ref(), max),
+                            None => judge_bad_parameter(param, value, asked.answer.status, asked.page.as_ref(), max),
                         };
                         match judged {
                             Ok(how) => answers.push(format!("{shown} → {how}")),
-                            Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
+                            Err(wrong) => v.finding(subject, wrong, &[&asked.answer.exchange]),
                         }
-                        sample.get_or_insert(answer.exchange);
+                        sample.get_or_insert(asked.answer.exchange);
                     }
                     Err(e) => v.api_error(subject, "the request failed", &e),
                 }
@@ -261,12 +259,10 @@ pub async fn past_end(cx: &Context) -> Outcome {
                 ask.position = Some(past.to_string());
                 format!("{}, page {past} (the last is {last})", s.label())
             };
-            let probe = cx.api.page_probe(&s.collection, &ask);
-            match cx.api.probe(probe).await {
-                Ok(answer) => {
-                    let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                    let judged = match cx.api.body_refusal(&answer) {
-                        Some(refusal) => Ok(format!("{refusal}, this vendor's 404")),
+            match cx.api.ask_page(&s.collection, &ask).await {
+                Ok(PageAnswer { answer, page, body_error }) => {
+                    let judged = match body_error {
+                        Some(error) => Ok(format!("{}, this vendor's 404", refusal_in_body(answer.status, &error))),
                         None => judge_past_end(answer.status, page.as_ref()),
                     };
                     match judged {
@@ -359,19 +355,22 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
         for probe in &survey.huge {
             let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
             match &probe.result {
-                Ok(answer) => {
+                Ok(asked) => {
                     let declared = survey.paging.limits(&probe.collection).max;
-                    let judged = match cx.api.body_refusal(answer) {
+                    let judged = match asked.refusal() {
                         Some(refusal) => Ok(refusal),
-                        None => {
-                            judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained(), declared)
-                        }
+                        None => judge_huge_per_page(
+                            asked.answer.status,
+                            asked.page.as_ref(),
+                            survey.paging.kind.chained(),
+                            declared,
+                        ),
                     };
                     match judged {
                         Ok(how) => v.note(format!("{subject}: {how}")),
-                        Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
+                        Err(wrong) => v.finding(subject, wrong, &[&asked.answer.exchange]),
                     }
-                    sample.get_or_insert(&answer.exchange);
+                    sample.get_or_insert(&asked.answer.exchange);
                 }
                 Err(e) => v.api_error(subject, "the request failed", e),
             }
