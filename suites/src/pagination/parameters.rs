@@ -146,7 +146,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
         }
         let mut v = CheckFindings::default();
         let mut sent = 0;
-        let mut sample = None;
+        let mut example_exchange = None;
         for s in survey.probe_targets() {
             let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
             let mut answers = Vec::new();
@@ -180,7 +180,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
                             Ok(how) => answers.push(format!("{shown} → {how}")),
                             Err(wrong) => v.finding(subject, wrong, &[&asked.answer.exchange]),
                         }
-                        sample.get_or_insert(asked.answer.exchange);
+                        example_exchange.get_or_insert(asked.answer.exchange);
                     }
                     Err(e) => v.api_error(subject, "the request failed", &e),
                 }
@@ -194,7 +194,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
             "`page=0`, `page=-1`, `per_page=0`, non-numeric and overflowing values get a 4xx or a clamp visible in `pagination`, never a 5xx",
             format!("{sent} requests with bad page parameters were refused with a 4xx or clamped visibly"),
             "bad-parameter answers",
-            sample.as_ref(),
+            example_exchange.as_ref(),
         )
     })
     .await
@@ -232,7 +232,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
         }
         let mut v = CheckFindings::default();
         let mut answers = Vec::new();
-        let mut sample = None;
+        let mut example_exchange = None;
         for s in targets {
             let Some(base) = s.walked(Role::Default) else {
                 v.note(format!("{}: not probed: its walk did not complete (see pagination.complete-walk)", s.label()));
@@ -286,7 +286,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
                             v.finding(subject, wrong, &exchanges);
                         }
                     }
-                    sample.get_or_insert(answer.exchange);
+                    example_exchange.get_or_insert(answer.exchange);
                 }
                 Err(e) => v.api_error(subject, "the request failed", &e),
             }
@@ -297,7 +297,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
             "a page past the end answers 200 with an empty list, or 404; never a 5xx, never repeated data",
             "every page past the end was empty or 404".into(),
             "pages past the end with data or errors",
-            sample.as_ref(),
+            example_exchange.as_ref(),
         )
     })
     .await
@@ -351,7 +351,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
             return skip;
         }
         let mut v = CheckFindings::default();
-        let mut sample = None;
+        let mut example_exchange = None;
         for probe in &survey.huge {
             let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
             match &probe.result {
@@ -370,7 +370,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
                         Ok(how) => v.note(format!("{subject}: {how}")),
                         Err(wrong) => v.finding(subject, wrong, &[&asked.answer.exchange]),
                     }
-                    sample.get_or_insert(&asked.answer.exchange);
+                    example_exchange.get_or_insert(&asked.answer.exchange);
                 }
                 Err(e) => v.api_error(subject, "the request failed", e),
             }
@@ -396,7 +396,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
             "a huge `per_page` is clamped, visibly in `pagination.per_page`, or refused with a 4xx",
             format!("per_page {HUGE_PER_PAGE} was clamped or refused on {} collections", survey.huge.len()),
             "huge page sizes not clamped or refused",
-            sample,
+            example_exchange,
         )
     })
     .await
