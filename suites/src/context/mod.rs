@@ -107,6 +107,7 @@ impl std::fmt::Debug for Waiting {
 /// Everything one run's checks share.
 #[derive(Debug)]
 pub struct Context {
+    /// The vendor's API; [`Context::new`] reads its endpoints once, so it is set there only.
     pub api: Arc<dyn VendorApi>,
     pub inbox: Option<Arc<dyn Inbox>>,
     pub trigger: Option<Arc<dyn Trigger>>,
