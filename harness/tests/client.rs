@@ -10,7 +10,7 @@ use harness::client::{Limits, VendorClient};
 use harness::profile::Profile;
 use serde_json::json;
 use suites::{ApiErrorKind, Blame, VendorApi};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn limits() -> Limits {
@@ -175,6 +175,53 @@ async fn a_probed_page_reads_through_the_vendors_profile() {
     );
     let inventory = suites::Collection::Inventory { site_id: "s-1".into() };
     assert!(client.read_page(&inventory, &answer).is_none(), "no inventory list where the profile says");
+}
+
+/// One call asks for a page and reads it: the answer, the page through the profile and the error
+/// a 200 body signals (a vendor that refuses with 200 and an error flag), with no further requests.
+#[tokio::test]
+async fn one_call_asks_a_page_and_reads_the_page_and_any_body_error() {
+    let server = MockServer::start().await;
+    let page = json!({"data": {"sites": [{"site_id": "s-2", "name": "Depot"}]},
+                      "pagination": {"page": 2, "per_page": 1, "total_pages": 2, "total_count": 2}});
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account/sites"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account/sites"))
+        .and(query_param("page", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"error": true, "errorMsg": "bad page"})))
+        .mount(&server)
+        .await;
+    let mut profile = Profile::default();
+    // The list where no canonical reading would find it: the page is read through the profile.
+    profile.sites.list = "/data/sites".into();
+    profile.errors =
+        Some(harness::profile::BodyErrors { flag: "/error".into(), ok: vec![], message: Some("/errorMsg".into()) });
+    let minter = contract::TokenMinter::from_pem(&keypair().private_pem, None).unwrap();
+    let client = VendorClient::new(&server.uri(), profile, Arc::new(minter), limits(), "vendor.toml").unwrap();
+    let ask =
+        |page: &str| suites::PageAsk { position: Some(page.into()), size: Some("1".into()), ..Default::default() };
+
+    let second = client.ask_page(&suites::Collection::Sites, &ask("2")).await.unwrap();
+    assert_eq!(second.answer.status, 200);
+    assert!(second.answer.exchange.url.contains("page=2") && second.answer.exchange.url.contains("per_page=1"));
+    let seen = second.page.as_ref().expect("a page");
+    assert_eq!(seen.records, [json!({"site_id": "s-2", "name": "Depot"})]);
+    assert_eq!((seen.index, seen.per_page, seen.total_count), (2, Some(1), Some(2)));
+    assert_eq!((second.body_error.as_deref(), second.refusal()), (None, None));
+
+    let refused = client.ask_page(&suites::Collection::Sites, &ask("0")).await.unwrap();
+    assert!(refused.page.is_none(), "no list where the profile says");
+    assert_eq!(refused.body_error.as_deref(), Some("bad page"));
+    assert_eq!(refused.refusal().as_deref(), Some("refused with 200 and an error in its body (bad page)"));
+
+    let missing = client.ask_page(&suites::Collection::Inventory { site_id: "gone".into() }, &ask("1")).await.unwrap();
+    assert_eq!((missing.answer.status, missing.page.is_none()), (404, true));
+    assert_eq!(server.received_requests().await.unwrap().len(), 3, "one request per page asked");
 }
 
 /// A site address built from several pointers, and devices that carry no account id taking the

@@ -2,7 +2,7 @@
 //! replay, delivery, events, fallback) shares, so each check is the judgement, not the plumbing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -22,9 +22,10 @@ pub struct Target {
 
 /// What the run has done to devices: the status it last set per device, and which device it
 /// handed out last, so consecutive checks use different devices and late retries of one check's
-/// events cannot be mistaken for the next check's.
+/// events cannot be mistaken for the next check's. One per run, kept in the context's memo
+/// ([`acted`]).
 #[derive(Debug, Default)]
-pub struct Acted {
+struct Acted {
     statuses: Mutex<BTreeMap<String, String>>,
     next: Mutex<usize>,
     /// Receiver paths of webhooks the run created and deleted. A vendor that keeps delivering
@@ -34,21 +35,27 @@ pub struct Acted {
     retired: Mutex<BTreeMap<String, i64>>,
 }
 
+/// The run's record of what it made devices do.
+fn acted(cx: &Context) -> Arc<Acted> {
+    cx.shared::<Acted>()
+}
+
 /// Records that the webhook delivering to receiver paths containing `path` (a unique path
 /// segment) was deleted by the run.
 pub fn retire_path(cx: &Context, path: &str) {
-    cx.acted.retired.lock().expect("acted lock").entry(path.to_owned()).or_insert_with(contract::unix_now_ms);
+    acted(cx).retired.lock().expect("acted lock").entry(path.to_owned()).or_insert_with(contract::unix_now_ms);
 }
 
 /// The receiver paths of webhooks the run deleted so far.
 pub fn retired_paths(cx: &Context) -> Vec<String> {
-    cx.acted.retired.lock().expect("acted lock").keys().cloned().collect()
+    acted(cx).retired.lock().expect("acted lock").keys().cloned().collect()
 }
 
 /// Whether `delivery` reached a webhook after the run deleted it: WHM-2's business (the webhooks
 /// suite judges that deliveries stop), not a delivery the vendor still owes a signature to.
 pub fn after_retirement(cx: &Context, delivery: &Delivery) -> bool {
-    let retired = cx.acted.retired.lock().expect("acted lock");
+    let acted = acted(cx);
+    let retired = acted.retired.lock().expect("acted lock");
     retired.iter().any(|(path, at)| delivery.path.contains(path.as_str()) && delivery.received_at_ms >= *at)
 }
 
@@ -102,7 +109,7 @@ pub async fn silent_types(cx: &Context) -> BTreeSet<String> {
     let silent = cx
         .memo::<Silent, _, _>(|| async {
             let mut silent: BTreeSet<String> = cx.declared.silent_device_types.clone();
-            if let Ok(answer) = cx.api.probe(crate::context::Probe::get(cx.api.endpoints().event_types)).await
+            if let Ok(answer) = cx.api.probe(crate::context::Probe::get(cx.endpoints().event_types.clone())).await
                 && answer.is_success()
                 && let Some(doc) = answer.json.map(|j| cx.api.canonical_catalogue(j))
                 && let Some(types) = doc.get("event_types").and_then(Value::as_array)
@@ -123,7 +130,8 @@ pub async fn silent_types(cx: &Context) -> BTreeSet<String> {
 pub async fn devices(cx: &Context) -> Result<Vec<Target>, Outcome> {
     let sync = cx.sync().await;
     let devices = sync.require_devices()?;
-    let statuses = cx.acted.statuses.lock().expect("acted lock");
+    let acted = acted(cx);
+    let statuses = acted.statuses.lock().expect("acted lock");
     Ok(devices
         .iter()
         .filter_map(|d| {
@@ -168,7 +176,8 @@ pub async fn claim_publishing_device(cx: &Context) -> Result<Target, Outcome> {
             "no publishing device had the same id on two inventory syncs, so none can be addressed (see schema.stable-ids)",
         ));
     }
-    let mut next = cx.acted.next.lock().expect("acted lock");
+    let acted = acted(cx);
+    let mut next = acted.next.lock().expect("acted lock");
     let target = publishing[*next % publishing.len()].clone();
     *next += 1;
     Ok(target)
@@ -183,8 +192,9 @@ pub async fn claim_device_where(cx: &Context, wanted: impl Fn(&Target) -> bool) 
     if all.is_empty() {
         return Ok(None);
     }
-    let acted: BTreeSet<String> = cx.acted.statuses.lock().expect("acted lock").keys().cloned().collect();
-    let mut next = cx.acted.next.lock().expect("acted lock");
+    let record = acted(cx);
+    let acted: BTreeSet<String> = record.statuses.lock().expect("acted lock").keys().cloned().collect();
+    let mut next = record.next.lock().expect("acted lock");
     let start = *next;
     let at = |i: usize| &all[i % all.len()];
     let found = (start..start + all.len())
@@ -242,7 +252,7 @@ pub async fn flip_status(cx: &Context, target: &Target) -> Result<(String, Strin
         status: status.clone(),
     };
     let done = trigger.act(&action).await.map_err(|e| trigger_outcome(&e))?;
-    cx.acted.statuses.lock().expect("acted lock").insert(target.device_id.clone(), status.clone());
+    acted(cx).statuses.lock().expect("acted lock").insert(target.device_id.clone(), status.clone());
     Ok((done, status))
 }
 

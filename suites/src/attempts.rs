@@ -665,8 +665,9 @@ mod tests {
         async fn inventory(&self, _: &str) -> Result<crate::Listing, crate::ApiError> {
             unreachable!("not used")
         }
+        // The context reads them once when it is built.
         fn endpoints(&self) -> crate::Endpoints {
-            unreachable!("not used")
+            crate::Endpoints::canonical()
         }
         async fn probe(&self, _: crate::Probe) -> Result<crate::Answer, crate::ApiError> {
             unreachable!("not used")

@@ -32,9 +32,9 @@ use std::sync::LazyLock;
 
 pub use context::{
     Action, Answer, ApiError, ApiErrorKind, AuthKind, Blame, Budgets, Collection, Context, Declared, Delivery,
-    Endpoints, Fetch, Fetched, GONE_PATH, Inbox, Listed, Listing, PageAsk, PageSeen, PageVisitor, Paging, PagingKind,
-    Probe, ProbeAuth, REDIRECT_PATH, ReceiverAnswer, RegisteredWebhook, SizeLimits, TokenKit, Trigger, TriggerError,
-    VendorApi, Verification, Walk, WalkEnd, WebhookSetup, encode_segment,
+    Endpoints, Fetch, Fetched, GONE_PATH, Inbox, Listed, Listing, PageAnswer, PageAsk, PageSeen, PageVisitor, Paging,
+    PagingKind, Probe, ProbeAuth, REDIRECT_PATH, ReceiverAnswer, RegisteredWebhook, SizeLimits, TokenKit, Trigger,
+    TriggerError, VendorApi, Verification, Walk, WalkEnd, WebhookSetup, encode_segment,
 };
 pub use meta::{CheckMeta, Level, Need};
 pub use outcome::{Evidence, Exchange, Finding, NOT_APPLICABLE, Outcome, Status, TokenView};

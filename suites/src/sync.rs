@@ -1,9 +1,11 @@
 //! One full inventory sync: the account, every site and every site's devices, all pages.
 //! The schema suite's checks all read the same sync instead of each fetching its own.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
-use crate::context::{ApiError, Blame, Fetched, Listed, Listing, VendorApi};
+use crate::context::{ApiError, Blame, Context, Fetched, Listed, Listing, VendorApi};
 use crate::outcome::{Exchange, Outcome};
 
 /// Words every note of a likely profile mistake carries (a pointer that matched nothing on any
@@ -126,6 +128,28 @@ impl InventorySync {
             }
         }
         all
+    }
+}
+
+/// The run's first sync, under its own type in the context's memo.
+struct FirstSync(Arc<InventorySync>);
+/// The run's second sync, a type of its own so it is not the first.
+struct SecondSync(Arc<InventorySync>);
+
+// Defined here rather than in `context`, so the context knows nothing of syncs.
+impl Context {
+    /// The run's full inventory sync (account, every site, every site's devices, all pages),
+    /// done on first use and shared by every check.
+    pub async fn sync(&self) -> Arc<InventorySync> {
+        let first = self.memo(|| async { FirstSync(Arc::new(InventorySync::fetch(self.api.as_ref()).await)) }).await;
+        first.0.clone()
+    }
+
+    /// A second, independent sync after the first, for stability checks (ID-1).
+    pub async fn second_sync(&self) -> Arc<InventorySync> {
+        self.sync().await;
+        let second = self.memo(|| async { SecondSync(Arc::new(InventorySync::fetch(self.api.as_ref()).await)) }).await;
+        second.0.clone()
     }
 }
 

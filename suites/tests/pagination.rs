@@ -538,7 +538,7 @@ async fn large_collections_are_not_walked_one_item_a_page() {
     assert_eq!(skipped.len(), 2, "per_page 1 and 7 are beyond the small-walk budget: {sizes:#?}");
 }
 
-/// A million items, generated a page at a time: nothing keeps a page but the visitor's sample.
+/// A million items, generated a page at a time: nothing keeps a page but the visitor's example exchanges.
 fn million_pages(per_page: u64, duplicate_on: Option<u64>) -> impl Iterator<Item = PageSeen> {
     const TOTAL: u64 = 1_000_000;
     let pages = TOTAL.div_ceil(per_page);

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 use suites::{
-    Answer, ApiError, ApiErrorKind, Collection, Endpoints, Exchange, Fetched, Listing, PageAsk, PageSeen, PageVisitor,
-    Probe, VendorApi, WalkEnd,
+    Answer, ApiError, ApiErrorKind, Collection, Endpoints, Exchange, Fetched, Listing, PageAnswer, PageAsk, PageSeen,
+    PageVisitor, Probe, VendorApi, WalkEnd,
 };
 
 use super::{VendorClient, pointer_shown, sample};
@@ -123,7 +123,19 @@ impl VendorApi for VendorClient {
         self.profile.errors.as_ref()?.error_in(doc)
     }
 
-    fn read_page(&self, collection: &Collection, answer: &Answer) -> Option<PageSeen> {
+    async fn ask_page(&self, collection: &Collection, ask: &PageAsk) -> Result<PageAnswer, ApiError> {
+        let answer = self.probe(self.page_probe(collection, ask)).await?;
+        let body_error = self.body_error(&answer);
+        Ok(PageAnswer::read(answer, |a| self.read_page(collection, a), body_error))
+    }
+}
+
+impl VendorClient {
+    /// Reads an answer as one page of `collection`, as a walk would see it (records mapped through
+    /// the profile, the pagination block as canonical fields); `None` when the answer holds no list
+    /// where the profile says. `index` is the reported `page`, else 0. What
+    /// [`VendorApi::ask_page`] reads its answer with.
+    pub fn read_page(&self, collection: &Collection, answer: &Answer) -> Option<PageSeen> {
         let doc = answer.json.as_ref()?;
         let (endpoints, request) = self.parts(collection);
         let endpoint = endpoints[0];

@@ -125,9 +125,9 @@ pub async fn inventory(cx: &Context) -> Outcome {
     let foreign: Vec<&String> = b_ids.iter().filter(|id| !a_ids.contains(id.as_str())).take(SITES_TRIED).collect();
     for site in &foreign {
         let collection = crate::context::Collection::Inventory { site_id: (*site).clone() };
-        let first = crate::context::PageAsk::first(&cx.api.endpoints().paging, None);
-        let answer = match cx.api.probe(cx.api.page_probe(&collection, &first)).await {
-            Ok(a) => a,
+        let first = crate::context::PageAsk::first(&cx.endpoints().paging, None);
+        let answer = match cx.api.ask_page(&collection, &first).await {
+            Ok(asked) => asked.answer,
             Err(e) => return e.to_outcome(&format!("asking for account B's site {site} with account A's token")),
         };
         let leaked: Vec<String> = if answer.is_success() {

@@ -13,8 +13,6 @@ use contract::{SignatureFormat, TokenMinter};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
-use crate::sync::InventorySync;
-
 mod inbox;
 mod paging;
 mod trigger;
@@ -109,6 +107,7 @@ impl std::fmt::Debug for Waiting {
 /// Everything one run's checks share.
 #[derive(Debug)]
 pub struct Context {
+    /// The vendor's API; [`Context::new`] reads its endpoints once, so it is set there only.
     pub api: Arc<dyn VendorApi>,
     pub inbox: Option<Arc<dyn Inbox>>,
     pub trigger: Option<Arc<dyn Trigger>>,
@@ -123,11 +122,12 @@ pub struct Context {
     pub signature: Option<SignatureFormat>,
     /// The webhook deliveries come through: registered by the run, or configured.
     pub webhook: WebhookSetup,
-    /// What the run has made devices do.
-    pub acted: crate::act::Acted,
-    sync: OnceCell<Arc<InventorySync>>,
-    second_sync: OnceCell<Arc<InventorySync>>,
-    /// What a suite computes once per run for several of its checks, one value per type.
+    /// `api`'s endpoints, read once when the context is built: checks ask for them often, and
+    /// the profile does not change during a run.
+    endpoints: Endpoints,
+    /// What a module computes or keeps once per run for several of its checks, one value per type
+    /// (the inventory syncs, what the run made devices do, the pagination suite's walks): the
+    /// context names none of them, so it depends on none of its users.
     memo: Mutex<HashMap<TypeId, Arc<MemoCell>>>,
     waiting: Waiting,
 }
@@ -137,6 +137,7 @@ type MemoCell = OnceCell<Arc<dyn Any + Send + Sync>>;
 impl Context {
     pub fn new(api: Arc<dyn VendorApi>) -> Self {
         Self {
+            endpoints: api.endpoints(),
             api,
             inbox: None,
             trigger: None,
@@ -146,9 +147,6 @@ impl Context {
             second: None,
             signature: None,
             webhook: WebhookSetup::Configured,
-            acted: crate::act::Acted::default(),
-            sync: OnceCell::new(),
-            second_sync: OnceCell::new(),
             memo: Mutex::new(HashMap::new()),
             waiting: Waiting::default(),
         }
@@ -207,10 +205,10 @@ impl Context {
         self
     }
 
-    /// The run's full inventory sync (account, every site, every site's devices, all pages),
-    /// done on first use and shared by every check.
-    pub async fn sync(&self) -> Arc<InventorySync> {
-        self.sync.get_or_init(|| async { Arc::new(InventorySync::fetch(self.api.as_ref()).await) }).await.clone()
+    /// Where the vendor's endpoints are, its pagination and its kind of credential: `api`'s
+    /// [`VendorApi::endpoints`], read once when the context was built.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
     }
 
     /// The run's one value of type `T`, computed by `init` on first use and shared by every check
@@ -228,9 +226,85 @@ impl Context {
         value.downcast::<T>().expect("the memo holds a T under T's type id")
     }
 
-    /// A second, independent sync after the first, for stability checks (ID-1).
-    pub async fn second_sync(&self) -> Arc<InventorySync> {
-        self.sync().await;
-        self.second_sync.get_or_init(|| async { Arc::new(InventorySync::fetch(self.api.as_ref()).await) }).await.clone()
+    /// The run's one value of type `T`, made by `T::default()` on first use: state that checks
+    /// change as the run goes and that must be read without awaiting (what the run made devices
+    /// do). A type is kept either this way or through [`Context::memo`], never both.
+    pub fn shared<T>(&self) -> Arc<T>
+    where
+        T: Any + Default + Send + Sync,
+    {
+        let cell = {
+            let mut memo = self.memo.lock().expect("memo lock");
+            let cell = memo.entry(TypeId::of::<T>()).or_default();
+            // Under the map's lock, so two first uses cannot both make one.
+            if cell.get().is_none() {
+                cell.set(Arc::new(T::default()) as Arc<dyn Any + Send + Sync>)
+                    .expect("a type kept by `shared` is never computed by `memo`");
+            }
+            cell.clone()
+        };
+        let value = cell.get().expect("set above").clone();
+        value.downcast::<T>().expect("the memo holds a T under T's type id")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::outcome::Exchange;
+
+    /// Counts how often the context asks for the endpoints; serves nothing else.
+    #[derive(Debug, Default)]
+    struct Counting(AtomicUsize);
+
+    #[async_trait]
+    impl VendorApi for Counting {
+        async fn account(&self) -> Result<Fetched, ApiError> {
+            unreachable!("not used")
+        }
+        async fn sites(&self) -> Result<Listing, ApiError> {
+            unreachable!("not used")
+        }
+        async fn inventory(&self, _: &str) -> Result<Listing, ApiError> {
+            unreachable!("not used")
+        }
+        fn endpoints(&self) -> Endpoints {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Endpoints { sites: "/v2/places".into(), ..Endpoints::canonical() }
+        }
+        async fn probe(&self, _: Probe) -> Result<Answer, ApiError> {
+            unreachable!("not used")
+        }
+        async fn walk(&self, _: &Collection, _: Option<u64>, _: &mut PageVisitor<'_>) -> Result<WalkEnd, ApiError> {
+            Err(ApiError::new(ApiErrorKind::Config, "not used", Vec::<Exchange>::new()))
+        }
+    }
+
+    #[test]
+    fn the_endpoints_are_read_once_when_the_context_is_built() {
+        let api = Arc::new(Counting::default());
+        let cx = Context::new(api.clone());
+        for _ in 0..3 {
+            assert_eq!(cx.endpoints().sites, "/v2/places");
+        }
+        assert_eq!(api.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn memo_and_shared_keep_one_value_per_type() {
+        #[derive(Default)]
+        struct Tally(Mutex<u32>);
+        struct Computed(u32);
+        let cx = Context::new(Arc::new(Counting::default()));
+        *cx.shared::<Tally>().0.lock().unwrap() += 1;
+        *cx.shared::<Tally>().0.lock().unwrap() += 1;
+        assert_eq!(*cx.shared::<Tally>().0.lock().unwrap(), 2, "one Tally for the run");
+        let first = cx.memo(|| async { Computed(7) }).await;
+        let again = cx.memo(|| async { Computed(8) }).await;
+        assert_eq!((first.0, again.0), (7, 7), "computed once");
     }
 }

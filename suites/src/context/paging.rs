@@ -180,6 +180,30 @@ pub struct PageSeen {
     pub exchange: Exchange,
 }
 
+/// What one page asked for on purpose got back ([`VendorApi::ask_page`](super::VendorApi::ask_page)).
+#[derive(Debug, Clone)]
+pub struct PageAnswer {
+    pub answer: Answer,
+    /// The answer read as one page of the collection, when it is a 2xx holding one.
+    pub page: Option<PageSeen>,
+    /// The error the body signals, for vendors that refuse with a 2xx and an error flag.
+    pub body_error: Option<String>,
+}
+
+impl PageAnswer {
+    /// `answer` with `read`'s page of it when it is a 2xx, and the error its body signals.
+    pub fn read(answer: Answer, read: impl FnOnce(&Answer) -> Option<PageSeen>, body_error: Option<String>) -> Self {
+        let page = if answer.is_success() { read(&answer) } else { None };
+        Self { answer, page, body_error }
+    }
+
+    /// The body's error as this vendor's refusal, worded for a check ("refused with 200 and an
+    /// error in its body (…)"), as [`VendorApi::body_refusal`](super::VendorApi::body_refusal) words it.
+    pub fn refusal(&self) -> Option<String> {
+        self.body_error.as_deref().map(|e| super::vendor::refusal_in_body(self.answer.status, e))
+    }
+}
+
 /// What the visitor tells the walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Walk {
@@ -195,7 +219,7 @@ pub struct WalkEnd {
     pub notes: Vec<String>,
 }
 
-/// A streaming walk's visitor: sees each page once, keeps what it needs (ids, a sample of
+/// A streaming walk's visitor: sees each page once, keeps what it needs (ids, a few example
 /// exchanges), so a million-device walk holds ids, not pages.
 pub type PageVisitor<'v> = dyn FnMut(PageSeen) -> Walk + Send + 'v;
 
@@ -220,4 +244,27 @@ pub fn canonical_page(collection: &Collection, answer: &Answer) -> Option<PageSe
         total_count: number("total_count"),
         exchange: answer.exchange.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn answer(status: u16, json: Value) -> Answer {
+        Answer { status, text: json.to_string(), json: Some(json), exchange: Exchange::default() }
+    }
+
+    #[test]
+    fn a_page_answer_reads_a_page_only_from_a_2xx_and_words_a_body_error_as_a_refusal() {
+        let body = json!({"sites": [{"site_id": "s"}], "pagination": {"page": 3}});
+        let read = |a: &Answer| canonical_page(&Collection::Sites, a);
+        let ok = PageAnswer::read(answer(200, body.clone()), read, None);
+        assert_eq!(ok.page.as_ref().map(|p| (p.index, p.records.len())), Some((3, 1)));
+        assert_eq!(ok.refusal(), None);
+        assert!(PageAnswer::read(answer(404, body.clone()), read, None).page.is_none(), "a 404 is no page");
+        let refused = PageAnswer::read(answer(200, body), read, Some("bad page".into()));
+        assert_eq!(refused.refusal().as_deref(), Some("refused with 200 and an error in its body (bad page)"));
+    }
 }

@@ -6,7 +6,7 @@ use contract::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::paging::{Collection, PageAsk, PageSeen, PageVisitor, Paging, WalkEnd, canonical_page};
+use super::paging::{Collection, PageAnswer, PageAsk, PageVisitor, Paging, WalkEnd, canonical_page};
 use crate::outcome::{Exchange, Outcome};
 
 /// Who is to blame when a request did not give a usable answer.
@@ -350,7 +350,9 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
         Probe::get(self.endpoints().account)
     }
     /// The request for one page of `collection` with these raw parameter values, in the query or
-    /// the body as the profile says. The default builds the contract's `GET ?page=&per_page=`.
+    /// the body as the profile says, for a check that sends it as it is (AUTH-1); a check that
+    /// judges the page asks with [`VendorApi::ask_page`]. The default builds the contract's
+    /// `GET ?page=&per_page=`.
     fn page_probe(&self, collection: &Collection, ask: &PageAsk) -> Probe {
         let endpoints = self.endpoints();
         let path = match collection {
@@ -396,8 +398,7 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
     }
     /// How checks word a [`VendorApi::body_error`]: "refused with 200 and an error in its body (…)".
     fn body_refusal(&self, answer: &Answer) -> Option<String> {
-        let error = self.body_error(answer)?;
-        Some(format!("refused with {} and an error in its body ({error})", answer.status))
+        Some(refusal_in_body(answer.status, &self.body_error(answer)?))
     }
     /// Every 429 answer this client got so far in the run, in order, whatever request it answered
     /// (walks, probes and retried requests included): AUTH-8 judges the form of each. The default
@@ -405,12 +406,21 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
     fn rate_limited(&self) -> Vec<Exchange> {
         Vec::new()
     }
-    /// Reads a probe's answer as one page of `collection`, as a walk would see it (records mapped
-    /// through the profile, the pagination block as canonical fields), so a check can judge a page
-    /// it asked for with parameters of its own (`page=0`, a page past the end). `None` when the
-    /// answer holds no list where the profile says. `index` is the reported `page`, else 0.
-    /// The default reads the canonical shape (CONTRACT.md §4).
-    fn read_page(&self, collection: &Collection, answer: &Answer) -> Option<PageSeen> {
-        canonical_page(collection, answer)
+    /// Asks for one page of `collection` with these raw parameter values ([`VendorApi::page_probe`])
+    /// and reads the answer in one call: the answer as sent, the answer read as one page of the
+    /// collection as a walk would see it (records mapped through the profile, the pagination
+    /// block as canonical fields; `None` unless a 2xx holds a list where the profile says; `index`
+    /// is the reported `page`, else 0) and the error its body signals ([`VendorApi::body_error`]),
+    /// so a check judges a page it asked for (`page=0`, a page past the end) without reading the
+    /// answer itself. The default reads the canonical shape (CONTRACT.md §4).
+    async fn ask_page(&self, collection: &Collection, ask: &PageAsk) -> Result<PageAnswer, ApiError> {
+        let answer = self.probe(self.page_probe(collection, ask)).await?;
+        let body_error = self.body_error(&answer);
+        Ok(PageAnswer::read(answer, |a| canonical_page(collection, a), body_error))
     }
+}
+
+/// How checks word an error a 2xx body signals: "refused with 200 and an error in its body (…)".
+pub fn refusal_in_body(status: u16, error: &str) -> String {
+    format!("refused with {status} and an error in its body ({error})")
 }

@@ -75,7 +75,7 @@ impl CheckFindings {
         expected: &str,
         pass: String,
         what: &str,
-        sample: Option<&Exchange>,
+        example_exchange: Option<&Exchange>,
     ) -> Outcome {
         let n = self.evidence.total_findings;
         if n > 0 {
@@ -94,8 +94,8 @@ impl CheckFindings {
             self.evidence.notes.extend(self.errors.iter().skip(1).cloned());
             return Outcome::error(format!("{first}{more}")).expected(expected).with_evidence(self.evidence);
         }
-        if let Some(sample) = sample {
-            self.evidence.push_exchange(sample);
+        if let Some(example) = example_exchange {
+            self.evidence.push_exchange(example);
         }
         Outcome::pass(pass).expected(expected).with_evidence(self.evidence)
     }
@@ -105,8 +105,8 @@ pub(super) fn subject_of(s: &Surveyed, w: &SizedWalk) -> String {
     format!("{}, {}", s.label(), size_shown(w.per_page))
 }
 
-/// The first page of the sites' default walk: the sample a passing walk check shows.
-pub(super) fn sample(survey: &Survey) -> Option<&Exchange> {
+/// The first page of the sites' default walk: the example exchange a passing walk check shows.
+pub(super) fn example_exchange(survey: &Survey) -> Option<&Exchange> {
     survey.collections.first()?.walked(Role::Default)?.first.as_ref()
 }
 

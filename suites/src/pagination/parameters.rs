@@ -7,7 +7,7 @@ use super::findings::CheckFindings;
 use super::ids::hash128;
 use super::survey::{MaxFrom, Role, with_survey};
 use super::{HUGE_PAGE, HUGE_PER_PAGE, PAGE_3, PAGE_4, PAGE_5, id_field, label, shorten};
-use crate::context::{Collection, Context, PageAsk, PageSeen, Paging, PagingKind};
+use crate::context::{Collection, Context, PageAnswer, PageAsk, PageSeen, Paging, PagingKind, refusal_in_body};
 use crate::outcome::Outcome;
 
 /// One note per distinct text, naming every collection it holds for (`sites and the
@@ -146,7 +146,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
         }
         let mut v = CheckFindings::default();
         let mut sent = 0;
-        let mut sample = None;
+        let mut example_exchange = None;
         for s in survey.probe_targets() {
             let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
             let mut answers = Vec::new();
@@ -166,23 +166,21 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
                         Some("token".to_owned())
                     }
                 };
-                let probe = cx.api.page_probe(&s.collection, &ask);
                 let shown = format!("{}={value}", name.unwrap_or_default());
                 let subject = format!("{}, {shown}", s.label());
                 sent += 1;
-                match cx.api.probe(probe).await {
-                    Ok(answer) => {
-                        let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
+                match cx.api.ask_page(&s.collection, &ask).await {
+                    Ok(asked) => {
                         // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
-                        let judged = match cx.api.body_refusal(&answer) {
+                        let judged = match asked.refusal() {
                             Some(refusal) => Ok(refusal),
-                            None => judge_bad_parameter(param, value, answer.status, page.as_ref(), max),
+                            None => judge_bad_parameter(param, value, asked.answer.status, asked.page.as_ref(), max),
                         };
                         match judged {
                             Ok(how) => answers.push(format!("{shown} → {how}")),
-                            Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
+                            Err(wrong) => v.finding(subject, wrong, &[&asked.answer.exchange]),
                         }
-                        sample.get_or_insert(answer.exchange);
+                        example_exchange.get_or_insert(asked.answer.exchange);
                     }
                     Err(e) => v.api_error(subject, "the request failed", &e),
                 }
@@ -196,7 +194,7 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
             "`page=0`, `page=-1`, `per_page=0`, non-numeric and overflowing values get a 4xx or a clamp visible in `pagination`, never a 5xx",
             format!("{sent} requests with bad page parameters were refused with a 4xx or clamped visibly"),
             "bad-parameter answers",
-            sample.as_ref(),
+            example_exchange.as_ref(),
         )
     })
     .await
@@ -234,7 +232,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
         }
         let mut v = CheckFindings::default();
         let mut answers = Vec::new();
-        let mut sample = None;
+        let mut example_exchange = None;
         for s in targets {
             let Some(base) = s.walked(Role::Default) else {
                 v.note(format!("{}: not probed: its walk did not complete (see pagination.complete-walk)", s.label()));
@@ -261,12 +259,10 @@ pub async fn past_end(cx: &Context) -> Outcome {
                 ask.position = Some(past.to_string());
                 format!("{}, page {past} (the last is {last})", s.label())
             };
-            let probe = cx.api.page_probe(&s.collection, &ask);
-            match cx.api.probe(probe).await {
-                Ok(answer) => {
-                    let page = answer.is_success().then(|| cx.api.read_page(&s.collection, &answer)).flatten();
-                    let judged = match cx.api.body_refusal(&answer) {
-                        Some(refusal) => Ok(format!("{refusal}, this vendor's 404")),
+            match cx.api.ask_page(&s.collection, &ask).await {
+                Ok(PageAnswer { answer, page, body_error }) => {
+                    let judged = match body_error {
+                        Some(error) => Ok(format!("{}, this vendor's 404", refusal_in_body(answer.status, &error))),
                         None => judge_past_end(answer.status, page.as_ref()),
                     };
                     match judged {
@@ -290,7 +286,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
                             v.finding(subject, wrong, &exchanges);
                         }
                     }
-                    sample.get_or_insert(answer.exchange);
+                    example_exchange.get_or_insert(answer.exchange);
                 }
                 Err(e) => v.api_error(subject, "the request failed", &e),
             }
@@ -301,7 +297,7 @@ pub async fn past_end(cx: &Context) -> Outcome {
             "a page past the end answers 200 with an empty list, or 404; never a 5xx, never repeated data",
             "every page past the end was empty or 404".into(),
             "pages past the end with data or errors",
-            sample.as_ref(),
+            example_exchange.as_ref(),
         )
     })
     .await
@@ -355,23 +351,26 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
             return skip;
         }
         let mut v = CheckFindings::default();
-        let mut sample = None;
+        let mut example_exchange = None;
         for probe in &survey.huge {
             let subject = format!("{}, per_page {HUGE_PER_PAGE}", label(&probe.collection));
             match &probe.result {
-                Ok(answer) => {
+                Ok(asked) => {
                     let declared = survey.paging.limits(&probe.collection).max;
-                    let judged = match cx.api.body_refusal(answer) {
+                    let judged = match asked.refusal() {
                         Some(refusal) => Ok(refusal),
-                        None => {
-                            judge_huge_per_page(answer.status, probe.page.as_ref(), survey.paging.kind.chained(), declared)
-                        }
+                        None => judge_huge_per_page(
+                            asked.answer.status,
+                            asked.page.as_ref(),
+                            survey.paging.kind.chained(),
+                            declared,
+                        ),
                     };
                     match judged {
                         Ok(how) => v.note(format!("{subject}: {how}")),
-                        Err(wrong) => v.finding(subject, wrong, &[&answer.exchange]),
+                        Err(wrong) => v.finding(subject, wrong, &[&asked.answer.exchange]),
                     }
-                    sample.get_or_insert(&answer.exchange);
+                    example_exchange.get_or_insert(&asked.answer.exchange);
                 }
                 Err(e) => v.api_error(subject, "the request failed", e),
             }
@@ -397,7 +396,7 @@ pub async fn per_page_max(cx: &Context) -> Outcome {
             "a huge `per_page` is clamped, visibly in `pagination.per_page`, or refused with a 4xx",
             format!("per_page {HUGE_PER_PAGE} was clamped or refused on {} collections", survey.huge.len()),
             "huge page sizes not clamped or refused",
-            sample,
+            example_exchange,
         )
     })
     .await

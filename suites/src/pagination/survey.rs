@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::tally::Tally;
 use super::walked::Walked;
 use super::{HUGE_PER_PAGE, label};
-use crate::context::{Answer, ApiError, Collection, Context, PageAsk, PageSeen, Paging, PagingKind};
+use crate::context::{ApiError, Collection, Context, PageAnswer, PageAsk, Paging, PagingKind};
 use crate::outcome::Outcome;
 
 /// Page sizes tried as "a prime", in order of preference: one that is neither the default nor 1
@@ -80,8 +80,7 @@ impl Surveyed {
 #[derive(Debug)]
 pub(super) struct HugeProbe {
     pub(super) collection: Collection,
-    pub(super) result: Result<Answer, ApiError>,
-    pub(super) page: Option<PageSeen>,
+    pub(super) result: Result<PageAnswer, ApiError>,
 }
 
 /// Every walk of the run and the huge-`per_page` probes, made once and shared by the checks.
@@ -123,7 +122,7 @@ pub(super) async fn walk(
     per_page: Option<u64>,
     after: Option<Arc<Walked>>,
 ) -> SizedWalk {
-    let mut tally = Tally::new(collection, &cx.api.endpoints().paging, per_page);
+    let mut tally = Tally::new(collection, &cx.endpoints().paging, per_page);
     if let Some(earlier) = after {
         tally = tally.following(earlier);
     }
@@ -143,8 +142,7 @@ impl Survey {
     pub(super) async fn take(cx: &Context) -> SurveyResult {
         let sync = cx.sync().await;
         sync.require_sites()?;
-        let endpoints = cx.api.endpoints();
-        let paging = endpoints.paging.clone();
+        let paging = cx.endpoints().paging.clone();
         let mut notes = Vec::new();
         let mut subjects = vec![(Collection::Sites, 0)];
         for inventory in &sync.inventories {
@@ -163,15 +161,12 @@ impl Survey {
             // Sites and the largest inventory: a clamp shows best where there is most to clamp.
             let largest = subjects.iter().skip(1).max_by_key(|s| s.1).filter(|s| s.1 > 0);
             for (collection, _) in std::iter::once(&subjects[0]).chain(largest) {
-                let probe = cx.api.page_probe(collection, &PageAsk::first(&paging, Some(HUGE_PER_PAGE)));
-                let result = cx.api.probe(probe).await;
-                let page =
-                    result.as_ref().ok().filter(|a| a.is_success()).and_then(|a| cx.api.read_page(collection, a));
-                if let Some(used) = page.as_ref().and_then(|p| p.per_page).filter(|&n| (1..HUGE_PER_PAGE).contains(&n))
-                {
+                let result = cx.api.ask_page(collection, &PageAsk::first(&paging, Some(HUGE_PER_PAGE))).await;
+                let page = result.as_ref().ok().and_then(|a| a.page.as_ref());
+                if let Some(used) = page.and_then(|p| p.per_page).filter(|&n| (1..HUGE_PER_PAGE).contains(&n)) {
                     reported = Some(reported.map_or(used, |m: u64| m.min(used)));
                 }
-                huge.push(HugeProbe { collection: collection.clone(), result, page });
+                huge.push(HugeProbe { collection: collection.clone(), result });
             }
         }
         let mut budget = SMALL_WALK_BUDGET;

@@ -18,7 +18,7 @@ pub(super) fn exchange_bytes(e: &Exchange) -> usize {
         + e.request_headers.iter().chain(&e.response_headers).map(|(k, v)| k.len() + v.len()).sum::<usize>()
 }
 
-/// A finished walk: ids in order, a sample of exchanges, and what was wrong.
+/// A finished walk: ids in order, a few example exchanges, and what was wrong.
 #[derive(Debug)]
 pub struct Walked {
     /// The page size asked for (`None`: the profile's default).

@@ -1,7 +1,7 @@
 //! The checks that judge the survey's walks: complete walk, totals and page sizes (PAGE-1, PAGE-2),
 //! next-page chains (PAGE-1) and stable order (PAGE-6).
 
-use super::findings::{CheckFindings, sample, sizes_walked, subject_of};
+use super::findings::{CheckFindings, example_exchange, sizes_walked, subject_of};
 use super::survey::{MaxFrom, Role, with_survey};
 use super::tally::Flaw;
 use super::walked::Walked;
@@ -43,7 +43,7 @@ pub async fn complete_walk(cx: &Context) -> Outcome {
                 sizes_walked(survey)
             ),
             "walk problems",
-            sample(survey),
+            example_exchange(survey),
         )
     })
     .await
@@ -70,7 +70,7 @@ pub async fn totals(cx: &Context) -> Outcome {
             "`total_pages` = ceil(`total_count` / `per_page`) and the same on every page; every page but the last is full",
             format!("{pages} pages agreed on their totals, and every page but the last was full"),
             "pagination-block problems",
-            sample(survey),
+            example_exchange(survey),
         )
     })
     .await
@@ -181,7 +181,7 @@ pub async fn page_sizes(cx: &Context) -> Outcome {
             "walks at per_page 1, a prime, the default and the maximum list the same items",
             format!("{compared} walks at per_page {} listed the same items as the default page size", sizes_walked(survey)),
             "page sizes listing different items",
-            sample(survey),
+            example_exchange(survey),
         )
     })
     .await
@@ -232,7 +232,7 @@ pub async fn next_chain(cx: &Context) -> Outcome {
             &format!("each page names a page not yet walked as its next, and the chain ends with {marker}"),
             format!("{walks} walks followed {pages} pages; no chain looped, and each ended with {marker}"),
             "chains that loop or do not end",
-            sample(survey),
+            example_exchange(survey),
         )
     })
     .await
@@ -275,7 +275,7 @@ pub async fn stable_order(cx: &Context) -> Outcome {
             "two walks with no change in between list the items in the same order",
             format!("{compared} collections listed their items in the same order on two walks"),
             "collections whose order changed between two walks",
-            sample(survey),
+            example_exchange(survey),
         )
     })
     .await
