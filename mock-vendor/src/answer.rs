@@ -51,7 +51,7 @@ pub(crate) fn page_refused(state: &AppState, why: &dyn std::fmt::Display) -> Res
 pub(crate) struct Page<'a> {
     pub fleet: RwLockReadGuard<'a, Fleet>,
     pub req: PageRequest,
-    /// The site of a page of devices.
+    /// The site of a page of devices (unused on a page of sites).
     pub site: u32,
     /// (place in the collection, record index), in the order served.
     pub items: Vec<(usize, u32)>,

@@ -12,8 +12,8 @@
 //! only when present (a field a fault removed stays removed) and values a vocabulary does not know
 //! (`up`, `yesterday`) pass through untranslated. Pagination reuses the canonical page choice (and
 //! so its faults) with the page number an opaque token decodes to: base64url (no padding) of
-//! `p:<page>`. A shape module holds only what it says its own way (`serve::Wire`: parameter
-//! names, envelope, event `data`) and its routes.
+//! `p:<page>`. A shape module holds only what it says its own way (its `serve::Wire` envelope
+//! and its event `data`; its words are columns of `words`) and its routes.
 //!
 //! # `canonical` (the default)
 //! CONTRACT.md exactly.
