@@ -10,8 +10,8 @@ use contract::token::decode_unverified;
 use contract::{TokenError, TokenPolicy};
 use serde_json::Value;
 
-use crate::api::error_response;
 use crate::config::{RateLimit, RateLimitScope};
+use crate::error::error_response;
 use crate::fault::Fault;
 use crate::state::AppState;
 

@@ -1,14 +1,80 @@
-//! How a mock vendor is set up: fleet, seed, retry schedule, signature scheme, shape, faults, limits,
-//! and the legitimate choices the contract leaves to a vendor (its [`Variations`]).
+//! How a mock vendor is set up: fleet, seed, retry schedule, signature scheme, [`Shape`], faults,
+//! limits, and the legitimate choices the contract leaves to a vendor (its [`Variations`]).
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
-use contract::{EventFamily, Scheme, TokenPolicy};
+use contract::{EventFamily, Scheme, SigEncoding, SignatureFormat, TokenPolicy};
 use serde_json::{Value, json};
 
 use crate::fault::Fault;
 use crate::fleet::FleetSpec;
-use crate::shape::Shape;
+
+/// How the mock vendor shapes its data on the wire (the crate's `shape` module serves each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Shape {
+    /// CONTRACT.md exactly.
+    #[default]
+    Canonical,
+    /// Cursor tokens and camelCase envelopes (Eagle Eye Networks v3, Verkada).
+    Cursor,
+    /// Root arrays and `Link` header pagination (Cisco Meraki).
+    Link,
+}
+
+impl Shape {
+    pub const ALL: &'static [Shape] = &[Shape::Canonical, Shape::Cursor, Shape::Link];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Canonical => "canonical",
+            Self::Cursor => "cursor",
+            Self::Link => "link",
+        }
+    }
+
+    /// How this shape signs deliveries. `scheme` (`--signature`) only matters to the canonical
+    /// shape: the others have one fixed format each, whatever the scheme.
+    pub fn signature_format(self, scheme: Scheme) -> SignatureFormat {
+        let format =
+            |header: &str, value_template: &str, encoding, signed_content: &str, timestamp_header| SignatureFormat {
+                header: header.to_owned(),
+                value_template: value_template.to_owned(),
+                encoding,
+                signed_content: signed_content.to_owned(),
+                timestamp_header,
+                tolerance_secs: Some(contract::signature::DEFAULT_TOLERANCE_SECS),
+                value_separator: None,
+            };
+        match self {
+            Self::Canonical => SignatureFormat::canonical(scheme),
+            // Verkada's format: the timestamp rides in the signature header, none of its own.
+            Self::Cursor => format("X-Vendor-Signature", "{ts}|{sig}", SigEncoding::Hex, "{body}|{ts}", None),
+            Self::Link => {
+                let sent_at = Some("X-Sent-At".to_owned());
+                format("X-Signature", "sha256={sig}", SigEncoding::Base64, "{ts}.{body}", sent_at)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Shape {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.iter().copied().find(|shape| shape.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|s| s.name()).collect();
+            format!("unknown shape `{s}` (expected one of {})", names.join(", "))
+        })
+    }
+}
 
 /// Bursts answered 429 + `Retry-After` (AUTH-8): failed authentications, or an account's
 /// authenticated requests, as [`RateLimitScope`] says.
@@ -385,6 +451,34 @@ mod tests {
         assert_eq!(FamilyData::Own.data(EventFamily::Access).unwrap().get("action"), None);
         assert_eq!(FamilyData::Own.data(EventFamily::Health), None);
         assert_eq!(FamilyData::Own.schema(EventFamily::Ping), None);
+    }
+
+    #[test]
+    fn shape_names_parse_back() {
+        for s in Shape::ALL {
+            assert_eq!(s.name().parse::<Shape>().unwrap(), *s);
+            assert_eq!(s.to_string(), s.name());
+        }
+        assert!("meraki".parse::<Shape>().unwrap_err().contains("canonical, cursor, link"));
+        assert_eq!(Shape::default(), Shape::Canonical);
+    }
+
+    #[test]
+    fn every_shape_signs_in_a_valid_format_that_verifies() {
+        let secret = contract::Secret::new("whsec_test");
+        for shape in Shape::ALL {
+            for scheme in [Scheme::Body, Scheme::Timestamped] {
+                let format = shape.signature_format(scheme);
+                format.validate().unwrap();
+                let headers = format.sign(&secret, b"{}", 1_770_000_000);
+                let lookup =
+                    |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+                format.verify(lookup, b"{}", &[&secret], 1_770_000_000).unwrap();
+                if *shape != Shape::Canonical {
+                    assert!(format.binds_timestamp(), "{shape}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
-use crate::api::{error_response, rejection_response};
 use crate::config::FamilyData;
+use crate::error::{error_response, rejection_response};
 use crate::events;
 use crate::fault::Fault;
 use crate::state::{AppState, WebhookRec, random_token};

@@ -7,14 +7,17 @@
 //! [`MockConfig::shape`] picks the wire shape: the contract's own, or one in the image of a real
 //! vendor cloud ([`shape`] documents each), so the harness's vendor profiles can be tested live.
 
+mod answer;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod control;
 pub mod delivery;
+pub mod error;
 pub mod events;
 pub mod fault;
 pub mod fleet;
+mod records;
 pub mod shape;
 pub mod state;
 pub mod targets;
@@ -41,15 +44,14 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     let api = api::routes()
         .merge(state.config.shape.routes())
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token))
-        .layer(middleware::from_fn_with_state(state.clone(), api::not_json_fault));
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
     let control = control::routes().route_layer(middleware::from_fn_with_state(state.clone(), control::require_admin));
     Router::new()
         .merge(api)
         .merge(control)
-        .fallback(|| async { api::error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .fallback(|| async { error::error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
-            api::error_response(
+            error::error_response(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "method not allowed on this route",

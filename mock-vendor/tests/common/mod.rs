@@ -13,6 +13,8 @@ use contract::{Secret, TokenMinter};
 use mock_vendor::{MockConfig, RunningMock};
 use serde_json::Value;
 
+pub mod shaped;
+
 pub struct Mock {
     pub mock: RunningMock,
     pub http: reqwest::Client,
