@@ -52,7 +52,7 @@ async fn raise_every_kind(cx: &Context, inbox: &dyn Inbox) -> Vec<String> {
                     let entry = catalogue.as_ref().and_then(|c| {
                         c.iter().find(|e| e.get("event_type").and_then(serde_json::Value::as_str) == Some(family))
                     });
-                    let Some(data) = crate::events::sample_data(family, entry) else {
+                    let Some(data) = crate::events::example_data(family, entry) else {
                         notes.push(format!("`{family}` not raised: no example of its `data` to raise it with"));
                         continue;
                     };
