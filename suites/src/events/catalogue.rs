@@ -6,7 +6,7 @@ use contract::{DeclaredSchema, SchemaId};
 use serde_json::Value;
 
 use super::finish;
-use crate::act::{self};
+use crate::act;
 use crate::context::{Context, Probe};
 use crate::outcome::{Evidence, Finding, Outcome};
 

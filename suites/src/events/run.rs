@@ -7,7 +7,7 @@ use contract::{SchemaId, SignatureFormat};
 use serde_json::Value;
 
 use super::{event_of, finding, finish, str_of};
-use crate::act::{self};
+use crate::act;
 use crate::context::{Context, Delivery, Inbox, Verification};
 use crate::outcome::{Evidence, Outcome};
 
