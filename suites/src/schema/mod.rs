@@ -2,7 +2,8 @@
 //! records, against the contract's schemas and cross-references (ACC-1, SITE-*, INV-*, ID-*).
 //!
 //! Each check owns some fields of a record: a device's schema violations are split among the
-//! checks by the field they concern, so a missing `status` fails INV-2 and nothing else.//!
+//! checks by the field they concern, so a missing `status` fails INV-2 and nothing else.
+//!
 //! Cut by job: `collect` (violations shared among the checks by field, outcome notes), `account`
 //! (ACC-1, JSON bodies), `sites` (SITE-*), `devices` (INV-*), `ids` (ID-*); this file holds the
 //! requirement texts, which fields each check owns, and `CHECKS`.
