@@ -195,4 +195,13 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn every_row_is_in_the_catalogue_once_with_its_own_metadata() {
+        for (i, row) in REFUSALS.iter().enumerate() {
+            let listed: Vec<&Check> = super::super::CHECKS.iter().filter(|c| c.meta.id == row.id).collect();
+            assert_eq!(listed.len(), 1, "{}", row.id);
+            assert_eq!((listed[0].meta.title, listed[0].meta.requirements), (row.title, row.requirements), "row {i}");
+        }
+    }
 }
