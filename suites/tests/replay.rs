@@ -221,14 +221,19 @@ impl VendorApi for FakeApi {
     }
 }
 
+/// A context whose receiver is `inbox`, with a fake vendor delivering to it signed per `scheme`.
+fn context(inbox: &Arc<FakeInbox>, scheme: Scheme) -> Context {
+    let vendor = Arc::new(FakeVendor { inbox: inbox.clone(), sent: Mutex::new(0) });
+    Context::new(Arc::new(FakeApi))
+        .with_inbox(inbox.clone())
+        .with_trigger(vendor)
+        .with_signature(SignatureFormat::canonical(scheme))
+}
+
 /// The three self-checks against a receiver with `bugs`, after one genuine delivery.
 async fn self_checks(scheme: Scheme, bugs: Bugs) -> Vec<(&'static str, Status, String)> {
     let inbox = FakeInbox::new(scheme, bugs);
-    let vendor = Arc::new(FakeVendor { inbox: inbox.clone(), sent: Mutex::new(0) });
-    let cx = Context::new(Arc::new(FakeApi))
-        .with_inbox(inbox.clone())
-        .with_trigger(vendor)
-        .with_signature(SignatureFormat::canonical(scheme));
+    let cx = context(&inbox, scheme);
     let mut outcomes = Vec::new();
     for id in ["replay.receiver-dedupes", "replay.receiver-window", "replay.receiver-raw-bytes"] {
         let outcome = (suites::find(id).expect("a catalogued check").run)(&cx).await;
@@ -285,11 +290,7 @@ async fn signature_checks(scheme: Scheme, earlier: Vec<(Vec<(String, String)>, V
     for (headers, body) in earlier {
         inbox.receive(headers, body.to_string().into_bytes());
     }
-    let vendor = Arc::new(FakeVendor { inbox: inbox.clone(), sent: Mutex::new(0) });
-    let cx = Context::new(Arc::new(FakeApi))
-        .with_inbox(inbox.clone())
-        .with_trigger(vendor)
-        .with_signature(SignatureFormat::canonical(scheme));
+    let cx = context(&inbox, scheme);
     let mut outcomes = Vec::new();
     for id in ["replay.signature", "replay.timestamp"] {
         let outcome = (suites::find(id).expect("a catalogued check").run)(&cx).await;
@@ -343,11 +344,7 @@ async fn deliveries_after_a_webhook_was_deleted_are_left_to_whm_2() {
             let inbox = FakeInbox::new(Scheme::Timestamped, Bugs::default());
             inbox.receive(signed, ping().to_string().into_bytes());
             inbox.receive(unsigned, ping().to_string().into_bytes());
-            let vendor = Arc::new(FakeVendor { inbox: inbox.clone(), sent: Mutex::new(0) });
-            let cx = Context::new(Arc::new(FakeApi))
-                .with_inbox(inbox.clone())
-                .with_trigger(vendor)
-                .with_signature(SignatureFormat::canonical(Scheme::Timestamped));
+            let cx = context(&inbox, Scheme::Timestamped);
             suites::act::retire_path(&cx, "/whm-delete-0123456789");
             {
                 let mut deliveries = inbox.deliveries.lock().unwrap();
