@@ -174,6 +174,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A FAIL (the vendor answered unusably) prefixed with the requirement the request served;
+    /// other outcomes as they are.
+    pub fn citing(self, rule: &str) -> Self {
+        if self.status == Status::Fail { Self { message: format!("{rule}: {}", self.message), ..self } } else { self }
+    }
+
     fn new(status: Status, message: impl Into<String>) -> Self {
         Self {
             status,

@@ -145,7 +145,7 @@ pub async fn send(cx: &Context, cred: &Cred) -> Result<Answer, Outcome> {
             // The rotation key's token is a valid one (AUTH-7); every other is to be refused.
             let rule =
                 if matches!(cred, Cred::Craft(n) if n == "rotation-key") { AUTH_7_KID } else { AUTH_2_MALFORMED };
-            citing(e.to_outcome(&format!("sending {}", cred.label())), rule)
+            e.to_outcome(&format!("sending {}", cred.label())).citing(rule)
         })?;
         // A 429 is no verdict on the credential: a vendor limiting per account after authentication
         // (AUTH-8) answers it to a token it accepted. A short `Retry-After` is waited out and the
@@ -179,16 +179,6 @@ pub(crate) async fn crafted(cx: &Context, name: &str) -> Result<Secret, Outcome>
         }
     }
     craft::craft(kit, name, contract::unix_now()).map_err(|e| Outcome::error(e.to_string()))
-}
-
-/// A FAIL (the vendor answered unusably) prefixed with the requirement the request served;
-/// other outcomes as they are.
-pub(crate) fn citing(outcome: Outcome, rule: &str) -> Outcome {
-    if outcome.status == crate::outcome::Status::Fail {
-        Outcome { message: format!("{rule}: {}", outcome.message), ..outcome }
-    } else {
-        outcome
-    }
 }
 
 /// Collects what went wrong with each credential and ends as PASS, FAIL or ERROR.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::judge::{Cred, Judged, citing, judge_answer, rate_limited_midway, require_kit, send};
+use super::judge::{Cred, Judged, judge_answer, rate_limited_midway, require_kit, send};
 use super::{AUTH_1, AUTH_7_FETCH, AUTH_7_KID};
 use crate::context::{AuthKind, Collection, Context, Inbox, PageAsk, Probe};
 use crate::outcome::{Evidence, Finding, Outcome};
@@ -39,7 +39,7 @@ pub async fn valid_token(cx: &Context) -> Outcome {
         let request = format!("{} {}", probe.method, probe.path);
         let answer = match cx.api.probe(probe.clone()).await {
             Ok(a) => a,
-            Err(e) => return citing(e.to_outcome(&format!("the {what} could not be read with a fresh token")), AUTH_1),
+            Err(e) => return e.to_outcome(&format!("the {what} could not be read with a fresh token")).citing(AUTH_1),
         };
         match answer.status {
             401 | 403 => {

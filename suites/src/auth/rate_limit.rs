@@ -1,7 +1,7 @@
 //! AUTH-8: every 429 of the run carries a usable `Retry-After`; bounded bursts look for a limit
 //! when the run met none.
 
-use super::judge::{Cred, citing, crafted, not_jwt};
+use super::judge::{Cred, crafted, not_jwt};
 use crate::context::{Context, Probe, ProbeAuth};
 use crate::outcome::Outcome;
 
@@ -48,7 +48,7 @@ async fn burst_until_limited(cx: &Context, burst: u32, probe: impl Fn() -> Probe
             .api
             .probe(probe())
             .await
-            .map_err(|e| citing(e.to_outcome("a request of the rate-limit burst"), AUTH_8))?;
+            .map_err(|e| e.to_outcome("a request of the rate-limit burst").citing(AUTH_8))?;
         if answer.status == 429 || limited_answers(cx).len() > before {
             return Ok(Burst::Limited(sent));
         }

@@ -1,6 +1,6 @@
 //! FB-1: a full inventory sync of an account with no webhook works.
 
-use super::{FB_1, citing};
+use super::FB_1;
 use crate::act;
 use crate::context::{ApiError, Blame, Context, VendorApi};
 use crate::outcome::Outcome;
@@ -16,7 +16,7 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
     if cx.declared.capabilities.contains("webhook-management") {
         let answer = match api.probe(api.webhook_api().list_probe()).await {
             Ok(a) => a,
-            Err(e) => return citing(e.to_outcome(&format!("listing the webhooks of {whose}")), FB_1),
+            Err(e) => return e.to_outcome(&format!("listing the webhooks of {whose}")).citing(FB_1),
         };
         if let Some(skip) = act::refused_token(&answer, &format!("listing the webhooks of {whose}")) {
             return skip;
@@ -59,11 +59,11 @@ pub async fn bootstrap(cx: &Context) -> Outcome {
     let mut outcome = match failed {
         Some((what, e)) if e.kind.blame() == Blame::Vendor => {
             let mut outcome =
-                citing(e.to_outcome(&format!("syncing {whose} with no webhook: {what} could not be read")), FB_1);
+                e.to_outcome(&format!("syncing {whose} with no webhook: {what} could not be read")).citing(FB_1);
             outcome.expected = Some(expected.into());
             outcome
         }
-        Some((what, e)) => citing(e.to_outcome(&format!("syncing {whose}: {what} could not be read")), FB_1),
+        Some((what, e)) => e.to_outcome(&format!("syncing {whose}: {what} could not be read")).citing(FB_1),
         None => {
             let devices: usize =
                 sync.inventories.iter().filter_map(|i| i.result.as_ref().ok()).map(|l| l.records.len()).sum();

@@ -37,7 +37,6 @@ pub use partial::partial_coverage;
 pub use reconcile::reconcile;
 
 use crate::Check;
-use crate::outcome::Outcome;
 
 /// What each fallback requirement asks, quoted by the FAILs that enforce it.
 const FB_1: &str =
@@ -47,16 +46,6 @@ const FB_3: &str = "FB-3: \"Temporary webhook outage: a status change that happe
 const FB_4: &str =
     "FB-4: \"Partial coverage: devices whose class cannot publish events still have their latest status in inventory\"";
 const INV_2: &str = "INV-2: \"Inventory reflects each device's latest known `status`\"";
-
-/// A FAIL (the vendor answered unusably) prefixed with the requirement the request served;
-/// other outcomes as they are.
-fn citing(outcome: Outcome, rule: &str) -> Outcome {
-    if outcome.status == crate::outcome::Status::Fail {
-        Outcome { message: format!("{rule}: {}", outcome.message), ..outcome }
-    } else {
-        outcome
-    }
-}
 
 /// The fallback suite, in run order.
 pub(crate) static CHECKS: &[Check] = &[

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{INV_2, citing};
+use super::INV_2;
 use crate::act::{self, Target};
 use crate::consumer::{Consumer, Observed};
 use crate::context::{Collection, Context, Delivery, Inbox, ReceiverAnswer, Walk};
@@ -54,7 +54,7 @@ pub(crate) async fn poll(cx: &Context, target: &Target) -> Result<Poll, Outcome>
     cx.api
         .walk(&collection, None, &mut visit)
         .await
-        .map_err(|e| citing(e.to_outcome(&format!("polling the inventory of site {}", target.site_id)), INV_2))?;
+        .map_err(|e| e.to_outcome(&format!("polling the inventory of site {}", target.site_id)).citing(INV_2))?;
     Ok(Poll { asked_at_ms, records, found })
 }
 
