@@ -1,0 +1,116 @@
+//! How a vendor's requests authenticate, as a profile writes it: one variant per kind.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use suites::AuthKind;
+
+/// How requests authenticate, one variant per `kind` with the keys that kind reads (a
+/// `token_url` only with OAuth2). The secrets themselves come from the configuration's `[auth]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthProfile {
+    /// The contract's client-minted RS256 JWT.
+    Jwt {
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+    /// A static API key in a header (no prefix unless given).
+    ApiKey {
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+    /// A static bearer token.
+    Bearer {
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+    /// OAuth2 client credentials: a token from `token_url` (a path under the base URL, or a URL).
+    Oauth2ClientCredentials {
+        token_url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<String>,
+        #[serde(default = "authorization")]
+        header: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        extra_headers: BTreeMap<String, String>,
+    },
+}
+
+fn authorization() -> String {
+    "Authorization".into()
+}
+
+impl Default for AuthProfile {
+    fn default() -> Self {
+        Self::Jwt { header: authorization(), prefix: None, extra_headers: BTreeMap::new() }
+    }
+}
+
+impl AuthProfile {
+    /// A static API key in `header`, with no prefix.
+    pub fn api_key(header: impl Into<String>) -> Self {
+        Self::ApiKey { header: header.into(), prefix: None, extra_headers: BTreeMap::new() }
+    }
+
+    pub fn kind(&self) -> AuthKind {
+        match self {
+            Self::Jwt { .. } => AuthKind::Jwt,
+            Self::ApiKey { .. } => AuthKind::ApiKey,
+            Self::Bearer { .. } => AuthKind::Bearer,
+            Self::Oauth2ClientCredentials { .. } => AuthKind::Oauth2ClientCredentials,
+        }
+    }
+
+    /// The header the credential goes in.
+    pub fn header(&self) -> &str {
+        match self {
+            Self::Jwt { header, .. }
+            | Self::ApiKey { header, .. }
+            | Self::Bearer { header, .. }
+            | Self::Oauth2ClientCredentials { header, .. } => header,
+        }
+    }
+
+    /// Written before the credential (`"Bearer "`; `""` for a raw JWT or an API key). When
+    /// absent: `"Bearer "` for tokens, nothing for an API key.
+    pub fn prefix(&self) -> &str {
+        let (Self::Jwt { prefix, .. }
+        | Self::ApiKey { prefix, .. }
+        | Self::Bearer { prefix, .. }
+        | Self::Oauth2ClientCredentials { prefix, .. }) = self;
+        prefix.as_deref().unwrap_or(if self.kind() == AuthKind::ApiKey { "" } else { "Bearer " })
+    }
+
+    /// Fixed headers sent with every request (`x-auth-scheme = "api-token"`).
+    pub fn extra_headers(&self) -> &BTreeMap<String, String> {
+        match self {
+            Self::Jwt { extra_headers, .. }
+            | Self::ApiKey { extra_headers, .. }
+            | Self::Bearer { extra_headers, .. }
+            | Self::Oauth2ClientCredentials { extra_headers, .. } => extra_headers,
+        }
+    }
+
+    /// OAuth2's token endpoint and scope.
+    pub fn oauth2(&self) -> Option<(&str, Option<&str>)> {
+        match self {
+            Self::Oauth2ClientCredentials { token_url, scope, .. } => Some((token_url, scope.as_deref())),
+            _ => None,
+        }
+    }
+}
