@@ -5,50 +5,43 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use suites::AuthKind;
 
-/// How requests authenticate, one variant per `kind` with the keys that kind reads (a
-/// `token_url` only with OAuth2). The secrets themselves come from the configuration's `[auth]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum AuthProfile {
-    /// The contract's client-minted RS256 JWT.
-    Jwt {
+with_shared_keys! {
+    shared {
+        /// The header the credential goes in.
         #[serde(default = "authorization")]
         header: String,
+        /// Written before the credential.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prefix: Option<String>,
+        /// Fixed headers sent with every request.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         extra_headers: BTreeMap<String, String>,
-    },
-    /// A static API key in a header (no prefix unless given).
-    ApiKey {
-        #[serde(default = "authorization")]
-        header: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        prefix: Option<String>,
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        extra_headers: BTreeMap<String, String>,
-    },
-    /// A static bearer token.
-    Bearer {
-        #[serde(default = "authorization")]
-        header: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        prefix: Option<String>,
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        extra_headers: BTreeMap<String, String>,
-    },
-    /// OAuth2 client credentials: a token from `token_url` (a path under the base URL, or a URL).
-    Oauth2ClientCredentials {
-        token_url: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        scope: Option<String>,
-        #[serde(default = "authorization")]
-        header: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        prefix: Option<String>,
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        extra_headers: BTreeMap<String, String>,
-    },
+    }
+    /// How requests authenticate, one variant per `kind` with the keys that kind reads (a
+    /// `token_url` only with OAuth2). The secrets themselves come from the configuration's `[auth]`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+    pub enum AuthProfile {
+        /// The contract's client-minted RS256 JWT.
+        Jwt {
+            ..shared,
+        },
+        /// A static API key in a header (no prefix unless given).
+        ApiKey {
+            ..shared,
+        },
+        /// A static bearer token.
+        Bearer {
+            ..shared,
+        },
+        /// OAuth2 client credentials: a token from `token_url` (a path under the base URL, or a URL).
+        Oauth2ClientCredentials {
+            token_url: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            scope: Option<String>,
+            ..shared,
+        },
+    }
 }
 
 fn authorization() -> String {
@@ -78,31 +71,28 @@ impl AuthProfile {
 
     /// The header the credential goes in.
     pub fn header(&self) -> &str {
-        match self {
-            Self::Jwt { header, .. }
-            | Self::ApiKey { header, .. }
-            | Self::Bearer { header, .. }
-            | Self::Oauth2ClientCredentials { header, .. } => header,
-        }
+        self.header_keys().0
     }
 
     /// Written before the credential (`"Bearer "`; `""` for a raw JWT or an API key). When
     /// absent: `"Bearer "` for tokens, nothing for an API key.
     pub fn prefix(&self) -> &str {
-        let (Self::Jwt { prefix, .. }
-        | Self::ApiKey { prefix, .. }
-        | Self::Bearer { prefix, .. }
-        | Self::Oauth2ClientCredentials { prefix, .. }) = self;
+        let (_, prefix, _) = self.header_keys();
         prefix.as_deref().unwrap_or(if self.kind() == AuthKind::ApiKey { "" } else { "Bearer " })
     }
 
     /// Fixed headers sent with every request (`x-auth-scheme = "api-token"`).
     pub fn extra_headers(&self) -> &BTreeMap<String, String> {
+        self.header_keys().2
+    }
+
+    /// `(header, prefix, extra_headers)` as written.
+    fn header_keys(&self) -> (&String, &Option<String>, &BTreeMap<String, String>) {
         match self {
-            Self::Jwt { extra_headers, .. }
-            | Self::ApiKey { extra_headers, .. }
-            | Self::Bearer { extra_headers, .. }
-            | Self::Oauth2ClientCredentials { extra_headers, .. } => extra_headers,
+            Self::Jwt { header, prefix, extra_headers }
+            | Self::ApiKey { header, prefix, extra_headers }
+            | Self::Bearer { header, prefix, extra_headers }
+            | Self::Oauth2ClientCredentials { header, prefix, extra_headers, .. } => (header, prefix, extra_headers),
         }
     }
 

@@ -21,6 +21,8 @@ use contract::{Scheme, SignatureFormat};
 use serde::{Deserialize, Serialize};
 use suites::{Paging, SizeLimits};
 
+#[macro_use]
+mod shared_keys;
 mod auth;
 mod endpoints;
 mod fields;

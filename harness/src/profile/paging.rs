@@ -6,99 +6,87 @@ use suites::{PagingKind, SizeLimits};
 
 use super::{ListEndpoint, ParamLocation};
 
-/// How a list is split into pages: one variant per `kind`, with exactly the keys that kind
-/// reads (a key another kind reads is refused by name). A new kind is one variant here, its
-/// [`PagingKind`] and its arms in `client/walk/kinds.rs`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum PaginationProfile {
-    /// A page number counted from 1 and a page size; totals in the answer (the contract's).
-    Page {
-        #[serde(default)]
-        location: ParamLocation,
-        /// The page-number parameter.
-        page_param: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        size_param: Option<String>,
+with_shared_keys! {
+    shared {
+        /// The page size the harness asks for.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         size: Option<u64>,
+        /// The vendor's largest page size (PAGE-5).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_size: Option<u64>,
+        /// Its smallest.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_size: Option<u64>,
+        /// The size it serves when none is asked for.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         default_size: Option<u64>,
-        /// JSON Pointers of the pagination block, when the vendor reports one.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        total_pages: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        total_count: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        per_page: Option<String>,
-    },
-    /// An item offset counted from 0 and a limit: a short page or the reported count ends.
-    Offset {
-        #[serde(default)]
-        location: ParamLocation,
-        offset_param: String,
-        /// Required: a short page ends the walk, so the harness must know the size it asked for.
-        size_param: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        max_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        min_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        default_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        total_count: Option<String>,
-    },
-    /// An opaque token from each answer names the next page.
-    Cursor {
-        #[serde(default)]
-        location: ParamLocation,
-        /// The parameter the token goes back in...
-        token_param: String,
-        /// ...and the JSON Pointer of the next page's token in an answer (null, `""` or missing ends).
-        next_token: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        size_param: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        max_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        min_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        default_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        total_count: Option<String>,
-        /// How to ask for the page after the last (keyset pagination), when the vendor allows it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        past_end: Option<PastEnd>,
-    },
-    /// The next page's URL in an RFC 5988 `Link: <...>; rel=next` header (query parameters).
-    LinkHeader {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        size_param: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        max_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        min_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        default_size: Option<u64>,
-        /// How to ask for the page after the last (`startingAfter=<serial>`), when the vendor
-        /// allows it: PAGE-4 then applies.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        past_end: Option<PastEnd>,
-    },
-    /// One answer holds the whole list.
-    None {},
+    }
+    /// How a list is split into pages: one variant per `kind`, with exactly the keys that kind
+    /// reads (a key another kind reads is refused by name). A new kind is one variant here, its
+    /// [`PagingKind`] and its arms in `client/walk/kinds.rs`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+    pub enum PaginationProfile {
+        /// A page number counted from 1 and a page size; totals in the answer (the contract's).
+        Page {
+            #[serde(default)]
+            location: ParamLocation,
+            /// The page-number parameter.
+            page_param: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            size_param: Option<String>,
+            ..shared,
+            /// JSON Pointers of the pagination block, when the vendor reports one.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            total_pages: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            total_count: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            page: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            per_page: Option<String>,
+        },
+        /// An item offset counted from 0 and a limit: a short page or the reported count ends.
+        Offset {
+            #[serde(default)]
+            location: ParamLocation,
+            offset_param: String,
+            /// Required: a short page ends the walk, so the harness must know the size it asked for.
+            size_param: String,
+            ..shared,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            total_count: Option<String>,
+        },
+        /// An opaque token from each answer names the next page.
+        Cursor {
+            #[serde(default)]
+            location: ParamLocation,
+            /// The parameter the token goes back in...
+            token_param: String,
+            /// ...and the JSON Pointer of the next page's token in an answer (null, `""` or missing ends).
+            next_token: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            size_param: Option<String>,
+            ..shared,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            total_count: Option<String>,
+            /// How to ask for the page after the last (keyset pagination), when the vendor allows it.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            past_end: Option<PastEnd>,
+        },
+        /// The next page's URL in an RFC 5988 `Link: <...>; rel=next` header (query parameters).
+        LinkHeader {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            size_param: Option<String>,
+            ..shared,
+            /// How to ask for the page after the last (`startingAfter=<serial>`), when the vendor
+            /// allows it: PAGE-4 then applies.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            past_end: Option<PastEnd>,
+        },
+        /// One answer holds the whole list.
+        None {},
+    }
 }
 
 /// Keyset pagination's way past the end: send `param` set to the value at `from` (a JSON
@@ -144,13 +132,8 @@ impl PaginationProfile {
 
     /// `(size, max_size, default_size)` as written.
     pub(super) fn sizes(&self) -> (Option<u64>, Option<u64>, Option<u64>) {
-        match self {
-            Self::Page { size, max_size, default_size, .. }
-            | Self::Offset { size, max_size, default_size, .. }
-            | Self::Cursor { size, max_size, default_size, .. }
-            | Self::LinkHeader { size, max_size, default_size, .. } => (*size, *max_size, *default_size),
-            Self::None {} => (None, None, None),
-        }
+        let [size, max_size, _, default_size] = self.size_keys();
+        (size, max_size, default_size)
     }
 
     /// The page size the harness asks for: `size`, else the vendor's declared default, else the
@@ -163,23 +146,15 @@ impl PaginationProfile {
 
     /// Sets the page size the harness asks for (tests walk small pages).
     pub fn set_size(&mut self, n: u64) {
-        match self {
-            Self::Page { size, .. }
-            | Self::Offset { size, .. }
-            | Self::Cursor { size, .. }
-            | Self::LinkHeader { size, .. } => *size = Some(n),
-            Self::None {} => {}
+        if let Some([size, ..]) = self.size_keys_mut() {
+            *size = Some(n);
         }
     }
 
     /// Sets the vendor's declared maximum page size for every collection.
     pub fn set_max_size(&mut self, n: Option<u64>) {
-        match self {
-            Self::Page { max_size, .. }
-            | Self::Offset { max_size, .. }
-            | Self::Cursor { max_size, .. }
-            | Self::LinkHeader { max_size, .. } => *max_size = n,
-            Self::None {} => {}
+        if let Some([_, max_size, ..]) = self.size_keys_mut() {
+            *max_size = n;
         }
     }
 
@@ -232,11 +207,25 @@ impl PaginationProfile {
 
     /// `min_size` as written.
     pub(super) fn min_size(&self) -> Option<u64> {
+        self.size_keys()[2]
+    }
+
+    /// `[size, max_size, min_size, default_size]` as written; all `None` for the kind without pages.
+    fn size_keys(&self) -> [Option<u64>; 4] {
+        // Read through the one match that names the paged kinds, on a copy (a few short strings).
+        let mut copy = self.clone();
+        copy.size_keys_mut().map_or([None; 4], |keys| keys.map(|k| *k))
+    }
+
+    /// `[size, max_size, min_size, default_size]` to set; `None` for the kind without pages.
+    fn size_keys_mut(&mut self) -> Option<[&mut Option<u64>; 4]> {
         match self {
-            Self::Page { min_size, .. }
-            | Self::Offset { min_size, .. }
-            | Self::Cursor { min_size, .. }
-            | Self::LinkHeader { min_size, .. } => *min_size,
+            Self::Page { size, max_size, min_size, default_size, .. }
+            | Self::Offset { size, max_size, min_size, default_size, .. }
+            | Self::Cursor { size, max_size, min_size, default_size, .. }
+            | Self::LinkHeader { size, max_size, min_size, default_size, .. } => {
+                Some([size, max_size, min_size, default_size])
+            }
             Self::None {} => None,
         }
     }
