@@ -46,7 +46,7 @@ impl VendorClient {
             // were seen: what is still unmatched at the end points at the profile.
             let mut unmatched: Option<Vec<(String, String)>> = None;
             let mut records = 0usize;
-            let mut sample_record = None;
+            let mut first_record = None;
             loop {
                 index += 1;
                 let (method, url, body) = match stepper.link.take() {
@@ -70,7 +70,7 @@ impl VendorClient {
                         Some(before) => before.into_iter().filter(|u| missing.contains(u)).collect(),
                     });
                     records += items.iter().filter(|r| r.is_object()).count();
-                    sample_record.get_or_insert_with(|| json_excerpt(&items[0]));
+                    first_record.get_or_insert_with(|| json_excerpt(&items[0]));
                 }
                 recent.push(exchange.clone());
                 if recent.len() > 4 {
@@ -80,7 +80,7 @@ impl VendorClient {
                 let seen = self.page_seen(&doc, &items, endpoint, &request, exchange, (index, part));
                 let (next, total_pages, total_count) = (seen.next.clone(), seen.total_pages, seen.total_count);
                 if visit(seen, items) == Walk::Stop {
-                    self.profile_mistakes(&mut end, endpoint, &request, unmatched, records, sample_record, true);
+                    self.profile_mistakes(&mut end, endpoint, &request, unmatched, records, first_record, true);
                     return Ok(end);
                 }
                 let page = PageRead { index, count, size, total_pages, total_count, next, url: &url };
@@ -96,7 +96,7 @@ impl VendorClient {
                     return Err(ApiError::new(ApiErrorKind::TooManyPages, message, keep_last(recent)));
                 }
             }
-            self.profile_mistakes(&mut end, endpoint, &request, unmatched, records, sample_record, false);
+            self.profile_mistakes(&mut end, endpoint, &request, unmatched, records, first_record, false);
         }
         Ok(end)
     }
@@ -112,7 +112,7 @@ impl VendorClient {
         request: &RequestContext,
         unmatched: Option<Vec<(String, String)>>,
         records: usize,
-        sample: Option<String>,
+        first_record: Option<String>,
         stopped: bool,
     ) {
         let kind = if request.site_id.is_some() { "device" } else { "site" };
@@ -129,7 +129,7 @@ impl VendorClient {
                 "{}: the profile reads `{field}` from {at}, which matches nothing in {every}: {} (check it with `harness probe`; a sample: {})",
                 endpoint.path,
                 suites::sync::PROFILE_MISTAKE,
-                sample.as_deref().unwrap_or("{}")
+                first_record.as_deref().unwrap_or("{}")
             ));
         }
     }
