@@ -377,7 +377,7 @@ pub fn point_latest(out: &Path, run_id: &str) -> anyhow::Result<PathBuf> {
 /// A report of `rows` in one suite `mixed`, for the tests of the formats and reporters (the
 /// vendor's name has markup in it, the suite's description a code span).
 #[cfg(test)]
-pub(crate) fn sample(rows: Vec<CheckReport>, interrupted: bool) -> Report {
+pub(crate) fn example(rows: Vec<CheckReport>, interrupted: bool) -> Report {
     let verdict = Report::verdict_of(&rows, interrupted);
     Report {
         report_version: 2,

@@ -286,7 +286,7 @@ mod tests {
     }
 
     fn report(rows: Vec<CheckReport>, interrupted: bool) -> Report {
-        crate::report::sample(rows, interrupted)
+        crate::report::example(rows, interrupted)
     }
 
     #[test]
