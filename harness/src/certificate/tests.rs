@@ -4,7 +4,7 @@
 use super::*;
 
 fn predicate() -> Predicate {
-    let report = crate::report::sample(Vec::new(), false);
+    let report = crate::report::example(Vec::new(), false);
     Predicate::of(&report, None)
 }
 

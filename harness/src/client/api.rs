@@ -9,7 +9,7 @@ use suites::{
     PageVisitor, Probe, VendorApi, WalkEnd,
 };
 
-use super::{VendorClient, pointer_shown, sample};
+use super::{VendorClient, json_excerpt, pointer_shown};
 use crate::profile::RequestContext;
 
 #[async_trait]
@@ -24,7 +24,7 @@ impl VendorApi for VendorClient {
             let message = format!(
                 "the profile's record pointer `{}` matches nothing in the answer: {}",
                 pointer_shown(&endpoint.record),
-                sample(&doc)
+                json_excerpt(&doc)
             );
             return Err(ApiError::new(ApiErrorKind::Shape, message, vec![exchange]));
         };

@@ -26,7 +26,7 @@ mod walk;
 
 pub use evidence::{EXCERPT_BYTES, token_view};
 // `api.rs` reads these under their names (the excerpt is `json_excerpt` here).
-use evidence::{json_excerpt as sample, pointer_shown};
+use evidence::{json_excerpt, pointer_shown};
 pub use pages::FirstPage;
 pub use rate_limit::MAX_LIMITED_KEPT;
 pub use reproduce::shell_quote;
