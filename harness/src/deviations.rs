@@ -12,6 +12,8 @@ use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use suites::Status;
 
+use crate::report::CheckReport;
+
 /// One agreed deviation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +109,18 @@ pub enum Effect {
     Unused,
 }
 
+impl Effect {
+    /// `waived`, `expired`, `stale`, `unused`: as reports name it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Waived => "waived",
+            Self::Expired => "expired: fails as usual",
+            Self::Stale => "stale: the check passes",
+            Self::Unused => "unused: no verdict",
+        }
+    }
+}
+
 /// A deviation and its effect on this run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
@@ -137,20 +151,45 @@ impl Applied {
     }
 }
 
+/// What `deviation` does to a check that ended with `status` (`None`: not run) on `today`.
+pub fn effect(deviation: &Deviation, status: Option<Status>, today: time::Date) -> Effect {
+    match status {
+        Some(Status::Fail | Status::Waived) if deviation.expiry().is_some_and(|e| today <= e) => Effect::Waived,
+        Some(Status::Fail) => Effect::Expired,
+        Some(Status::Pass) => Effect::Stale,
+        _ => Effect::Unused,
+    }
+}
+
 /// Each deviation's effect, given each check's status in this run (`None`: not run) and today.
 pub fn apply(deviations: &[Deviation], status_of: impl Fn(&str) -> Option<Status>, today: time::Date) -> Vec<Applied> {
-    deviations
-        .iter()
-        .map(|d| {
-            let effect = match status_of(&d.check) {
-                Some(Status::Fail) if d.expiry().is_some_and(|e| today <= e) => Effect::Waived,
-                Some(Status::Fail) => Effect::Expired,
-                Some(Status::Pass) => Effect::Stale,
-                _ => Effect::Unused,
-            };
-            Applied { deviation: d.clone(), effect }
-        })
-        .collect()
+    deviations.iter().map(|d| Applied { deviation: d.clone(), effect: effect(d, status_of(&d.check), today) }).collect()
+}
+
+/// Settles the deviation listed for `row`'s check, if any: a FAIL it holds for becomes WAIVED
+/// (the failure's message, expected and actual, the contract's words and the evidence stay, the
+/// waiver's note first); an expired or stale one leaves the status and says so. The row keeps the
+/// deviation and its effect.
+pub fn settle(row: &mut CheckReport, deviations: &[Deviation], today: time::Date) {
+    let Some(deviation) = deviations.iter().find(|d| d.check == row.id) else { return };
+    let applied = Applied { deviation: deviation.clone(), effect: effect(deviation, Some(row.status), today) };
+    let note = applied.note();
+    row.message = match applied.effect {
+        Effect::Waived => {
+            row.status = Status::Waived;
+            row.advisory = false;
+            format!("{note}. The failure: {}", row.message)
+        }
+        _ if row.message.is_empty() => note,
+        _ => format!("{}\n{note}", row.message),
+    };
+    row.deviation = Some(applied);
+}
+
+/// Every deviation's effect once the rows are final: the one its check's row carries, or unused
+/// when the check was not run (a partial run).
+pub fn effects(rows: &[CheckReport], deviations: &[Deviation], today: time::Date) -> Vec<Applied> {
+    apply(deviations, |id| rows.iter().find(|r| r.id == id).map(|r| r.status), today)
 }
 
 /// Today, in UTC.
@@ -194,6 +233,35 @@ mod tests {
         assert_eq!(apply(&d, |_| Some(Status::Skip), day("2027-01-01"))[0].effect, Effect::Unused);
         assert_eq!(apply(&d, |_| None, day("2027-01-01"))[0].effect, Effect::Unused);
         assert!(apply(&d, |_| Some(Status::Pass), day("2027-01-01"))[0].note().contains("stale"));
+    }
+
+    #[test]
+    fn a_settled_row_is_waived_keeping_the_failure_and_its_words() {
+        let meta = suites::catalogue().iter().find(|m| m.id == "webhooks.ping").unwrap();
+        let failed = CheckReport::new(meta, suites::Outcome::fail("WHM-4: no ping arrived"), true, 1);
+        let d = [deviation("webhooks.ping", "WHM-4", "2027-03-31")];
+        let mut row = failed.clone();
+        settle(&mut row, &d, day("2027-03-01"));
+        assert_eq!((row.status, row.advisory), (Status::Waived, false));
+        assert!(
+            row.message.starts_with("WAIVED by an agreed deviation (WHM-4, INT-1234, until 2027-03-31"),
+            "{}",
+            row.message
+        );
+        assert!(row.message.ends_with("The failure: WHM-4: no ping arrived"), "{}", row.message);
+        assert_eq!(row.contract, failed.contract, "the contract's words stay");
+        assert_eq!(row.deviation.as_ref().unwrap().effect, Effect::Waived);
+        let mut expired = failed.clone();
+        settle(&mut expired, &d, day("2027-04-01"));
+        assert_eq!(expired.status, Status::Fail);
+        assert!(expired.message.contains("expired on 2027-03-31"), "{}", expired.message);
+        let mut other = failed;
+        settle(&mut other, &[deviation("events.catalog", "EVT-5", "2027-03-31")], day("2027-03-01"));
+        assert_eq!((other.status, other.deviation), (Status::Fail, None));
+        let rows = [row];
+        let all =
+            effects(&rows, &[d[0].clone(), deviation("events.catalog", "EVT-5", "2027-03-31")], day("2027-03-01"));
+        assert_eq!(all.iter().map(|a| a.effect.clone()).collect::<Vec<_>>(), [Effect::Waived, Effect::Unused]);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub enum Status {
     /// The harness could not test (its own network error, a timeout, a bug): never the vendor's fault.
     #[serde(rename = "ERROR")]
     Error,
+    /// A FAIL the integrator agreed to accept until a date (an agreed deviation). Never a check's
+    /// own outcome: the harness sets it from the configuration's deviations after the check ran.
+    #[serde(rename = "WAIVED")]
+    Waived,
 }
 
 impl Status {
@@ -32,6 +36,7 @@ impl Status {
             Self::Fail => "FAIL",
             Self::Skip => "SKIP",
             Self::Error => "ERROR",
+            Self::Waived => "WAIVED",
         }
     }
 

@@ -61,9 +61,10 @@ pub struct Predicate {
     pub counts: Counts,
     /// Each optional capability: declared, discovered, and whether its checks ran.
     pub capabilities: CapabilitiesReport,
-    /// The deviations the integrator agreed that this run needed.
+    /// The deviations the integrator agreed, each with its effect on this run (waived, expired,
+    /// stale, unused).
     #[serde(default)]
-    pub deviations: Vec<serde_json::Value>,
+    pub deviations: Vec<crate::deviations::Applied>,
     /// Why checks needing an operator were skipped (`certify --non-interactive`), when they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub non_interactive_reason: Option<String>,
@@ -89,7 +90,7 @@ impl Predicate {
             harness_version: report.harness_version.clone(),
             counts: report.counts.clone(),
             capabilities: report.capabilities.clone(),
-            deviations: Vec::new(),
+            deviations: report.deviations.clone(),
             non_interactive_reason,
             catalogue_sha256: sha256_hex(crate::cli::list::render(crate::cli::list::Format::Json).as_bytes()),
             contract_sha256: crate::report::html::contract_digest(),

@@ -151,8 +151,8 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
                 outln!("deviations: none");
             } else {
                 outln!("deviations: {}", p.deviations.len());
-                for d in &p.deviations {
-                    outln!("  {d}");
+                for a in &p.deviations {
+                    outln!("  {} ({}): {}", a.deviation.check, a.effect.as_str(), a.deviation.describe());
                 }
             }
             if let Some(reason) = &p.non_interactive_reason {

@@ -58,9 +58,10 @@ pub struct Diff {
 fn rank(v: Verdict) -> u8 {
     match v {
         Verdict::Conformant => 0,
-        Verdict::ConformantWithAdvisories => 1,
-        Verdict::Incomplete => 2,
-        Verdict::NotConformant => 3,
+        Verdict::ConformantWithDeviations => 1,
+        Verdict::ConformantWithAdvisories => 2,
+        Verdict::Incomplete => 3,
+        Verdict::NotConformant => 4,
     }
 }
 

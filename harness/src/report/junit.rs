@@ -39,6 +39,8 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
                 Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
                 Status::Skip => TestCaseStatus::skipped(),
+                // An agreed deviation: skipped, the waiver and the failure as its message.
+                Status::Waived => TestCaseStatus::skipped(),
             };
             if check.status != Status::Pass {
                 status.set_message(check.message.clone()).set_description(detail());

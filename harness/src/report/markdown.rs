@@ -41,10 +41,20 @@ pub fn render(report: &Report) -> String {
         c.skip,
         c.error
     );
+    if c.waived > 0 {
+        md.push_str(&format!("{} FAILs were WAIVED by agreed deviations.\n", c.waived));
+    }
     if report.partial {
         md.push_str("\nA partial run: only the selected checks ran, and the verdict speaks for them alone.\n");
     }
     capabilities(&mut md, report);
+    if !report.deviations.is_empty() {
+        md.push_str("\nAgreed deviations:\n\n");
+        for a in &report.deviations {
+            let d = &a.deviation;
+            md.push_str(&format!("- `{}` ({}): {}\n", d.check, a.effect.as_str(), cell(&d.describe())));
+        }
+    }
     // Checks that do not apply to the vendor's profile are not failures to look at: one line.
     let (attention, not_applicable): (Vec<_>, Vec<_>) =
         report.checks().filter(|c| c.status != Status::Pass).partition(|c| c.applicable);

@@ -21,6 +21,9 @@ pub enum Verdict {
     Conformant,
     #[serde(rename = "CONFORMANT WITH ADVISORIES")]
     ConformantWithAdvisories,
+    /// Conformant because agreed deviations waived the checks that failed (no advisory either).
+    #[serde(rename = "CONFORMANT WITH DEVIATIONS")]
+    ConformantWithDeviations,
     #[serde(rename = "NOT CONFORMANT")]
     NotConformant,
     /// A MUST check errored or was skipped, or the run was interrupted.
@@ -33,6 +36,7 @@ impl Verdict {
         match self {
             Self::Conformant => "CONFORMANT",
             Self::ConformantWithAdvisories => "CONFORMANT WITH ADVISORIES",
+            Self::ConformantWithDeviations => "CONFORMANT WITH DEVIATIONS",
             Self::NotConformant => "NOT CONFORMANT",
             Self::Incomplete => "INCOMPLETE",
         }
@@ -45,7 +49,7 @@ impl Verdict {
             return exit::INTERRUPTED;
         }
         match self {
-            Self::Conformant => exit::OK,
+            Self::Conformant | Self::ConformantWithDeviations => exit::OK,
             Self::ConformantWithAdvisories if strict => exit::NOT_CONFORMANT,
             Self::ConformantWithAdvisories => exit::OK,
             Self::NotConformant => exit::NOT_CONFORMANT,
@@ -112,6 +116,9 @@ pub struct CheckReport {
     /// Relative to the report directory.
     pub evidence_file: String,
     pub evidence: Evidence,
+    /// The agreed deviation listed for this check and what it did (waived, expired, stale, unused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<crate::deviations::Applied>,
 }
 
 impl CheckReport {
@@ -132,6 +139,7 @@ impl CheckReport {
             duration_ms,
             evidence_file: format!("evidence/{}.json", meta.id),
             evidence: *outcome.evidence,
+            deviation: None,
         }
     }
 
@@ -162,6 +170,9 @@ pub struct Counts {
     pub advisory: usize,
     pub skip: usize,
     pub error: usize,
+    /// FAILs an agreed deviation waived.
+    #[serde(default)]
+    pub waived: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,6 +269,9 @@ pub struct Report {
     /// and the receiver's answers, and the outage windows checks set.
     #[serde(default, skip_serializing_if = "timeline::DeliveryTimeline::is_empty")]
     pub delivery: timeline::DeliveryTimeline,
+    /// Every agreed deviation of the configuration and its effect on this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<crate::deviations::Applied>,
 }
 
 impl Report {
@@ -279,6 +293,9 @@ impl Report {
         if self.interrupted {
             limits.push("interrupted: partial report".into());
         }
+        if self.counts.waived > 0 && self.verdict != Verdict::ConformantWithDeviations {
+            limits.push(format!("{} WAIVED by agreed deviations", self.counts.waived));
+        }
         if !limits.is_empty() {
             line.push_str(&format!(" ({})", limits.join("; ")));
         }
@@ -291,11 +308,12 @@ impl Report {
 
     /// The verdict of a set of rows: NOT CONFORMANT beats INCOMPLETE beats advisories.
     pub fn verdict_of<'a>(checks: impl IntoIterator<Item = &'a CheckReport>, interrupted: bool) -> Verdict {
-        let (mut failed, mut incomplete, mut advisory) = (false, interrupted, false);
+        let (mut failed, mut incomplete, mut advisory, mut waived) = (false, interrupted, false, false);
         for c in checks {
             match (c.status, c.level) {
                 (Status::Fail, Level::Must) => failed = true,
                 (Status::Fail, _) => advisory = true,
+                (Status::Waived, _) => waived = true,
                 (Status::Error | Status::Skip, Level::Must) if c.applicable => incomplete = true,
                 _ => {}
             }
@@ -305,7 +323,11 @@ impl Report {
         } else if incomplete {
             Verdict::Incomplete
         } else if advisory {
+            // Advisories decide the exit code under --strict; the headline still names the
+            // deviations ([`Report::headline`]).
             Verdict::ConformantWithAdvisories
+        } else if waived {
+            Verdict::ConformantWithDeviations
         } else {
             Verdict::Conformant
         }
@@ -321,6 +343,7 @@ impl Report {
                 Status::Fail => counts.fail += 1,
                 Status::Skip => counts.skip += 1,
                 Status::Error => counts.error += 1,
+                Status::Waived => counts.waived += 1,
             }
         }
         counts
@@ -401,5 +424,6 @@ pub(crate) fn example(rows: Vec<CheckReport>, interrupted: bool) -> Report {
         counts: Report::count(&rows),
         suites: vec![SuiteReport { name: "mixed".into(), description: "a `mixed` suite".into(), checks: rows }],
         delivery: Default::default(),
+        deviations: Vec::new(),
     }
 }

@@ -277,6 +277,7 @@ fn label(status: Status, advisory: bool) -> &'static str {
         Status::Error => "ERROR",
         Status::Skip => "SKIP",
         Status::Pass => "PASS",
+        Status::Waived => "WAIVED",
     }
 }
 

@@ -77,6 +77,7 @@ fn label(row: &CheckReport) -> (&'static str, Paint) {
         Status::Error => ("ERROR", Paint::Magenta),
         Status::Skip => ("SKIP", Paint::Bold),
         Status::Pass => ("PASS", Paint::Green),
+        Status::Waived => ("WAIVED", Paint::Yellow),
     }
 }
 
@@ -215,7 +216,7 @@ pub fn end_summary(report: &Report, report_html: &std::path::Path, colour: bool)
     let c = &report.counts;
     let verdict_colour = match report.verdict {
         Verdict::Conformant => Paint::Green,
-        Verdict::ConformantWithAdvisories => Paint::Yellow,
+        Verdict::ConformantWithAdvisories | Verdict::ConformantWithDeviations => Paint::Yellow,
         Verdict::NotConformant => Paint::Red,
         Verdict::Incomplete => Paint::Magenta,
     };
@@ -254,7 +255,8 @@ const INTERRUPTED: &str = "not run: the run was interrupted";
 /// verdict incomplete (an applicable MUST check): what a reader has to act on.
 pub fn shown_at_the_end(row: &CheckReport) -> bool {
     match row.status {
-        Status::Fail | Status::Error => true,
+        // A waived FAIL is never hidden: the deviation is named with it.
+        Status::Fail | Status::Error | Status::Waived => true,
         Status::Skip => row.applicable && row.level == suites::Level::Must,
         Status::Pass => false,
     }

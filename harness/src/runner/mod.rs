@@ -413,6 +413,8 @@ async fn execute(
     let mut stopped = None;
     let deadline_reason =
         format!("the run deadline passed (`budgets.run_deadline_secs` = {} s)", config.budgets.run_deadline_secs);
+    // One day for the whole run: a deviation does not expire halfway through it.
+    let today = crate::deviations::today();
     for (index, i) in run_order(selected).into_iter().enumerate() {
         let check = selected[i];
         sink.send(EventKind::CheckStarted { index, total, meta: &check.meta });
@@ -441,7 +443,8 @@ async fn execute(
         // A requirement the vendor's profile makes moot leaves the verdict complete, like an
         // undeclared capability.
         let applicable = applicable && !outcome.is_not_applicable();
-        let row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
+        let mut row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
+        crate::deviations::settle(&mut row, &config.deviations, today);
         sink.send(EventKind::CheckFinished { index, total, row: Box::new(row.clone()) });
         slots[i] = Some(row);
         if stopped.is_some() {
@@ -457,7 +460,9 @@ async fn execute(
                     Some(Stop::Deadline) => Outcome::error(format!("not run: {deadline_reason}")),
                     _ => Outcome::skip("not run: the run was interrupted"),
                 };
-                CheckReport::new(&check.meta, outcome, true, 0)
+                let mut row = CheckReport::new(&check.meta, outcome, true, 0);
+                crate::deviations::settle(&mut row, &config.deviations, today);
+                row
             })
         })
         .collect();
@@ -486,6 +491,7 @@ fn report(facts: Facts<'_>) -> Report {
     let verdict = Report::verdict_of(&rows, interrupted);
     let exit_code = verdict.exit_code(options.strict, interrupted);
     let counts = Report::count(&rows);
+    let deviations = crate::deviations::effects(&rows, &config.deviations, crate::deviations::today());
     let suites = suites::SUITES
         .iter()
         .filter_map(|(name, description)| {
@@ -525,6 +531,7 @@ fn report(facts: Facts<'_>) -> Report {
         counts,
         suites,
         delivery,
+        deviations,
     }
 }
 

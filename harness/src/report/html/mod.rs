@@ -24,7 +24,7 @@ mod spans;
 
 pub use coverage::Coverage;
 use coverage::coverage_html;
-use sections::{capabilities_html, check_row, failures_html, run_html, scoreboard_html};
+use sections::{capabilities_html, check_row, deviations_html, failures_html, run_html, scoreboard_html};
 pub use spans::{Span, code_spans, md};
 
 /// The SHA-256 of the CONTRACT.md embedded in this harness, the text every check was judged
@@ -38,12 +38,12 @@ body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:20px;margin:0 0 8px} h2{font-size:17px;margin:28px 0 8px} h3{font-size:15px;margin:0 0 6px}
 .banner{padding:18px 22px;border-radius:8px;color:#fff;font-size:22px;font-weight:700}
-.v-conformant{background:#1f7a3a}.v-advisories{background:#9a6b00}.v-not{background:#b3261e}.v-incomplete{background:#5b6470}
+.v-conformant{background:#1f7a3a}.v-advisories{background:#9a6b00}.v-deviations{background:#0b6e8a}.v-not{background:#b3261e}.v-incomplete{background:#5b6470}
 .meta{color:#4a5360;margin:10px 0 0}
 table{border-collapse:collapse;width:100%;background:#fff;border-radius:6px;overflow:hidden}
 th,td{text-align:left;padding:8px 10px;border-bottom:1px solid #e3e6ea;vertical-align:top}
 th{background:#eef0f3;font-weight:600} td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-.s{font-weight:700;white-space:nowrap}.s-PASS{color:#1f7a3a}.s-FAIL{color:#b3261e}.s-ADVISORY{color:#9a6b00}.s-SKIP{color:#5b6470}.s-ERROR{color:#6a3fb3}
+.s{font-weight:700;white-space:nowrap}.s-PASS{color:#1f7a3a}.s-FAIL{color:#b3261e}.s-ADVISORY{color:#9a6b00}.s-SKIP{color:#5b6470}.s-ERROR{color:#6a3fb3}.s-WAIVED{color:#0b6e8a}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
 code{background:#eef0f3;padding:0 3px;border-radius:3px}
 pre{background:#f0f2f5;padding:8px;border-radius:4px;overflow:auto;max-height:320px;white-space:pre-wrap;word-break:break-all}
@@ -66,6 +66,7 @@ fn verdict_class(v: Verdict) -> &'static str {
     match v {
         Verdict::Conformant => "v-conformant",
         Verdict::ConformantWithAdvisories => "v-advisories",
+        Verdict::ConformantWithDeviations => "v-deviations",
         Verdict::NotConformant => "v-not",
         Verdict::Incomplete => "v-incomplete",
     }
@@ -87,6 +88,8 @@ fn severity(c: &CheckReport) -> Option<u8> {
         Status::Error => Some(1),
         Status::Skip if c.level == Level::Must && c.applicable => Some(2),
         Status::Fail => Some(3),
+        // Waived by an agreed deviation: listed with what needs attention, last.
+        Status::Waived => Some(4),
         _ => None,
     }
 }
@@ -119,7 +122,9 @@ pub fn render(report: &Report) -> String {
                     div id="verdict" class={ "banner " (verdict_class(report.verdict)) } { (report.headline()) }
                     p.meta {
                         (c.total) " checks: " (c.pass) " passed, " (c.fail) " failed, " (c.advisory) " advisories, "
-                        (c.skip) " skipped, " (c.error) " errors · vendor " code { (report.vendor.base_url) }
+                        (c.skip) " skipped, " (c.error) " errors"
+                        @if c.waived > 0 { ", " (c.waived) " waived" }
+                        " · vendor " code { (report.vendor.base_url) }
                         " · profile " code { (report.vendor.profile) }
                     }
                     @if report.partial {
@@ -131,6 +136,7 @@ pub fn render(report: &Report) -> String {
                     (coverage_html(report))
                     (super::timeline::svg(&report.delivery))
                     (capabilities_html(report))
+                    (deviations_html(report))
                     (run_html(report))
                     @for suite in &report.suites {
                         h2 id={ "suite-" (suite.name) } { "Suite " code { (suite.name) } }

@@ -13,7 +13,10 @@ pub(super) fn failures_html(report: &Report) -> Markup {
     rows.sort_by_key(|(s, _)| *s);
     html! {
         section id="failures" {
-            h2 { "Failures, errors and advisories (" (rows.len()) ")" }
+            h2 {
+                @if report.counts.waived > 0 { "Failures, errors, advisories and waivers (" } @else { "Failures, errors and advisories (" }
+                (rows.len()) ")"
+            }
             @if report.interrupted {
                 p.partial { "The run was interrupted: the checks it did not reach are not in this report." }
             }
@@ -61,17 +64,26 @@ pub(super) fn scoreboard_html(report: &Report) -> Markup {
         section id="scoreboard" {
             h2 { "Scoreboard" }
             table {
-                thead { tr { th { "suite" } th.n { "checks" } th.n { "pass" } th.n { "fail" } th.n { "advisory" } th.n { "skip" } th.n { "error" } } }
+                // The waived column only where agreed deviations were needed.
+                @let waived = c.waived > 0;
+                thead { tr {
+                    th { "suite" } th.n { "checks" } th.n { "pass" } th.n { "fail" } th.n { "advisory" } th.n { "skip" } th.n { "error" }
+                    @if waived { th.n { "waived" } }
+                } }
                 tbody {
                     @for suite in &report.suites {
                         @let n = Report::count(&suite.checks);
                         tr data-suite=(suite.name) {
                             td { a href={ "#suite-" (suite.name) } { code { (suite.name) } } }
                             td.n { (n.total) } td.n.s-PASS { (n.pass) } td.n.s-FAIL { (n.fail) } td.n.s-ADVISORY { (n.advisory) } td.n.s-SKIP { (n.skip) } td.n.s-ERROR { (n.error) }
+                            @if waived { td.n.s-WAIVED { (n.waived) } }
                         }
                         "\n"
                     }
-                    tr { th { "all" } th.n { (c.total) } th.n { (c.pass) } th.n { (c.fail) } th.n { (c.advisory) } th.n { (c.skip) } th.n { (c.error) } }
+                    tr {
+                        th { "all" } th.n { (c.total) } th.n { (c.pass) } th.n { (c.fail) } th.n { (c.advisory) } th.n { (c.skip) } th.n { (c.error) }
+                        @if waived { th.n { (c.waived) } }
+                    }
                 }
             }
         }
@@ -103,6 +115,33 @@ pub(super) fn capabilities_html(report: &Report) -> Markup {
             }
             @if !caps.event_families.is_empty() {
                 p.meta { "Event families declared: " (caps.event_families.join(", ")) }
+            }
+            "\n"
+        }
+    }
+}
+
+/// The agreed deviations and what each did in this run (waived, expired, stale, unused).
+pub(super) fn deviations_html(report: &Report) -> Markup {
+    html! {
+        @if !report.deviations.is_empty() {
+            h2 id="deviations" { "Agreed deviations" }
+            table {
+                thead { tr { th { "check" } th { "requirement" } th { "effect" } th { "reference" } th { "expires" } th { "reason" } } }
+                tbody {
+                    @for a in &report.deviations {
+                        @let d = &a.deviation;
+                        tr data-deviation=(d.check) {
+                            td { a href={ "#check-" (d.check) } { code { (d.check) } } }
+                            td { (d.requirement) }
+                            td { (a.effect.as_str()) }
+                            td { (d.reference) }
+                            td { (d.expires) }
+                            td { (d.reason) }
+                        }
+                        "\n"
+                    }
+                }
             }
             "\n"
         }
