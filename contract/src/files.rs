@@ -1,7 +1,20 @@
-//! Writing key material to disk: a file only its owner can read, replaced whole.
+//! Writing files whole: a report or a certificate a reader never sees half of, and key material
+//! only its owner can read.
 
 use std::io::Write as _;
 use std::path::Path;
+
+/// Writes `contents` to `path` whole: to a temporary file beside it, then renamed over it, so a
+/// reader (or a crash) never meets half a file.
+pub fn write_whole(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::write(&temp, contents).and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
 
 /// Writes a file only its owner can read (mode 0600): it holds key material or a token. A file
 /// already there keeps the mode it was created with when truncated in place (0644 from an earlier
@@ -53,7 +66,21 @@ mod tests {
         let dir = tempfile_dir();
         let err = write_private(&dir.join("missing").join("key.pem"), b"k").unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        // A folder where the file should go: the rename fails, and no temporary file stays.
+        std::fs::create_dir(dir.join("report.json")).unwrap();
+        assert!(write_whole(&dir.join("report.json"), b"{}").is_err());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_whole_write_replaces_the_file() {
+        let dir = tempfile_dir();
+        let path = dir.join("report.json");
+        std::fs::write(&path, "old, longer than the new").unwrap();
+        write_whole(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -131,7 +131,7 @@ impl HarRecorder {
         self.push(started_ms, value);
     }
 
-    /// A delivery the receiver got at `receiver` (its base URL), with how it verified.
+    /// A delivery the receiver got at `receiver` (the URL the vendor was told), with how it verified.
     pub fn delivery(&self, delivery: &Delivery, receiver: &str) {
         let verification = match &delivery.verification {
             Verification::Valid { .. } => json!({"result": "verified"}),
@@ -143,7 +143,11 @@ impl HarRecorder {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
             .map_or("application/json", |(_, v)| v.as_str());
-        let url = format!("{}{}", receiver.trim_end_matches('/'), delivery.path);
+        // The receiver's origin (its public URL may carry a path of its own) and the path asked.
+        let origin = reqwest::Url::parse(receiver)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| receiver.trim_end_matches('/').to_owned());
+        let url = format!("{origin}{}", delivery.path);
         let value = json!({
             "startedDateTime": contract::rfc3339_millis(delivery.received_at_ms),
             "time": 0,
@@ -221,9 +225,7 @@ impl HarRecorder {
 
     /// Writes the document to `path`, whole or not at all.
     pub fn write(&self, path: &std::path::Path, secrets: &[Secret]) -> std::io::Result<()> {
-        let temp = path.with_extension("har.tmp");
-        std::fs::write(&temp, serde_json::to_vec(&self.document(secrets))?)?;
-        std::fs::rename(&temp, path)
+        contract::files::write_whole(path, &serde_json::to_vec(&self.document(secrets))?)
     }
 }
 

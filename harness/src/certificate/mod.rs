@@ -164,9 +164,7 @@ pub fn sign(dir: &Path, key: &SigningKey, predicate: Predicate) -> anyhow::Resul
     let payload = serde_json::to_vec(&statement)?;
     let envelope = dsse::sign(PAYLOAD_TYPE, &payload, key);
     let manifest = dir.join(MANIFEST);
-    let temp = dir.join(format!(".{MANIFEST}.tmp"));
-    std::fs::write(&temp, serde_json::to_vec_pretty(&envelope)?)
-        .and_then(|()| std::fs::rename(&temp, &manifest))
+    contract::files::write_whole(&manifest, &serde_json::to_vec_pretty(&envelope)?)
         .with_context(|| format!("failed to write {}", manifest.display()))?;
     Ok(statement)
 }
@@ -234,7 +232,7 @@ fn files_under(dir: &Path) -> std::io::Result<Listed> {
                 stack.push((format!("{name}/"), entry.path()));
             } else if !kind.is_file() {
                 odd.push(FileProblem::NotAFile(name));
-            } else if name != MANIFEST && name != format!(".{MANIFEST}.tmp") {
+            } else if name != MANIFEST {
                 files.push((name, entry.path()));
             }
         }

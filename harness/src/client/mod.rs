@@ -82,6 +82,8 @@ pub struct VendorClient {
     /// Every 429 answer so far, whatever request it answered (AUTH-8 judges each), up to
     /// [`MAX_LIMITED_KEPT`].
     limited: std::sync::Mutex<Vec<Exchange>>,
+    /// The run's recording of every exchange (`exchanges.har`), when it keeps one.
+    har: Option<std::sync::Arc<crate::har::HarRecorder>>,
 }
 
 impl std::fmt::Debug for VendorClient {
@@ -114,7 +116,14 @@ impl VendorClient {
             token_flags: String::new(),
             account_id: std::sync::OnceLock::new(),
             limited: Default::default(),
+            har: None,
         })
+    }
+
+    /// Records every exchange in `har` (the run's `exchanges.har`).
+    pub fn with_har(mut self, har: std::sync::Arc<crate::har::HarRecorder>) -> Self {
+        self.har = Some(har);
+        self
     }
 
     /// Reproduce commands mint their token with `harness token ... <flags>` (` --second-account`).

@@ -12,6 +12,7 @@ use super::evidence::{excerpt, redact, redacted_authorization, token_view};
 use super::{Response, VendorClient};
 
 impl VendorClient {
+    /// Sends one request and records it in the run's HAR, when the client has one.
     pub(super) async fn send_once(
         &self,
         method: Method,
@@ -31,10 +32,32 @@ impl VendorClient {
                 credential.clone(),
             ),
         };
+        let result = self.send_as_is(method, url, body, auth, header.as_ref(), &token).await;
+        if let Some(har) = &self.har {
+            let exchanges = match &result {
+                Ok(response) => std::slice::from_ref(&response.exchange),
+                Err(e) => e.exchanges.as_slice(),
+            };
+            for exchange in exchanges {
+                har.exchange(exchange, header.as_ref());
+            }
+        }
+        result
+    }
+
+    async fn send_as_is(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        auth: &ProbeAuth,
+        header: Option<&Secret>,
+        token: &Secret,
+    ) -> Result<Response, ApiError> {
         let body_text = body.map(|b| b.to_string());
         let header_name = self.profile.auth.header().to_ascii_lowercase();
         let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
-        if let Some(header) = &header {
+        if let Some(header) = header {
             let shown = if self.profile.auth.prefix().is_empty() {
                 "[redacted]".to_owned()
             } else {
@@ -48,13 +71,13 @@ impl VendorClient {
             method: method.to_string(),
             url: url.to_string(),
             request_headers,
-            token: token_view(&token),
+            token: token_view(token),
             request_body: body_text.clone(),
             reproduce: self.reproduce(&method, &url, body_text.as_deref(), auth),
             ..Exchange::default()
         };
         let mut request = self.http.request(method, url.clone()).header("accept", "application/json");
-        if let Some(header) = &header {
+        if let Some(header) = header {
             request = request.header(header_name.as_str(), header.expose());
         }
         for (name, value) in self.profile.auth.extra_headers() {
@@ -85,7 +108,7 @@ impl VendorClient {
         exchange.response_headers = response
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), redact(&String::from_utf8_lossy(v.as_bytes()), &token)))
+            .map(|(k, v)| (k.as_str().to_owned(), redact(&String::from_utf8_lossy(v.as_bytes()), token)))
             .collect();
         let mut response = response;
         let mut body = Vec::new();
@@ -93,11 +116,11 @@ impl VendorClient {
             let chunk = match tokio::time::timeout_at((started + backstop).into(), response.chunk()).await {
                 Err(_) => return Err(fail(exchange, ApiErrorKind::Timeout, self.timeout_message())),
                 Ok(Err(e)) if e.is_timeout() => {
-                    excerpt(&mut exchange, &body, &token);
+                    excerpt(&mut exchange, &body, token);
                     return Err(fail(exchange, ApiErrorKind::Timeout, self.timeout_message()));
                 }
                 Ok(Err(e)) => {
-                    excerpt(&mut exchange, &body, &token);
+                    excerpt(&mut exchange, &body, token);
                     return Err(fail(
                         exchange,
                         ApiErrorKind::Transport,
@@ -109,14 +132,14 @@ impl VendorClient {
             let Some(chunk) = chunk else { break };
             body.extend_from_slice(&chunk);
             if body.len() as u64 > self.limits.max_body_bytes {
-                excerpt(&mut exchange, &body, &token);
+                excerpt(&mut exchange, &body, token);
                 exchange.notes.push(format!("stopped reading at the {} byte cap", self.limits.max_body_bytes));
                 let message = format!("the body is larger than the {} byte cap", self.limits.max_body_bytes);
                 return Err(fail(exchange, ApiErrorKind::TooLarge, message));
             }
         }
         exchange.elapsed_ms = started.elapsed().as_millis() as u64;
-        excerpt(&mut exchange, &body, &token);
+        excerpt(&mut exchange, &body, token);
         if status.is_redirection() {
             let to = exchange.response_header("location").unwrap_or("nowhere").to_owned();
             let message = format!(

@@ -141,6 +141,9 @@ struct Record {
 pub struct ReceiverState {
     format: SignatureFormat,
     secrets: Mutex<Vec<Secret>>,
+    /// Secrets replaced during the run (rotation, webhooks created mid-run): still redacted from
+    /// what the run writes.
+    retired_secrets: Mutex<Vec<Secret>>,
     limits: Limits,
     record: Mutex<Record>,
     /// Bounds the bodies in memory at once ([`Limits::max_body_reads`]).

@@ -23,6 +23,7 @@ impl ReceiverState {
         Arc::new(Self {
             format,
             secrets: Mutex::new(secrets),
+            retired_secrets: Mutex::new(Vec::new()),
             limits,
             record: Mutex::new(Record::default()),
             body_reads: Semaphore::new(limits.max_body_reads.max(1)),
@@ -51,7 +52,21 @@ impl ReceiverState {
 
     /// Replaces the secrets deliveries are verified with (a webhook created mid-run, rotation).
     pub fn set_secrets(&self, secrets: Vec<Secret>) {
-        *self.secrets.lock().expect("receiver lock") = secrets;
+        let old = std::mem::replace(&mut *self.secrets.lock().expect("receiver lock"), secrets);
+        self.retired_secrets.lock().expect("receiver lock").extend(old);
+    }
+
+    /// Every secret deliveries were verified with during the run, the replaced ones too: what
+    /// the run's files must not hold.
+    pub fn secrets_ever(&self) -> Vec<Secret> {
+        let mut all = self.secrets.lock().expect("receiver lock").clone();
+        all.extend(self.retired_secrets.lock().expect("receiver lock").iter().cloned());
+        all
+    }
+
+    /// The URL the vendor was told to deliver to.
+    pub fn public_url(&self) -> String {
+        self.public_url.lock().expect("receiver lock").clone()
     }
 
     /// Until when connections are refused, if they are now.

@@ -353,9 +353,10 @@ impl Report {
     pub fn write_all(&self, dir: &Path) -> anyhow::Result<()> {
         let evidence = dir.join("evidence");
         std::fs::create_dir_all(&evidence).with_context(|| format!("failed to create {}", evidence.display()))?;
+        // Each file whole (a temporary file renamed over it): a reader never meets half a report.
         let write = |name: &str, content: &[u8]| -> anyhow::Result<()> {
             let path = dir.join(name);
-            std::fs::write(&path, content).with_context(|| format!("failed to write {}", path.display()))
+            contract::files::write_whole(&path, content).with_context(|| format!("failed to write {}", path.display()))
         };
         write("report.json", &serde_json::to_vec_pretty(self)?)?;
         write("junit.xml", junit::render(self)?.as_bytes())?;

@@ -18,6 +18,7 @@ use suites::{Check, Context, Declared, Need, Outcome, Status, VendorApi, Webhook
 use crate::client::VendorClient;
 use crate::config::VendorConfig;
 use crate::events::{self, EventKind, EventSink, Reporter};
+use crate::har::HarRecorder;
 use crate::progress::ProgressMode;
 use crate::receiver::Receiver;
 use crate::report::{
@@ -233,7 +234,7 @@ pub async fn run_with(
     if let Some(watcher) = watcher {
         watcher.abort();
     }
-    let Prepared { cx, client, receiver, mut capabilities } = prepared;
+    let Prepared { cx, client, receiver, mut capabilities, har } = prepared;
     if let WebhookSetup::Registered(webhook) = &cx.webhook {
         crate::setup::unregister(client.as_ref(), webhook).await;
     }
@@ -241,12 +242,20 @@ pub async fn run_with(
     if let Some(receiver) = receiver {
         receiver.shutdown().await;
     }
-    // After the shutdown, so deliveries answered while it drained are drawn too.
+    // After the shutdown, so deliveries answered while it drained are drawn (and recorded) too.
+    let mut secrets: Vec<contract::Secret> = config.webhook.resolve_secret().ok().flatten().into_iter().collect();
+    secrets.extend(cx.webhook.known().and_then(|w| w.secret.clone()));
     let delivery = receiver_state.map_or_else(Default::default, |state| {
         let origin_ms = contract::unix_now_ms() - started.elapsed().as_millis() as i64;
         let deliveries = suites::Inbox::deliveries(&crate::receiver::ReceiverInbox(state.clone()));
+        let receiver_url = state.public_url();
+        for d in &deliveries {
+            har.delivery(d, &receiver_url);
+        }
+        secrets.extend(state.secrets_ever());
         DeliveryTimeline::from_deliveries(&deliveries, &state.answer_windows(), origin_ms)
     });
+    write_har(&har, &report_dir, &secrets);
     mark_partial(&mut capabilities.capabilities, &selected, &rows);
 
     let report = report(Facts {
@@ -283,12 +292,22 @@ pub async fn run_with(
     Ok(summary)
 }
 
+/// Writes `exchanges.har` into the run's folder. A failure to is said, not fatal: the reports
+/// that follow still get their chance to be written.
+fn write_har(har: &HarRecorder, report_dir: &std::path::Path, secrets: &[contract::Secret]) {
+    let path = report_dir.join(crate::har::FILE);
+    if let Err(e) = std::fs::create_dir_all(report_dir).and_then(|()| har.write(&path, secrets)) {
+        eprintln!("warning: failed to write {}: {e}", path.display());
+    }
+}
+
 /// What the checks run against, made before any of them.
 struct Prepared {
     cx: Context,
     client: Arc<dyn VendorApi>,
     receiver: Option<Receiver>,
     capabilities: CapabilitiesReport,
+    har: Arc<HarRecorder>,
 }
 
 /// The client, the preflight, the receiver and the run's webhook, the trigger and the discovered
@@ -310,13 +329,18 @@ async fn build_context(
         None => config.auth.credential(&config.profile.auth)?,
     };
     let limits = crate::client::Limits::from(&config.budgets);
-    let client: Arc<dyn VendorApi> = Arc::new(VendorClient::new(
-        &config.vendor.base_url,
-        config.profile.clone(),
-        credential,
-        limits,
-        options.config_hint.clone(),
-    )?);
+    // Every exchange of both accounts' clients, for `exchanges.har`.
+    let har = Arc::new(HarRecorder::new());
+    let client: Arc<dyn VendorApi> = Arc::new(
+        VendorClient::new(
+            &config.vendor.base_url,
+            config.profile.clone(),
+            credential,
+            limits,
+            options.config_hint.clone(),
+        )?
+        .with_har(har.clone()),
+    );
     preflight(client.as_ref(), config).await?;
     let mut declared = Declared {
         capabilities: config.capabilities.declared.iter().cloned().collect(),
@@ -346,7 +370,8 @@ async fn build_context(
                 limits,
                 options.config_hint.clone(),
             )?
-            .with_token_flags(" --second-account"),
+            .with_token_flags(" --second-account")
+            .with_har(har.clone()),
         );
         cx = cx.with_second(second);
     }
@@ -391,7 +416,7 @@ async fn build_context(
     }
     cx = cx.with_declared(declared);
     let capabilities = CapabilitiesReport { event_families: config.capabilities.event_families.clone(), capabilities };
-    Ok(Prepared { cx, client, receiver, capabilities })
+    Ok(Prepared { cx, client, receiver, capabilities, har })
 }
 
 /// Runs the checks in run order, each within its timeout, until the run deadline or an

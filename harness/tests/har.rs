@@ -1,0 +1,44 @@
+//! `exchanges.har` of a demo run: HAR 1.2 with every request to the vendor and every delivery the
+//! receiver got, in order, and no secret (each redacted value keeping its digest).
+
+mod common;
+
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_run_records_its_exchanges_and_deliveries_as_har() {
+    let (summary, _out) = common::demo_run(Vec::new()).await;
+    let text = std::fs::read_to_string(summary.report_dir.join(harness::har::FILE)).unwrap();
+    let har: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(har["log"]["version"], "1.2");
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let started: Vec<&str> = entries.iter().map(|e| e["startedDateTime"].as_str().unwrap()).collect();
+    assert!(started.windows(2).all(|w| w[0] <= w[1]), "entries in order of their start");
+
+    let sent: Vec<&Value> = entries.iter().filter(|e| e.get("_webhook").is_none()).collect();
+    let received: Vec<&Value> = entries.iter().filter(|e| e.get("_webhook").is_some()).collect();
+    assert!(sent.len() > 50, "every request of the run: {}", sent.len());
+    let urls: Vec<&str> = sent.iter().map(|e| e["request"]["url"].as_str().unwrap()).collect();
+    for path in ["/api/v1/account", "/api/v1/account/sites", "/api/v1/webhooks"] {
+        assert!(urls.iter().any(|u| u.contains(path)), "a request to {path}");
+    }
+    // Bad tokens the auth suite sent are there, answered 401, their credential digested.
+    let refused = sent.iter().find(|e| e["response"]["status"] == 401).expect("a refused request");
+    let auth = refused["request"]["headers"].as_array().unwrap().iter().find(|h| h["name"] == "authorization");
+    assert!(auth.is_none_or(|h| h["value"].as_str().unwrap().contains("[redacted sha256:")), "{refused}");
+    // A fresh token's header and claims, its signature elided.
+    let minted = sent.iter().find(|e| e["_token"]["claims"]["iss"].is_string()).expect("a token's claims");
+    assert_eq!(minted["_token"]["signature"], "[elided]");
+
+    assert!(!received.is_empty(), "the receiver's deliveries");
+    assert!(received.iter().any(|e| e["_webhook"]["verification"]["result"] == "verified"), "a verified delivery");
+    for e in &received {
+        assert_eq!(e["request"]["method"], "POST");
+        assert!(e["request"]["url"].as_str().unwrap().starts_with("http://127.0.0.1:"), "{e}");
+        assert!(e["request"]["postData"]["text"].is_string());
+    }
+    // No secret: the markers of keys, webhook secrets, admin tokens and compact JWTs.
+    for marker in ["PRIVATE KEY", "whsec_", "adm_", "eyJ"] {
+        assert!(!text.contains(marker), "exchanges.har contains `{marker}`");
+    }
+}
