@@ -70,7 +70,7 @@ pub async fn exchange_client_credentials(
         .form(&form)
         .send()
         .await
-        .map_err(|e| fail(format!("the OAuth2 token request failed: {}", crate::client::error_chain(&e))))?;
+        .map_err(|e| fail(format!("the OAuth2 token request failed: {}", error_chain(&e))))?;
     let status = response.status();
     let doc: Value = response
         .json()
@@ -81,4 +81,16 @@ pub async fn exchange_client_credentials(
     };
     let lifetime = doc.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
     Ok((Secret::new(token), Duration::from_secs(lifetime)))
+}
+
+/// An error with its sources, `: `-joined (what reqwest hides behind "error sending request").
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
 }

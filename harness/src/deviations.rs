@@ -12,8 +12,6 @@ use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use suites::Status;
 
-use crate::report::CheckReport;
-
 /// One agreed deviation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,32 +164,6 @@ pub fn apply(deviations: &[Deviation], status_of: impl Fn(&str) -> Option<Status
     deviations.iter().map(|d| Applied { deviation: d.clone(), effect: effect(d, status_of(&d.check), today) }).collect()
 }
 
-/// Settles the deviation listed for `row`'s check, if any: a FAIL it holds for becomes WAIVED
-/// (the failure's message, expected and actual, the contract's words and the evidence stay, the
-/// waiver's note first); an expired or stale one leaves the status and says so. The row keeps the
-/// deviation and its effect.
-pub fn settle(row: &mut CheckReport, deviations: &[Deviation], today: time::Date) {
-    let Some(deviation) = deviations.iter().find(|d| d.check == row.id) else { return };
-    let applied = Applied { deviation: deviation.clone(), effect: effect(deviation, Some(row.status), today) };
-    let note = applied.note();
-    row.message = match applied.effect {
-        Effect::Waived => {
-            row.status = Status::Waived;
-            row.advisory = false;
-            format!("{note}. The failure: {}", row.message)
-        }
-        _ if row.message.is_empty() => note,
-        _ => format!("{}\n{note}", row.message),
-    };
-    row.deviation = Some(applied);
-}
-
-/// Every deviation's effect once the rows are final: the one its check's row carries, or unused
-/// when the check was not run (a partial run).
-pub fn effects(rows: &[CheckReport], deviations: &[Deviation], today: time::Date) -> Vec<Applied> {
-    apply(deviations, |id| rows.iter().find(|r| r.id == id).map(|r| r.status), today)
-}
-
 /// Today, in UTC.
 pub fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
@@ -238,10 +210,10 @@ mod tests {
     #[test]
     fn a_settled_row_is_waived_keeping_the_failure_and_its_words() {
         let meta = suites::catalogue().iter().find(|m| m.id == "webhooks.ping").unwrap();
-        let failed = CheckReport::new(meta, suites::Outcome::fail("WHM-4: no ping arrived"), true, 1);
+        let failed = crate::report::CheckReport::new(meta, suites::Outcome::fail("WHM-4: no ping arrived"), true, 1);
         let d = [deviation("webhooks.ping", "WHM-4", "2027-03-31")];
         let mut row = failed.clone();
-        settle(&mut row, &d, day("2027-03-01"));
+        row.settle(&d, day("2027-03-01"));
         assert_eq!((row.status, row.advisory), (Status::Waived, false));
         assert!(
             row.message.starts_with("WAIVED by an agreed deviation (WHM-4, INT-1234, until 2027-03-31"),
@@ -252,15 +224,18 @@ mod tests {
         assert_eq!(row.contract, failed.contract, "the contract's words stay");
         assert_eq!(row.deviation.as_ref().unwrap().effect, Effect::Waived);
         let mut expired = failed.clone();
-        settle(&mut expired, &d, day("2027-04-01"));
+        expired.settle(&d, day("2027-04-01"));
         assert_eq!(expired.status, Status::Fail);
         assert!(expired.message.contains("expired on 2027-03-31"), "{}", expired.message);
         let mut other = failed;
-        settle(&mut other, &[deviation("events.catalog", "EVT-5", "2027-03-31")], day("2027-03-01"));
+        other.settle(&[deviation("events.catalog", "EVT-5", "2027-03-31")], day("2027-03-01"));
         assert_eq!((other.status, other.deviation), (Status::Fail, None));
         let rows = [row];
-        let all =
-            effects(&rows, &[d[0].clone(), deviation("events.catalog", "EVT-5", "2027-03-31")], day("2027-03-01"));
+        let all = crate::report::Report::deviation_effects(
+            &rows,
+            &[d[0].clone(), deviation("events.catalog", "EVT-5", "2027-03-31")],
+            day("2027-03-01"),
+        );
         assert_eq!(all.iter().map(|a| a.effect.clone()).collect::<Vec<_>>(), [Effect::Waived, Effect::Unused]);
     }
 

@@ -3,6 +3,7 @@
 //!
 //! `run` is the whole pipeline as a library call, so the CLI, the demo and the tests share it.
 
+pub mod catalogue;
 pub mod certificate;
 pub mod cli;
 pub mod client;

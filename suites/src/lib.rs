@@ -23,13 +23,14 @@ pub mod redact;
 pub mod replay;
 pub mod schema;
 pub mod sync;
-pub mod webhook_api;
 pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
 
+/// The vendor's webhook API as the boundary describes it (`suites::webhook_api::...` stays a path).
+pub use context::webhook_api;
 pub use context::{
     Action, Answer, ApiError, ApiErrorKind, AuthKind, Blame, Budgets, Collection, Context, Declared, Delivery,
     Endpoints, Fetch, Fetched, GONE_PATH, Inbox, Listed, Listing, PageAnswer, PageAsk, PageSeen, PageVisitor, Paging,

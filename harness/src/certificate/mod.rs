@@ -92,7 +92,7 @@ impl Predicate {
             capabilities: report.capabilities.clone(),
             deviations: report.deviations.clone(),
             non_interactive_reason,
-            catalogue_sha256: sha256_hex(crate::cli::list::render(crate::cli::list::Format::Json).as_bytes()),
+            catalogue_sha256: sha256_hex(crate::catalogue::render(crate::catalogue::Format::Json).as_bytes()),
             contract_sha256: crate::report::html::contract_digest(),
             schemas_sha256: contract::SchemaId::ALL
                 .iter()

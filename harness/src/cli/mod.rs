@@ -102,11 +102,7 @@ fn closed_stdout(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
-/// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
-/// (https://no-color.org): a redirected log must not fill with escape codes.
-pub fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
-}
+pub use crate::reporter::terminal::colour;
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)

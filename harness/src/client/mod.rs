@@ -30,7 +30,6 @@ use evidence::{json_excerpt, pointer_shown};
 pub use pages::FirstPage;
 pub use rate_limit::MAX_LIMITED_KEPT;
 pub use reproduce::shell_quote;
-pub(crate) use transport::error_chain;
 pub use walk::next_link;
 
 /// The client's bounds, from the configuration's budgets.

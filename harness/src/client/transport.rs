@@ -10,6 +10,7 @@ use suites::{ApiError, ApiErrorKind, Exchange, ProbeAuth};
 
 use super::evidence::{excerpt, redact, redacted_authorization, token_view};
 use super::{Response, VendorClient};
+use crate::credential::error_chain;
 
 impl VendorClient {
     /// Sends one request and records it in the run's HAR, when the client has one.
@@ -153,15 +154,4 @@ impl VendorClient {
     fn timeout_message(&self) -> String {
         format!("no complete answer within {} s", self.limits.request_timeout.as_secs())
     }
-}
-
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
 }

@@ -14,6 +14,8 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use suites::{CheckMeta, Evidence, Level, Outcome, Status};
 
+use crate::deviations::{Applied, Deviation, Effect, effect};
+
 /// The run's overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Verdict {
@@ -118,7 +120,7 @@ pub struct CheckReport {
     pub evidence: Evidence,
     /// The agreed deviation listed for this check and what it did (waived, expired, stale, unused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deviation: Option<crate::deviations::Applied>,
+    pub deviation: Option<Applied>,
 }
 
 impl CheckReport {
@@ -141,6 +143,26 @@ impl CheckReport {
             evidence: *outcome.evidence,
             deviation: None,
         }
+    }
+
+    /// Settles the agreed deviation listed for this check, if any: a FAIL it holds for becomes
+    /// WAIVED (the failure's message, expected and actual, the contract's words and the evidence
+    /// stay, the waiver's note first); an expired or stale one leaves the status and says so. The
+    /// row keeps the deviation and its effect.
+    pub fn settle(&mut self, deviations: &[Deviation], today: time::Date) {
+        let Some(deviation) = deviations.iter().find(|d| d.check == self.id) else { return };
+        let applied = Applied { deviation: deviation.clone(), effect: effect(deviation, Some(self.status), today) };
+        let note = applied.note();
+        self.message = match applied.effect {
+            Effect::Waived => {
+                self.status = Status::Waived;
+                self.advisory = false;
+                format!("{note}. The failure: {}", self.message)
+            }
+            _ if self.message.is_empty() => note,
+            _ => format!("{}\n{note}", self.message),
+        };
+        self.deviation = Some(applied);
     }
 
     /// The reproduce commands of the exchanges in the evidence.
@@ -271,7 +293,7 @@ pub struct Report {
     pub delivery: timeline::DeliveryTimeline,
     /// Every agreed deviation of the configuration and its effect on this run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub deviations: Vec<crate::deviations::Applied>,
+    pub deviations: Vec<Applied>,
 }
 
 impl Report {
@@ -331,6 +353,12 @@ impl Report {
         } else {
             Verdict::Conformant
         }
+    }
+
+    /// Every agreed deviation's effect once the rows are final: the one its check's row carries,
+    /// or unused when the check was not run (a partial run).
+    pub fn deviation_effects(rows: &[CheckReport], deviations: &[Deviation], today: time::Date) -> Vec<Applied> {
+        crate::deviations::apply(deviations, |id| rows.iter().find(|r| r.id == id).map(|r| r.status), today)
     }
 
     pub fn count<'a>(checks: impl IntoIterator<Item = &'a CheckReport>) -> Counts {

@@ -81,12 +81,18 @@ fn label(row: &CheckReport) -> (&'static str, Paint) {
     }
 }
 
+/// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
+/// (https://no-color.org): a redirected log must not fill with escape codes.
+pub fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 impl Terminal {
     /// `mode` as asked, colour where the streams are terminals and `NO_COLOR` is unset.
     pub fn new(mode: ProgressMode) -> Self {
         let no_color = || std::env::var_os("NO_COLOR");
-        let colour_err = crate::cli::colour(std::io::stderr().is_terminal(), no_color());
-        let colour_out = crate::cli::colour(std::io::stdout().is_terminal(), no_color());
+        let colour_err = colour(std::io::stderr().is_terminal(), no_color());
+        let colour_out = colour(std::io::stdout().is_terminal(), no_color());
         let display = match mode {
             ProgressMode::Quiet => Display::Quiet,
             ProgressMode::Auto if std::io::stderr().is_terminal() => Display::Bar(None),

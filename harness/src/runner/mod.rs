@@ -469,7 +469,7 @@ async fn execute(
         // undeclared capability.
         let applicable = applicable && !outcome.is_not_applicable();
         let mut row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
-        crate::deviations::settle(&mut row, &config.deviations, today);
+        row.settle(&config.deviations, today);
         sink.send(EventKind::CheckFinished { index, total, row: Box::new(row.clone()) });
         slots[i] = Some(row);
         if stopped.is_some() {
@@ -486,7 +486,7 @@ async fn execute(
                     _ => Outcome::skip("not run: the run was interrupted"),
                 };
                 let mut row = CheckReport::new(&check.meta, outcome, true, 0);
-                crate::deviations::settle(&mut row, &config.deviations, today);
+                row.settle(&config.deviations, today);
                 row
             })
         })
@@ -516,7 +516,7 @@ fn report(facts: Facts<'_>) -> Report {
     let verdict = Report::verdict_of(&rows, interrupted);
     let exit_code = verdict.exit_code(options.strict, interrupted);
     let counts = Report::count(&rows);
-    let deviations = crate::deviations::effects(&rows, &config.deviations, crate::deviations::today());
+    let deviations = Report::deviation_effects(&rows, &config.deviations, crate::deviations::today());
     let suites = suites::SUITES
         .iter()
         .filter_map(|(name, description)| {

@@ -1,7 +1,9 @@
 //! What a check runs against: the vendor API, the webhook inbox and the trigger, as traits that
 //! the harness implements (so this crate knows nothing of HTTP clients or servers). This is the
 //! API boundary between `suites` and `harness`: `vendor`, `paging`, `inbox` and `trigger` are the
-//! traits and types the harness implements and fills; this file holds the context itself.
+//! traits and types the harness implements and fills, `webhook_api` how the vendor's webhook
+//! management API is shaped (what the harness's profile hands down); this file holds the context
+//! itself.
 
 use std::any::{Any, TypeId};
 use std::collections::{BTreeSet, HashMap};
@@ -17,6 +19,7 @@ mod inbox;
 mod paging;
 mod trigger;
 mod vendor;
+pub mod webhook_api;
 
 pub use inbox::*;
 pub use paging::*;

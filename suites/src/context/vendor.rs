@@ -286,7 +286,7 @@ pub struct RegisteredWebhook {
     /// The create answer (its secret redacted); empty for a webhook registered outside the run.
     pub exchange: Exchange,
     /// Its secret, for a test delivery whose request names it (a URL test sending the shared
-    /// secret along, [`crate::WebhookApi::ping_probe`]); never in evidence.
+    /// secret along, [`super::webhook_api::WebhookApi::ping_probe`]); never in evidence.
     pub secret: Option<Secret>,
 }
 
@@ -371,19 +371,19 @@ pub trait VendorApi: Send + Sync + std::fmt::Debug {
     /// How the vendor's webhook management API is shaped (MAP-1): create body, answer and list
     /// pointers, delete and ping requests. The default is the contract's, at
     /// [`VendorApi::endpoints`]' paths.
-    fn webhook_api(&self) -> crate::WebhookApi {
+    fn webhook_api(&self) -> super::webhook_api::WebhookApi {
         let endpoints = self.endpoints();
-        crate::WebhookApi {
+        super::webhook_api::WebhookApi {
             collection: endpoints.webhooks,
             item: endpoints.webhook,
             ping: endpoints.webhook_ping,
-            ..crate::WebhookApi::canonical()
+            ..super::webhook_api::WebhookApi::canonical()
         }
     }
     /// Where the vendor's event catalogue (EVT-5) keeps its entries and their fields (MAP-1),
     /// so a read can tell a catalogue from another document. The default is the contract's.
-    fn catalogue_shape(&self) -> crate::CatalogueShape {
-        crate::CatalogueShape::canonical()
+    fn catalogue_shape(&self) -> super::webhook_api::CatalogueShape {
+        super::webhook_api::CatalogueShape::canonical()
     }
     /// The event catalogue (EVT-5) with the vendor's event type names (`deviceStatusChanged` →
     /// `health`) and device types mapped to canonical ones. The default is the contract's names.

@@ -8,7 +8,7 @@ use contract::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::context::{Answer, ApiError, Probe, VendorApi, encode_segment};
+use super::{Answer, ApiError, Probe, VendorApi, encode_segment};
 use crate::redact::{redact_exchange, redact_json, redact_text};
 
 /// The create request and where its answer keeps what WHM-2 asks of it.
