@@ -10,6 +10,11 @@
 //! Every test starts its own wiremock server (`MockServer::builder().start()`, not the pooled
 //! `MockServer::start()`): a harness run's late requests (a teardown's delete) must never land in
 //! the recorded requests of the next test handed the same pooled server.
+//!
+//! One binary, a file per subject: `support` (profiles, mounts, runs, row assertions), `pager`
+//! (the list endpoints), a file per vendor (`eagle_eye`, `meraki`, `verkada`, `rhombus`,
+//! `brivo`), `hooks` (the fake webhook-management APIs) and `webhook_apis` (the webhooks suite
+//! against them).
 
 #[path = "../common/mod.rs"]
 mod common;

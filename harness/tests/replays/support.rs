@@ -1,6 +1,8 @@
 //! What every replay shares: the example profiles and public examples, the wiremock mounts,
 //! the client a profile drives, the suites' runs and the assertions on a report's rows.
 
+use std::time::Duration;
+
 use contract::Secret;
 use harness::client::{Credential, Limits, VendorClient};
 use harness::config::{AuthConfig, VendorConfig};
@@ -9,7 +11,6 @@ use harness::progress::ProgressMode;
 use harness::report::Report;
 use harness::{RunOptions, RunSummary, run};
 use serde_json::Value;
-use std::time::Duration;
 use suites::{Status, VendorApi};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
