@@ -1,5 +1,8 @@
 //! `vendor.toml`: what the harness needs to know about one vendor. Secrets can come from
 //! environment variables and are never required inline; once loaded they live in `Secret`.
+//!
+//! A file per large section (`auth`, `webhook`, `trigger`, `budgets`), re-exported here; here the
+//! whole file (`VendorConfig`, its load and validation) and the small sections.
 
 use std::net::SocketAddr;
 use std::path::Path;
