@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use contract::{Scheme, Secret, SignatureFormat};
-use harness::receiver::{CUT_BODY_BYTES, Limits, Receiver};
+use harness::receiver::{CUT_BODY_BYTES, InFlight, Limits, Receiver};
 use suites::{Inbox, Verification};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -43,6 +43,30 @@ async fn post(
         request = request.header(k, v);
     }
     request.send().await.unwrap().status().as_u16()
+}
+
+/// Waits until what `receiver` has in flight satisfies `ready` (the server has accepted a
+/// connection, is reading a body, ...), failing after 5 s with `what` and the last reading.
+async fn until_in_flight(receiver: &Receiver, what: &str, ready: impl Fn(InFlight) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = receiver.state().in_flight();
+        if ready(now) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {now:?} after 5 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits until connecting to `addr` is refused (the receiver has closed its listener), failing
+/// after 5 s.
+async fn until_refused(addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(addr).await.is_ok() {
+        assert!(Instant::now() < deadline, "connections to {addr} still accepted after 5 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// This process's resident set, in bytes.
@@ -308,13 +332,14 @@ async fn connections_beyond_the_bound_wait_for_one_to_close() {
         s.write_all(b"POST /webhook HTTP/1.1\r\n").await.unwrap();
         holders.push(s);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_in_flight(&receiver, "two connections served", |now| now.connections == 2).await;
     let body = br#"{"event_id":"c-1","event_type":"ping"}"#;
     let headers = signed(body);
     let delivery = {
         let inbox = inbox.clone();
         tokio::spawn(async move { post(&reqwest::Client::new(), inbox.as_ref(), &body[..], &headers).await })
     };
+    // A window, not a wait: the third connection must NOT be served within it.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!delivery.is_finished(), "a third connection was served while two were open");
     assert!(inbox.deliveries().is_empty());
@@ -334,7 +359,7 @@ async fn bodies_beyond_the_bound_wait_for_one_to_be_done() {
     let (receiver, inbox) = start(limits).await;
     let mut stalled = TcpStream::connect(receiver.local_addr()).await.unwrap();
     stalled.write_all(b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nx").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_in_flight(&receiver, "the stalled body being read", |now| now.bodies == 1).await;
     let started = Instant::now();
     let body = br#"{"event_id":"b-1","event_type":"ping"}"#;
     let status = post(&reqwest::Client::new(), inbox.as_ref(), &body[..], &signed(body)).await;
@@ -344,6 +369,35 @@ async fn bodies_beyond_the_bound_wait_for_one_to_be_done() {
     assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
     let answer = until_closed(&mut stalled, Duration::from_secs(5)).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(inbox.deliveries().len(), 1);
+    receiver.shutdown().await;
+}
+
+/// The gauge the waits above read: a connection counts from its accept to its close, a body
+/// while it is being read.
+#[tokio::test]
+async fn the_in_flight_gauge_counts_connections_and_bodies_being_read() {
+    let _memory = MEMORY.read().await;
+    let (receiver, inbox) = start(Limits::default()).await;
+    assert_eq!(receiver.state().in_flight(), InFlight { connections: 0, bodies: 0 });
+    let mut stream = TcpStream::connect(receiver.local_addr()).await.unwrap();
+    until_in_flight(&receiver, "one connection served", |now| now == InFlight { connections: 1, bodies: 0 }).await;
+    let body = br#"{"event_id":"g-1","event_type":"ping"}"#;
+    let mut head = String::from("POST /webhook HTTP/1.1\r\nhost: x\r\n");
+    for (k, v) in signed(body) {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..10]).await.unwrap();
+    until_in_flight(&receiver, "one body being read", |now| now == InFlight { connections: 1, bodies: 1 }).await;
+    stream.write_all(&body[10..]).await.unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    until_in_flight(&receiver, "the body done with", |now| now == InFlight { connections: 1, bodies: 0 }).await;
+    drop(stream);
+    until_in_flight(&receiver, "the connection closed", |now| now == InFlight { connections: 0, bodies: 0 }).await;
     assert_eq!(inbox.deliveries().len(), 1);
     receiver.shutdown().await;
 }
@@ -364,9 +418,10 @@ async fn shutdown_lets_a_request_in_flight_finish_and_keeps_its_delivery() {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&body[..10]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_in_flight(&receiver, "the body being read", |now| now.bodies == 1).await;
     let shutdown = tokio::spawn(receiver.shutdown());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The shutdown has begun once the listener is closed: only then is the rest of the body sent.
+    until_refused(addr).await;
     stream.write_all(&body[10..]).await.unwrap();
     let answer = until_closed(&mut stream, Duration::from_secs(5)).await.expect("answered");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

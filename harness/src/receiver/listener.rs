@@ -84,8 +84,10 @@ pub(super) async fn serve(
         while connections.try_join_next().is_some() {}
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
         let mut closing = closing_seen.clone();
+        let served = Served::new(listener.state.clone());
         connections.spawn(async move {
             let _permit = permit;
+            let _served = served;
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
             let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
@@ -102,4 +104,21 @@ pub(super) async fn serve(
     drop(listener);
     let _ = closing.send(true);
     while connections.join_next().await.is_some() {}
+}
+
+/// Counts a connection in [`ReceiverState::in_flight`] from its accept until its task ends
+/// (closed, cut off, or dropped by the shutdown's abort).
+struct Served(Arc<ReceiverState>);
+
+impl Served {
+    fn new(state: Arc<ReceiverState>) -> Self {
+        state.connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(state)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -117,6 +117,16 @@ pub struct Counts {
     pub fetches_unrecorded: u64,
 }
 
+/// What the receiver is busy with now ([`ReceiverState::in_flight`]): read-only, so a test can
+/// wait until the server has taken a connection or is reading a body instead of sleeping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InFlight {
+    /// Connections being served (accepted, not yet closed), at most [`Limits::max_connections`].
+    pub connections: usize,
+    /// Bodies being read or held whole, at most [`Limits::max_body_reads`].
+    pub bodies: usize,
+}
+
 /// The deliveries kept, and what was counted. One lock: a delivery and its raw bytes go together.
 #[derive(Debug, Default)]
 struct Record {
@@ -148,6 +158,9 @@ pub struct ReceiverState {
     record: Mutex<Record>,
     /// Bounds the bodies in memory at once ([`Limits::max_body_reads`]).
     body_reads: Semaphore,
+    /// Connections being served now, for [`ReceiverState::in_flight`] (the connection semaphore
+    /// cannot tell: the accept loop holds a permit while it waits for the next connection).
+    connections: std::sync::atomic::AtomicUsize,
     seen: Mutex<HashSet<String>>,
     answer: Mutex<Option<(ReceiverAnswer, Instant)>>,
     /// Every answer window a check set (unix ms from, to), for the report's delivery timeline;

@@ -12,7 +12,7 @@ use contract::{Secret, SignatureFormat};
 use suites::{Delivery, ReceiverAnswer, Verification};
 use tokio::sync::{Semaphore, watch};
 
-use super::{CUT_BODY_BYTES, CUT_HEADER_BYTES, Counts, Limits, ReceiverState, Record};
+use super::{CUT_BODY_BYTES, CUT_HEADER_BYTES, Counts, InFlight, Limits, ReceiverState, Record};
 
 impl ReceiverState {
     pub fn new(format: SignatureFormat, secrets: Vec<Secret>, max_body_bytes: usize) -> Arc<Self> {
@@ -27,6 +27,7 @@ impl ReceiverState {
             limits,
             record: Mutex::new(Record::default()),
             body_reads: Semaphore::new(limits.max_body_reads.max(1)),
+            connections: Default::default(),
             seen: Mutex::new(HashSet::new()),
             answer: Mutex::new(None),
             windows: Mutex::new(Vec::new()),
@@ -152,6 +153,14 @@ impl ReceiverState {
     /// What the receiver saw, kept or not.
     pub fn counts(&self) -> Counts {
         self.record.lock().expect("receiver lock").counts
+    }
+
+    /// The connections being served and the bodies being read, now.
+    pub fn in_flight(&self) -> InFlight {
+        InFlight {
+            connections: self.connections.load(std::sync::atomic::Ordering::SeqCst),
+            bodies: self.limits.max_body_reads.max(1) - self.body_reads.available_permits(),
+        }
     }
 
     /// The bounds the receiver keeps to.
