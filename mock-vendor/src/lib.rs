@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod fault;
 pub mod fleet;
+pub mod process;
 mod records;
 pub mod shape;
 pub mod state;

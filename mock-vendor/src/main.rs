@@ -10,6 +10,7 @@ use contract::Scheme;
 use mock_vendor::config::{
     FamilyData, OverMax, PastEnd, RateLimitScope, Variations, parse_schedule, parse_simulation_rate,
 };
+use mock_vendor::process::{colour, shutdown_signal};
 use mock_vendor::{Fault, FleetSpec, MockConfig, Shape};
 
 #[derive(Parser)]
@@ -215,46 +216,9 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
-/// (https://no-color.org): a redirected log must not fill with escape codes.
-fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
-}
-
-/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (not when the
-/// future is first polled), so a signal that comes just after READY is not lost.
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut int = signal(SignalKind::interrupt()).context("failed to listen for SIGINT")?;
-        let mut term = signal(SignalKind::terminate()).context("failed to listen for SIGTERM")?;
-        Ok(async move {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn colour_only_on_a_terminal_without_no_color() {
-        assert!(colour(true, None));
-        assert!(colour(true, Some("".into())), "an empty NO_COLOR does not count");
-        assert!(!colour(true, Some("1".into())));
-        assert!(!colour(false, None));
-    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -135,12 +135,4 @@ mod tests {
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
-
-    #[test]
-    fn logs_are_coloured_only_on_a_terminal_without_no_color() {
-        assert!(colour(true, None));
-        assert!(colour(true, Some("".into())), "an empty NO_COLOR does not count");
-        assert!(!colour(true, Some("1".into())));
-        assert!(!colour(false, None));
-    }
 }

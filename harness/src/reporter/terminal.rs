@@ -81,11 +81,8 @@ fn label(row: &CheckReport) -> (&'static str, Paint) {
     }
 }
 
-/// Colour the logs only on a terminal, and never when `NO_COLOR` is set to anything
-/// (https://no-color.org): a redirected log must not fill with escape codes.
-pub fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
-}
+/// The colour rule both binaries share.
+pub use mock_vendor::process::colour;
 
 impl Terminal {
     /// `mode` as asked, colour where the streams are terminals and `NO_COLOR` is unset.

@@ -152,28 +152,9 @@ enum Stop {
     Deadline,
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM (CI cancellation, `timeout`). The handlers are
-/// installed when this is called, so a signal that comes while the run sets up is not lost.
-pub fn interrupt_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut int = signal(SignalKind::interrupt()).context("failed to listen for SIGINT")?;
-        let mut term = signal(SignalKind::terminate()).context("failed to listen for SIGTERM")?;
-        Ok(async move {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-    }
-}
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; installed when called (see
+/// [`mock_vendor::process::shutdown_signal`], which both binaries share).
+pub use mock_vendor::process::shutdown_signal as interrupt_signal;
 
 /// Fails at once, naming the folder, when reports cannot be written under `out_dir`: a run of
 /// many minutes must not end in a report that cannot be saved.
