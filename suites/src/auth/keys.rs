@@ -110,8 +110,7 @@ pub async fn jku_x5u(cx: &Context) -> Outcome {
     let Some(origin) = origin(&public) else {
         return Outcome::error(format!("the receiver's public URL `{public}` has no origin (a configuration problem)"));
     };
-    let millis =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+    let millis = contract::unix_now_ms();
     let planted = format!("/conformance-harness/auth-7-{millis}");
     let cred = Cred::craft(format!("jku-x5u:{origin}{planted}"));
     let answer = match send(cx, &cred).await {
