@@ -85,10 +85,10 @@ impl Out {
             self.line(format!("  canonical: {record}"));
         }
         for (field, at) in &first.unmatched {
-            let sample = first.raws.first().map(Value::to_string).unwrap_or_default();
-            let sample: String = sample.chars().take(300).collect();
+            let first_record = first.raws.first().map(Value::to_string).unwrap_or_default();
+            let first_record: String = first_record.chars().take(300).collect();
             self.line(format!(
-                "  the profile reads `{field}` from {at}, which matches nothing in any of the {} records of this page: {} (first record: {sample})",
+                "  the profile reads `{field}` from {at}, which matches nothing in any of the {} records of this page: {} (first record: {first_record})",
                 first.raws.len(),
                 suites::sync::PROFILE_MISTAKE
             ));
