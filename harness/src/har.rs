@@ -12,7 +12,7 @@
 use std::sync::Mutex;
 
 use contract::Secret;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use suites::{Delivery, Exchange, Verification};
 
@@ -27,12 +27,6 @@ fn is_credential_header(name: &str) -> bool {
         || name.contains("apikey")
         || name.contains("secret")
         || name.contains("token")
-}
-
-/// JSON members whose value is a secret (a webhook's signing secret, a client secret, a token).
-fn is_secret_member(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name.contains("secret") || name.contains("password") || name == "access_token" || name == "refresh_token"
 }
 
 /// How a redacted value reads: `[redacted sha256:<first 16 hex>]`.
@@ -204,14 +198,14 @@ impl HarRecorder {
     pub fn document(&self, secrets: &[Secret]) -> Value {
         let mut entries = self.entries.lock().expect("har lock").clone();
         entries.sort_by_key(|e| e.started_ms);
-        let secrets: Vec<(&str, String)> =
-            secrets.iter().map(Secret::expose).filter(|s| s.len() >= 4).map(|s| (s, redacted(s))).collect();
+        let known: Vec<&str> = secrets.iter().map(Secret::expose).filter(|s| !s.is_empty()).collect();
+        let shown: Vec<(&str, String)> = known.iter().map(|s| (*s, redacted(s))).collect();
         let entries: Vec<Value> = entries
             .into_iter()
             .map(|e| {
                 let mut value = e.value;
-                scrub_entry(&mut value);
-                replace_secrets(&mut value, &secrets);
+                scrub_entry(&mut value, &known);
+                replace_secrets(&mut value, &shown);
                 value
             })
             .collect();
@@ -242,8 +236,8 @@ fn status_text(status: u16) -> &'static str {
     reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
 }
 
-/// Credential headers, and secret-named members of JSON bodies, in one entry.
-fn scrub_entry(entry: &mut Value) {
+/// Credential headers, and secret-named members of bodies (even cut ones), in one entry.
+fn scrub_entry(entry: &mut Value, secrets: &[&str]) {
     for part in ["/request/headers", "/response/headers"] {
         if let Some(headers) = entry.pointer_mut(part).and_then(Value::as_array_mut) {
             for h in headers {
@@ -260,38 +254,15 @@ fn scrub_entry(entry: &mut Value) {
             }
         }
     }
+    // Bodies, cut or whole: every secret-named member's string value and every known secret,
+    // as the evidence redacts them (`suites::redact`), each shown as its digest.
     for pointer in ["/request/postData/text", "/response/content/text"] {
-        let Some(text) = entry.pointer_mut(pointer) else { continue };
-        let Some(body) = text.as_str() else { continue };
-        let Ok(mut doc) = serde_json::from_str::<Value>(body) else { continue };
-        if scrub_members(&mut doc) {
-            *text = Value::String(doc.to_string());
+        if let Some(text) = entry.pointer_mut(pointer)
+            && let Some(body) = text.as_str()
+        {
+            *text = Value::String(suites::redact::redact_text_with(body, secrets, redacted));
         }
     }
-}
-
-/// Replaces secret-named members' string values; whether any was.
-fn scrub_members(doc: &mut Value) -> bool {
-    match doc {
-        Value::Object(map) => scrub_map(map),
-        // Every item is scrubbed (no short circuit), then whether any was.
-        Value::Array(items) => items.iter_mut().map(scrub_members).filter(|&scrubbed| scrubbed).count() > 0,
-        _ => false,
-    }
-}
-
-fn scrub_map(map: &mut Map<String, Value>) -> bool {
-    let mut any = false;
-    for (name, value) in map.iter_mut() {
-        match value {
-            Value::String(s) if is_secret_member(name) && !s.starts_with("[redacted") => {
-                *s = redacted(s);
-                any = true;
-            }
-            _ => any |= scrub_members(value),
-        }
-    }
-    any
 }
 
 /// Every string in `value` with each known secret replaced.

@@ -33,9 +33,17 @@ fn string_end(text: &str) -> usize {
 /// member whose name says it holds a secret ([`is_secret_name`]), even when the text is cut in
 /// the middle of it (an excerpt).
 pub fn redact_text(text: &str, secrets: &[&str]) -> String {
+    redact_text_with(text, secrets, |_| "[redacted]".to_owned())
+}
+
+/// [`redact_text`] with each redacted value shown as `shown` makes it (a digest, say; the value
+/// may be the start of a secret when the text is cut inside it).
+pub fn redact_text_with(text: &str, secrets: &[&str], shown: impl Fn(&str) -> String) -> String {
     let mut text = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        text = text.replace(secret, "[redacted]");
+        if text.contains(secret) {
+            text = text.replace(secret, &shown(secret));
+        }
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
@@ -57,8 +65,11 @@ pub fn redact_text(text: &str, secrets: &[&str]) -> String {
         let Some(value) = value.filter(|_| is_secret_name(name)) else { continue };
         out.push_str(&rest[..rest.len() - value.len()]);
         let end = string_end(value);
-        if end > 0 {
-            out.push_str("[redacted]");
+        match &value[..end] {
+            "" => {}
+            // Already redacted (a known secret replaced above): kept as it reads.
+            done if done.starts_with("[redacted") => out.push_str(done),
+            secret => out.push_str(&shown(secret)),
         }
         rest = &value[end..];
         if let Some(after) = rest.strip_prefix('"') {

@@ -119,6 +119,17 @@ fn secret_members_are_redacted_even_when_the_run_did_not_know_them() {
 }
 
 #[test]
+fn a_cut_body_loses_its_secrets_too() {
+    let har = HarRecorder::new();
+    let listed = format!(r#"{{"data":[{{"id":"w1","secret":"{SECRET}"}},{{"id":"w2","signing_key":"whsec_cutinthemid"#);
+    let exchange = Exchange { body_excerpt: Some(listed), truncated: true, ..create_exchange() };
+    har.exchange(&exchange, None);
+    let text = har.document(&[]).to_string();
+    assert!(!text.contains(SECRET) && !text.contains("whsec_"), "{text}");
+    assert!(text.contains(&redacted("whsec_cutinthemid")), "the cut value is digested as it stands: {text}");
+}
+
+#[test]
 fn a_request_without_an_answer_is_status_0_with_its_error() {
     let har = HarRecorder::new();
     let exchange =
