@@ -105,6 +105,12 @@ pub enum Effect {
     Stale,
     /// The check did not run to a verdict (skipped, errored, not selected).
     Unused,
+    /// The check failed on a requirement the deviation does not name (a check enforcing several):
+    /// it fails as usual.
+    Uncovered {
+        /// The requirements the failure names.
+        broken: Vec<String>,
+    },
 }
 
 impl Effect {
@@ -115,6 +121,7 @@ impl Effect {
             Self::Expired => "expired: fails as usual",
             Self::Stale => "stale: the check passes",
             Self::Unused => "unused: no verdict",
+            Self::Uncovered { .. } => "not covering this failure: fails as usual",
         }
     }
 }
@@ -132,8 +139,14 @@ impl Applied {
     /// The sentence the check's row carries.
     pub fn note(&self) -> String {
         let d = &self.deviation;
-        match self.effect {
+        match &self.effect {
             Effect::Waived => format!("WAIVED by an agreed deviation ({})", d.describe()),
+            Effect::Uncovered { broken } => format!(
+                "the agreed deviation ({}, {}) does not cover this failure, which breaks {}: the check fails as usual",
+                d.requirement,
+                d.reference,
+                if broken.is_empty() { "every requirement the check enforces".to_owned() } else { broken.join(", ") }
+            ),
             Effect::Expired => format!(
                 "an agreed deviation expired on {} ({}, {}): the check fails as usual",
                 d.expires, d.requirement, d.reference
@@ -157,6 +170,19 @@ pub fn effect(deviation: &Deviation, status: Option<Status>, today: time::Date) 
         Some(Status::Pass) => Effect::Stale,
         _ => Effect::Unused,
     }
+}
+
+/// Which of a failing check's `requirements` its failure breaks, read from what the failure says
+/// (every FAIL names the requirement it enforces): `None` when it names none of them.
+pub fn broken<'a>(requirements: &'a [String], said: &str) -> Option<Vec<&'a str>> {
+    let named: Vec<&str> = requirements
+        .iter()
+        .map(String::as_str)
+        .filter(|r| {
+            said.match_indices(r).any(|(at, _)| !said[at + r.len()..].starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    (!named.is_empty()).then_some(named)
 }
 
 /// Each deviation's effect, given each check's status in this run (`None`: not run) and today.
@@ -234,9 +260,36 @@ mod tests {
         let all = crate::report::Report::deviation_effects(
             &rows,
             &[d[0].clone(), deviation("events.catalog", "EVT-5", "2027-03-31")],
-            day("2027-03-01"),
         );
         assert_eq!(all.iter().map(|a| a.effect.clone()).collect::<Vec<_>>(), [Effect::Waived, Effect::Unused]);
+    }
+
+    /// `webhooks.create-list` enforces WHM-1 and WHM-2: a deviation for one does not waive a
+    /// failure of the other.
+    #[test]
+    fn a_deviation_waives_only_the_requirement_it_names() {
+        let meta = suites::catalogue().iter().find(|m| m.id == "webhooks.create-list").unwrap();
+        assert!(meta.requirements.len() > 1, "{:?}", meta.requirements);
+        let failed = |message: &str| crate::report::CheckReport::new(meta, suites::Outcome::fail(message), true, 1);
+        let today = day("2027-03-01");
+        let mut secret_listed = failed("WHM-2: the list shows a webhook's secret");
+        secret_listed.settle(&[deviation("webhooks.create-list", "WHM-1", "2027-03-31")], today);
+        assert_eq!(secret_listed.status, Status::Fail);
+        let effect = &secret_listed.deviation.as_ref().unwrap().effect;
+        assert_eq!(effect, &Effect::Uncovered { broken: vec!["WHM-2".into()] });
+        assert!(
+            secret_listed.message.contains("does not cover this failure, which breaks WHM-2"),
+            "{}",
+            secret_listed.message
+        );
+        let mut covered = failed("WHM-2: the list shows a webhook's secret");
+        covered.settle(&[deviation("webhooks.create-list", "WHM-2", "2027-03-31")], today);
+        assert_eq!(covered.status, Status::Waived);
+        // A failure that names no requirement is not known to be the agreed one: not waived.
+        let mut unnamed = failed("the create answered 500");
+        unnamed.settle(&[deviation("webhooks.create-list", "WHM-2", "2027-03-31")], today);
+        assert_eq!(unnamed.status, Status::Fail);
+        assert_eq!(broken(&["WHM-1".into(), "WHM-10".into()], "WHM-10: x"), Some(vec!["WHM-10"]));
     }
 
     #[test]

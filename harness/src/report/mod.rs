@@ -151,7 +151,22 @@ impl CheckReport {
     /// row keeps the deviation and its effect.
     pub fn settle(&mut self, deviations: &[Deviation], today: time::Date) {
         let Some(deviation) = deviations.iter().find(|d| d.check == self.id) else { return };
-        let applied = Applied { deviation: deviation.clone(), effect: effect(deviation, Some(self.status), today) };
+        let mut effect = effect(deviation, Some(self.status), today);
+        // A deviation waives the requirement it names, not another the same check enforces.
+        if effect == Effect::Waived && self.requirements.len() > 1 {
+            let said = [Some(&self.message), self.expected.as_ref(), self.actual.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("\n");
+            let broken = crate::deviations::broken(&self.requirements, &said);
+            if broken.as_ref().is_none_or(|b| b.iter().any(|r| *r != deviation.requirement)) {
+                effect =
+                    Effect::Uncovered { broken: broken.unwrap_or_default().into_iter().map(String::from).collect() };
+            }
+        }
+        let applied = Applied { deviation: deviation.clone(), effect };
         let note = applied.note();
         self.message = match applied.effect {
             Effect::Waived => {
@@ -357,8 +372,14 @@ impl Report {
 
     /// Every agreed deviation's effect once the rows are final: the one its check's row carries,
     /// or unused when the check was not run (a partial run).
-    pub fn deviation_effects(rows: &[CheckReport], deviations: &[Deviation], today: time::Date) -> Vec<Applied> {
-        crate::deviations::apply(deviations, |id| rows.iter().find(|r| r.id == id).map(|r| r.status), today)
+    pub fn deviation_effects(rows: &[CheckReport], deviations: &[Deviation]) -> Vec<Applied> {
+        deviations
+            .iter()
+            .map(|d| match rows.iter().find(|r| r.id == d.check).and_then(|r| r.deviation.clone()) {
+                Some(settled) => settled,
+                None => Applied { deviation: d.clone(), effect: Effect::Unused },
+            })
+            .collect()
     }
 
     pub fn count<'a>(checks: impl IntoIterator<Item = &'a CheckReport>) -> Counts {
