@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -55,14 +56,30 @@ def main(folder: str, public_key: str) -> None:
     statement = json.loads(payload)
     if statement["_type"] != "https://in-toto.io/Statement/v1":
         fail(f"not an in-toto statement: {statement['_type']}")
+    if statement["predicateType"] != "https://conformance.integrator.example/certificate/v1":
+        fail(f"not a conformance certificate: {statement['predicateType']}")
+    names = [s["name"] for s in statement["subject"]]
+    if len(names) != len(set(names)):
+        fail("a subject is listed twice")
     signed = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
     present = set()
-    for root, dirs, files in os.walk(folder):
-        for name in files:
-            rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
-            if rel != MANIFEST:
-                present.add(rel)
     problems = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, folder).replace(os.sep, "/")
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:
+                problems.append(f"{rel!r}: a name that is not UTF-8")
+                continue
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                problems.append(f"{rel}: not a plain file")
+            elif rel != MANIFEST:
+                present.add(rel)
     for name, digest in sorted(signed.items()):
         if name not in present:
             problems.append(f"{name}: signed, and missing")

@@ -7,9 +7,23 @@ use std::path::Path;
 /// Writes `contents` to `path` whole: to a temporary file beside it, then renamed over it, so a
 /// reader (or a crash) never meets half a file.
 pub fn write_whole(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    replace_with(path, std::fs::OpenOptions::new(), contents)
+}
+
+/// Writes `contents` to a new temporary file beside `path` opened with `options`, then renames it
+/// over `path`. The temporary file is created new (`create_new`): a link planted at its name is
+/// not followed, a leftover of a crashed process is removed first.
+fn replace_with(path: &Path, mut options: std::fs::OpenOptions, contents: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written = std::fs::write(&temp, contents).and_then(|()| std::fs::rename(&temp, path));
+    let _ = std::fs::remove_file(&temp);
+    options.write(true).create_new(true);
+    let written = (|| {
+        let mut file = options.open(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
     if written.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
@@ -21,24 +35,10 @@ pub fn write_whole(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// tool, say), so the contents go to a new file of mode 0600 that then replaces it; a reader never
 /// sees half a key.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = (|| {
-        let mut file = options.open(&temp)?;
-        #[cfg(unix)]
-        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
+    replace_with(path, options, contents)
 }
 
 #[cfg(all(test, unix))]

@@ -653,6 +653,14 @@ fn every_subcommand_and_flag_answers_as_documented() {
     for case in cases(&fixture) {
         check(&case);
     }
+    // `demo --certify` signed the resolved profile with the rest, and its certificate verifies.
+    let certified = fixture.path("demo-certified/latest");
+    assert!(std::path::Path::new(&certified).join("profile.toml").is_file(), "the demo certificate holds profile.toml");
+    let verified = harness()
+        .args(["verify-certificate", &certified, "--key", &format!("{certified}/signer.pub")])
+        .output()
+        .unwrap();
+    assert_eq!(verified.status.code(), Some(0), "{}", text(&verified));
     // `init` wrote a template that loads as far as its placeholders allow.
     let template = std::fs::read_to_string(fixture.path("init/vendor.toml")).unwrap();
     assert!(template.contains("[vendor]"), "{template}");

@@ -90,7 +90,15 @@ async fn a_failure_within_its_deviation_is_waived_in_every_format() {
     let html = read(&summary, "report.html");
     assert!(html.contains("CONFORMANT WITH DEVIATIONS") && html.contains("s-WAIVED"), "report.html shows WAIVED");
     assert!(html.contains("id=\"deviations\"") && html.contains("data-deviation=\"schema.account\""));
+    let report = harness::report::Report::load(&summary.report_dir).unwrap();
+    let end = harness::reporter::terminal::end_summary(&report, &summary.report_dir.join("report.html"), false);
+    assert!(end.contains(", 1 waived\n") && end.contains("WAIVED   schema.device-fields"), "{end}");
+    assert!(
+        end.contains("deviation schema.account: the check passes") && end.contains("deviation events.catalog:"),
+        "{end}"
+    );
     let summary_md = read(&summary, "summary.md");
+    assert!(summary_md.contains(", 1 waived."), "{summary_md}");
     assert!(summary_md.contains("| WAIVED | `schema.device-fields` |"), "{summary_md}");
     assert!(summary_md.contains("`schema.account` (stale: the check passes)"), "{summary_md}");
 }

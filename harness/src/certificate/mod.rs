@@ -113,6 +113,8 @@ pub enum FileProblem {
     Added(String),
     /// Not a plain file (a link, a device): a certificate holds files only.
     NotAFile(String),
+    /// A name that is not UTF-8: it could not be told apart from another in the manifest.
+    NotUtf8(String),
 }
 
 impl std::fmt::Display for FileProblem {
@@ -122,6 +124,7 @@ impl std::fmt::Display for FileProblem {
             Self::Removed(name) => write!(f, "{name}: signed, and missing"),
             Self::Added(name) => write!(f, "{name}: added after signing (not in the manifest)"),
             Self::NotAFile(name) => write!(f, "{name}: not a plain file"),
+            Self::NotUtf8(name) => write!(f, "{name}: a name that is not UTF-8"),
         }
     }
 }
@@ -182,8 +185,10 @@ pub fn verify(dir: &Path, key: &VerifyingKey) -> Result<Verified, VerifyError> {
         };
         unreadable(&manifest, reason)
     })?;
-    let envelope: dsse::Envelope =
-        serde_json::from_slice(&text).map_err(|e| unreadable(&manifest, format!("not a DSSE envelope: {e}")))?;
+    // A manifest that is there but does not read is a certificate that does not verify (a
+    // changed byte), not a usage error.
+    let envelope: dsse::Envelope = serde_json::from_slice(&text)
+        .map_err(|e| VerifyError::Statement(format!("not a DSSE envelope (changed since it was signed?): {e}")))?;
     let payload = dsse::open(&envelope, PAYLOAD_TYPE, key)?;
     let statement: Statement = serde_json::from_slice(&payload)
         .map_err(|e| VerifyError::Statement(format!("the signed payload is not a certificate statement: {e}")))?;
@@ -197,7 +202,9 @@ pub fn verify(dir: &Path, key: &VerifyingKey) -> Result<Verified, VerifyError> {
     let present: BTreeMap<String, PathBuf> = files.into_iter().collect();
     let mut signed = BTreeSet::new();
     for subject in &statement.subject {
-        signed.insert(subject.name.as_str());
+        if !signed.insert(subject.name.as_str()) {
+            return Err(VerifyError::Statement(format!("`{}` is listed twice among the subjects", subject.name)));
+        }
         let Some(path) = present.get(&subject.name) else {
             problems.push(FileProblem::Removed(subject.name.clone()));
             continue;
@@ -228,7 +235,9 @@ fn files_under(dir: &Path) -> std::io::Result<Listed> {
             let entry = entry?;
             let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
             let kind = entry.file_type()?;
-            if kind.is_dir() {
+            if entry.file_name().to_str().is_none() {
+                odd.push(FileProblem::NotUtf8(name));
+            } else if kind.is_dir() {
                 stack.push((format!("{name}/"), entry.path()));
             } else if !kind.is_file() {
                 odd.push(FileProblem::NotAFile(name));

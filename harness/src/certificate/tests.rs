@@ -119,3 +119,39 @@ fn the_predicate_names_what_the_run_was_judged_with() {
     assert_eq!(p.schemas_sha256.len(), contract::SchemaId::ALL.len());
     assert_eq!(p.schemas_sha256["account.json"], sha256_hex(contract::SchemaId::Account.source().as_bytes()));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_name_that_is_not_utf8_is_refused_on_both_sides() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let (dir, key) = signed();
+    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"evidence/a\xff"));
+    std::fs::write(&odd, b"x").unwrap();
+    let problems = problems(dir.path(), &key.verifying_key());
+    assert!(
+        matches!(problems.as_slice(), [FileProblem::NotUtf8(name)] if name.starts_with("evidence/a")),
+        "{problems:?}"
+    );
+    let err = sign(dir.path(), &key, predicate()).unwrap_err().to_string();
+    assert!(err.contains("not UTF-8"), "{err}");
+}
+
+#[test]
+fn a_manifest_that_does_not_read_or_lists_a_file_twice_is_invalid_not_an_error() {
+    let (dir, key) = signed();
+    let manifest = dir.path().join(MANIFEST);
+    let original = std::fs::read(&manifest).unwrap();
+    let mut broken = original.clone();
+    broken[0] = b'[';
+    std::fs::write(&manifest, &broken).unwrap();
+    assert!(matches!(verify(dir.path(), &key.verifying_key()), Err(VerifyError::Statement(_))));
+    // The same subject twice, properly signed: refused.
+    let envelope: dsse::Envelope = serde_json::from_slice(&original).unwrap();
+    let payload = dsse::open(&envelope, PAYLOAD_TYPE, &key.verifying_key()).unwrap();
+    let mut statement: Statement = serde_json::from_slice(&payload).unwrap();
+    statement.subject.push(statement.subject[0].clone());
+    let twice = dsse::sign(PAYLOAD_TYPE, &serde_json::to_vec(&statement).unwrap(), &key);
+    std::fs::write(&manifest, serde_json::to_vec(&twice).unwrap()).unwrap();
+    let err = verify(dir.path(), &key.verifying_key()).unwrap_err().to_string();
+    assert!(err.contains("listed twice"), "{err}");
+}

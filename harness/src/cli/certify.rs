@@ -86,10 +86,7 @@ pub async fn certify(args: CertifyArgs) -> anyhow::Result<i32> {
         eprintln!("the run was interrupted: no certificate is written for it");
         return Ok(summary.exit_code);
     }
-    let profile = toml::to_string_pretty(&config.profile).context("failed to write the resolved profile")?;
-    let profile_path = summary.report_dir.join("profile.toml");
-    std::fs::write(&profile_path, profile).with_context(|| format!("failed to write {}", profile_path.display()))?;
-    write_certificate(&summary, &key, reason)?;
+    write_certificate(&summary, &key, reason, &config.profile)?;
     eprintln!(
         "verify it with: harness verify-certificate {} --key {}",
         summary.report_dir.display(),
@@ -113,12 +110,18 @@ fn non_interactive_reason(config: &VendorConfig, non_interactive: bool, path: &P
     }
 }
 
-/// Signs the run's directory with `key` and says so.
+/// Writes the resolved profile (`profile.toml`) into the run's directory, signs the directory
+/// with `key` and says so.
 pub fn write_certificate(
     summary: &RunSummary,
     key: &ed25519_dalek::SigningKey,
     reason: Option<String>,
+    profile: &crate::profile::Profile,
 ) -> anyhow::Result<()> {
+    let text = toml::to_string_pretty(profile).context("failed to write the resolved profile")?;
+    let path = summary.report_dir.join("profile.toml");
+    contract::files::write_whole(&path, text.as_bytes())
+        .with_context(|| format!("failed to write {}", path.display()))?;
     let report = crate::report::Report::load(&summary.report_dir)?;
     let statement = certificate::sign(&summary.report_dir, key, Predicate::of(&report, reason))?;
     eprintln!(

@@ -292,7 +292,10 @@ pub async fn execute(args: Args) -> anyhow::Result<i32> {
         let public = summary.report_dir.join(crate::certificate::DEMO_PUBLIC_KEY);
         std::fs::write(&public, crate::certificate::keys::public_pem(&key.verifying_key()))
             .with_context(|| format!("failed to write {}", public.display()))?;
-        super::certify::write_certificate(&summary, &key, None)?;
+        // The profile the run read the mock through: the built-in of the shape it served.
+        let profile = crate::profile::Profile::builtin(&args.shape.to_string())
+            .with_context(|| format!("no built-in profile for the `{}` shape", args.shape))?;
+        super::certify::write_certificate(&summary, &key, None, &profile)?;
         eprintln!(
             "verify it with: harness verify-certificate {} --key {}",
             summary.report_dir.display(),

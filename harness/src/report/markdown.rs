@@ -28,7 +28,7 @@ fn capabilities(md: &mut String, report: &Report) {
 pub fn render(report: &Report) -> String {
     let c = &report.counts;
     let mut md = format!(
-        "## Conformance: {}\n\nVendor **{}** (`{}`, profile `{}`), run `{}`.\n\n{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors.\n",
+        "## Conformance: {}\n\nVendor **{}** (`{}`, profile `{}`), run `{}`.\n\n{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors{}.\n",
         report.headline(),
         cell(&report.vendor.name),
         cell(&report.vendor.base_url),
@@ -39,11 +39,9 @@ pub fn render(report: &Report) -> String {
         c.fail,
         c.advisory,
         c.skip,
-        c.error
+        c.error,
+        if c.waived > 0 { format!(", {} waived", c.waived) } else { String::new() }
     );
-    if c.waived > 0 {
-        md.push_str(&format!("{} FAILs were WAIVED by agreed deviations.\n", c.waived));
-    }
     if report.partial {
         md.push_str("\nA partial run: only the selected checks ran, and the verdict speaks for them alone.\n");
     }

@@ -225,8 +225,14 @@ pub fn end_summary(report: &Report, report_html: &std::path::Path, colour: bool)
     };
     let mut out = format!("{}\n", paint(colour, verdict_colour, &report.headline()));
     out.push_str(&format!(
-        "{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors\n",
-        c.total, c.pass, c.fail, c.advisory, c.skip, c.error
+        "{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors{}\n",
+        c.total,
+        c.pass,
+        c.fail,
+        c.advisory,
+        c.skip,
+        c.error,
+        if c.waived > 0 { format!(", {} waived", c.waived) } else { String::new() }
     ));
     // The checks not reached by an interrupted run are one line, not dozens.
     let not_reached = |r: &CheckReport| report.interrupted && r.message == INTERRUPTED;
@@ -246,6 +252,11 @@ pub fn end_summary(report: &Report, report_html: &std::path::Path, colour: bool)
             paint(colour, colour_of, &format!("{label:<8}")),
             row.id,
         ));
+    }
+    // A deviation that waived nothing this run (stale, expired, not covering, unused) is for a
+    // person to act on: one line each.
+    for applied in report.deviations.iter().filter(|a| a.effect != crate::deviations::Effect::Waived) {
+        out.push_str(&format!("  deviation {}: {}\n", applied.deviation.check, applied.note()));
     }
     out.push_str(&format!("report: {}\n", report_html.display()));
     out
