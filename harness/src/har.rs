@@ -81,7 +81,12 @@ impl HarRecorder {
             "bodySize": exchange.request_body.as_ref().map_or(0, |b| b.len() as i64),
         });
         if let Some(body) = &exchange.request_body {
-            request["postData"] = json!({"mimeType": "application/json", "text": body});
+            let mime = exchange
+                .request_headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                .map_or("application/json", |(_, v)| v.as_str());
+            request["postData"] = json!({"mimeType": mime, "text": body});
         }
         let content_type = exchange.response_header("content-type").unwrap_or("").to_owned();
         let response = match exchange.status {

@@ -263,3 +263,47 @@ async fn joined_descriptors_and_the_credentials_account_fill_canonical_fields() 
     assert_eq!(again.records[0].record["account_id"], "acct-7");
     assert!(devices.notes.is_empty(), "{:?}", devices.notes);
 }
+
+/// OAuth2 client credentials (RFC 6749 §4.4): the token is asked for once with HTTP Basic, cached
+/// for the requests that follow, and recorded in the run's HAR with both secrets digested.
+#[tokio::test]
+async fn an_oauth2_client_exchanges_once_and_its_har_holds_no_secret() {
+    use wiremock::matchers::header;
+    let server = MockServer::start().await;
+    // `client-1:s3cr3t-client` in HTTP Basic.
+    let basic = "Basic Y2xpZW50LTE6czNjcjN0LWNsaWVudA==";
+    Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .and(header("authorization", basic))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "at-9f8e7d6c", "expires_in": 600})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/account"))
+        .and(header("authorization", "Bearer at-9f8e7d6c"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"account_id": ACCOUNT, "name": "n"})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let mut profile = Profile::default();
+    profile.auth = toml::from_str("kind = \"oauth2_client_credentials\"\ntoken_url = \"/oauth2/token\"").unwrap();
+    let credential =
+        harness::client::Credential::client_credentials("client-1", contract::Secret::new("s3cr3t-client"));
+    let har = Arc::new(harness::har::HarRecorder::new());
+    let client =
+        VendorClient::new(&server.uri(), profile, credential, limits(), "vendor.toml").unwrap().with_har(har.clone());
+    client.account().await.unwrap();
+    client.account().await.unwrap();
+    let doc = har.document(&[]);
+    let text = doc.to_string();
+    assert!(!text.contains("at-9f8e7d6c") && !text.contains("s3cr3t-client") && !text.contains("Y2xpZW50"), "{text}");
+    let entries = doc["log"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "one token request, two account requests: {text}");
+    let token = &entries[0];
+    assert_eq!(token["request"]["postData"]["mimeType"], "application/x-www-form-urlencoded");
+    assert!(token["request"]["headers"][0]["value"].as_str().unwrap().starts_with("Basic [redacted sha256:"));
+    assert!(token["response"]["content"]["text"].as_str().unwrap().contains("[redacted sha256:"), "{token}");
+}

@@ -11,7 +11,9 @@ use crate::outcome::Exchange;
 /// `signingSecret`, `signing_key`, ...): its string value never reaches evidence.
 pub fn is_secret_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    name.contains("secret") || name.ends_with("key")
+    name.contains("secret")
+        || name.ends_with("key")
+        || matches!(name.as_str(), "access_token" | "refresh_token" | "id_token" | "password")
 }
 
 /// The end (exclusive, in bytes) of the JSON string whose content starts at `text[0]`: the

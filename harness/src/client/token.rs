@@ -39,6 +39,55 @@ impl VendorClient {
         } else {
             self.url(at, &[])?
         };
-        crate::credential::exchange_client_credentials(&self.http, url, scope, id, secret).await
+        let started = Instant::now();
+        let result = crate::credential::exchange_client_credentials(&self.http, url.clone(), scope, id, secret).await;
+        if let Some(har) = &self.har {
+            har.exchange(&token_exchange(&url, scope, &result, started), Some(&basic(id, secret)));
+        }
+        result
     }
+}
+
+/// The `Authorization: Basic` value of an OAuth2 client (for the HAR's digest only).
+fn basic(id: &str, secret: &Secret) -> Secret {
+    use base64::Engine as _;
+    let pair = format!("{id}:{}", secret.expose());
+    Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+}
+
+/// The token request as `exchanges.har` records it: the form, the answer's access token (which
+/// the HAR digests like any secret-named member), or the failure.
+fn token_exchange(
+    url: &Url,
+    scope: Option<&str>,
+    result: &Result<(Secret, Duration), ApiError>,
+    started: Instant,
+) -> suites::Exchange {
+    let form = match scope {
+        Some(scope) => format!("grant_type=client_credentials&scope={scope}"),
+        None => "grant_type=client_credentials".to_owned(),
+    };
+    let mut exchange = suites::Exchange {
+        method: "POST".into(),
+        url: url.to_string(),
+        request_headers: vec![
+            ("authorization".into(), "Basic [redacted]".into()),
+            ("content-type".into(), "application/x-www-form-urlencoded".into()),
+        ],
+        request_body: Some(form),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        ..suites::Exchange::default()
+    };
+    match result {
+        Ok((token, lifetime)) => {
+            exchange.status = Some(200);
+            let body =
+                serde_json::json!({"access_token": token.expose(), "expires_in": lifetime.as_secs()}).to_string();
+            exchange.body_bytes = body.len() as u64;
+            exchange.body_excerpt = Some(body);
+            exchange.response_headers = vec![("content-type".into(), "application/json".into())];
+        }
+        Err(e) => exchange.error = Some(e.message.clone()),
+    }
+    exchange
 }
