@@ -288,8 +288,8 @@ async fn an_oauth2_client_exchanges_once_and_its_har_holds_no_secret() {
         .expect(2)
         .mount(&server)
         .await;
-    let mut profile = Profile::default();
-    profile.auth = toml::from_str("kind = \"oauth2_client_credentials\"\ntoken_url = \"/oauth2/token\"").unwrap();
+    let auth = toml::from_str("kind = \"oauth2_client_credentials\"\ntoken_url = \"/oauth2/token\"").unwrap();
+    let profile = Profile { auth, ..Profile::default() };
     let credential =
         harness::client::Credential::client_credentials("client-1", contract::Secret::new("s3cr3t-client"));
     let har = Arc::new(harness::har::HarRecorder::new());
