@@ -12,7 +12,12 @@ use suites::{Action, Trigger, TriggerError};
 
 use crate::config::TriggerConfig;
 
-pub fn from_config(config: &TriggerConfig, non_interactive: bool) -> anyhow::Result<Arc<dyn Trigger>> {
+/// The trigger `config` names; its requests (the mock's control API) are recorded in `har`.
+pub fn from_config(
+    config: &TriggerConfig,
+    non_interactive: bool,
+    har: Option<Arc<crate::har::HarRecorder>>,
+) -> anyhow::Result<Arc<dyn Trigger>> {
     Ok(match config {
         TriggerConfig::Command { argv, status_argv, event_argv, ping_argv, timeout_secs } => {
             let own = |a: &Option<Vec<String>>| a.clone().or_else(|| (!argv.is_empty()).then(|| argv.clone()));
@@ -32,7 +37,7 @@ pub fn from_config(config: &TriggerConfig, non_interactive: bool) -> anyhow::Res
                 ),
                 (None, None) => bail!("the `mock-control` trigger needs `admin_token_env` or `admin_token`"),
             };
-            Arc::new(MockControlTrigger::new(admin_url, token)?)
+            Arc::new(MockControlTrigger { har, ..MockControlTrigger::new(admin_url, token)? })
         }
         TriggerConfig::Ping => Arc::new(NoAction { kind: "ping" }),
         TriggerConfig::Passive => Arc::new(NoAction { kind: "passive" }),
@@ -161,6 +166,8 @@ pub struct MockControlTrigger {
     http: reqwest::Client,
     admin_url: String,
     token: Secret,
+    /// The run's recording, where each control request goes with the admin token digested.
+    har: Option<Arc<crate::har::HarRecorder>>,
 }
 
 impl std::fmt::Debug for MockControlTrigger {
@@ -175,7 +182,7 @@ impl MockControlTrigger {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()?;
-        Ok(Self { http, admin_url: admin_url.trim_end_matches('/').to_owned(), token })
+        Ok(Self { http, admin_url: admin_url.trim_end_matches('/').to_owned(), token, har: None })
     }
 }
 
@@ -197,14 +204,25 @@ impl Trigger for MockControlTrigger {
             }
         };
         let url = format!("{}/_mock/devices/{device_id}/{path}", self.admin_url);
-        let response = self
-            .http
-            .post(&url)
-            .header("X-Admin-Token", self.token.expose())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| TriggerError::Failed(format!("POST {url}: {e}")))?;
+        let started = std::time::Instant::now();
+        let sent = self.http.post(&url).header("X-Admin-Token", self.token.expose()).json(&body).send().await;
+        if let Some(har) = &self.har {
+            let exchange = suites::Exchange {
+                method: "POST".into(),
+                url: url.clone(),
+                request_headers: vec![
+                    ("x-admin-token".into(), "[redacted]".into()),
+                    ("content-type".into(), "application/json".into()),
+                ],
+                request_body: Some(body.to_string()),
+                status: sent.as_ref().ok().map(|r| r.status().as_u16()),
+                error: sent.as_ref().err().map(ToString::to_string),
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                ..suites::Exchange::default()
+            };
+            har.exchange(&exchange, Some(&self.token));
+        }
+        let response = sent.map_err(|e| TriggerError::Failed(format!("POST {url}: {e}")))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             let detail = format!("POST {url} answered {status}");

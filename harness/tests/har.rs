@@ -38,6 +38,14 @@ async fn a_demo_run_records_its_exchanges_and_deliveries_as_har() {
     let minted = sent.iter().find(|e| e["_token"]["claims"]["iss"].is_string()).expect("a token's claims");
     assert_eq!(minted["_token"]["signature"], "[elided]");
 
+    // The mock's control API (the demo's trigger), its admin token digested.
+    let control = sent
+        .iter()
+        .find(|e| e["request"]["url"].as_str().unwrap().contains("/_mock/devices/"))
+        .expect("a request to the mock's control API");
+    let admin =
+        control["request"]["headers"].as_array().unwrap().iter().find(|h| h["name"] == "x-admin-token").unwrap();
+    assert!(admin["value"].as_str().unwrap().starts_with("[redacted sha256:"), "{control}");
     assert!(!received.is_empty(), "the receiver's deliveries");
     assert!(received.iter().any(|e| e["_webhook"]["verification"]["result"] == "verified"), "a verified delivery");
     for e in &received {

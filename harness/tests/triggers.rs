@@ -53,7 +53,7 @@ async fn mock_control_reports_a_refusal_as_a_failed_trigger() {
         admin_token_env: None,
         admin_token: Some(Secret::new("t")),
     };
-    let trigger = from_config(&config, true).unwrap();
+    let trigger = from_config(&config, true, None).unwrap();
     assert!(matches!(trigger.act(&offline()).await, Err(TriggerError::Failed(m)) if m.contains("401")));
 }
 
@@ -66,7 +66,7 @@ async fn mock_control_reports_an_unknown_device_as_such() {
         admin_token_env: None,
         admin_token: Some(Secret::new("t")),
     };
-    let trigger = from_config(&config, true).unwrap();
+    let trigger = from_config(&config, true, None).unwrap();
     let err = trigger.act(&offline()).await.unwrap_err();
     assert!(matches!(&err, TriggerError::UnknownDevice { detail, .. } if detail.contains("404")), "{err}");
     assert_eq!(suites::act::trigger_outcome(&err).status, suites::Status::Skip);
@@ -101,7 +101,7 @@ async fn a_command_per_action_gets_the_data_the_check_asks_for_as_json() {
         argv("ping", &["{webhook_id}"]),
     );
     let config: TriggerConfig = toml::from_str(&text).unwrap();
-    let trigger = from_config(&config, true).unwrap();
+    let trigger = from_config(&config, true, None).unwrap();
     let alarm = Action::DeviceEvent {
         site_id: "s-1".into(),
         device_id: "d-1".into(),
@@ -125,7 +125,7 @@ async fn a_command_per_action_gets_the_data_the_check_asks_for_as_json() {
     // Without `argv`, an action with no command of its own is not something this trigger can do.
     let only_events: TriggerConfig =
         toml::from_str(&format!("kind = \"command\"\nevent_argv = {:?}", argv("event", &["{data}"]))).unwrap();
-    let err = from_config(&only_events, true).unwrap().act(&offline()).await.unwrap_err();
+    let err = from_config(&only_events, true, None).unwrap().act(&offline()).await.unwrap_err();
     assert!(matches!(err, TriggerError::Unsupported { trigger: "command", .. }), "{err}");
 }
 
@@ -141,7 +141,7 @@ async fn a_command_runs_without_a_shell_and_its_failure_is_reported() {
         ping_argv: None,
         timeout_secs: 10,
     };
-    from_config(&config, true).unwrap().act(&offline()).await.unwrap();
+    from_config(&config, true, None).unwrap().act(&offline()).await.unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "d-1 offline");
     let failing = TriggerConfig::Command {
         argv: vec!["sh".into(), "-c".into(), "echo nope >&2; exit 3".into()],
@@ -150,17 +150,17 @@ async fn a_command_runs_without_a_shell_and_its_failure_is_reported() {
         ping_argv: None,
         timeout_secs: 10,
     };
-    let err = from_config(&failing, true).unwrap().act(&offline()).await.unwrap_err();
+    let err = from_config(&failing, true, None).unwrap().act(&offline()).await.unwrap_err();
     assert!(matches!(&err, TriggerError::Failed(m) if m.contains("nope")), "{err}");
 }
 
 #[tokio::test]
 async fn prompt_ping_and_passive_skip_what_they_cannot_do() {
-    let prompt = from_config(&TriggerConfig::Prompt { wait_secs: 1 }, true).unwrap();
+    let prompt = from_config(&TriggerConfig::Prompt { wait_secs: 1 }, true, None).unwrap();
     assert_eq!(prompt.act(&offline()).await, Err(TriggerError::NonInteractive));
     for config in [TriggerConfig::Ping, TriggerConfig::Passive] {
         assert!(matches!(
-            from_config(&config, false).unwrap().act(&offline()).await,
+            from_config(&config, false, None).unwrap().act(&offline()).await,
             Err(TriggerError::Unsupported { .. })
         ));
     }

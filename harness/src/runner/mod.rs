@@ -375,7 +375,7 @@ async fn build_context(
         receiver = Some(started);
     }
     if needs.contains(&Need::Trigger) {
-        cx = cx.with_trigger(trigger::from_config(&config.trigger, options.non_interactive)?);
+        cx = cx.with_trigger(trigger::from_config(&config.trigger, options.non_interactive, Some(har.clone()))?);
     }
     // Checks see what the vendor declared and what it was found to offer. The deadline bounds the
     // probes too: a vendor that hangs on them still gets its report.
