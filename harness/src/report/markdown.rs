@@ -26,21 +26,14 @@ fn capabilities(md: &mut String, report: &Report) {
 }
 
 pub fn render(report: &Report) -> String {
-    let c = &report.counts;
     let mut md = format!(
-        "## Conformance: {}\n\nVendor **{}** (`{}`, profile `{}`), run `{}`.\n\n{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors{}.\n",
+        "## Conformance: {}\n\nVendor **{}** (`{}`, profile `{}`), run `{}`.\n\n{}.\n",
         report.headline(),
         cell(&report.vendor.name),
         cell(&report.vendor.base_url),
         cell(&report.vendor.profile),
         report.run_id,
-        c.total,
-        c.pass,
-        c.fail,
-        c.advisory,
-        c.skip,
-        c.error,
-        if c.waived > 0 { format!(", {} waived", c.waived) } else { String::new() }
+        report.counts.sentence(),
     );
     if report.partial {
         md.push_str("\nA partial run: only the selected checks ran, and the verdict speaks for them alone.\n");

@@ -212,6 +212,18 @@ pub struct Counts {
     pub waived: usize,
 }
 
+impl Counts {
+    /// `68 checks: 66 passed, 0 failed, 1 advisories, 1 skipped, 0 errors` (`, 1 waived` when any
+    /// was), as the terminal and `summary.md` say it.
+    pub fn sentence(&self) -> String {
+        let waived = if self.waived > 0 { format!(", {} waived", self.waived) } else { String::new() };
+        format!(
+            "{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors{waived}",
+            self.total, self.pass, self.fail, self.advisory, self.skip, self.error
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VendorInfo {
     pub name: String,

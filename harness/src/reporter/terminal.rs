@@ -224,16 +224,7 @@ pub fn end_summary(report: &Report, report_html: &std::path::Path, colour: bool)
         Verdict::Incomplete => Paint::Magenta,
     };
     let mut out = format!("{}\n", paint(colour, verdict_colour, &report.headline()));
-    out.push_str(&format!(
-        "{} checks: {} passed, {} failed, {} advisories, {} skipped, {} errors{}\n",
-        c.total,
-        c.pass,
-        c.fail,
-        c.advisory,
-        c.skip,
-        c.error,
-        if c.waived > 0 { format!(", {} waived", c.waived) } else { String::new() }
-    ));
+    out.push_str(&format!("{}\n", c.sentence()));
     // The checks not reached by an interrupted run are one line, not dozens.
     let not_reached = |r: &CheckReport| report.interrupted && r.message == INTERRUPTED;
     let failing: Vec<&CheckReport> = report.checks().filter(|r| shown_at_the_end(r) && !not_reached(r)).collect();

@@ -15,6 +15,11 @@ use suites::{Context, Status};
 use fake::*;
 
 /// Runs the pagination suite over `api` and returns each check's outcome.
+/// The outcomes that neither pass nor are not applicable to the vendor's kind of pagination.
+fn not_passing<'a>(outcomes: &'a [(&'static str, suites::Outcome)]) -> Vec<&'a (&'static str, suites::Outcome)> {
+    outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect()
+}
+
 async fn run(api: impl Into<Arc<Fake>>) -> Vec<(&'static str, suites::Outcome)> {
     let cx = Context::new(api.into());
     let mut outcomes = Vec::new();
@@ -52,8 +57,7 @@ const FLEET: &[u64] = &[23, 0, 7];
 async fn a_clean_vendor_passes_every_check() {
     let api = Arc::new(fake(FLEET, Bugs::default()));
     let outcomes = run(api.clone()).await;
-    let not_passing: Vec<_> =
-        outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect();
+    let not_passing = not_passing(&outcomes);
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     assert_eq!(outcomes.len(), 8);
     // One survey serves the eight checks: sites and three inventories, each walked at the
@@ -109,8 +113,7 @@ async fn each_bug_fails_exactly_its_checks() {
 async fn visible_clamps_and_404s_are_conformant() {
     let bugs = Bugs { clamp_bad: true, clamp_huge_to: Some(40), past_end_404: true, ..Bugs::default() };
     let outcomes = run(fake(FLEET, bugs)).await;
-    let not_passing: Vec<_> =
-        outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect();
+    let not_passing = not_passing(&outcomes);
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let max = &outcomes.iter().find(|(id, _)| *id == "pagination.per-page-max").unwrap().1;
     assert!(max.evidence.notes.iter().any(|n| n.contains("per_page 40")), "{max:#?}");
@@ -151,8 +154,7 @@ async fn a_lower_maximum_refused_with_a_4xx_is_conformant() {
     let mut api = fake(FLEET, Bugs::default());
     api.max = 100;
     let outcomes = run(api).await;
-    let not_passing: Vec<_> =
-        outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect();
+    let not_passing = not_passing(&outcomes);
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     assert!(sizes.evidence.notes.iter().any(|n| n.contains("was refused with a 4xx")), "{sizes:#?}");
@@ -163,8 +165,7 @@ async fn a_minimum_page_size_refused_with_a_4xx_is_conformant() {
     // PAGE-3 allows a 4xx for a page size the vendor does not take (Meraki documents a
     // `perPage` range): per_page 1 refused on its first page is a note, not a PAGE-1 failure.
     let outcomes = run(fake(FLEET, Bugs { refuse_small: true, ..Bugs::default() })).await;
-    let not_passing: Vec<_> =
-        outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect();
+    let not_passing = not_passing(&outcomes);
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     assert!(sizes.evidence.notes.iter().any(|n| n.contains("refuses per_page=1 with a 4xx")), "{sizes:#?}");
@@ -177,8 +178,7 @@ async fn a_declared_minimum_is_the_smallest_size_walked() {
     api.declared_min = Some(5);
     let api = Arc::new(api);
     let outcomes = run(api.clone()).await;
-    let not_passing: Vec<_> =
-        outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect();
+    let not_passing = not_passing(&outcomes);
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = api.walked_sizes.lock().unwrap().clone();
     assert!(sizes.contains(&Some(5)) && sizes.contains(&Some(7)) && !sizes.contains(&Some(1)), "{sizes:?}");
@@ -214,8 +214,7 @@ async fn a_declared_maximum_is_the_maximum_walked_and_judged() {
     (api.max, api.declared_max) = (100, Some(100));
     let api = Arc::new(api);
     let outcomes = run(api.clone()).await;
-    let not_passing: Vec<_> =
-        outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect();
+    let not_passing = not_passing(&outcomes);
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = api.walked_sizes.lock().unwrap().clone();
     assert!(sizes.contains(&Some(100)) && !sizes.contains(&Some(contract::MAX_PER_PAGE)), "{sizes:?}");
@@ -239,8 +238,7 @@ async fn a_declared_maximum_is_the_maximum_walked_and_judged() {
 #[tokio::test]
 async fn large_collections_are_not_walked_one_item_a_page() {
     let outcomes = run(fake(&[2_000], Bugs::default())).await;
-    let not_passing: Vec<_> =
-        outcomes.iter().filter(|(_, o)| o.status != Status::Pass && !o.is_not_applicable()).collect();
+    let not_passing = not_passing(&outcomes);
     assert!(not_passing.is_empty(), "{not_passing:#?}");
     let sizes = &outcomes.iter().find(|(id, _)| *id == "pagination.page-sizes").unwrap().1;
     let skipped: Vec<_> = sizes.evidence.notes.iter().filter(|n| n.contains("not walked at per_page")).collect();
