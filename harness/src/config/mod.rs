@@ -212,7 +212,10 @@ impl VendorConfig {
         }
         if let Some(file) = config.deviations_file.take() {
             let file = dir.join(file);
-            config.deviations.extend(crate::deviations::load_file(&file)?);
+            let agreed = crate::deviations::load_file(&file)?;
+            // Named by its place in its own file, so the entry to fix is found there.
+            crate::deviations::validate(&agreed).with_context(|| format!("in {}", file.display()))?;
+            config.deviations.extend(agreed);
         }
         config.validate()?;
         Ok(config)

@@ -34,6 +34,11 @@ fn deviations_load_from_the_config_and_the_file_it_names() {
     std::fs::write(&path, text.replace("EVT-5", "EVT-9")).unwrap();
     let err = format!("{:#}", VendorConfig::load(&path).unwrap_err());
     assert!(err.contains("`deviations[0].requirement`: `EVT-9`"), "{err}");
+    // An entry of the named file is named in that file.
+    std::fs::write(&path, &text).unwrap();
+    std::fs::write(dir.path().join("agreed.toml"), entry("webhooks.ping", "WHM-9")).unwrap();
+    let err = format!("{:#}", VendorConfig::load(&path).unwrap_err());
+    assert!(err.contains("agreed.toml: `deviations[0].requirement`: `WHM-9`"), "{err}");
 }
 
 #[test]
