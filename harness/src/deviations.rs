@@ -162,12 +162,24 @@ impl Applied {
     }
 }
 
-/// What `deviation` does to a check that ended with `status` (`None`: not run) on `today`.
-pub fn effect(deviation: &Deviation, status: Option<Status>, today: time::Date) -> Effect {
+/// What `deviation` does to its check on `today`: the check ended with `status` (`None`: not
+/// run), enforces `requirements`, and its failure says `said` (message, expected, actual). A
+/// deviation waives the requirement it names, not another the same check enforces.
+pub fn effect(
+    deviation: &Deviation,
+    status: Option<Status>,
+    requirements: &[String],
+    said: &str,
+    today: time::Date,
+) -> Effect {
     match status {
-        Some(Status::Fail | Status::Waived) if deviation.expiry().is_some_and(|e| today <= e) => Effect::Waived,
-        Some(Status::Fail) => Effect::Expired,
         Some(Status::Pass) => Effect::Stale,
+        Some(Status::Fail) if deviation.expiry().is_none_or(|e| today > e) => Effect::Expired,
+        Some(Status::Fail) if requirements.len() > 1 => match broken(requirements, said) {
+            Some(b) if b.iter().all(|r| *r == deviation.requirement) => Effect::Waived,
+            b => Effect::Uncovered { broken: b.unwrap_or_default().into_iter().map(String::from).collect() },
+        },
+        Some(Status::Fail) => Effect::Waived,
         _ => Effect::Unused,
     }
 }
@@ -183,11 +195,6 @@ pub fn broken<'a>(requirements: &'a [String], said: &str) -> Option<Vec<&'a str>
         })
         .collect();
     (!named.is_empty()).then_some(named)
-}
-
-/// Each deviation's effect, given each check's status in this run (`None`: not run) and today.
-pub fn apply(deviations: &[Deviation], status_of: impl Fn(&str) -> Option<Status>, today: time::Date) -> Vec<Applied> {
-    deviations.iter().map(|d| Applied { deviation: d.clone(), effect: effect(d, status_of(&d.check), today) }).collect()
 }
 
 /// Today, in UTC.
@@ -213,24 +220,28 @@ mod tests {
         time::Date::parse(s, date_format()).unwrap()
     }
 
+    /// `webhooks.ping` enforces WHM-4 alone.
+    fn ping(status: Option<Status>, today: &str) -> Applied {
+        let d = deviation("webhooks.ping", "WHM-4", "2027-03-31");
+        let effect = effect(&d, status, &["WHM-4".into()], "", day(today));
+        Applied { deviation: d, effect }
+    }
+
     #[test]
     fn a_failure_is_waived_through_its_last_day_and_fails_after() {
-        let d = [deviation("webhooks.ping", "WHM-4", "2027-03-31")];
-        let fail = |_: &str| Some(Status::Fail);
-        assert_eq!(apply(&d, fail, day("2027-03-31"))[0].effect, Effect::Waived);
-        assert_eq!(apply(&d, fail, day("2027-04-01"))[0].effect, Effect::Expired);
+        assert_eq!(ping(Some(Status::Fail), "2027-03-31").effect, Effect::Waived);
+        assert_eq!(ping(Some(Status::Fail), "2027-04-01").effect, Effect::Expired);
         assert!(
-            apply(&d, fail, day("2027-01-01"))[0].note().starts_with("WAIVED by an agreed deviation (WHM-4, INT-1234")
+            ping(Some(Status::Fail), "2027-01-01").note().starts_with("WAIVED by an agreed deviation (WHM-4, INT-1234")
         );
     }
 
     #[test]
     fn a_passing_check_makes_its_deviation_stale_and_one_without_a_verdict_unused() {
-        let d = [deviation("webhooks.ping", "WHM-4", "2027-03-31")];
-        assert_eq!(apply(&d, |_| Some(Status::Pass), day("2027-01-01"))[0].effect, Effect::Stale);
-        assert_eq!(apply(&d, |_| Some(Status::Skip), day("2027-01-01"))[0].effect, Effect::Unused);
-        assert_eq!(apply(&d, |_| None, day("2027-01-01"))[0].effect, Effect::Unused);
-        assert!(apply(&d, |_| Some(Status::Pass), day("2027-01-01"))[0].note().contains("stale"));
+        assert_eq!(ping(Some(Status::Pass), "2027-01-01").effect, Effect::Stale);
+        assert_eq!(ping(Some(Status::Skip), "2027-01-01").effect, Effect::Unused);
+        assert_eq!(ping(None, "2027-01-01").effect, Effect::Unused);
+        assert!(ping(Some(Status::Pass), "2027-01-01").note().contains("stale"));
     }
 
     #[test]

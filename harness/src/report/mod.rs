@@ -151,21 +151,13 @@ impl CheckReport {
     /// row keeps the deviation and its effect.
     pub fn settle(&mut self, deviations: &[Deviation], today: time::Date) {
         let Some(deviation) = deviations.iter().find(|d| d.check == self.id) else { return };
-        let mut effect = effect(deviation, Some(self.status), today);
-        // A deviation waives the requirement it names, not another the same check enforces.
-        if effect == Effect::Waived && self.requirements.len() > 1 {
-            let said = [Some(&self.message), self.expected.as_ref(), self.actual.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join("\n");
-            let broken = crate::deviations::broken(&self.requirements, &said);
-            if broken.as_ref().is_none_or(|b| b.iter().any(|r| *r != deviation.requirement)) {
-                effect =
-                    Effect::Uncovered { broken: broken.unwrap_or_default().into_iter().map(String::from).collect() };
-            }
-        }
+        let said = [Some(&self.message), self.expected.as_ref(), self.actual.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let effect = effect(deviation, Some(self.status), &self.requirements, &said, today);
         let applied = Applied { deviation: deviation.clone(), effect };
         let note = applied.note();
         self.message = match applied.effect {
