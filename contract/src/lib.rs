@@ -21,6 +21,12 @@ pub use signature::{Scheme, SigEncoding, SignatureError, SignatureFormat};
 pub use token::{TokenError, TokenMinter, TokenPolicy, TokenVerifier};
 pub use types::*;
 
+/// The SHA-256 of `bytes` as lowercase hex (digests in reports and certificates, key ids).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// Unix seconds now. Code that verifies takes `now` as a parameter; this is for its callers.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()

@@ -13,7 +13,6 @@ use std::sync::Mutex;
 
 use contract::Secret;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use suites::{Delivery, Exchange, Verification};
 
 /// The file's name in the run's folder.
@@ -31,7 +30,7 @@ fn is_credential_header(name: &str) -> bool {
 
 /// How a redacted value reads: `[redacted sha256:<first 16 hex>]`.
 pub fn redacted(value: &str) -> String {
-    format!("[redacted sha256:{}]", &hex::encode(Sha256::digest(value.as_bytes()))[..16])
+    format!("[redacted sha256:{}]", &contract::sha256_hex(value.as_bytes())[..16])
 }
 
 /// One entry, in the order of its start.
@@ -190,18 +189,11 @@ impl HarRecorder {
         self.entries.lock().expect("har lock").push(Entry { started_ms, value });
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.lock().expect("har lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The HAR document, entries in order of their start, every secret redacted: credential
-    /// headers, secret-named JSON members, and each of `secrets` wherever it appears.
+    /// headers, secret-named JSON members, and each of `secrets` wherever it appears. It takes
+    /// the entries (written once, at the end of a run): a long run's recording is not held twice.
     pub fn document(&self, secrets: &[Secret]) -> Value {
-        let mut entries = self.entries.lock().expect("har lock").clone();
+        let mut entries = std::mem::take(&mut *self.entries.lock().expect("har lock"));
         entries.sort_by_key(|e| e.started_ms);
         let known: Vec<&str> = secrets.iter().map(Secret::expose).filter(|s| !s.is_empty()).collect();
         let shown: Vec<(&str, String)> = known.iter().map(|s| (*s, redacted(s))).collect();

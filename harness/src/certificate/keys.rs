@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey as _, EncodePublicKey as _};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use sha2::{Digest as _, Sha256};
 
 /// A new key from the operating system's generator.
 pub fn generate() -> SigningKey {
@@ -18,7 +17,7 @@ pub fn generate() -> SigningKey {
 /// `openssl pkey -pubin -in KEY.pub -outform DER | sha256sum` prints it.
 pub fn key_id(key: &VerifyingKey) -> String {
     let der = key.to_public_key_der().expect("an Ed25519 public key encodes");
-    hex::encode(Sha256::digest(der.as_bytes()))
+    contract::sha256_hex(der.as_bytes())
 }
 
 /// The public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`).

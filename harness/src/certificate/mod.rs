@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::report::{CapabilitiesReport, Counts, Report, VendorInfo};
 
@@ -250,9 +249,7 @@ fn files_under(dir: &Path) -> std::io::Result<Listed> {
     Ok((files, odd))
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use contract::sha256_hex;
 
 #[cfg(test)]
 mod tests;

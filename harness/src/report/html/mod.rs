@@ -12,7 +12,6 @@
 //! (the requirement matrix); here the page itself and what the blocks share.
 
 use maud::{DOCTYPE, PreEscaped, html};
-use sha2::{Digest as _, Sha256};
 use suites::{Level, Status};
 
 use super::{CheckReport, Quote, Report, Verdict};
@@ -30,7 +29,7 @@ pub use spans::{Span, code_spans, md};
 /// The SHA-256 of the CONTRACT.md embedded in this harness, the text every check was judged
 /// against, as lowercase hex.
 pub fn contract_digest() -> String {
-    format!("{:x}", Sha256::digest(contract::requirements::CONTRACT_MD.as_bytes()))
+    contract::sha256_hex(contract::requirements::CONTRACT_MD.as_bytes())
 }
 
 const CSS: &str = "
