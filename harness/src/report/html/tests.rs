@@ -205,8 +205,5 @@ fn the_digest_is_the_sha256_of_the_embedded_contract() {
     assert_eq!(d.len(), 64);
     assert!(d.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     // SHA-256 of the empty string, so the hex formatting is known to be the digest's.
-    assert_eq!(
-        contract::sha256_hex(b""),
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    );
+    assert_eq!(contract::sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
