@@ -325,9 +325,10 @@ fn watch_fleet(state: mock_vendor::AppState, feed: LiveFeed) -> tokio::task::Joi
 /// The `fleet` event of the live view.
 fn fleet_snapshot(state: &mock_vendor::AppState) -> serde_json::Value {
     let fleet = state.fleet.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let device = |d: &u32| {
-        let d = &fleet.devices[*d as usize];
-        serde_json::json!({"id": d.id, "name": &*d.name, "type": d.kind.as_str(), "status": d.status.as_str()})
+    let device = |&idx: &u32| {
+        let d = &fleet.devices[idx as usize];
+        let name = fleet.device_name(idx);
+        serde_json::json!({"id": d.id, "name": name, "type": d.kind.as_str(), "status": d.status.as_str()})
     };
     let site = |s: &u32| {
         let s = &fleet.sites[*s as usize];
