@@ -1,14 +1,16 @@
 //! `bench`: the figures of issue 8, each printed with its baseline, ratio and target.
 //!
 //! Sections: inventory serving under `wrk` (mock vs an axum baseline vs Prism), the webhook
-//! pipeline (steady and with an outage), scale (`synthetic:1000000`: start, RSS, the harness's
-//! walk), the demo's wall time, and the criterion micro-benchmarks. BENCHMARKS.md records a run.
+//! pipeline (steady and with an outage), scale (`synthetic:10000000`: start, RSS, the harness's
+//! walk against a plain reqwest loop's), the demo's wall time, and the criterion micro-benchmarks.
+//! BENCHMARKS.md records a run.
 
 mod demo;
 mod micro;
 mod scale;
 mod serving;
 mod util;
+mod walk;
 mod webhooks;
 
 use std::path::PathBuf;
@@ -34,6 +36,9 @@ enum Cmd {
         credentials: PathBuf,
         #[arg(long, default_value_t = contract::MAX_PER_PAGE)]
         per_page: u64,
+        /// The baseline instead: a plain reqwest loop over the same pages (mint, send, read).
+        #[arg(long)]
+        raw: bool,
     },
 }
 
@@ -51,7 +56,8 @@ struct RunArgs {
     /// Run only these sections (repeatable); default: all.
     #[arg(long = "only", value_enum)]
     only: Vec<Section>,
-    /// Shorter runs (wrk 5 s, pipeline 10 s, criterion 2 s per bench): a smoke test, not figures.
+    /// Shorter runs (wrk 5 s, pipeline 10 s, a fleet of 200,000, criterion 2 s per bench): a
+    /// smoke test, not figures.
     #[arg(long)]
     quick: bool,
     /// wrk connections (each with its own token) and threads.
@@ -62,9 +68,9 @@ struct RunArgs {
     /// Webhook events offered per second.
     #[arg(long, default_value_t = 10_000)]
     rate: u64,
-    /// Devices in the scale section's synthetic fleet.
-    #[arg(long, default_value_t = 1_000_000)]
-    fleet: u64,
+    /// Devices in the scale section's synthetic fleet [default: 10000000, 200000 with --quick].
+    #[arg(long)]
+    fleet: Option<u64>,
     /// Page size of the scale section's walk.
     #[arg(long, default_value_t = contract::MAX_PER_PAGE)]
     per_page: u64,
@@ -73,8 +79,12 @@ struct RunArgs {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    if let Some(Cmd::Walk { credentials, per_page }) = cli.command {
-        let report = rt.block_on(scale::walk(&credentials, per_page))?;
+    if let Some(Cmd::Walk { credentials, per_page, raw }) = cli.command {
+        let report = if raw {
+            rt.block_on(walk::raw(&credentials, per_page))?
+        } else {
+            rt.block_on(scale::walk(&credentials, per_page))?
+        };
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
     }
@@ -116,7 +126,8 @@ fn main() -> anyhow::Result<()> {
     }
     if wants(Section::Scale) {
         eprintln!("== scale");
-        match scale::run(args.fleet, args.per_page) {
+        let fleet = args.fleet.unwrap_or(if args.quick { 200_000 } else { 10_000_000 });
+        match scale::run(fleet, args.per_page) {
             Ok(r) => report(r.lines()),
             Err(e) => report(vec![format!("scale: not measured: {e:#}")]),
         }

@@ -1,6 +1,7 @@
 //! §3 Scale: `mock-vendor serve --fleet synthetic:N` as a child (start time until READY and the
-//! port answers, its RSS), then the harness's streaming walk of every site's inventory in another
-//! child (`bench walk`), whose RSS is sampled from `/proc` during the walk.
+//! port answers, its RSS), then two walks of every site's inventory, each in its own child whose
+//! RSS is sampled from `/proc` during the walk: the baseline, a plain reqwest loop (`bench walk
+//! --raw`, `walk.rs`), and the harness's streaming walk (`bench walk`), in that order.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -26,6 +27,8 @@ pub struct ScaleResult {
     pub walk: WalkReport,
     /// Highest harness RSS seen by sampling during the walk (and the child's own peak).
     pub walk_rss_max_kib: u64,
+    /// The plain reqwest loop's walk of the same pages, just before the harness's.
+    pub raw: WalkReport,
     pub per_page: u64,
 }
 
@@ -53,6 +56,18 @@ impl ScaleResult {
                 mib(self.walk_rss_max_kib),
                 verdict(self.walk_rss_max_kib <= 256 * 1024 && self.walk.devices >= self.devices_in_fleet)
             ),
+            {
+                let (walk, raw) = (self.walk.devices as f64 / self.walk.secs, self.raw.devices as f64 / self.raw.secs);
+                format!(
+                    "scale walk vs raw client: harness {} devices/s, baseline {} devices/s (a plain reqwest loop over the same {} pages: mint a fresh RS256 token, send, read, repeat; RSS peak {}), ratio {:.2} (target ≥ 0.8) {}",
+                    thousands(walk),
+                    thousands(raw),
+                    thousands(self.raw.pages as f64),
+                    mib(self.raw.hwm_kib),
+                    walk / raw,
+                    verdict(walk / raw >= 0.8 && self.raw.devices == self.walk.devices)
+                )
+            },
         ]
     }
 }
@@ -94,24 +109,9 @@ pub fn run(devices: u64, per_page: u64) -> anyhow::Result<ScaleResult> {
         let start_secs = started.elapsed().as_secs_f64();
         let mock_after_start = util::memory(pid).context("the mock's /proc status")?;
 
-        let walker = std::env::current_exe()?;
-        let mut child = Command::new(walker)
-            .args(["walk", "--per-page", &per_page.to_string(), "--credentials"])
-            .arg(state_dir.path().join("credentials.json"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("failed to start the walk")?;
-        let mut rss_max = 0;
-        while child.try_wait()?.is_none() {
-            if let Some(m) = util::memory(child.id()) {
-                rss_max = rss_max.max(m.rss_kib);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output()?;
-        anyhow::ensure!(out.status.success(), "the walk failed");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let walk: WalkReport = serde_json::from_str(text.lines().last().context("the walk printed nothing")?)?;
+        let credentials = state_dir.path().join("credentials.json");
+        let (raw, _) = walk_child(&credentials, per_page, true)?;
+        let (walk, rss_max) = walk_child(&credentials, per_page, false)?;
         let mock_after_walk = util::memory(pid).context("the mock's /proc status")?;
         Ok(ScaleResult {
             devices_in_fleet: devices,
@@ -120,6 +120,7 @@ pub fn run(devices: u64, per_page: u64) -> anyhow::Result<ScaleResult> {
             mock_after_walk,
             walk_rss_max_kib: rss_max.max(walk.hwm_kib),
             walk,
+            raw,
             per_page,
         })
     })();
@@ -128,7 +129,31 @@ pub fn run(devices: u64, per_page: u64) -> anyhow::Result<ScaleResult> {
     result
 }
 
+/// `bench walk [--raw]` as a child: what it printed, and the highest RSS sampled while it ran.
+fn walk_child(credentials: &Path, per_page: u64, raw: bool) -> anyhow::Result<(WalkReport, u64)> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(["walk", "--per-page", &per_page.to_string(), "--credentials"]).arg(credentials);
+    if raw {
+        command.arg("--raw");
+    }
+    let mut child = command.stdout(Stdio::piped()).spawn().context("failed to start the walk")?;
+    let mut rss_max = 0;
+    while child.try_wait()?.is_none() {
+        if let Some(m) = util::memory(child.id()) {
+            rss_max = rss_max.max(m.rss_kib);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output()?;
+    anyhow::ensure!(out.status.success(), "the walk{} failed", if raw { " --raw" } else { "" });
+    let text = String::from_utf8_lossy(&out.stdout);
+    let walk: WalkReport = serde_json::from_str(text.lines().last().context("the walk printed nothing")?)?;
+    Ok((walk, rss_max))
+}
+
 /// `bench walk`: the harness's streaming walk of every site's inventory, keeping a count only.
+/// Its client has no HAR recorder: a harness run records every exchange in `exchanges.har`
+/// (an excerpt of each body), which is the run's, not the walk's.
 pub async fn walk(credentials: &Path, per_page: u64) -> anyhow::Result<WalkReport> {
     let creds: mock_vendor::Credentials = serde_json::from_slice(&std::fs::read(credentials)?)?;
     let account = &creds.accounts[0];
