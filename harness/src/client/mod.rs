@@ -83,6 +83,8 @@ pub struct VendorClient {
     limited: std::sync::Mutex<Vec<Exchange>>,
     /// The run's recording of every exchange (`exchanges.har`), when it keeps one.
     har: Option<std::sync::Arc<crate::har::HarRecorder>>,
+    /// The next JWT, minted while the current request is in flight.
+    minted: token::MintAhead,
 }
 
 impl std::fmt::Debug for VendorClient {
@@ -116,6 +118,7 @@ impl VendorClient {
             account_id: std::sync::OnceLock::new(),
             limited: Default::default(),
             har: None,
+            minted: Default::default(),
         })
     }
 
