@@ -44,7 +44,7 @@ impl Profile {
 
     fn field_value(&self, raw: &Value, spec: &FieldSpec, request: &RequestContext) -> Option<Value> {
         let rule = match spec {
-            FieldSpec::Pointer(p) => return raw.pointer(p).cloned(),
+            FieldSpec::Pointer(p) => return pointer(raw, p).cloned(),
             FieldSpec::Rule(rule) => rule,
         };
         let value = match &rule.source {
@@ -53,19 +53,18 @@ impl Profile {
             FieldSource::FromRequest(RequestValue::AccountId) => Value::String(request.account_id.clone()?),
             FieldSource::Pointer { pointer, within } => {
                 let within = match within {
-                    Some(e) => raw
-                        .pointer(&e.array)?
+                    Some(e) => self::pointer(raw, &e.array)?
                         .as_array()?
                         .iter()
-                        .find(|item| item.pointer(&e.element_where) == Some(&e.equals))?,
+                        .find(|item| self::pointer(item, &e.element_where) == Some(&e.equals))?,
                     None => raw,
                 };
-                within.pointer(pointer)?.clone()
+                self::pointer(within, pointer)?.clone()
             }
             FieldSource::Join { pointers, separator } => {
                 let parts: Vec<String> = pointers
                     .iter()
-                    .filter_map(|p| match raw.pointer(p)? {
+                    .filter_map(|p| match pointer(raw, p)? {
                         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
                         Value::Number(n) => Some(n.to_string()),
                         _ => None,
@@ -150,5 +149,60 @@ impl Profile {
             .filter(|(_, spec)| objects.iter().all(|raw| self.field_value(raw, spec, request).is_none()))
             .map(|(name, spec)| (name.clone(), spec.shown()))
             .collect()
+    }
+}
+
+/// `Value::pointer` without its allocations: serde_json unescapes every reference token into a
+/// new `String`, which was most of mapping a record (issue 18: a walk's pages are mapped record by
+/// record). A pointer with an escape (`~0`, `~1`) is left to serde_json.
+fn pointer<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.contains('~') {
+        return value.pointer(pointer);
+    }
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    rest.split('/').try_fold(value, |target, token| match target {
+        Value::Object(map) => map.get(token),
+        // As serde_json reads an index: no sign, no leading zero.
+        Value::Array(list) if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) => {
+            list.get(token.parse::<usize>().ok()?)
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn pointers_read_as_serde_json_reads_them() {
+        let doc = json!({"a": {"b": [10, {"c/d": 1, "e~f": 2, "": 3}], "": {"": 4}}, "0": 5, "x": null});
+        for p in [
+            "",
+            "/",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/2",
+            "/a/b/-1",
+            "/a/b/1/c~1d",
+            "/a/b/1/e~0f",
+            "/a/b/1/",
+            "/a//",
+            "/0",
+            "/x",
+            "/x/y",
+            "a",
+            "/a/b/1/c/d",
+            "/nope",
+        ] {
+            assert_eq!(super::pointer(&doc, p), doc.pointer(p), "{p}");
+        }
     }
 }

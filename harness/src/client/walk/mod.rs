@@ -57,14 +57,15 @@ impl VendorClient {
                         (method, self.url(&probe.path, &probe.query)?, probe.body)
                     }
                 };
-                let (doc, exchange) = match self.fetch_page(method, url.clone(), body, endpoint).await {
+                let (mut doc, exchange) = match self.fetch_page(method, url.clone(), body, endpoint).await {
                     Ok(ok) => ok,
                     Err(e) => return Err(with_recent(e, recent)),
                 };
-                let items = doc.pointer(&endpoint.list).and_then(Value::as_array).cloned().unwrap_or_default();
+                // Read in place; moved out of `doc` for the visitor once the page is read.
+                let items: &[Value] = doc.pointer(&endpoint.list).and_then(Value::as_array).map_or(&[], Vec::as_slice);
                 let count = items.len() as u64;
                 if !items.is_empty() {
-                    let missing = self.profile.unmatched(&items, &endpoint.fields, &request);
+                    let missing = self.profile.unmatched(items, &endpoint.fields, &request);
                     unmatched = Some(match unmatched.take() {
                         None => missing.into_iter().filter(|(f, _)| endpoint.fields[f].reads_record()).collect(),
                         Some(before) => before.into_iter().filter(|u| missing.contains(u)).collect(),
@@ -77,8 +78,12 @@ impl VendorClient {
                     recent.remove(0);
                 }
                 end.pages += 1;
-                let seen = self.page_seen(&doc, &items, endpoint, &request, exchange, (index, part));
+                let seen = self.page_seen(&doc, items, endpoint, &request, exchange, (index, part));
                 let (next, total_pages, total_count) = (seen.next.clone(), seen.total_pages, seen.total_count);
+                let items = match doc.pointer_mut(&endpoint.list).map(Value::take) {
+                    Some(Value::Array(items)) => items,
+                    _ => Vec::new(),
+                };
                 if visit(seen, items) == Walk::Stop {
                     self.profile_mistakes(&mut end, endpoint, &request, unmatched, records, first_record, true);
                     return Ok(end);
