@@ -45,7 +45,7 @@ impl std::str::FromStr for FleetSpec {
 }
 
 impl FleetSpec {
-    /// The largest synthetic fleet: about 2.6 GiB of records (48 bytes per device and 4 in its
+    /// The largest synthetic fleet: about 2.4 GiB of records (48 bytes per device and 4 in its
     /// site's list), and well inside the `u32` indexes.
     pub const MAX_SYNTHETIC: u64 = 50_000_000;
 
