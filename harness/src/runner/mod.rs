@@ -426,6 +426,7 @@ async fn execute(
         sink.send(EventKind::CheckStarted { index, total, meta: &check.meta });
         let applicable = check.meta.capability.is_none_or(|cap| cx.declared.capabilities.contains(cap));
         let check_started = Instant::now();
+        prepared.har.within_check(Some(check.meta.id));
         let outcome = if !applicable {
             Outcome::skip(not_offered(check.meta.capability.unwrap_or_default()))
         } else {
@@ -448,6 +449,7 @@ async fn execute(
         };
         // A requirement the vendor's profile makes moot leaves the verdict complete, like an
         // undeclared capability.
+        prepared.har.within_check(None);
         let applicable = applicable && !outcome.is_not_applicable();
         let mut row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
         row.settle(&config.deviations, today);
