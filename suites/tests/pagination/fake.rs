@@ -70,6 +70,9 @@ pub(crate) struct Fake {
     pub(crate) page_numbered: bool,
     pub(crate) calls: AtomicU64,
     pub(crate) walks: AtomicU64,
+    /// Walks begun and not ended, and the most there were at once.
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) most_in_flight: AtomicU64,
 }
 
 pub(crate) fn site_id(i: usize) -> String {
@@ -88,6 +91,8 @@ pub(crate) fn fake(counts: &[u64], bugs: Bugs) -> Fake {
         page_numbered: true,
         calls: AtomicU64::new(0),
         walks: AtomicU64::new(0),
+        in_flight: AtomicU64::new(0),
+        most_in_flight: AtomicU64::new(0),
     }
 }
 
@@ -261,6 +266,24 @@ impl VendorApi for Fake {
     }
 
     async fn walk(
+        &self,
+        collection: &Collection,
+        per_page: Option<u64>,
+        visit: &mut PageVisitor<'_>,
+    ) -> Result<WalkEnd, ApiError> {
+        // In flight until it ends; it yields once before its first page, so walks the survey
+        // overlaps are seen together (each then runs its pages in one go, as before).
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        let walked = self.walk_pages(collection, per_page, visit);
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        walked
+    }
+}
+
+impl Fake {
+    fn walk_pages(
         &self,
         collection: &Collection,
         per_page: Option<u64>,
