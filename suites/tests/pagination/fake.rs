@@ -73,6 +73,9 @@ pub(crate) struct Fake {
     /// Walks begun and not ended, and the most there were at once.
     pub(crate) in_flight: AtomicU64,
     pub(crate) most_in_flight: AtomicU64,
+    /// The same of single requests (`probe`).
+    pub(crate) probes_in_flight: AtomicU64,
+    pub(crate) most_probes_in_flight: AtomicU64,
 }
 
 pub(crate) fn site_id(i: usize) -> String {
@@ -93,6 +96,8 @@ pub(crate) fn fake(counts: &[u64], bugs: Bugs) -> Fake {
         walks: AtomicU64::new(0),
         in_flight: AtomicU64::new(0),
         most_in_flight: AtomicU64::new(0),
+        probes_in_flight: AtomicU64::new(0),
+        most_probes_in_flight: AtomicU64::new(0),
     }
 }
 
@@ -257,6 +262,11 @@ impl VendorApi for Fake {
     }
 
     async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {
+        // As a walk: in flight from here, yielding once, so probes a check overlaps are seen together.
+        let now = self.probes_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_probes_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        self.probes_in_flight.fetch_sub(1, Ordering::SeqCst);
         let collection = match probe.path.strip_prefix("/api/v1/sites/") {
             Some(rest) => Collection::Inventory { site_id: rest.trim_end_matches("/inventory").to_owned() },
             None => Collection::Sites,

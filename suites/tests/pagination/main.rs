@@ -67,6 +67,9 @@ async fn a_clean_vendor_passes_every_check() {
     // time), a few at once.
     let most = api.most_in_flight.load(Ordering::SeqCst);
     assert_eq!(most, suites::sync::READS_AT_ONCE as u64, "at most {} walks at once", suites::sync::READS_AT_ONCE);
+    // The bad-parameter requests too (the huge-page probes go two at once).
+    let most = api.most_probes_in_flight.load(Ordering::SeqCst);
+    assert_eq!(most, suites::sync::READS_AT_ONCE as u64, "at most {} requests at once", suites::sync::READS_AT_ONCE);
 }
 
 #[tokio::test]
