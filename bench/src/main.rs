@@ -2,11 +2,12 @@
 //!
 //! Sections: inventory serving under `wrk` (mock vs an axum baseline vs Prism), the webhook
 //! pipeline (steady and with an outage), scale (`synthetic:10000000`: start, RSS, the harness's
-//! walk against a plain reqwest loop's), the demo's wall time, and the criterion micro-benchmarks.
-//! BENCHMARKS.md records a run.
+//! walk against a plain reqwest loop's), the demo's wall time, a full run against a remote-like
+//! vendor (20 ms per answer), and the criterion micro-benchmarks. BENCHMARKS.md records a run.
 
 mod demo;
 mod micro;
+mod remote;
 mod scale;
 mod serving;
 mod util;
@@ -48,6 +49,8 @@ enum Section {
     Webhooks,
     Scale,
     Demo,
+    /// A full `harness run` against the demo fleet on loopback and with 20 ms per answer.
+    Remote,
     Micro,
 }
 
@@ -137,6 +140,13 @@ fn main() -> anyhow::Result<()> {
         match demo::run() {
             Ok(r) => report(r.lines()),
             Err(e) => report(vec![format!("demo: not measured: {e:#}")]),
+        }
+    }
+    if wants(Section::Remote) {
+        eprintln!("== remote-like vendor ({} ms per answer)", remote::DELAY.as_millis());
+        match rt.block_on(remote::run()) {
+            Ok(r) => report(r.lines()),
+            Err(e) => report(vec![format!("remote: not measured: {e:#}")]),
         }
     }
     if wants(Section::Micro) {

@@ -1,5 +1,6 @@
 //! `exchanges.har`: every request the harness sent the vendor and its answer, and every webhook
-//! delivery its receiver got (with its verification in `_webhook`), in order, with timings, in
+//! delivery its receiver got (with its verification in `_webhook`), in order, with timings (and
+//! each request the id of the check that sent it in `_check`), in
 //! HAR 1.2 (<http://www.softwareishard.com/blog/har-12-spec/>), the format browsers' developer
 //! tools and HAR viewers read.
 //!
@@ -45,11 +46,20 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct HarRecorder {
     entries: Mutex<Vec<Entry>>,
+    /// The check running now (checks run one at a time): its id tags each exchange as `_check`,
+    /// so a run's requests can be counted by check and suite. None before the first check
+    /// (preflight, discovery, the run's webhook) and after the last.
+    check: Mutex<Option<&'static str>>,
 }
 
 impl HarRecorder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The check whose exchanges follow (`None`: outside any check).
+    pub fn within_check(&self, id: Option<&'static str>) {
+        *self.check.lock().expect("har lock") = id;
     }
 
     /// A request the harness sent and what came back; `credential` is the credential header's
@@ -125,6 +135,9 @@ impl HarRecorder {
         }
         if !exchange.notes.is_empty() {
             value["_notes"] = json!(exchange.notes);
+        }
+        if let Some(check) = *self.check.lock().expect("har lock") {
+            value["_check"] = json!(check);
         }
         self.push(started_ms, value);
     }

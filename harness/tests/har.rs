@@ -34,6 +34,18 @@ async fn a_demo_run_records_its_exchanges_and_deliveries_as_har() {
     for value in credentials {
         assert!(value.starts_with("Bearer [redacted sha256:") && value.ends_with(']'), "{value}");
     }
+    // Each request of a check names it (`_check`); the preflight's, before any check, none.
+    let known: Vec<&str> = suites::checks().iter().map(|c| c.meta.id).collect();
+    assert!(sent[0].get("_check").is_none(), "the preflight runs before any check: {}", sent[0]);
+    for e in sent.iter().filter_map(|e| e.get("_check")) {
+        assert!(known.contains(&e.as_str().unwrap()), "{e} is a check's id");
+    }
+    for suite in ["schema", "pagination", "auth"] {
+        assert!(
+            sent.iter().any(|e| e["_check"].as_str().is_some_and(|c| c.starts_with(&format!("{suite}.")))),
+            "a request of the {suite} suite"
+        );
+    }
     // A fresh token's header and claims, its signature elided.
     let minted = sent.iter().find(|e| e["_token"]["claims"]["iss"].is_string()).expect("a token's claims");
     assert_eq!(minted["_token"]["signature"], "[elided]");

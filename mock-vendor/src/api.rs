@@ -29,6 +29,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/event-types", routing::get(event_types))
 }
 
+/// Waits [`crate::MockConfig::answer_delay`] before answering anything (`--answer-delay`): the
+/// latency of a vendor across the internet, so the harness's run can be measured against one
+/// (issue 18). Before the request is handled, as a network would hold it, so what the answer says
+/// (a token's expiry, a rate limit's window) is decided when it arrives.
+pub async fn delay_answer(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    tokio::time::sleep(state.config.answer_delay).await;
+    next.run(request).await
+}
+
 fn wire(w: &WebhookRec) -> Webhook {
     Webhook { webhook_id: w.id.clone(), name: w.name.clone(), target_url: w.target_url.clone(), status: w.status }
 }

@@ -286,6 +286,9 @@ pub struct MockConfig {
     /// retries of an outage's backlog all connect at once and run the machine out of ports and
     /// file descriptors, so the receiver's recovery looks like a longer outage.
     pub max_concurrent_deliveries: usize,
+    /// Added before every answer (`--answer-delay`): a vendor across the internet rather than on
+    /// loopback, for the bench's remote-like run (issue 18). Zero adds no layer at all.
+    pub answer_delay: Duration,
 }
 
 impl Default for MockConfig {
@@ -310,6 +313,7 @@ impl Default for MockConfig {
             key_bits: 2048,
             max_body_bytes: 64 * 1024,
             max_concurrent_deliveries: 256,
+            answer_delay: Duration::ZERO,
         }
     }
 }
@@ -369,6 +373,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(wait)
 }
 
+/// The longest `--answer-delay`: a remote vendor's latency is milliseconds, and a minute per
+/// answer would only make every client time out.
+pub const MAX_ANSWER_DELAY: Duration = Duration::from_secs(60);
+
+/// An answer delay from the command line (`20ms`, any `humantime` unit), at most [`MAX_ANSWER_DELAY`].
+pub fn parse_answer_delay(s: &str) -> Result<Duration, String> {
+    let delay =
+        humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration such as 20ms or 1s ({e})"))?;
+    if delay > MAX_ANSWER_DELAY {
+        return Err(format!("`{s}` is longer than the longest answer delay, 60 s"));
+    }
+    Ok(delay)
+}
+
 /// A simulation rate from the command line: events per second in (0, 10000], as the control API
 /// demands (zero, negative, NaN or infinite rates would panic the simulation task after READY).
 pub fn parse_simulation_rate(s: &str) -> Result<f64, String> {
@@ -406,6 +424,17 @@ mod tests {
         assert_eq!(parse_schedule("30days").unwrap(), vec![MAX_RETRY_WAIT]);
         let default = MockConfig::default().retry_schedule.iter().sum::<Duration>();
         assert!(default > Duration::from_secs(12 * 3600), "the default horizon spans hours");
+    }
+
+    #[test]
+    fn answer_delays_parse_and_are_bounded() {
+        assert_eq!(parse_answer_delay("20ms").unwrap(), Duration::from_millis(20));
+        assert_eq!(parse_answer_delay("0s").unwrap(), Duration::ZERO);
+        assert_eq!(parse_answer_delay("60s").unwrap(), MAX_ANSWER_DELAY);
+        for bad in ["20", "fast", "-1ms", "61s", ""] {
+            assert!(parse_answer_delay(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(MockConfig::default().answer_delay, Duration::ZERO, "no delay unless asked");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(state.config.shape.routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
     let control = control::routes().route_layer(middleware::from_fn_with_state(state.clone(), control::require_admin));
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .merge(control)
         .fallback(|| async { error::error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
@@ -58,8 +58,14 @@ pub fn app(state: AppState) -> Router {
                 "method not allowed on this route",
             )
         })
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
+    // Outermost, so every answer waits (401s, 404s and the control API too); none when zero.
+    let router = if state.config.answer_delay.is_zero() {
+        router
+    } else {
+        router.layer(middleware::from_fn_with_state(state.clone(), api::delay_answer))
+    };
+    router.with_state(state)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use contract::Scheme;
 use mock_vendor::config::{
-    FamilyData, OverMax, PastEnd, RateLimitScope, Variations, parse_schedule, parse_simulation_rate,
+    FamilyData, OverMax, PastEnd, RateLimitScope, Variations, parse_answer_delay, parse_schedule, parse_simulation_rate,
 };
 use mock_vendor::process::{colour, shutdown_signal};
 use mock_vendor::{Fault, FleetSpec, MockConfig, Shape};
@@ -71,6 +71,10 @@ struct Serve {
     /// Simulated events per second, in (0, 10000].
     #[arg(long, default_value_t = 2.0, allow_negative_numbers = true, value_parser = |s: &str| parse_simulation_rate(s))]
     simulation_rate: f64,
+    /// Wait this long before every answer (e.g. `20ms`, at most 60s): the latency of a vendor
+    /// across the internet rather than on loopback.
+    #[arg(long, value_name = "DELAY", value_parser = |s: &str| parse_answer_delay(s))]
+    answer_delay: Option<std::time::Duration>,
     #[command(flatten)]
     variations: VariationArgs,
 }
@@ -201,6 +205,7 @@ async fn serve(args: Serve) -> anyhow::Result<()> {
     config.allow_private_targets = args.allow_private_targets;
     config.simulate = args.simulate;
     config.simulation_rate = args.simulation_rate;
+    config.answer_delay = args.answer_delay.unwrap_or_default();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;

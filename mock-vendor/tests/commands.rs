@@ -45,6 +45,8 @@ const GOOD: &[&[&str]] = &[
         "enabled",
         "--register-webhook",
         "http://127.0.0.1:9/hook",
+        "--answer-delay",
+        "5ms",
     ],
     &["--no-webhook-api", "--no-event-catalogue", "--fleet", "demo", "--shape", "link", "--signature", "body"],
 ];
@@ -65,6 +67,8 @@ const BAD: &[(&str, &str, &str)] = &[
     ("--past-end", "410", "empty, 404"),
     ("--over-max", "truncate", "shape, clamp, 400"),
     ("--max-page-size", "0", "--max-page-size"),
+    ("--answer-delay", "fast", "--answer-delay"),
+    ("--answer-delay", "2m", "longest answer delay"),
     ("--webhook-status", "active", "the contract's own word"),
     ("--webhook-status", "", "not a status word"),
     ("--register-webhook", "not a url", "`target_url` is not a URL"),
@@ -195,6 +199,37 @@ fn a_bad_simulation_rate_is_refused_before_ready() {
     }
     // README's example of the mock section.
     ready_then_terminate(&["--retry-schedule", "1s,5s,30s", "--simulate", "--simulation-rate", "5"]);
+}
+
+/// The time from sending one request on an open loopback connection to the first byte of its answer.
+fn one_answer(addr: &str, request: &str) -> (Duration, String) {
+    use std::io::Write as _;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let started = std::time::Instant::now();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).unwrap();
+    (started.elapsed(), String::from_utf8_lossy(&first).into_owned())
+}
+
+#[test]
+fn an_answer_delay_holds_every_answer_that_long() {
+    let state = tempfile::tempdir().unwrap();
+    let mut child =
+        serve(state.path(), &["--answer-delay", "20ms"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("READY http://").expect("READY").to_owned();
+    // The vendor API (a 401 without a token) and a route it does not serve (404) alike.
+    for path in ["/api/v1/account", "/no/such/route"] {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let (took, status) = one_answer(&addr, &request);
+        assert!(status.starts_with("HTTP/1.1 4"), "{path}: {status}");
+        assert!(took >= Duration::from_millis(20), "{path} answered after {took:?}, not 20 ms or more");
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
 #[test]

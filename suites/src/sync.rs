@@ -1,8 +1,11 @@
 //! One full inventory sync: the account, every site and every site's devices, all pages.
 //! The schema suite's checks all read the same sync instead of each fetching its own.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+use futures::{StreamExt as _, stream};
 use serde_json::Value;
 
 use crate::context::{ApiError, Blame, Context, Fetched, Listed, Listing, VendorApi};
@@ -15,6 +18,19 @@ pub const PROFILE_MISTAKE: &str = "the profile's pointer may be wrong, not the v
 /// The notes among `notes` that name a likely profile mistake.
 pub fn profile_mistakes<'n>(notes: impl IntoIterator<Item = &'n String>) -> Vec<&'n String> {
     notes.into_iter().filter(|n| n.contains(PROFILE_MISTAKE)).collect()
+}
+
+/// How many independent reads a check has in flight at once (each site's inventory, the
+/// pagination survey's walks): a vendor across the internet is not waited on one answer at a
+/// time, and none is sent a burst. Only reads whose answers cannot depend on one another overlap;
+/// each walk still follows its own pages one after another, and results keep the order they
+/// were asked in, so what a check judges is what it judged one read at a time.
+pub const READS_AT_ONCE: usize = 4;
+
+/// Awaits independent `reads` [`READS_AT_ONCE`] at a time; their results in the order given.
+/// Boxed futures: the compiler cannot prove a stream of borrowing closures' futures `Send`.
+pub async fn overlapped<T>(reads: Vec<BoxFuture<'_, T>>) -> Vec<T> {
+    stream::iter(reads).buffered(READS_AT_ONCE).collect().await
 }
 
 /// The inventory of one site.
@@ -61,19 +77,27 @@ impl ListedDevice<'_> {
 }
 
 impl InventorySync {
+    /// The account and the sites together, then every listed site's inventory once,
+    /// [`READS_AT_ONCE`] at a time, in listing order.
     pub async fn fetch(api: &dyn VendorApi) -> Self {
-        let account = api.account().await;
-        let sites = api.sites().await;
-        let mut inventories = Vec::new();
-        if let Ok(listing) = &sites {
-            for site_id in listing.records.iter().filter_map(|l| l.record.get("site_id").and_then(Value::as_str)) {
-                if inventories.iter().any(|i: &SiteInventory| i.site_id == site_id) {
-                    continue;
-                }
-                let result = api.inventory(site_id).await;
-                inventories.push(SiteInventory { site_id: site_id.to_owned(), result });
-            }
+        let (account, sites) = tokio::join!(api.account(), api.sites());
+        let mut seen = HashSet::new();
+        let site_ids: Vec<&str> = match &sites {
+            Ok(listing) => listing
+                .records
+                .iter()
+                .filter_map(|l| l.record.get("site_id").and_then(Value::as_str))
+                .filter(|id| seen.insert(*id))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let mut reads: Vec<BoxFuture<'_, SiteInventory>> = Vec::new();
+        for site_id in site_ids {
+            reads.push(Box::pin(async move {
+                SiteInventory { site_id: site_id.to_owned(), result: api.inventory(site_id).await }
+            }));
         }
+        let inventories = overlapped(reads).await;
         Self { account, sites, inventories }
     }
 
@@ -159,5 +183,82 @@ pub(crate) fn precondition(error: &ApiError, what: &str) -> Outcome {
     match error.kind.blame() {
         Blame::Vendor => Outcome::skip(what.to_owned()),
         Blame::Harness => error.to_outcome(what),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use serde_json::json;
+
+    use super::*;
+    use crate::context::{ApiErrorKind, Collection, Endpoints, PageVisitor, Probe, WalkEnd};
+    use crate::outcome::Exchange;
+
+    /// Sites `s0`, `s1`, `s0` again, `s2` … `s5`; each inventory answers later the earlier its
+    /// site is listed, so reads that overlap end out of order.
+    #[derive(Debug, Default)]
+    struct Slow {
+        in_flight: AtomicUsize,
+        most: AtomicUsize,
+        reads: Mutex<Vec<String>>,
+    }
+
+    const SITES: [&str; 7] = ["s0", "s1", "s0", "s2", "s3", "s4", "s5"];
+
+    fn listing(records: Vec<Value>) -> Listing {
+        Listing {
+            records: records.into_iter().map(|record| Listed { raw: record.clone(), record, page: 0 }).collect(),
+            exchanges: vec![Exchange::default()],
+            notes: Vec::new(),
+        }
+    }
+
+    #[async_trait]
+    impl VendorApi for Slow {
+        async fn account(&self) -> Result<Fetched, ApiError> {
+            let record = json!({"account_id": "a"});
+            Ok(Fetched { raw: record.clone(), record, exchange: Exchange::default() })
+        }
+        async fn sites(&self) -> Result<Listing, ApiError> {
+            Ok(listing(SITES.iter().map(|s| json!({"site_id": s})).collect()))
+        }
+        async fn inventory(&self, site_id: &str) -> Result<Listing, ApiError> {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            self.reads.lock().unwrap().push(site_id.to_owned());
+            let n: u64 = site_id[1..].parse().unwrap();
+            tokio::time::sleep(Duration::from_millis(5 * (6 - n))).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            Ok(listing(vec![json!({"device_id": format!("{site_id}-d")})]))
+        }
+        fn endpoints(&self) -> Endpoints {
+            Endpoints::canonical()
+        }
+        async fn probe(&self, _: Probe) -> Result<crate::context::Answer, ApiError> {
+            unreachable!("not used")
+        }
+        async fn walk(&self, _: &Collection, _: Option<u64>, _: &mut PageVisitor<'_>) -> Result<WalkEnd, ApiError> {
+            Err(ApiError::new(ApiErrorKind::Config, "not used", Vec::<Exchange>::new()))
+        }
+    }
+
+    #[tokio::test]
+    async fn inventories_are_read_a_few_at_once_each_once_in_listing_order() {
+        let api = Slow::default();
+        let sync = InventorySync::fetch(&api).await;
+        let order: Vec<&str> = sync.inventories.iter().map(|i| i.site_id.as_str()).collect();
+        assert_eq!(order, ["s0", "s1", "s2", "s3", "s4", "s5"], "listing order, a site listed twice read once");
+        for inventory in &sync.inventories {
+            let devices = &inventory.result.as_ref().unwrap().records;
+            assert_eq!(devices[0].record["device_id"], format!("{}-d", inventory.site_id), "each its own answer");
+        }
+        assert_eq!(api.reads.lock().unwrap().len(), 6);
+        assert_eq!(api.most.load(Ordering::SeqCst), READS_AT_ONCE, "overlapping, at most {READS_AT_ONCE} at once");
+        assert_eq!(sync.account_id(), Some("a"));
     }
 }

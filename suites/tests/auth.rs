@@ -89,6 +89,9 @@ struct FakeVendor {
     requests: Mutex<Vec<String>>,
     /// Every 429 answered, as a client records them (AUTH-8).
     limited: Mutex<Vec<Exchange>>,
+    /// Probes sent and not answered, and the most there were at once.
+    in_flight: AtomicU32,
+    most_in_flight: AtomicU32,
 }
 
 impl FakeVendor {
@@ -102,6 +105,8 @@ impl FakeVendor {
             accepted: AtomicU32::new(0),
             requests: Mutex::new(Vec::new()),
             limited: Mutex::new(Vec::new()),
+            in_flight: AtomicU32::new(0),
+            most_in_flight: AtomicU32::new(0),
         }
     }
 
@@ -211,7 +216,13 @@ impl VendorApi for FakeVendor {
     }
 
     async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {
-        let answer = self.answer_probe(probe).await?;
+        // In flight until answered; it yields once first, so probes a check overlaps are seen together.
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        let answer = self.answer_probe(probe).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let answer = answer?;
         if answer.status == 429 {
             self.limited.lock().unwrap().push(answer.exchange.clone());
         }
@@ -280,6 +291,26 @@ async fn a_strict_vendor_passes_every_refusal_and_the_leeway_is_measured() {
     let actual = expired.actual.unwrap();
     // The contract's default policy allows 30 s; a second may tick between minting and verifying.
     assert!(actual.starts_with("a leeway of 30 s") || actual.starts_with("a leeway of 29 s"), "{actual}");
+}
+
+#[tokio::test]
+async fn a_refusal_checks_tokens_overlap_and_are_judged_in_order() {
+    let (cx, vendor) = context(Behaviour::default());
+    let outcome = run("auth.malformed", &cx).await;
+    assert_eq!(outcome.status, Status::Pass, "{outcome:#?}");
+    let most = vendor.most_in_flight.load(Ordering::SeqCst) as usize;
+    assert_eq!(most, suites::sync::READS_AT_ONCE, "a few bad tokens in flight at once, no more");
+    // Judged in the order they are listed: the note names them so.
+    let note = outcome.evidence.notes.iter().find(|n| n.starts_with("sent ")).expect("what was sent");
+    assert!(note.starts_with("sent no credential header, "), "{note}");
+    // A 403 for every token: the FAIL names them in that order too, the first listed first.
+    let (cx, _) = context(Behaviour { refusal_status: 403, ..Behaviour::default() });
+    let outcome = run("auth.malformed", &cx).await;
+    assert!(
+        outcome.message.contains("9 of 9 bad credentials were not refused with 401: no credential header"),
+        "{}",
+        outcome.message
+    );
 }
 
 #[tokio::test]

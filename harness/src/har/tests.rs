@@ -151,3 +151,16 @@ fn the_file_is_written_whole() {
     assert_eq!(doc["log"]["entries"].as_array().unwrap().len(), 1);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
 }
+
+#[test]
+fn each_exchange_names_the_check_that_sent_it() {
+    let har = HarRecorder::new();
+    har.exchange(&create_exchange(), None);
+    har.within_check(Some("auth.valid-token"));
+    har.exchange(&create_exchange(), None);
+    har.within_check(None);
+    har.exchange(&create_exchange(), None);
+    let doc = har.document(&[]);
+    let checks: Vec<&Value> = doc["log"]["entries"].as_array().unwrap().iter().map(|e| &e["_check"]).collect();
+    assert_eq!(checks, [&Value::Null, &json!("auth.valid-token"), &Value::Null]);
+}

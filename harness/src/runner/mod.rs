@@ -305,6 +305,8 @@ async fn build_context(
     // of auth have no such kit (and the JWT checks do not apply to them).
     let jwt = config.profile.auth.kind() == suites::AuthKind::Jwt;
     let kit = if jwt { Some(config.auth.token_kit()?) } else { None };
+    // Generating it takes up to seconds of CPU that overlap with the checks before it is needed.
+    let _ = warm_foreign_key(jwt, selected);
     let credential = match &kit {
         Some(kit) => crate::client::Credential::Jwt(kit.minter.clone()),
         None => config.auth.credential(&config.profile.auth)?,
@@ -400,6 +402,18 @@ async fn build_context(
     Ok(Prepared { cx, client, receiver, capabilities, har })
 }
 
+/// Starts generating the auth suite's foreign key (a 2048-bit RSA key that belongs to no
+/// account: from a tenth of a second to seconds, by luck of the prime search) on a blocking
+/// thread, when the run will craft tokens with it, so the check that needs it does not wait.
+fn warm_foreign_key(jwt: bool, selected: &[&Check]) -> Option<tokio::task::JoinHandle<()>> {
+    let crafts = jwt && selected.iter().any(|c| c.meta.suite == "auth");
+    crafts.then(|| {
+        tokio::task::spawn_blocking(|| {
+            let _ = suites::auth::craft::foreign_key();
+        })
+    })
+}
+
 /// Runs the checks in run order, each within its timeout, until the run deadline or an
 /// interrupt; returns the rows in catalogue order (the ones not reached filled in) and why the
 /// run stopped early, if it did.
@@ -426,6 +440,7 @@ async fn execute(
         sink.send(EventKind::CheckStarted { index, total, meta: &check.meta });
         let applicable = check.meta.capability.is_none_or(|cap| cx.declared.capabilities.contains(cap));
         let check_started = Instant::now();
+        prepared.har.within_check(Some(check.meta.id));
         let outcome = if !applicable {
             Outcome::skip(not_offered(check.meta.capability.unwrap_or_default()))
         } else {
@@ -448,6 +463,7 @@ async fn execute(
         };
         // A requirement the vendor's profile makes moot leaves the verdict complete, like an
         // undeclared capability.
+        prepared.har.within_check(None);
         let applicable = applicable && !outcome.is_not_applicable();
         let mut row = CheckReport::new(&check.meta, outcome, applicable, check_started.elapsed().as_millis() as u64);
         row.settle(&config.deviations, today);
@@ -545,6 +561,16 @@ fn report(facts: Facts<'_>) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_foreign_key_is_made_early_for_a_run_that_crafts_tokens() {
+        let all = select(&RunOptions::default()).unwrap();
+        let schema = select(&RunOptions { suites: vec!["schema".into()], ..RunOptions::default() }).unwrap();
+        assert!(warm_foreign_key(true, &schema).is_none(), "no auth check: no key");
+        assert!(warm_foreign_key(false, &all).is_none(), "no JWTs to craft: no key");
+        warm_foreign_key(true, &all).expect("the auth suite crafts with it").await.unwrap();
+        assert!(suites::auth::craft::foreign_key_ready());
+    }
 
     #[test]
     fn whole_run_judgements_run_after_every_other_check() {

@@ -119,10 +119,16 @@ pub struct ForeignKey {
     pub jwk: Value,
 }
 
+static FOREIGN: OnceLock<Result<ForeignKey, String>> = OnceLock::new();
+
+/// Whether the foreign key was generated already (the runner starts it early, off the runtime).
+pub fn foreign_key_ready() -> bool {
+    FOREIGN.get().is_some()
+}
+
 /// The key that belongs to no account: generated once per process (2048 bits, like a real
 /// attacker's), because generating one takes a moment.
 pub fn foreign_key() -> Result<&'static ForeignKey, CraftError> {
-    static FOREIGN: OnceLock<Result<ForeignKey, String>> = OnceLock::new();
     FOREIGN
         .get_or_init(|| {
             let pair = generate_keypair(2048).map_err(|e| e.to_string())?;

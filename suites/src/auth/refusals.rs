@@ -2,22 +2,32 @@
 //! each to be refused with 401. One table row per check: its id, requirements, title, the crafted
 //! credentials and its wording, written once.
 
+use futures::future::BoxFuture;
+use futures::{StreamExt as _, stream};
+
 use super::judge::{Cred, Verdicts, not_jwt, send, sendable};
 use super::{AUTH_2_MALFORMED, AUTH_2_SIGNED, AUTH_3, AUTH_4_CLAIMS, AUTH_4_TAMPERED, AUTH_5};
-use crate::context::Context;
+use crate::context::{Answer, Context};
 use crate::meta::{CheckMeta, Level};
 use crate::outcome::Outcome;
+use crate::sync::READS_AT_ONCE;
 use crate::{Check, CheckFuture};
 
-/// Sends each credential to the account endpoint; each must be refused with 401.
+/// Sends each credential to the account endpoint; each must be refused with 401. Each is judged
+/// on its own answer, so the requests overlap, [`READS_AT_ONCE`] at a time (the same credentials
+/// and as many requests within the vendor's rate-limit window as one at a time); the answers are
+/// judged in the order of `creds`, and the first that got no usable answer ends the check.
 async fn refusals(cx: &Context, rule: &str, creds: &[Cred], expected: &str, pass: &str) -> Outcome {
     let (creds, skipped) = match sendable(cx, creds) {
         Ok(sendable) => sendable,
         Err(skip) => return skip,
     };
     let mut verdicts = Verdicts::default();
+    let sends: Vec<BoxFuture<'_, Result<Answer, Outcome>>> =
+        creds.iter().map(|cred| Box::pin(send(cx, cred)) as BoxFuture<'_, _>).collect();
+    let mut answers = stream::iter(sends).buffered(READS_AT_ONCE);
     for cred in &creds {
-        match send(cx, cred).await {
+        match answers.next().await.expect("one answer per credential") {
             Ok(answer) => verdicts.add(cx, cred, &answer),
             Err(outcome) => return outcome,
         }

@@ -1,14 +1,18 @@
 //! The checks that send spoiled page parameters: bad values (PAGE-3), a page past the end (PAGE-4)
 //! and a huge `per_page` (PAGE-5), each with the pure judgement of one answer.
 
+use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::findings::CheckFindings;
 use super::ids::hash128;
 use super::survey::{MaxFrom, Role, with_survey};
 use super::{HUGE_PAGE, HUGE_PER_PAGE, PAGE_3, PAGE_4, PAGE_5, id_field, label, shorten};
-use crate::context::{Collection, Context, PageAnswer, PageAsk, PageSeen, Paging, PagingKind, refusal_in_body};
+use crate::context::{
+    ApiError, Collection, Context, PageAnswer, PageAsk, PageSeen, Paging, PagingKind, refusal_in_body,
+};
 use crate::outcome::Outcome;
+use crate::sync::overlapped;
 
 /// One note per distinct text, naming every collection it holds for (`sites and the
 /// inventories of 4 sites: ...`), in the order the texts first came: the same words once per
@@ -147,9 +151,11 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
         let mut v = CheckFindings::default();
         let mut sent = 0;
         let mut example_exchange = None;
-        for s in survey.probe_targets() {
-            let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
-            let mut answers = Vec::new();
+        let targets = survey.probe_targets();
+        // Every bad value asked of every target: each answer is judged on its own, so the requests
+        // overlap, a few at a time, and are judged in this order.
+        let mut asks = Vec::new();
+        for _ in &targets {
             for &(param, value) in &values {
                 let mut ask = PageAsk::first(paging, None);
                 let name = match param {
@@ -166,15 +172,26 @@ pub async fn bad_parameters(cx: &Context) -> Outcome {
                         Some("token".to_owned())
                     }
                 };
-                let shown = format!("{}={value}", name.unwrap_or_default());
+                asks.push((param, value, format!("{}={value}", name.unwrap_or_default()), ask));
+            }
+        }
+        let mut sends: Vec<BoxFuture<'_, Result<PageAnswer, ApiError>>> = Vec::new();
+        for (i, (_, _, _, ask)) in asks.iter().enumerate() {
+            sends.push(Box::pin(cx.api.ask_page(&targets[i / values.len()].collection, ask)));
+        }
+        let mut results = overlapped(sends).await.into_iter();
+        for (s, asked_of) in targets.iter().zip(asks.chunks(values.len())) {
+            let max = s.max.map_or(contract::MAX_PER_PAGE, |m| m.0);
+            let mut answers = Vec::new();
+            for (param, value, shown, _) in asked_of {
                 let subject = format!("{}, {shown}", s.label());
                 sent += 1;
-                match cx.api.ask_page(&s.collection, &ask).await {
+                match results.next().expect("one answer per request") {
                     Ok(asked) => {
                         // An error in a 200 body is this vendor's refusal (VENDOR-SHAPES.md), as a 4xx is.
                         let judged = match asked.refusal() {
                             Some(refusal) => Ok(refusal),
-                            None => judge_bad_parameter(param, value, asked.answer.status, asked.page.as_ref(), max),
+                            None => judge_bad_parameter(*param, value, asked.answer.status, asked.page.as_ref(), max),
                         };
                         match judged {
                             Ok(how) => answers.push(format!("{shown} → {how}")),

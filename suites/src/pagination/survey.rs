@@ -1,13 +1,17 @@
 //! The survey: every walk of the run (each collection at 1, a prime, the default and the maximum
-//! page size, and the default again) and the huge-`per_page` probes, made once and shared by the checks.
+//! page size, and the default again) and the huge-`per_page` probes, made once and shared by the
+//! checks; independent walks overlap a few at a time.
 
 use std::sync::Arc;
+
+use futures::future::BoxFuture;
 
 use super::tally::Tally;
 use super::walked::Walked;
 use super::{HUGE_PER_PAGE, label};
 use crate::context::{ApiError, Collection, Context, PageAnswer, PageAsk, Paging, PagingKind};
 use crate::outcome::Outcome;
+use crate::sync::overlapped;
 
 /// Page sizes tried as "a prime", in order of preference: one that is neither the default nor 1
 /// makes page boundaries fall where the default's do not.
@@ -139,6 +143,11 @@ pub(super) async fn walk(
 }
 
 impl Survey {
+    /// Every walk, in three rounds: each collection at the default size; then the small sizes and
+    /// the maximum, chosen from what the first round found; then the default again (PAGE-6: after
+    /// every other walk of its collection). Walks within a round are independent and overlap,
+    /// [`READS_AT_ONCE`](crate::sync::READS_AT_ONCE) at a time; each follows its own pages in order, and every result keeps
+    /// its place, so the checks judge the same walks as when they were made one by one.
     pub(super) async fn take(cx: &Context) -> SurveyResult {
         let sync = cx.sync().await;
         sync.require_sites()?;
@@ -160,8 +169,10 @@ impl Survey {
         if paging.sized().is_some() {
             // Sites and the largest inventory: a clamp shows best where there is most to clamp.
             let largest = subjects.iter().skip(1).max_by_key(|s| s.1).filter(|s| s.1 > 0);
-            for (collection, _) in std::iter::once(&subjects[0]).chain(largest) {
-                let result = cx.api.ask_page(collection, &PageAsk::first(&paging, Some(HUGE_PER_PAGE))).await;
+            let probed: Vec<&Collection> = std::iter::once(&subjects[0]).chain(largest).map(|s| &s.0).collect();
+            let ask = PageAsk::first(&paging, Some(HUGE_PER_PAGE));
+            let asked = futures::future::join_all(probed.iter().map(|c| cx.api.ask_page(c, &ask))).await;
+            for (collection, result) in probed.into_iter().zip(asked) {
                 let page = result.as_ref().ok().and_then(|a| a.page.as_ref());
                 if let Some(used) = page.and_then(|p| p.per_page).filter(|&n| (1..HUGE_PER_PAGE).contains(&n)) {
                     reported = Some(reported.map_or(used, |m: u64| m.min(used)));
@@ -169,25 +180,32 @@ impl Survey {
                 huge.push(HugeProbe { collection: collection.clone(), result });
             }
         }
+        let default = paging.sized().map(|(_, default)| default);
+        let mut reads: Vec<BoxFuture<'_, SizedWalk>> = Vec::new();
+        for (collection, _) in &subjects {
+            reads.push(Box::pin(walk(cx, collection, Role::Default, default, None)));
+        }
+        let firsts = overlapped(reads).await;
+
+        // The second round's walks, chosen collection by collection in order (the small walks'
+        // page budget is spent in that order), as (collection's index, role, size).
         let mut budget = SMALL_WALK_BUDGET;
+        let mut planned = Vec::new();
         let mut collections = Vec::new();
-        for (collection, _) in subjects {
+        for (index, ((collection, _), first)) in subjects.iter().zip(&firsts).enumerate() {
             // What the vendor declares wins over what a clamp showed; the contract's documented
             // maximum stands in for neither (a vendor whose maximum is 100 is walked at 100).
-            let max = paging.sized().map(|_| match (paging.limits(&collection).max, reported) {
+            let max = paging.sized().map(|_| match (paging.limits(collection).max, reported) {
                 (Some(declared), _) => (declared, MaxFrom::Declared),
                 (None, Some(clamp)) => (clamp, MaxFrom::Reported),
                 (None, None) => (contract::MAX_PER_PAGE, MaxFrom::Contract),
             });
-            let default = paging.sized().map(|(_, default)| default);
-            let first = walk(cx, &collection, Role::Default, default, None).await;
-            let mut walks = Vec::new();
             let mut size_notes = Vec::new();
             if let (Some(default), Some((max, _)), Ok(walked)) = (default, max, &first.result) {
                 let items = walked.items().max(walked.total_count.unwrap_or(0));
                 let limit = SMALL_WALK_PAGES.min(cx.budgets.max_pages);
                 // A declared minimum (Meraki's `perPage` range) replaces 1 and bounds the prime.
-                let min = paging.limits(&collection).min.unwrap_or(1);
+                let min = paging.limits(collection).min.unwrap_or(1);
                 let prime = prime_size(default, max).filter(|&p| p > min).or_else(|| prime_above(min, default, max));
                 let small = [(Role::One, Some(min)), (Role::Prime, prime)];
                 for (role, size) in small {
@@ -201,23 +219,39 @@ impl Survey {
                         String::new()
                     };
                     if !why.is_empty() {
-                        let what = label(&collection);
+                        let what = label(collection);
                         size_notes.push(format!(
                             "{what}: not walked at per_page {size}: {items} items take {pages} pages, {why}"
                         ));
                         continue;
                     }
                     budget -= pages;
-                    walks.push(walk(cx, &collection, role, Some(size), None).await);
+                    planned.push((index, role, size));
                 }
                 if max != default {
-                    walks.push(walk(cx, &collection, Role::Max, Some(max), None).await);
+                    planned.push((index, Role::Max, max));
                 }
             }
-            let again = walk(cx, &collection, Role::Again, default, first.result.as_ref().ok().cloned()).await;
-            walks.insert(0, first);
-            walks.push(again);
-            collections.push(Surveyed { collection, max, walks, notes: size_notes });
+            collections.push(Surveyed { collection: collection.clone(), max, walks: Vec::new(), notes: size_notes });
+        }
+        let mut reads: Vec<BoxFuture<'_, SizedWalk>> = Vec::new();
+        for &(index, role, size) in &planned {
+            reads.push(Box::pin(walk(cx, &subjects[index].0, role, Some(size), None)));
+        }
+        let sized = overlapped(reads).await;
+        let mut reads: Vec<BoxFuture<'_, SizedWalk>> = Vec::new();
+        for ((collection, _), first) in subjects.iter().zip(&firsts) {
+            reads.push(Box::pin(walk(cx, collection, Role::Again, default, first.result.as_ref().ok().cloned())));
+        }
+        let agains = overlapped(reads).await;
+        for (surveyed, first) in collections.iter_mut().zip(firsts) {
+            surveyed.walks.push(first);
+        }
+        for (&(index, _, _), walked) in planned.iter().zip(sized) {
+            collections[index].walks.push(walked);
+        }
+        for (surveyed, again) in collections.iter_mut().zip(agains) {
+            surveyed.walks.push(again);
         }
         Ok(Survey { paging, collections, huge, notes })
     }

@@ -70,6 +70,12 @@ pub(crate) struct Fake {
     pub(crate) page_numbered: bool,
     pub(crate) calls: AtomicU64,
     pub(crate) walks: AtomicU64,
+    /// Walks begun and not ended, and the most there were at once.
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) most_in_flight: AtomicU64,
+    /// The same of single requests (`probe`).
+    pub(crate) probes_in_flight: AtomicU64,
+    pub(crate) most_probes_in_flight: AtomicU64,
 }
 
 pub(crate) fn site_id(i: usize) -> String {
@@ -88,6 +94,10 @@ pub(crate) fn fake(counts: &[u64], bugs: Bugs) -> Fake {
         page_numbered: true,
         calls: AtomicU64::new(0),
         walks: AtomicU64::new(0),
+        in_flight: AtomicU64::new(0),
+        most_in_flight: AtomicU64::new(0),
+        probes_in_flight: AtomicU64::new(0),
+        most_probes_in_flight: AtomicU64::new(0),
     }
 }
 
@@ -252,6 +262,11 @@ impl VendorApi for Fake {
     }
 
     async fn probe(&self, probe: Probe) -> Result<Answer, ApiError> {
+        // As a walk: in flight from here, yielding once, so probes a check overlaps are seen together.
+        let now = self.probes_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_probes_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        self.probes_in_flight.fetch_sub(1, Ordering::SeqCst);
         let collection = match probe.path.strip_prefix("/api/v1/sites/") {
             Some(rest) => Collection::Inventory { site_id: rest.trim_end_matches("/inventory").to_owned() },
             None => Collection::Sites,
@@ -261,6 +276,24 @@ impl VendorApi for Fake {
     }
 
     async fn walk(
+        &self,
+        collection: &Collection,
+        per_page: Option<u64>,
+        visit: &mut PageVisitor<'_>,
+    ) -> Result<WalkEnd, ApiError> {
+        // In flight until it ends; it yields once before its first page, so walks the survey
+        // overlaps are seen together (each then runs its pages in one go, as before).
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        let walked = self.walk_pages(collection, per_page, visit);
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        walked
+    }
+}
+
+impl Fake {
+    fn walk_pages(
         &self,
         collection: &Collection,
         per_page: Option<u64>,
