@@ -173,6 +173,9 @@ pub struct Inner {
     /// Serialising a page of 100 devices costs tens of microseconds; a fault-free mock serves
     /// repeated pages from here (issue 8: ≥ 0.5 of a static endpoint's throughput).
     pub page_cache: Mutex<PageCache>,
+    /// Every device's bytes as this server's shape serves them, per site, so an uncached page is
+    /// a concatenation of ready bytes (issue 18).
+    pub blocks: crate::blocks::Blocks,
     pub accounts: Vec<AccountKeys>,
     pub verifier: TokenVerifier,
     pub faults: FaultSet,
@@ -237,6 +240,7 @@ impl AppState {
             fleet: RwLock::new(fleet),
             fleet_generation: AtomicU64::new(0),
             page_cache: Mutex::new(PageCache::default()),
+            blocks: crate::blocks::Blocks::new(config.shape),
             accounts,
             faults,
             token_cache: Mutex::new(HashMap::new()),
@@ -272,6 +276,7 @@ impl AppState {
         let mut fleet = self.fleet.write().expect("fleet lock");
         *fleet = fresh;
         self.fleet_generation.fetch_add(1, Ordering::AcqRel);
+        self.blocks.clear();
         drop(fleet);
         *self.webhooks.lock().expect("webhooks lock") = self.startup_webhooks.lock().expect("webhooks lock").clone();
         self.deliveries.lock().expect("deliveries lock").clear();

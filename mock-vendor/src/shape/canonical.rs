@@ -1,5 +1,6 @@
-//! The `canonical` shape: account, sites and inventory as CONTRACT.md §1–§4 write them. A
-//! fault-free inventory page is rendered once per fleet generation and served from the page cache
+//! The `canonical` shape: account, sites and inventory as CONTRACT.md §1–§4 write them. An
+//! inventory page without record faults is its devices' ready bytes ([`crate::blocks`])
+//! in the envelope; a fault-free one is also kept whole per fleet generation in the page cache
 //! (issue 8's serving figure; `BENCHMARKS.md`).
 
 use axum::extract::rejection::QueryRejection;
@@ -10,9 +11,11 @@ use axum::{Json, Router, routing};
 use contract::{PageParamError, PageRequest};
 use serde_json::{Value, json};
 
+use super::serve::ready_array;
 use crate::answer::{self, page_limit, page_refused};
 use crate::auth::AccountCtx;
-use crate::config::OverMax;
+use crate::blocks::{ITEMS_MARK, Which, splice};
+use crate::config::{OverMax, Shape};
 use crate::error::error_response;
 use crate::fleet::DeviceJson;
 use crate::records::devices_faulted;
@@ -89,17 +92,25 @@ async fn inventory(
     if devices_faulted(&state) {
         return Json(json!({"devices": page.device_values(&state), "pagination": pagination})).into_response();
     }
-    // The records straight from the fleet, no `Value` tree per device.
-    let devices = || page.items.iter().map(|&(_, idx)| DeviceJson { fleet: &page.fleet, idx }).collect();
+    let render = || {
+        match ready_array(&state, &page, Shape::Canonical, Which::All) {
+            Some(array) => splice(&json!({"devices": ITEMS_MARK, "pagination": pagination}), &array).into(),
+            // The records straight from the fleet, no `Value` tree per device.
+            None => {
+                let devices = page.items.iter().map(|&(_, idx)| DeviceJson { fleet: &page.fleet, idx }).collect();
+                render_page(InventoryPage { devices, pagination: pagination.clone() })
+            }
+        }
+    };
     if !state.faults.is_empty() {
-        return json_bytes(render_page(InventoryPage { devices: devices(), pagination }));
+        return json_bytes(render());
     }
     // A fault-free page depends only on the site, the page and the fleet: render it once.
     let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
     let key = (page.site, page.req.page, page.req.per_page);
     let cached = state.page_cache.lock().expect("page cache lock").get(generation, key);
     json_bytes(cached.unwrap_or_else(|| {
-        let body = render_page(InventoryPage { devices: devices(), pagination });
+        let body = render();
         state.page_cache.lock().expect("page cache lock").insert(generation, key, body.clone());
         body
     }))
