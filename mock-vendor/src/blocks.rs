@@ -17,6 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::config::Shape;
@@ -54,9 +55,11 @@ pub(crate) type Render<'a> = &'a dyn Fn(u32, &mut Vec<u8>);
 /// One collection's devices, rendered.
 #[derive(Debug)]
 pub(crate) struct Block {
-    /// Each device's JSON, back to back.
-    buf: Vec<u8>,
-    /// Where each device's JSON ends in `buf` (it starts where the one before ends).
+    /// Each device's JSON, a comma between two: a run of devices in collection order is a
+    /// slice of it, handed to the response without a copy.
+    buf: Bytes,
+    /// Where each device's JSON ends in `buf` (it starts just after the comma after the one
+    /// before).
     ends: Vec<u32>,
     /// The devices, in collection order.
     devices: Vec<u32>,
@@ -74,11 +77,14 @@ impl Block {
         let mut buf = Vec::with_capacity(devices.len() * 512);
         let mut ends = Vec::with_capacity(devices.len());
         for &d in &devices {
+            if !ends.is_empty() {
+                buf.push(b',');
+            }
             render(d, &mut buf);
             ends.push(buf.len() as u32);
         }
         buf.shrink_to_fit();
-        Self { buf, ends, devices }
+        Self { buf: buf.into(), ends, devices }
     }
 
     /// This block with the devices of `stale` rendered again, the others copied.
@@ -86,6 +92,9 @@ impl Block {
         let mut buf = Vec::with_capacity(self.buf.len() + 64 * stale.len());
         let mut ends = Vec::with_capacity(self.ends.len());
         for (at, &d) in self.devices.iter().enumerate() {
+            if at > 0 {
+                buf.push(b',');
+            }
             if stale.contains(&d) {
                 render(d, &mut buf);
             } else {
@@ -93,35 +102,40 @@ impl Block {
             }
             ends.push(buf.len() as u32);
         }
-        Self { buf, ends, devices: self.devices.clone() }
+        Self { buf: buf.into(), ends, devices: self.devices.clone() }
+    }
+
+    fn start(&self, at: usize) -> usize {
+        if at == 0 { 0 } else { self.ends[at - 1] as usize + 1 }
     }
 
     fn get(&self, at: usize) -> &[u8] {
-        let start = if at == 0 { 0 } else { self.ends[at - 1] as usize };
-        &self.buf[start..self.ends[at] as usize]
+        &self.buf[self.start(at)..self.ends[at] as usize]
     }
 
     fn bytes(&self) -> usize {
         self.buf.len() + 8 * self.devices.len()
     }
 
-    /// The JSON array of a page's `items` ((place in the collection, device), in the order
-    /// served), or none if an item is not where this block has it.
-    pub fn array(&self, items: &[(usize, u32)]) -> Option<Vec<u8>> {
-        let mean = self.buf.len() / self.devices.len().max(1) + 1;
-        let mut out = Vec::with_capacity(2 + items.len() * mean);
-        out.push(b'[');
-        for (n, &(at, d)) in items.iter().enumerate() {
-            if self.devices.get(at) != Some(&d) {
-                return None;
-            }
+    /// The JSON of a page's `items` ((place in the collection, device), in the order served),
+    /// comma-separated, or none if an item is not where this block has it. A run in collection
+    /// order (every page but under `unstable-order`) is a slice of the block, not a copy.
+    pub fn items(&self, items: &[(usize, u32)]) -> Option<Bytes> {
+        if items.iter().any(|&(at, d)| self.devices.get(at) != Some(&d)) {
+            return None;
+        }
+        let (Some(&(first, _)), Some(&(last, _))) = (items.first(), items.last()) else { return Some(Bytes::new()) };
+        if items.windows(2).all(|w| w[1].0 == w[0].0 + 1) {
+            return Some(self.buf.slice(self.start(first)..self.ends[last] as usize));
+        }
+        let mut out = Vec::with_capacity(items.iter().map(|&(at, _)| self.get(at).len() + 1).sum());
+        for (n, &(at, _)) in items.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(self.get(at));
         }
-        out.push(b']');
-        Some(out)
+        Some(out.into())
     }
 }
 
@@ -245,17 +259,51 @@ impl Blocks {
 /// by the items' array.
 pub(crate) const ITEMS_MARK: &str = "\u{0}items\u{0}";
 
-/// `envelope` (holding [`ITEMS_MARK`] where its items go) serialised, with `array` in place of
-/// the mark: the same bytes as the envelope serialised holding the items.
-pub(crate) fn splice(envelope: &Value, array: &[u8]) -> Vec<u8> {
+/// `envelope` (holding [`ITEMS_MARK`] where its items go) serialised, with the array of `items`
+/// (comma-separated JSON) in place of the mark: the same bytes as the envelope serialised
+/// holding the items, in three pieces so the items are not copied.
+pub(crate) fn splice(envelope: &Value, items: Bytes) -> Pieces {
     let head = serde_json::to_vec(envelope).expect("envelopes serialise");
     let mark = serde_json::to_vec(ITEMS_MARK).expect("strings serialise");
     let at = head.windows(mark.len()).position(|w| w == mark.as_slice()).expect("the envelope holds the mark");
-    let mut body = Vec::with_capacity(head.len() + array.len());
-    body.extend_from_slice(&head[..at]);
-    body.extend_from_slice(array);
-    body.extend_from_slice(&head[at + mark.len()..]);
-    body
+    let mut before = head[..at].to_vec();
+    before.push(b'[');
+    let mut after = vec![b']'];
+    after.extend_from_slice(&head[at + mark.len()..]);
+    Pieces(VecDeque::from([before.into(), items, after.into()]))
+}
+
+/// A response body of ready pieces, written out as they are (no copy into one buffer), whose
+/// length is known, so the response carries the same `Content-Length` as a one-piece body.
+#[derive(Debug)]
+pub(crate) struct Pieces(VecDeque<Bytes>);
+
+impl Pieces {
+    /// The pieces in one buffer (tests).
+    #[cfg(test)]
+    fn concat(&self) -> Vec<u8> {
+        self.0.iter().flat_map(|b| b.iter().copied()).collect()
+    }
+}
+
+impl http_body::Body for Pieces {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
 }
 
 #[cfg(test)]
@@ -305,26 +353,36 @@ mod tests {
         let fresh = Block::build(&fleet, Which::Cameras, 0, &render);
         assert_eq!((&again.buf, &again.ends), (&fresh.buf, &fresh.ends), "patched as if rendered anew");
         assert_eq!(again.get(1), b"\"Renamed Camera\"");
+        let run = again.items(&[(0, again.devices[0]), (1, camera)]).unwrap();
+        assert_eq!(&run[..], [again.get(0), again.get(1)].join(&b","[..]).as_slice(), "a run is a slice");
         assert_eq!(first.get(0), again.get(0), "the others are copied");
         assert!(Arc::ptr_eq(&again, &blocks.block(&fleet, Shape::Cursor, Which::Cameras, 0, &render).unwrap()));
         let items = [(1, camera), (0, first.devices[0])];
-        let array = again.array(&items).unwrap();
+        let array = [&b"["[..], &again.items(&items).unwrap(), b"]"].concat();
         let expected: Vec<String> = items.iter().map(|&(_, d)| fleet.devices[d as usize].name.to_string()).collect();
         assert_eq!(serde_json::from_slice::<Vec<String>>(&array).unwrap(), expected, "in the order served");
-        assert!(again.array(&[(0, camera)]).is_none(), "an item not where the block has it");
+        assert!(again.items(&[(0, camera)]).is_none(), "an item not where the block has it");
+        assert_eq!(again.items(&[]), Some(Bytes::new()));
         blocks.clear();
         assert_eq!(blocks.kept_bytes(), 0);
     }
 
     #[test]
     fn splicing_gives_the_bytes_of_the_whole_envelope() {
+        use http_body::Body as _;
         let items = vec![json!({"a": 1}), json!({"b": [2, 3]})];
         let array = serde_json::to_vec(&items).unwrap();
+        let inner = Bytes::copy_from_slice(&array[1..array.len() - 1]);
         for (whole, marked) in [
             (json!({"z": 1, "results": items, "a": "x"}), json!({"z": 1, "results": ITEMS_MARK, "a": "x"})),
             (Value::Array(items.clone()), Value::from(ITEMS_MARK)),
+            (json!({"results": []}), json!({"results": ITEMS_MARK})),
         ] {
-            assert_eq!(splice(&marked, &array), serde_json::to_vec(&whole).unwrap());
+            let items = if whole == json!({"results": []}) { Bytes::new() } else { inner.clone() };
+            let pieces = splice(&marked, items);
+            let expected = serde_json::to_vec(&whole).unwrap();
+            assert_eq!(pieces.concat(), expected);
+            assert_eq!(pieces.size_hint().exact(), Some(expected.len() as u64));
         }
     }
 }

@@ -113,45 +113,6 @@ pub struct DeliveryRec {
     pub body: Bytes,
 }
 
-/// Inventory pages as served by a fault-free mock, by (site index, page, per_page). Valid for one
-/// fleet generation: every change to the fleet bumps [`Inner::fleet_generation`], and the first
-/// lookup after that empties the cache. Bounded in bytes, so walking a huge fleet cannot grow it.
-#[derive(Debug, Default)]
-pub struct PageCache {
-    generation: u64,
-    bytes: usize,
-    pages: HashMap<(u32, u64, u64), Bytes>,
-}
-
-impl PageCache {
-    /// At most this many bytes of pages are kept; past it the cache starts over.
-    pub const MAX_BYTES: usize = 32 * 1024 * 1024;
-
-    pub fn get(&mut self, generation: u64, key: (u32, u64, u64)) -> Option<Bytes> {
-        if generation != self.generation {
-            self.pages.clear();
-            self.bytes = 0;
-            self.generation = generation;
-            return None;
-        }
-        self.pages.get(&key).cloned()
-    }
-
-    pub fn insert(&mut self, generation: u64, key: (u32, u64, u64), page: Bytes) {
-        if generation != self.generation {
-            return;
-        }
-        if self.bytes + page.len() > Self::MAX_BYTES {
-            self.pages.clear();
-            self.bytes = 0;
-        }
-        self.bytes += page.len();
-        if let Some(old) = self.pages.insert(key, page) {
-            self.bytes -= old.len();
-        }
-    }
-}
-
 /// Cheap to clone: every handler gets one.
 #[derive(Debug, Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -167,14 +128,11 @@ impl std::ops::Deref for AppState {
 pub struct Inner {
     pub config: MockConfig,
     pub fleet: RwLock<Fleet>,
-    /// Bumped under the fleet's write lock on every change, so a reader holding the read lock
-    /// knows which fleet a cached page was rendered from.
+    /// Bumped under the fleet's write lock on every change (the demo's live view polls it).
     pub fleet_generation: AtomicU64,
-    /// Serialising a page of 100 devices costs tens of microseconds; a fault-free mock serves
-    /// repeated pages from here (issue 8: ≥ 0.5 of a static endpoint's throughput).
-    pub page_cache: Mutex<PageCache>,
-    /// Every device's bytes as this server's shape serves them, per site, so an uncached page is
-    /// a concatenation of ready bytes (issue 18).
+    /// Every device's bytes as this server's shape serves them, per site, so a page is its
+    /// devices' ready bytes in an envelope (issue 18). It replaced a cache of whole pages, which
+    /// only helped a client asking the same page over and over.
     pub blocks: crate::blocks::Blocks,
     pub accounts: Vec<AccountKeys>,
     pub verifier: TokenVerifier,
@@ -239,7 +197,6 @@ impl AppState {
             verifier: TokenVerifier::new(config.token_policy.clone(), verifier_keys),
             fleet: RwLock::new(fleet),
             fleet_generation: AtomicU64::new(0),
-            page_cache: Mutex::new(PageCache::default()),
             blocks: crate::blocks::Blocks::new(config.shape),
             accounts,
             faults,
@@ -293,25 +250,4 @@ pub fn random_token(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::thread_rng();
     (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_page_cache_forgets_other_generations_and_stays_bounded() {
-        let mut cache = PageCache::default();
-        let page = Bytes::from(vec![b'x'; 1024]);
-        assert_eq!(cache.get(0, (1, 1, 100)), None);
-        cache.insert(0, (1, 1, 100), page.clone());
-        assert_eq!(cache.get(0, (1, 1, 100)), Some(page.clone()));
-        assert_eq!(cache.get(1, (1, 1, 100)), None, "a fleet change empties the cache");
-        cache.insert(0, (1, 1, 100), page.clone());
-        assert_eq!(cache.get(1, (1, 1, 100)), None, "a page rendered from an older fleet is not kept");
-        for p in 0..(PageCache::MAX_BYTES / page.len() + 10) as u64 {
-            cache.insert(1, (1, p, 100), page.clone());
-        }
-        assert!(cache.bytes <= PageCache::MAX_BYTES);
-    }
 }

@@ -1,8 +1,8 @@
 //! The `canonical` shape: account, sites and inventory as CONTRACT.md §1–§4 write them. An
-//! inventory page without record faults is its devices' ready bytes ([`crate::blocks`])
-//! in the envelope; a fault-free one is also kept whole per fleet generation in the page cache
-//! (issue 8's serving figure; `BENCHMARKS.md`).
+//! inventory page without record faults is its devices' ready bytes ([`crate::blocks`]) in the
+//! envelope (issue 18's serving figures; `BENCHMARKS.md`).
 
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -11,7 +11,7 @@ use axum::{Json, Router, routing};
 use contract::{PageParamError, PageRequest};
 use serde_json::{Value, json};
 
-use super::serve::ready_array;
+use super::serve::ready_items;
 use crate::answer::{self, page_limit, page_refused};
 use crate::auth::AccountCtx;
 use crate::blocks::{ITEMS_MARK, Which, splice};
@@ -66,17 +66,6 @@ struct InventoryPage<'a> {
     pagination: Value,
 }
 
-/// Sized for the page up front: axum's `Json` grows a small buffer many times over.
-fn render_page(page: InventoryPage) -> bytes::Bytes {
-    let mut body = Vec::with_capacity(512 * page.devices.len() + 128);
-    serde_json::to_writer(&mut body, &page).expect("pages serialise");
-    body.into()
-}
-
-fn json_bytes(body: bytes::Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
 async fn inventory(
     State(state): State<AppState>,
     Extension(AccountCtx(a)): Extension<AccountCtx>,
@@ -92,26 +81,15 @@ async fn inventory(
     if devices_faulted(&state) {
         return Json(json!({"devices": page.device_values(&state), "pagination": pagination})).into_response();
     }
-    let render = || {
-        match ready_array(&state, &page, Shape::Canonical, Which::All) {
-            Some(array) => splice(&json!({"devices": ITEMS_MARK, "pagination": pagination}), &array).into(),
-            // The records straight from the fleet, no `Value` tree per device.
-            None => {
-                let devices = page.items.iter().map(|&(_, idx)| DeviceJson { fleet: &page.fleet, idx }).collect();
-                render_page(InventoryPage { devices, pagination: pagination.clone() })
-            }
-        }
-    };
-    if !state.faults.is_empty() {
-        return json_bytes(render());
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    if let Some(items) = ready_items(&state, &page, Shape::Canonical, Which::All) {
+        let pieces = splice(&json!({"devices": ITEMS_MARK, "pagination": pagination}), items);
+        return (json, Body::new(pieces)).into_response();
     }
-    // A fault-free page depends only on the site, the page and the fleet: render it once.
-    let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
-    let key = (page.site, page.req.page, page.req.per_page);
-    let cached = state.page_cache.lock().expect("page cache lock").get(generation, key);
-    json_bytes(cached.unwrap_or_else(|| {
-        let body = render();
-        state.page_cache.lock().expect("page cache lock").insert(generation, key, body.clone());
-        body
-    }))
+    // The records straight from the fleet, no `Value` tree per device; sized for the page up
+    // front (axum's `Json` grows a small buffer many times over).
+    let devices: Vec<DeviceJson> = page.items.iter().map(|&(_, idx)| DeviceJson { fleet: &page.fleet, idx }).collect();
+    let mut body = Vec::with_capacity(512 * devices.len() + 128);
+    serde_json::to_writer(&mut body, &InventoryPage { devices, pagination }).expect("pages serialise");
+    (json, body).into_response()
 }

@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Extension, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
@@ -32,8 +33,9 @@ pub(super) trait Wire {
 }
 
 /// A JSON body as `axum::Json` answers it, with the envelope's headers.
-fn respond(body: Vec<u8>, headers: HeaderMap) -> Response {
-    let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+fn respond(body: impl Into<Body>, headers: HeaderMap) -> Response {
+    let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    let mut response = (json, body.into()).into_response();
     response.headers_mut().extend(headers);
     response
 }
@@ -106,18 +108,18 @@ pub(super) fn devices<W: Wire>(
         Ok(page) => page,
         Err(refused) => return refused,
     };
-    if let Some(array) = ready_array(state, &page, W::SHAPE, which) {
+    if let Some(items) = ready_items(state, &page, W::SHAPE, which) {
         let (envelope, headers) = W::envelope(&asked, &page, Value::from(ITEMS_MARK));
-        return respond(splice(&envelope, &array), headers);
+        return respond(Body::new(splice(&envelope, items)), headers);
     }
     let translate = |v| translate::device(W::SHAPE, v, which.typed());
     let items = page.device_values(state).into_iter().map(translate).collect();
     respond_with::<W>(&asked, &page, items)
 }
 
-/// The JSON array of a page's devices from their ready bytes ([`crate::blocks`]), when no record
+/// A page's devices from their ready bytes ([`crate::blocks`]), comma-separated, when no record
 /// fault is active and the ready bytes serve this page.
-pub(super) fn ready_array(state: &AppState, page: &Page, shape: Shape, which: Which) -> Option<Vec<u8>> {
+pub(super) fn ready_items(state: &AppState, page: &Page, shape: Shape, which: Which) -> Option<Bytes> {
     if devices_faulted(state) {
         return None;
     }
@@ -134,7 +136,7 @@ pub(super) fn ready_array(state: &AppState, page: &Page, shape: Shape, which: Wh
         };
         written.expect("devices serialise");
     };
-    state.blocks.block(fleet, shape, which, page.site, &render)?.array(&page.items)
+    state.blocks.block(fleet, shape, which, page.site, &render)?.items(&page.items)
 }
 
 /// Why a shaped page request was refused: each answers 400 (or 500 under `bad-page-500`).
