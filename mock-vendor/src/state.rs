@@ -113,6 +113,42 @@ pub struct DeliveryRec {
     pub body: Bytes,
 }
 
+/// Canonical inventory pages as served by a fault-free mock, by (site index, page, per_page), as
+/// ready pieces (`blocks::Pieces`: an entry owns only its envelope's few bytes and shares its
+/// devices' bytes with their block). Valid for one fleet generation: every change to the fleet
+/// bumps [`Inner::fleet_generation`], and the first lookup after that empties the cache. At most
+/// [`Self::MAX_PAGES`] pages: past it the cache starts over, so a walk through more distinct pages
+/// than that never finds one here (the bench's cold figures), and the blocks an entry keeps
+/// alive past their eviction stay few.
+#[derive(Debug, Default)]
+pub struct PageCache {
+    generation: u64,
+    pages: HashMap<(u32, u64, u64), crate::blocks::Pieces>,
+}
+
+impl PageCache {
+    pub const MAX_PAGES: usize = 256;
+
+    pub fn get(&mut self, generation: u64, key: (u32, u64, u64)) -> Option<crate::blocks::Pieces> {
+        if generation != self.generation {
+            self.pages.clear();
+            self.generation = generation;
+            return None;
+        }
+        self.pages.get(&key).cloned()
+    }
+
+    pub fn insert(&mut self, generation: u64, key: (u32, u64, u64), page: crate::blocks::Pieces) {
+        if generation != self.generation {
+            return;
+        }
+        if self.pages.len() >= Self::MAX_PAGES {
+            self.pages.clear();
+        }
+        self.pages.insert(key, page);
+    }
+}
+
 /// Cheap to clone: every handler gets one.
 #[derive(Debug, Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -130,9 +166,10 @@ pub struct Inner {
     pub fleet: RwLock<Fleet>,
     /// Bumped under the fleet's write lock on every change (the demo's live view polls it).
     pub fleet_generation: AtomicU64,
+    /// A client asking the same few pages over and over gets them from here (issue 8's figure).
+    pub page_cache: Mutex<PageCache>,
     /// Every device's bytes as this server's shape serves them, per site, so a page is its
-    /// devices' ready bytes in an envelope (issue 18). It replaced a cache of whole pages, which
-    /// only helped a client asking the same page over and over.
+    /// devices' ready bytes in an envelope (issue 18).
     pub blocks: crate::blocks::Blocks,
     pub accounts: Vec<AccountKeys>,
     pub verifier: TokenVerifier,
@@ -197,6 +234,7 @@ impl AppState {
             verifier: TokenVerifier::new(config.token_policy.clone(), verifier_keys),
             fleet: RwLock::new(fleet),
             fleet_generation: AtomicU64::new(0),
+            page_cache: Mutex::new(PageCache::default()),
             blocks: crate::blocks::Blocks::new(config.shape),
             accounts,
             faults,
@@ -250,4 +288,29 @@ pub fn random_token(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::thread_rng();
     (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(n: u64) -> crate::blocks::Pieces {
+        let marked = serde_json::json!({"devices": crate::blocks::ITEMS_MARK, "n": n});
+        crate::blocks::splice(&marked, Bytes::new())
+    }
+
+    #[test]
+    fn the_page_cache_forgets_other_generations_and_stays_bounded() {
+        let mut cache = PageCache::default();
+        assert!(cache.get(0, (1, 1, 100)).is_none());
+        cache.insert(0, (1, 1, 100), pieces(1));
+        assert!(cache.get(0, (1, 1, 100)).is_some());
+        assert!(cache.get(1, (1, 1, 100)).is_none(), "a fleet change empties the cache");
+        cache.insert(0, (1, 1, 100), pieces(1));
+        assert!(cache.get(1, (1, 1, 100)).is_none(), "a page rendered from an older fleet is not kept");
+        for p in 0..(PageCache::MAX_PAGES as u64 + 10) {
+            cache.insert(1, (1, p, 100), pieces(p));
+            assert!(cache.pages.len() <= PageCache::MAX_PAGES);
+        }
+    }
 }

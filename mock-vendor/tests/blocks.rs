@@ -154,3 +154,16 @@ async fn a_record_fault_shows_after_the_bytes_were_rendered() {
         assert!(!text.contains(":0f:e5:") && text.contains("000FE5"), "{shape:?}: {text}");
     }
 }
+
+#[tokio::test]
+async fn a_page_asked_again_comes_whole_from_the_page_cache() {
+    let m = start(Shape::Canonical).await;
+    let token = m.token(0);
+    let (path, _) = first_page(&m, Shape::Canonical);
+    let first = raw(&m, &token, &path).await;
+    for _ in 0..3 {
+        assert_eq!(raw(&m, &token, &path).await, first);
+    }
+    m.mock.state.blocks.set_enabled(false);
+    assert_eq!(raw(&m, &token, &path).await, first, "what rendering record by record gives");
+}

@@ -1,6 +1,7 @@
 //! The `canonical` shape: account, sites and inventory as CONTRACT.md §1–§4 write them. An
 //! inventory page without record faults is its devices' ready bytes ([`crate::blocks`]) in the
-//! envelope (issue 18's serving figures; `BENCHMARKS.md`).
+//! envelope (issue 18's serving figures; `BENCHMARKS.md`); a fault-free one asked again comes
+//! from the page cache (`state::PageCache`).
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -82,8 +83,19 @@ async fn inventory(
         return Json(json!({"devices": page.device_values(&state), "pagination": pagination})).into_response();
     }
     let json = [(header::CONTENT_TYPE, "application/json")];
+    // A fault-free page depends only on the site, the page and the fleet: a client asking it
+    // again gets it from the page cache (off with the ready bytes, so tests can compare).
+    let cacheable = state.faults.is_empty() && state.blocks.enabled();
+    let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
+    let key = (page.site, page.req.page, page.req.per_page);
+    if cacheable && let Some(pieces) = state.page_cache.lock().expect("page cache lock").get(generation, key) {
+        return (json, Body::new(pieces)).into_response();
+    }
     if let Some(items) = ready_items(&state, &page, Shape::Canonical, Which::All) {
         let pieces = splice(&json!({"devices": ITEMS_MARK, "pagination": pagination}), items);
+        if cacheable {
+            state.page_cache.lock().expect("page cache lock").insert(generation, key, pieces.clone());
+        }
         return (json, Body::new(pieces)).into_response();
     }
     // The records straight from the fleet, no `Value` tree per device; sized for the page up
