@@ -1,6 +1,8 @@
 //! §1 Inventory serving: authenticated inventory pages from the mock under `wrk`, against an
 //! axum endpoint in this process serving the same bytes without auth, and against Prism mocking
-//! the same route from `schemas/openapi.yaml`.
+//! the same route from `schemas/openapi.yaml`. Two kinds of figure: the warm one asks one page
+//! over and over; the cold ones (one per shape: canonical, cursor, link) cycle through 2,000
+//! distinct pages, each against a baseline serving that shape's page bytes to the same script.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -9,7 +11,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use contract::{Secret, TokenMinter};
-use mock_vendor::{FleetSpec, MockConfig};
+use mock_vendor::fleet::{Fleet, Kind, SiteRec};
+use mock_vendor::shape::page_token;
+use mock_vendor::{FleetSpec, MockConfig, Shape};
 
 use crate::util::{self, thousands, verdict};
 
@@ -80,7 +84,7 @@ pub fn parse_wrk(out: &str) -> anyhow::Result<WrkResult> {
 
 /// A wrk script giving requests one token each from a pool of one per connection, cycled, so
 /// the server sees as many distinct tokens as there are connections; with `paths`, each request
-/// also takes the next path of the list (distinct pages, so the mock's page cache stays cold).
+/// also takes the next path of the list (distinct pages: no page is asked twice in a row).
 fn wrk_script(tokens: &[Secret], paths: &[String]) -> String {
     let list: Vec<String> = tokens.iter().map(|t| format!("\"Bearer {}\"", t.expose())).collect();
     let paths: Vec<String> = paths.iter().map(|p| format!("\"{p}\"")).collect();
@@ -135,15 +139,27 @@ pub fn ensure_tools(tools: &Path) -> anyhow::Result<PathBuf> {
     Ok(prism)
 }
 
-/// The three figures of §1.
+/// How many distinct pages the cold figures cycle through, in every shape.
+pub const DISTINCT_PAGES: usize = 2_000;
+
+/// One shape's cold figure: every request asks the next of [`DISTINCT_PAGES`] pages, against
+/// an axum baseline serving that shape's page bytes to the same script.
+#[derive(Debug)]
+pub struct Cold {
+    pub shape: Shape,
+    pub mock: WrkResult,
+    pub baseline: WrkResult,
+    pub body_bytes: usize,
+}
+
+/// The figures of §1.
 #[derive(Debug)]
 pub struct Serving {
+    /// The mock asked one page over and over.
     pub mock: WrkResult,
-    /// The mock walking distinct pages: every request renders its page (no target; the cost
-    /// the cache hides).
-    pub mock_cold: WrkResult,
-    pub distinct_pages: usize,
     pub baseline: WrkResult,
+    /// Per shape: every request renders a different page.
+    pub cold: Vec<Cold>,
     pub prism: Option<WrkResult>,
     pub prism_note: String,
     pub load: Load,
@@ -160,12 +176,17 @@ impl Serving {
             self.baseline,
             verdict(ratio >= 0.5)
         ));
-        lines.push(format!(
-            "inventory serving, {} distinct pages (page cache cold, no target): mock {} = {:.2} of the baseline",
-            thousands(self.distinct_pages as f64),
-            self.mock_cold,
-            self.mock_cold.requests_per_sec / self.baseline.requests_per_sec
-        ));
+        for cold in &self.cold {
+            let ratio = cold.mock.requests_per_sec / cold.baseline.requests_per_sec;
+            lines.push(format!(
+                "inventory serving, {} shape, {} distinct pages (page cache never hits): mock {} / axum baseline {} = {ratio:.2} (target ≥ 0.8) {}",
+                cold.shape.name(),
+                thousands(DISTINCT_PAGES as f64),
+                cold.mock,
+                cold.baseline,
+                verdict(ratio >= 0.8)
+            ));
+        }
         match &self.prism {
             Some(prism) => {
                 let ratio = self.mock.requests_per_sec / prism.requests_per_sec;
@@ -177,81 +198,130 @@ impl Serving {
             }
             None => lines.push(format!("inventory serving: Prism not measured: {}", self.prism_note)),
         }
+        let sizes: Vec<String> =
+            self.cold.iter().map(|c| format!("{} {}", c.shape.name(), thousands(c.body_bytes as f64))).collect();
         lines.push(format!(
-            "  (wrk -t{} -c{} -d{}s on loopback, page of 100 devices = {} bytes, {} distinct tokens; {})",
+            "  (wrk -t{} -c{} -d{}s on loopback, page of 100 devices = {} bytes, {} distinct tokens; cold pages of 100 per shape, bytes: {}; each cold baseline serves its shape's first page to the same script; {})",
             self.load.threads,
             self.load.connections,
             self.load.seconds,
             thousands(self.body_bytes as f64),
             self.load.connections,
+            sizes.join(", "),
             self.prism_note
         ));
         lines
     }
 }
 
+/// Every page of 100 of the first account's full sites in `shape`'s routes, page-major (page 1
+/// of every site, then page 2, ...) so that consecutive requests ask different sites, cut to
+/// [`DISTINCT_PAGES`].
+fn shape_pages(fleet: &Fleet, shape: Shape) -> anyhow::Result<Vec<String>> {
+    let sites: Vec<&SiteRec> = fleet.accounts[0]
+        .sites
+        .iter()
+        .map(|&s| &fleet.sites[s as usize])
+        .filter(|s| s.devices.len() >= 1_000)
+        .collect();
+    let pages = |n: usize| n.div_ceil(100) as u64;
+    // Per site, each collection's path builder and page count.
+    let mut lists: Vec<Vec<String>> = Vec::new();
+    for site in &sites {
+        let id = site.id;
+        let cameras = site.devices.iter().filter(|&&d| fleet.devices[d as usize].kind == Kind::Camera).count();
+        let list: Vec<String> = match shape {
+            Shape::Canonical => (1..=pages(site.devices.len()))
+                .map(|p| format!("/api/v1/sites/{id}/inventory?page={p}&per_page=100"))
+                .collect(),
+            Shape::Cursor => {
+                let cams = (1..=pages(cameras)).map(|p| ("cameras", p));
+                let others = (1..=pages(site.devices.len() - cameras)).map(|p| ("devices", p));
+                cams.chain(others)
+                    .map(|(route, p)| {
+                        format!("/api/v3/{route}?locationId={id}&pageSize=100&pageToken={}", page_token(p))
+                    })
+                    .collect()
+            }
+            Shape::Link => (1..=pages(site.devices.len()))
+                .map(|p| format!("/api/v1/networks/{id}/devices?perPage=100&startingAfter={}", page_token(p)))
+                .collect(),
+        };
+        lists.push(list);
+    }
+    let longest = lists.iter().map(Vec::len).max().unwrap_or(0);
+    let all: Vec<String> =
+        (0..longest).flat_map(|i| lists.iter().filter_map(move |l| l.get(i).cloned())).take(DISTINCT_PAGES).collect();
+    anyhow::ensure!(all.len() == DISTINCT_PAGES, "the fleet has only {} pages of 100 in {}", all.len(), shape.name());
+    Ok(all)
+}
+
 /// Runs §1. The mock and the baseline serve from this process's runtime; wrk and Prism are children.
 pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Result<Serving> {
     let prism_bin = ensure_tools(tools)?;
-    let state_dir = tempfile::tempdir()?;
-    // 200 sites of 1,000 devices: 2,000 pages of 100, about 84 MB, more than the page cache keeps.
-    let config = MockConfig { fleet: FleetSpec::Synthetic(200_000), ..MockConfig::default() };
-    let (mock, site_id, all_sites, baseline_addr, body, tokens) = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let mock = mock_vendor::start(config, listener, state_dir.path()).await?;
-        let all_sites: Vec<String> = {
-            let fleet = mock.state.fleet.read().expect("fleet lock");
-            let sites = fleet.accounts[0].sites.iter().map(|&s| &fleet.sites[s as usize]);
-            sites.filter(|s| s.devices.len() >= 1_000).map(|s| s.id.to_string()).collect()
-        };
-        let site_id = all_sites[0].clone();
-        let account = &mock.credentials.accounts[0];
-        let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
-        let minter = TokenMinter::from_pem(&pem, Some(account.kid.clone()))?;
-        let now = contract::unix_now();
-        let tokens: Vec<Secret> = (0..load.connections).map(|i| minter.mint(now - i64::from(i))).collect();
-        let url = format!("{}/api/v1/sites/{site_id}/inventory?page=1&per_page=100", mock.base_url);
-        let response = reqwest::Client::new().get(&url).bearer_auth(tokens[0].expose()).send().await?;
-        anyhow::ensure!(response.status().is_success(), "the mock answered {}", response.status());
-        let body = response.bytes().await?;
-        let baseline = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let baseline_addr = baseline.local_addr()?;
-        tokio::spawn(baseline_server(baseline, body.clone()));
-        anyhow::Ok((mock, site_id, all_sites, baseline_addr, body, tokens))
-    })?;
     let script_dir = tempfile::tempdir()?;
-    let script = script_dir.path().join("tokens.lua");
-    std::fs::write(&script, wrk_script(&tokens, &[]))?;
-    let distinct: Vec<String> = (1..=10)
-        .flat_map(|page| all_sites.iter().map(move |s| format!("/api/v1/sites/{s}/inventory?page={page}&per_page=100")))
-        .collect();
-    let cold_script = script_dir.path().join("pages.lua");
-    std::fs::write(&cold_script, wrk_script(&tokens, &distinct))?;
-    let path = format!("/api/v1/sites/{site_id}/inventory?page=1&per_page=100");
-    let mock_url = format!("{}{path}", mock.base_url);
-    let baseline_url = format!("http://{baseline_addr}{path}");
-    // A short warm-up each: the token cache fills, connections and allocators settle.
-    run_wrk(load, &script, &mock_url, 2)?;
-    let mock_result = run_wrk(load, &script, &mock_url, load.seconds)?;
-    let mock_cold = run_wrk(load, &cold_script, &mock_url, load.seconds)?;
-    run_wrk(load, &script, &baseline_url, 2)?;
-    let baseline_result = run_wrk(load, &script, &baseline_url, load.seconds)?;
-    rt.block_on(mock.stop());
-
+    let mut warm = None;
+    let mut cold = Vec::new();
+    for &shape in Shape::ALL {
+        let state_dir = tempfile::tempdir()?;
+        // 200 sites of 1,000 devices: 2,000 pages of 100 in every shape (about 84 MB in the
+        // canonical one). The mock's page cache keeps at most 256 pages and starts over past
+        // them, so a walk through 2,000 in order never finds its page there: every page is
+        // assembled from its devices' ready bytes, which the 2 s warm-up renders (all 200,000
+        // devices fit the 128 MiB of `mock_vendor::blocks`).
+        let config = MockConfig { fleet: FleetSpec::Synthetic(200_000), shape, ..MockConfig::default() };
+        let (mock, pages, body, tokens) = rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let mock = mock_vendor::start(config, listener, state_dir.path()).await?;
+            let pages = shape_pages(&mock.state.fleet.read().expect("fleet lock"), shape)?;
+            let account = &mock.credentials.accounts[0];
+            let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
+            let minter = TokenMinter::from_pem(&pem, Some(account.kid.clone()))?;
+            let now = contract::unix_now();
+            let tokens: Vec<Secret> = (0..load.connections).map(|i| minter.mint(now - i64::from(i))).collect();
+            let url = format!("{}{}", mock.base_url, pages[0]);
+            let response = reqwest::Client::new().get(&url).bearer_auth(tokens[0].expose()).send().await?;
+            anyhow::ensure!(response.status().is_success(), "the mock answered {}", response.status());
+            let body = response.bytes().await?;
+            anyhow::Ok((mock, pages, body, tokens))
+        })?;
+        let script = script_dir.path().join(format!("{}-one.lua", shape.name()));
+        std::fs::write(&script, wrk_script(&tokens, &[]))?;
+        let cold_script = script_dir.path().join(format!("{}-pages.lua", shape.name()));
+        std::fs::write(&cold_script, wrk_script(&tokens, &pages))?;
+        let mock_url = format!("{}{}", mock.base_url, pages[0]);
+        let mock_warm = if shape == Shape::Canonical {
+            // A short warm-up each: the token cache fills, connections and allocators settle.
+            run_wrk(load, &script, &mock_url, 2)?;
+            Some(run_wrk(load, &script, &mock_url, load.seconds)?)
+        } else {
+            None
+        };
+        run_wrk(load, &cold_script, &mock_url, 2)?;
+        let mock_cold = run_wrk(load, &cold_script, &mock_url, load.seconds)?;
+        rt.block_on(mock.stop());
+        let (baseline_addr, baseline_task) = rt.block_on(async {
+            let baseline = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = baseline.local_addr()?;
+            anyhow::Ok((addr, tokio::spawn(baseline_server(baseline, body.clone()))))
+        })?;
+        let baseline_url = format!("http://{baseline_addr}{}", pages[0]);
+        run_wrk(load, &cold_script, &baseline_url, 2)?;
+        let baseline_cold = run_wrk(load, &cold_script, &baseline_url, load.seconds)?;
+        if let Some(mock_warm) = mock_warm {
+            run_wrk(load, &script, &baseline_url, 2)?;
+            let baseline = run_wrk(load, &script, &baseline_url, load.seconds)?;
+            warm = Some((mock_warm, baseline, script.clone(), pages[0].clone(), body.len()));
+        }
+        baseline_task.abort();
+        cold.push(Cold { shape, mock: mock_cold, baseline: baseline_cold, body_bytes: body.len() });
+    }
+    let (mock, baseline, script, path, body_bytes) = warm.context("the canonical shape is measured")?;
     let (prism, prism_note) = match prism_run(&prism_bin, load, &script, &path) {
         Ok((r, note)) => (Some(r), note),
         Err(e) => (None, format!("{e:#}")),
     };
-    Ok(Serving {
-        mock: mock_result,
-        mock_cold,
-        distinct_pages: distinct.len(),
-        baseline: baseline_result,
-        prism,
-        prism_note,
-        load,
-        body_bytes: body.len(),
-    })
+    Ok(Serving { mock, baseline, cold, prism, prism_note, load, body_bytes })
 }
 
 /// The same route from `schemas/openapi.yaml` under `prism mock` (static examples).
@@ -296,19 +366,30 @@ impl Drop for KillOnDrop<'_> {
 async fn baseline_server(listener: tokio::net::TcpListener, body: bytes::Bytes) {
     use axum::http::header::CONTENT_TYPE;
     let body = Arc::new(body);
-    let app = axum::Router::new().route(
-        "/api/v1/sites/{site_id}/inventory",
-        axum::routing::get(move || {
-            let body = body.clone();
-            async move { ([(CONTENT_TYPE, "application/json")], bytes::Bytes::clone(&body)) }
-        }),
-    );
+    // Every path: the cold scripts ask each shape's own routes.
+    let app = axum::Router::new().fallback(axum::routing::get(move || {
+        let body = body.clone();
+        async move { ([(CONTENT_TYPE, "application/json")], bytes::Bytes::clone(&body)) }
+    }));
     let _ = axum::serve(listener, app).await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shape_has_two_thousand_distinct_pages_site_by_site() {
+        let fleet = Fleet::generate(FleetSpec::Synthetic(200_000), 1, 0);
+        let first = fleet.sites[fleet.accounts[0].sites[0] as usize].id.to_string();
+        for &shape in Shape::ALL {
+            let pages = shape_pages(&fleet, shape).unwrap();
+            let distinct: std::collections::HashSet<&String> = pages.iter().collect();
+            assert_eq!(distinct.len(), DISTINCT_PAGES, "{shape:?}");
+            assert!(pages[0].contains(&first) && !pages[1].contains(&first), "consecutive pages differ in site");
+        }
+        assert!(shape_pages(&Fleet::generate(FleetSpec::Synthetic(20_000), 1, 0), Shape::Link).is_err());
+    }
 
     #[test]
     fn wrk_output_parses() {

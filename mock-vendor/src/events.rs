@@ -21,6 +21,7 @@ pub fn set_status(state: &AppState, device: u32, status: DeviceStatus) -> Emitte
         let mut fleet = state.fleet.write().expect("fleet lock");
         state.fleet_generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let account = fleet.account_of_device(device);
+        state.blocks.device_changed(fleet.devices[device as usize].site, device);
         let rec = &mut fleet.devices[device as usize];
         let previous = rec.live;
         rec.live = status;

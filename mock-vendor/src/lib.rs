@@ -10,6 +10,7 @@
 mod answer;
 pub mod api;
 pub mod auth;
+pub mod blocks;
 pub mod config;
 pub mod control;
 pub mod delivery;

@@ -1,7 +1,9 @@
-//! The `canonical` shape: account, sites and inventory as CONTRACT.md §1–§4 write them. A
-//! fault-free inventory page is rendered once per fleet generation and served from the page cache
-//! (issue 8's serving figure; `BENCHMARKS.md`).
+//! The `canonical` shape: account, sites and inventory as CONTRACT.md §1–§4 write them. An
+//! inventory page without record faults is its devices' ready bytes ([`crate::blocks`]) in the
+//! envelope (issue 18's serving figures; `BENCHMARKS.md`); a fault-free one asked again comes
+//! from the page cache (`state::PageCache`).
 
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -10,9 +12,11 @@ use axum::{Json, Router, routing};
 use contract::{PageParamError, PageRequest};
 use serde_json::{Value, json};
 
+use super::serve::ready_items;
 use crate::answer::{self, page_limit, page_refused};
 use crate::auth::AccountCtx;
-use crate::config::OverMax;
+use crate::blocks::{ITEMS_MARK, Which, splice};
+use crate::config::{OverMax, Shape};
 use crate::error::error_response;
 use crate::fleet::DeviceJson;
 use crate::records::devices_faulted;
@@ -63,17 +67,6 @@ struct InventoryPage<'a> {
     pagination: Value,
 }
 
-/// Sized for the page up front: axum's `Json` grows a small buffer many times over.
-fn render_page(page: InventoryPage) -> bytes::Bytes {
-    let mut body = Vec::with_capacity(512 * page.devices.len() + 128);
-    serde_json::to_writer(&mut body, &page).expect("pages serialise");
-    body.into()
-}
-
-fn json_bytes(body: bytes::Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
 async fn inventory(
     State(state): State<AppState>,
     Extension(AccountCtx(a)): Extension<AccountCtx>,
@@ -89,18 +82,26 @@ async fn inventory(
     if devices_faulted(&state) {
         return Json(json!({"devices": page.device_values(&state), "pagination": pagination})).into_response();
     }
-    // The records straight from the fleet, no `Value` tree per device.
-    let devices = || page.items.iter().map(|&(_, idx)| DeviceJson { fleet: &page.fleet, idx }).collect();
-    if !state.faults.is_empty() {
-        return json_bytes(render_page(InventoryPage { devices: devices(), pagination }));
-    }
-    // A fault-free page depends only on the site, the page and the fleet: render it once.
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    // A fault-free page depends only on the site, the page and the fleet: a client asking it
+    // again gets it from the page cache (off with the ready bytes, so tests can compare).
+    let cacheable = state.faults.is_empty() && state.blocks.enabled();
     let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
     let key = (page.site, page.req.page, page.req.per_page);
-    let cached = state.page_cache.lock().expect("page cache lock").get(generation, key);
-    json_bytes(cached.unwrap_or_else(|| {
-        let body = render_page(InventoryPage { devices: devices(), pagination });
-        state.page_cache.lock().expect("page cache lock").insert(generation, key, body.clone());
-        body
-    }))
+    if cacheable && let Some(pieces) = state.page_cache.lock().expect("page cache lock").get(generation, key) {
+        return (json, Body::new(pieces)).into_response();
+    }
+    if let Some(items) = ready_items(&state, &page, Shape::Canonical, Which::All) {
+        let pieces = splice(&json!({"devices": ITEMS_MARK, "pagination": pagination}), items);
+        if cacheable {
+            state.page_cache.lock().expect("page cache lock").insert(generation, key, pieces.clone());
+        }
+        return (json, Body::new(pieces)).into_response();
+    }
+    // The records straight from the fleet, no `Value` tree per device; sized for the page up
+    // front (axum's `Json` grows a small buffer many times over).
+    let devices: Vec<DeviceJson> = page.items.iter().map(|&(_, idx)| DeviceJson { fleet: &page.fleet, idx }).collect();
+    let mut body = Vec::with_capacity(512 * devices.len() + 128);
+    serde_json::to_writer(&mut body, &InventoryPage { devices, pagination }).expect("pages serialise");
+    (json, body).into_response()
 }

@@ -2,20 +2,20 @@
 //! `results` envelopes, inventory split into cameras and other devices, camelCase records.
 
 use axum::extract::{Extension, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::{Router, routing};
 use contract::{EventFamily, Pagination};
 use serde_json::{Value, json};
 
-use super::serve::{self, Asked, Kinds, Wire, page_token};
+use super::serve::{self, Asked, Wire, page_token};
 use super::translate::{self, vocab};
 use super::words;
 use crate::answer::Page;
 use crate::auth::AccountCtx;
+use crate::blocks::Which;
 use crate::config::Shape;
 use crate::error::error_response;
-use crate::fleet::Kind;
 use crate::state::AppState;
 
 pub(super) struct Cursor;
@@ -25,15 +25,15 @@ impl Wire for Cursor {
 
     /// The `results` envelope: `nextPageToken` `""` on the last page, `prevPageToken` `""` on the
     /// first.
-    fn envelope(_: &Asked, page: &Page, results: Vec<Value>) -> Response {
+    fn envelope(_: &Asked, page: &Page, results: Value) -> (Value, HeaderMap) {
         let p = page.req.page;
-        Json(json!({
+        let body = json!({
             "results": results,
             "nextPageToken": page.next.map(page_token).unwrap_or_default(),
             "prevPageToken": if p > 1 { page_token(p - 1) } else { String::new() },
             "totalSize": claimed_count(&page.pagination),
-        }))
-        .into_response()
+        });
+        (body, HeaderMap::new())
     }
 }
 
@@ -62,12 +62,8 @@ async fn inventory(
     let location = asked.param("locationId").map(str::to_owned);
     let location = location
         .ok_or_else(|| error_response(StatusCode::BAD_REQUEST, "invalid_parameter", "`locationId` is required"));
-    let kinds = if asked.uri.path().ends_with("/cameras") {
-        Kinds { keep: Some(|k| k == Kind::Camera), typed: false }
-    } else {
-        Kinds { keep: Some(|k| k != Kind::Camera), typed: true }
-    };
-    serve::devices::<Cursor>(&state, a, asked, location, kinds)
+    let which = if asked.uri.path().ends_with("/cameras") { Which::Cameras } else { Which::NotCameras };
+    serve::devices::<Cursor>(&state, a, asked, location, which)
 }
 
 /// A canonical event body in this shape: health data becomes a `deviceStatusUpdate.v1` element,

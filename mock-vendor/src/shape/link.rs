@@ -2,17 +2,18 @@
 //! page in an RFC 5988 `Link` header, no totals, devices named by `serial`.
 
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use axum::{Router, routing};
 use contract::EventFamily;
 use serde_json::Value;
 
-use super::serve::{self, Asked, Kinds, Wire, page_token};
+use super::serve::{self, Asked, Wire, page_token};
 use super::translate::{self, vocab};
 use super::words::{self, CONVENTIONS, said};
 use crate::answer::Page;
 use crate::auth::AccountCtx;
+use crate::blocks::Which;
 use crate::config::Shape;
 use crate::state::AppState;
 
@@ -24,7 +25,7 @@ impl Wire for Link {
     /// A root array with its `Link` header: `rel=first` always, `rel=next` while a next page
     /// exists. URLs are absolute, built from the request's `Host`, and name the page size
     /// actually used, so a clamp shows.
-    fn envelope(asked: &Asked, page: &Page, items: Vec<Value>) -> Response {
+    fn envelope(asked: &Asked, page: &Page, items: Value) -> (Value, HeaderMap) {
         let host = asked.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
         let (size, token) = (said(CONVENTIONS, Self::SHAPE, "per_page"), said(CONVENTIONS, Self::SHAPE, "page"));
         let base = format!("http://{host}{}?{size}={}", asked.uri.path(), page.req.per_page);
@@ -32,11 +33,11 @@ impl Wire for Link {
         if let Some(next) = page.next {
             links.push(format!("<{base}&{token}={}>; rel=next", page_token(next)));
         }
-        let mut response = Json(items).into_response();
+        let mut headers = HeaderMap::new();
         if let Ok(link) = HeaderValue::from_str(&links.join(", ")) {
-            response.headers_mut().insert(header::LINK, link);
+            headers.insert(header::LINK, link);
         }
-        response
+        (items, headers)
     }
 }
 
@@ -53,7 +54,7 @@ async fn devices(
     Path(site_id): Path<String>,
     asked: Asked,
 ) -> Response {
-    serve::devices::<Link>(&state, a, asked, Ok(site_id), Kinds { keep: None, typed: true })
+    serve::devices::<Link>(&state, a, asked, Ok(site_id), Which::All)
 }
 
 /// A canonical event body in this shape: `alertData` is the canonical data, health statuses in

@@ -1,13 +1,15 @@
 //! The account, sites and inventory handlers of the vendor shapes (`cursor`, `link`): each reads
 //! the shape's paging parameters, asks [`answer`] for the canonical page (faults applied there)
-//! and hands its records, translated, to the shape's envelope ([`Wire`]).
+//! and hands its records, translated, to the shape's envelope ([`Wire`]). Fault-free device records
+//! come ready rendered from [`crate::blocks`].
 
 use std::convert::Infallible;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Extension, FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use contract::PageRequest;
 use serde_json::Value;
@@ -16,22 +18,31 @@ use super::translate;
 use super::words::{CONVENTIONS, said};
 use crate::answer::{self, Page, page_limit, page_refused};
 use crate::auth::AccountCtx;
+use crate::blocks::{ITEMS_MARK, Which, splice};
 use crate::config::{OverMax, Shape};
-use crate::fleet::Kind;
+use crate::fleet::DeviceJson;
+use crate::records::devices_faulted;
 use crate::state::AppState;
 
 /// What a vendor shape says its own way beyond its words ([`super::words`]).
 pub(super) trait Wire {
     const SHAPE: Shape;
-    /// A page of translated `items` in the shape's envelope.
-    fn envelope(asked: &Asked, page: &Page, items: Vec<Value>) -> Response;
+    /// The body of a page holding `items` (the JSON array of its translated records, or
+    /// [`ITEMS_MARK`] in their place) in the shape's envelope, and the headers it adds.
+    fn envelope(asked: &Asked, page: &Page, items: Value) -> (Value, HeaderMap);
 }
 
-/// Which of a site's devices an inventory endpoint serves (all without `keep`), and whether its
-/// records name their type.
-pub(super) struct Kinds {
-    pub keep: Option<fn(Kind) -> bool>,
-    pub typed: bool,
+/// A JSON body as `axum::Json` answers it, with the envelope's headers.
+fn respond(body: impl Into<Body>, headers: HeaderMap) -> Response {
+    let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    let mut response = (json, body.into()).into_response();
+    response.headers_mut().extend(headers);
+    response
+}
+
+fn respond_with<W: Wire>(asked: &Asked, page: &Page, items: Vec<Value>) -> Response {
+    let (body, headers) = W::envelope(asked, page, Value::Array(items));
+    respond(serde_json::to_vec(&body).expect("pages serialise"), headers)
 }
 
 /// What a page request asked: its query parameters (`None` when the query cannot be read), and
@@ -74,33 +85,58 @@ pub(super) async fn sites<W: Wire>(
     match page {
         Ok(page) => {
             let items = page.site_values(&state).into_iter().map(|v| translate::site(W::SHAPE, v)).collect();
-            W::envelope(&asked, &page, items)
+            respond_with::<W>(&asked, &page, items)
         }
         Err(refused) => refused,
     }
 }
 
 /// A page of the devices of the site `site` names (or the answer to its naming none), of the
-/// [`Kinds`] the endpoint serves.
+/// collection (`which`) the endpoint serves.
 pub(super) fn devices<W: Wire>(
     state: &AppState,
     a: u16,
     asked: Asked,
     site: Result<String, Response>,
-    Kinds { keep, typed }: Kinds,
+    which: Which,
 ) -> Response {
     let site_word = said(CONVENTIONS, W::SHAPE, "site");
     let page = page_request(state, W::SHAPE, &asked)
         .and_then(|req| Ok((req, site?)))
-        .and_then(|(req, site)| answer::devices(state, a, &site, req, keep, site_word));
-    match page {
-        Ok(page) => {
-            let translate = |v| translate::device(W::SHAPE, v, typed);
-            let items = page.device_values(state).into_iter().map(translate).collect();
-            W::envelope(&asked, &page, items)
-        }
-        Err(refused) => refused,
+        .and_then(|(req, site)| answer::devices(state, a, &site, req, which.keep(), site_word));
+    let page = match page {
+        Ok(page) => page,
+        Err(refused) => return refused,
+    };
+    if let Some(items) = ready_items(state, &page, W::SHAPE, which) {
+        let (envelope, headers) = W::envelope(&asked, &page, Value::from(ITEMS_MARK));
+        return respond(Body::new(splice(&envelope, items)), headers);
     }
+    let translate = |v| translate::device(W::SHAPE, v, which.typed());
+    let items = page.device_values(state).into_iter().map(translate).collect();
+    respond_with::<W>(&asked, &page, items)
+}
+
+/// A page's devices from their ready bytes ([`crate::blocks`]), comma-separated, when no record
+/// fault is active and the ready bytes serve this page.
+pub(super) fn ready_items(state: &AppState, page: &Page, shape: Shape, which: Which) -> Option<Bytes> {
+    if devices_faulted(state) {
+        return None;
+    }
+    let fleet = &*page.fleet;
+    let render = |idx: u32, out: &mut Vec<u8>| {
+        let written = match shape {
+            Shape::Canonical => serde_json::to_writer(out, &DeviceJson { fleet, idx }),
+            _ => {
+                // What `device_value` gives with no record fault, without looking at the faults
+                // again: one switched on meanwhile must not end up in bytes that are kept.
+                let value = serde_json::to_value(fleet.device_wire(idx)).expect("devices serialise");
+                serde_json::to_writer(out, &translate::device(shape, value, which.typed()))
+            }
+        };
+        written.expect("devices serialise");
+    };
+    state.blocks.block(fleet, shape, which, page.site, &render)?.items(&page.items)
 }
 
 /// Why a shaped page request was refused: each answers 400 (or 500 under `bad-page-500`).
