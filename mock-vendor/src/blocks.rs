@@ -320,9 +320,14 @@ mod tests {
     use crate::FleetSpec;
     use serde_json::json;
 
-    /// A stand-in for a shape's rendering: the device's name.
+    /// What the stand-in rendering writes of a device: its name and when it was last seen.
+    fn label(fleet: &Fleet, idx: u32) -> String {
+        format!("{} @{}", fleet.device_name(idx), fleet.devices[idx as usize].last_seen_ms)
+    }
+
+    /// A stand-in for a shape's rendering: the device's label as a JSON string.
     fn names(fleet: &Fleet) -> impl Fn(u32, &mut Vec<u8>) + '_ {
-        |idx, out| serde_json::to_writer(out, &*fleet.devices[idx as usize].name).unwrap()
+        |idx, out| serde_json::to_writer(out, &label(fleet, idx)).unwrap()
     }
 
     #[test]
@@ -354,20 +359,20 @@ mod tests {
         let camera = first.devices[1];
         assert_eq!(fleet.devices[camera as usize].kind, Kind::Camera);
         blocks.device_changed(0, camera);
-        fleet.devices[camera as usize].name = "Renamed Camera".into();
+        fleet.devices[camera as usize].last_seen_ms = 42;
         let render = names(&fleet);
         let again = blocks.block(&fleet, Shape::Cursor, Which::Cameras, 0, &render).unwrap();
         assert!(!Arc::ptr_eq(&first, &again));
         let fresh = Block::build(&fleet, Which::Cameras, 0, &render);
         assert_eq!((&again.buf, &again.ends), (&fresh.buf, &fresh.ends), "patched as if rendered anew");
-        assert_eq!(again.get(1), b"\"Renamed Camera\"");
+        assert_eq!(again.get(1), format!("\"{} @42\"", fleet.device_name(camera)).as_bytes());
         let run = again.items(&[(0, again.devices[0]), (1, camera)]).unwrap();
         assert_eq!(&run[..], [again.get(0), again.get(1)].join(&b","[..]).as_slice(), "a run is a slice");
         assert_eq!(first.get(0), again.get(0), "the others are copied");
         assert!(Arc::ptr_eq(&again, &blocks.block(&fleet, Shape::Cursor, Which::Cameras, 0, &render).unwrap()));
         let items = [(1, camera), (0, first.devices[0])];
         let array = [&b"["[..], &again.items(&items).unwrap(), b"]"].concat();
-        let expected: Vec<String> = items.iter().map(|&(_, d)| fleet.devices[d as usize].name.to_string()).collect();
+        let expected: Vec<String> = items.iter().map(|&(_, d)| label(&fleet, d)).collect();
         assert_eq!(serde_json::from_slice::<Vec<String>>(&array).unwrap(), expected, "in the order served");
         assert!(again.items(&[(0, camera)]).is_none(), "an item not where the block has it");
         assert_eq!(again.items(&[]), Some(Bytes::new()));
