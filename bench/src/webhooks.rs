@@ -377,7 +377,11 @@ impl Capacity {
         let what = if self.webhooks == 1 {
             "webhook capacity (1 webhook)".to_owned()
         } else {
-            format!("webhook capacity ({} webhooks on {} loopback addresses)", thousands(self.webhooks as f64), thousands(self.webhooks as f64))
+            format!(
+                "webhook capacity ({} webhooks on {} loopback addresses)",
+                thousands(self.webhooks as f64),
+                thousands(self.webhooks as f64)
+            )
         };
         let probes: Vec<String> = self
             .probes
@@ -612,7 +616,12 @@ pub fn baseline(rt: &tokio::runtime::Runtime, load: Load, scripts: &Path) -> any
         let response = request.send().await?;
         anyhow::Ok((response.status(), response.text().await?))
     })?;
-    anyhow::ensure!(answer.0.is_success(), "the baseline answered {} {} (headers sent: {headers:?})", answer.0, answer.1);
+    anyhow::ensure!(
+        answer.0.is_success(),
+        "the baseline answered {} {} (headers sent: {headers:?})",
+        answer.0,
+        answer.1
+    );
     run_wrk(load, &script, &url, 2)?;
     let result = run_wrk(load, &script, &url, load.seconds)?;
     anyhow::ensure!(result.non_2xx == 0, "the baseline answered non-2xx: {result}");
