@@ -286,6 +286,12 @@ pub struct MockConfig {
     /// retries of an outage's backlog all connect at once and run the machine out of ports and
     /// file descriptors, so the receiver's recovery looks like a longer outage.
     pub max_concurrent_deliveries: usize,
+    /// Delivery attempts in flight to one webhook at once, within `max_concurrent_deliveries`.
+    /// Below a receiver's connection limit (the harness's is 256), with the client's idle
+    /// connections per host on top: else the client's pool grows past it and an attempt's
+    /// connection waits in the receiver's accept queue until an idle one times out. It also
+    /// keeps one slow webhook from taking every slot.
+    pub max_deliveries_per_webhook: usize,
 }
 
 impl Default for MockConfig {
@@ -310,6 +316,7 @@ impl Default for MockConfig {
             key_bits: 2048,
             max_body_bytes: 64 * 1024,
             max_concurrent_deliveries: 256,
+            max_deliveries_per_webhook: 128,
         }
     }
 }
