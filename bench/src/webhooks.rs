@@ -78,6 +78,8 @@ fn config() -> MockConfig {
         fleet: FleetSpec::Demo,
         retry_schedule: parse_schedule("250ms,500ms,1s,2s,3s,5s,8s,13s").expect("the schedule parses"),
         allow_private_targets: true,
+        // Every step starts a fresh mock: its accounts' keys are set-up time, not measured.
+        key_bits: 1024,
         max_concurrent_deliveries: std::env::var("BENCH_MAX_DELIVERIES")
             .ok()
             .and_then(|v| v.parse().ok())
