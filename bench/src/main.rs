@@ -59,8 +59,8 @@ struct RunArgs {
     /// Run only these sections (repeatable); default: all.
     #[arg(long = "only", value_enum)]
     only: Vec<Section>,
-    /// Shorter runs (wrk 5 s, pipeline 10 s, a fleet of 200,000, criterion 2 s per bench): a
-    /// smoke test, not figures.
+    /// Shorter runs (wrk 5 s, webhook probes 2 s and one 5 s confirmation, outage run 10 s, a
+    /// fleet of 200,000, criterion 2 s per bench): a smoke test, not figures.
     #[arg(long)]
     quick: bool,
     /// wrk connections (each with its own token) and threads.
@@ -68,9 +68,12 @@ struct RunArgs {
     connections: u32,
     #[arg(long, default_value_t = 2)]
     threads: u32,
-    /// Webhook events offered per second.
+    /// Webhook events offered per second in the outage run (the capacity runs search their own).
     #[arg(long, default_value_t = 10_000)]
     rate: u64,
+    /// Webhooks (one receiver each, on its own loopback address) of the second capacity search.
+    #[arg(long, default_value_t = 1_000)]
+    webhooks: usize,
     /// Devices in the scale section's synthetic fleet [default: 10000000, 200000 with --quick].
     #[arg(long)]
     fleet: Option<u64>,
@@ -116,15 +119,37 @@ fn main() -> anyhow::Result<()> {
     }
     if wants(Section::Webhooks) {
         eprintln!("== webhook pipeline");
-        let seconds = if args.quick { 10 } else { 30 };
-        for plan in [
-            webhooks::Plan { rate: args.rate, seconds, outage: None },
-            webhooks::Plan { rate: args.rate, seconds: seconds.min(20), outage: Some(Duration::from_secs(5)) },
-        ] {
-            match rt.block_on(webhooks::run(plan)) {
-                Ok(r) => report(vec![r.line()]),
-                Err(e) => report(vec![format!("webhook pipeline: not measured: {e:#}")]),
+        let load = serving::Load {
+            threads: args.threads,
+            connections: args.connections,
+            seconds: if args.quick { 5 } else { 10 },
+        };
+        let scripts = tempfile::tempdir()?;
+        let baseline = match webhooks::baseline(&rt, load, scripts.path()) {
+            Ok((r, bodies)) => {
+                report(vec![format!(
+                    "webhook baseline: wrk -t{} -c{} -d{}s POSTing {bodies} signed event bodies (as the mock signs them) to a trivial axum handler (reads the body, answers 200): {r}",
+                    load.threads, load.connections, load.seconds
+                )]);
+                Some(r)
             }
+            Err(e) => {
+                report(vec![format!("webhook baseline: not measured: {e:#}")]);
+                None
+            }
+        };
+        let search = if args.quick { webhooks::Search::quick() } else { webhooks::Search::full() };
+        for hooks in [1, args.webhooks] {
+            eprintln!("-- capacity at {hooks} webhook(s)");
+            match rt.block_on(webhooks::capacity(hooks, search)) {
+                Ok(c) => report(c.lines(baseline.as_ref())),
+                Err(e) => report(vec![format!("webhook capacity ({hooks} webhooks): not measured: {e:#}")]),
+            }
+        }
+        let seconds = if args.quick { 10 } else { 20 };
+        match rt.block_on(webhooks::outage(args.rate, seconds, Duration::from_secs(5))) {
+            Ok(line) => report(vec![line]),
+            Err(e) => report(vec![format!("webhook pipeline with an outage: not measured: {e:#}")]),
         }
     }
     if wants(Section::Scale) {

@@ -289,6 +289,12 @@ pub struct MockConfig {
     /// Added before every answer (`--answer-delay`): a vendor across the internet rather than on
     /// loopback, for the bench's remote-like run (issue 18). Zero adds no layer at all.
     pub answer_delay: Duration,
+    /// Delivery attempts in flight to one webhook at once, within `max_concurrent_deliveries`.
+    /// Below a receiver's connection limit (the harness's is 256), with the client's idle
+    /// connections per host on top: else the client's pool grows past it and an attempt's
+    /// connection waits in the receiver's accept queue until an idle one times out. It also
+    /// keeps one slow webhook from taking every slot.
+    pub max_deliveries_per_webhook: usize,
 }
 
 impl Default for MockConfig {
@@ -314,6 +320,7 @@ impl Default for MockConfig {
             max_body_bytes: 64 * 1024,
             max_concurrent_deliveries: 256,
             answer_delay: Duration::ZERO,
+            max_deliveries_per_webhook: 128,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! 429 `Retry-After` honoured, 410 disables. Each delivery runs in its own task, so a slow or dead
 //! receiver never holds up another webhook.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -82,6 +83,7 @@ pub async fn deliver(state: AppState, id: u64) {
     let waits = schedule(&state);
     let format = delivery_format(&state);
     let mut first_signature: Option<Vec<(String, String)>> = None;
+    let own_slots = webhook_slots(&state, &webhook_id);
     let mut attempt = 0usize;
     loop {
         let target = {
@@ -99,7 +101,9 @@ pub async fn deliver(state: AppState, id: u64) {
             return finish(&state, id, DeliveryState::Disabled);
         }
         // Waiting for a slot is not part of the attempt: it is signed and timed once it has one.
-        let slot = state.delivery_slots.acquire().await.expect("the delivery semaphore is never closed");
+        // The webhook's own slot first, so waiting behind a slow webhook holds no global slot.
+        let own = own_slots.acquire().await.expect("a webhook's semaphore is never closed");
+        let slot = (own, state.delivery_slots.acquire().await.expect("the delivery semaphore is never closed"));
         let body = state.config.shape.event_body(attempt_body(&state, &stored, attempt));
         let headers = signed_headers(&state, &format, &secret, &body, unsigned, &mut first_signature);
         let answer = send(&state, id, &url, &headers, &body).await;
@@ -136,6 +140,17 @@ pub async fn deliver(state: AppState, id: u64) {
         tokio::time::sleep(wait).await;
         attempt += 1;
     }
+}
+
+/// The semaphore bounding `webhook_id`'s attempts in flight.
+fn webhook_slots(state: &AppState, webhook_id: &str) -> Arc<tokio::sync::Semaphore> {
+    let mut slots = state.webhook_slots.lock().expect("webhook slots lock");
+    if let Some(s) = slots.get(webhook_id) {
+        return s.clone();
+    }
+    let s = Arc::new(tokio::sync::Semaphore::new(state.config.max_deliveries_per_webhook.max(1)));
+    slots.insert(webhook_id.to_owned(), s.clone());
+    s
 }
 
 /// The shape's signature format after the signature faults that change the format itself.

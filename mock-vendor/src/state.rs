@@ -196,6 +196,8 @@ pub struct Inner {
     pub simulation: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// One permit per delivery attempt in flight (`MockConfig::max_concurrent_deliveries`).
     pub delivery_slots: tokio::sync::Semaphore,
+    /// Each webhook's attempts in flight (`MockConfig::max_deliveries_per_webhook`), by id.
+    pub webhook_slots: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
 }
 
 impl AppState {
@@ -224,6 +226,12 @@ impl AppState {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.attempt_timeout)
+            // Idle connections kept per host, on top of the attempts in flight there
+            // (`max_deliveries_per_webhook`): together below the receiver's connection limit.
+            // Dropped after 4 s idle, before a receiver's own keep-alive timeout (5 s and up is
+            // common) can close one just as an attempt reuses it.
+            .pool_max_idle_per_host(64)
+            .pool_idle_timeout(std::time::Duration::from_secs(4))
             .user_agent("mock-vendor-webhooks/1")
             // The egress guard (WHM-3): every name is re-checked at every connection.
             .dns_resolver(crate::targets::GuardedResolver::arc(config.allow_private_targets))
@@ -250,6 +258,7 @@ impl AppState {
             http,
             simulation: Mutex::new(None),
             delivery_slots: tokio::sync::Semaphore::new(config.max_concurrent_deliveries.max(1)),
+            webhook_slots: Mutex::new(HashMap::new()),
             config,
         })))
     }
@@ -275,6 +284,7 @@ impl AppState {
         drop(fleet);
         *self.webhooks.lock().expect("webhooks lock") = self.startup_webhooks.lock().expect("webhooks lock").clone();
         self.deliveries.lock().expect("deliveries lock").clear();
+        self.webhook_slots.lock().expect("webhook slots lock").clear();
         self.token_cache.lock().expect("cache lock").clear();
         *self.auth_failures.lock().expect("limiter lock") = (Instant::now(), 0);
         self.account_requests.lock().expect("limiter lock").clear();

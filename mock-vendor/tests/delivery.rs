@@ -275,3 +275,30 @@ async fn with_one_delivery_slot_every_event_still_arrives_once() {
     ids.sort_unstable();
     assert_eq!(delivered, ids.iter().map(String::as_str).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn a_webhook_has_at_most_its_share_of_attempts_in_flight_and_others_are_not_held_up() {
+    let m = Mock::start(mock_vendor::MockConfig { max_deliveries_per_webhook: 2, ..test_config() }).await;
+    let slow = Receiver::start().await;
+    let fast = Receiver::start().await;
+    m.create_webhook(0, &slow.url).await;
+    m.create_webhook(0, &fast.url).await;
+    let camera = m.device_of_kind(0, "camera").await;
+    let device = camera["device_id"].as_str().unwrap();
+    slow.set(Answer::Hang);
+    for _ in 0..5 {
+        flip(&m, device).await;
+    }
+    // Every event reaches the other webhook while the slow one holds its two attempts...
+    fast.wait_for(5, WAIT).await;
+    slow.wait_for(2, WAIT).await;
+    // ...and the slow one sees no third attempt until one of them ends (the attempt timeout).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(slow.count(), 2, "attempts in flight to one webhook are bounded");
+    slow.set(Answer::Status(200));
+    eventually(WAIT, "every delivery succeeded", async || {
+        let d = m.deliveries().await;
+        (d.len() == 10 && d.iter().all(|d| d["state"] == "succeeded")).then_some(())
+    })
+    .await;
+}

@@ -150,6 +150,13 @@ impl ReceiverState {
         self.windows.lock().expect("receiver lock").clone()
     }
 
+    /// Runs `f` over the deliveries kept, in arrival order, without copying them (a long run
+    /// keeps hundreds of thousands; `Inbox::deliveries` clones every one). The receiver waits
+    /// while `f` runs: keep it short.
+    pub fn with_deliveries<T>(&self, f: impl FnOnce(&[Delivery]) -> T) -> T {
+        f(&self.record.lock().expect("receiver lock").deliveries)
+    }
+
     /// What the receiver saw, kept or not.
     pub fn counts(&self) -> Counts {
         self.record.lock().expect("receiver lock").counts
