@@ -1,9 +1,11 @@
-//! `bench`: the figures of issue 8, each printed with its baseline, ratio and target.
+//! `bench`: the figures of issues 8 and 18, each printed with its baseline, ratio and target.
 //!
-//! Sections: inventory serving under `wrk` (mock vs an axum baseline vs Prism), the webhook
-//! pipeline (steady and with an outage), scale (`synthetic:10000000`: start, RSS, the harness's
-//! walk against a plain reqwest loop's), the demo's wall time, a full run against a remote-like
-//! vendor (20 ms per answer), and the criterion micro-benchmarks. BENCHMARKS.md records a run.
+//! Sections: inventory serving under `wrk` (mock vs an axum baseline vs Prism; one page, and 2,000
+//! distinct pages per shape), the webhook pipeline's capacity (to saturation, at 1 and 1,000
+//! webhooks, against `wrk` on a trivial handler) and an outage, scale (`synthetic:10000000`: start,
+//! RSS, the harness's walk against a plain reqwest loop's), the demo's wall time, a full run
+//! against a remote-like vendor (20 ms per answer), and the criterion micro-benchmarks.
+//! BENCHMARKS.md records a run.
 
 mod demo;
 mod micro;
@@ -20,7 +22,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "bench", about = "Benchmarks of the mock vendor and the harness (issue 8)")]
+#[command(name = "bench", about = "Benchmarks of the mock vendor and the harness (issues 8 and 18)")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,

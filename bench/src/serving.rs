@@ -127,6 +127,8 @@ pub fn ensure_tools(tools: &Path) -> anyhow::Result<PathBuf> {
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(tools)
             .arg("@stoplight/prism-cli")
+            // npm's own lines go with the progress on stderr; stdout is the figures alone.
+            .stdout(Stdio::from(std::io::stderr()))
             .status()
             .context("failed to run npm (install Node.js and npm)")?
             .success();
