@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use contract::{Secret, TokenMinter};
 use harness::client::{Limits, VendorClient};
 use harness::profile::Profile;
 use serde::{Deserialize, Serialize};
@@ -155,10 +154,8 @@ fn walk_child(credentials: &Path, per_page: u64, raw: bool) -> anyhow::Result<(W
 /// Its client has no HAR recorder: a harness run records every exchange in `exchanges.har`
 /// (an excerpt of each body), which is the run's, not the walk's.
 pub async fn walk(credentials: &Path, per_page: u64) -> anyhow::Result<WalkReport> {
-    let creds: mock_vendor::Credentials = serde_json::from_slice(&std::fs::read(credentials)?)?;
-    let account = &creds.accounts[0];
-    let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
-    let minter = Arc::new(TokenMinter::from_pem(&pem, Some(account.kid.clone()))?);
+    let creds = util::read_credentials(credentials)?;
+    let minter = Arc::new(util::minter(&creds.accounts[0])?);
     let limits = Limits {
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(30),

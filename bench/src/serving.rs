@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use contract::{Secret, TokenMinter};
+use contract::Secret;
 use mock_vendor::fleet::{Fleet, Kind, SiteRec};
 use mock_vendor::shape::page_token;
 use mock_vendor::{FleetSpec, MockConfig, Shape};
@@ -276,9 +276,7 @@ pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Re
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let mock = mock_vendor::start(config, listener, state_dir.path()).await?;
             let pages = shape_pages(&mock.state.fleet.read().expect("fleet lock"), shape)?;
-            let account = &mock.credentials.accounts[0];
-            let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
-            let minter = TokenMinter::from_pem(&pem, Some(account.kid.clone()))?;
+            let minter = util::minter(&mock.credentials.accounts[0])?;
             let now = contract::unix_now();
             let tokens: Vec<Secret> = (0..load.connections).map(|i| minter.mint(now - i64::from(i))).collect();
             let url = format!("{}{}", mock.base_url, pages[0]);

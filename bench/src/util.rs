@@ -96,6 +96,17 @@ pub fn have(cmd: &str, arg: &str) -> bool {
         .is_ok()
 }
 
+/// The token minter of one of the mock's accounts, from the private key its credentials name.
+pub fn minter(account: &mock_vendor::AccountCredentials) -> anyhow::Result<contract::TokenMinter> {
+    let pem = contract::Secret::new(std::fs::read_to_string(&account.private_key_path)?);
+    Ok(contract::TokenMinter::from_pem(&pem, Some(account.kid.clone()))?)
+}
+
+/// The credentials file `mock-vendor serve` writes.
+pub fn read_credentials(path: &Path) -> anyhow::Result<mock_vendor::Credentials> {
+    Ok(serde_json::from_slice(&std::fs::read(path)?)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use contract::{Secret, TokenMinter};
 use serde_json::Value;
 
 use crate::scale::WalkReport;
@@ -15,10 +14,8 @@ use crate::util;
 /// Every site's inventory, each page's devices counted, as a simple integrator's client would
 /// walk it: pages 1..`total_pages` of the contract's endpoints, each answer parsed as JSON.
 pub async fn raw(credentials: &Path, per_page: u64) -> anyhow::Result<WalkReport> {
-    let creds: mock_vendor::Credentials = serde_json::from_slice(&std::fs::read(credentials)?)?;
-    let account = &creds.accounts[0];
-    let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
-    let minter = TokenMinter::from_pem(&pem, Some(account.kid.clone()))?;
+    let creds = util::read_credentials(credentials)?;
+    let minter = util::minter(&creds.accounts[0])?;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let base = creds.base_url.trim_end_matches('/');
     let get = async |path: &str, page: u64, size: u64| -> anyhow::Result<Value> {

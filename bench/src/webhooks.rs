@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use contract::{AlarmData, ConditionState, EventData, Scheme, Secret, SignatureFormat, TokenMinter};
+use contract::{AlarmData, ConditionState, EventData, Scheme, Secret, SignatureFormat};
 use harness::receiver::{Receiver, ReceiverInbox};
 use mock_vendor::config::parse_schedule;
 use mock_vendor::state::DeliveryState;
@@ -28,7 +28,7 @@ use mock_vendor::{FleetSpec, MockConfig};
 use suites::{Inbox, ReceiverAnswer, Verification};
 
 use crate::serving::{Load, WrkResult, run_wrk};
-use crate::util::{thousands, verdict};
+use crate::util::{self, thousands, verdict};
 
 /// The last event of a step processed more than this long after the step's end (its emitter's
 /// last tick) means the pipeline fell behind: a backlog of more than half a second of work.
@@ -102,9 +102,7 @@ impl Pipeline {
         let state_dir = tempfile::tempdir()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let mock = mock_vendor::start(config(), listener, state_dir.path()).await?;
-        let account = &mock.credentials.accounts[0];
-        let pem = Secret::new(std::fs::read_to_string(&account.private_key_path)?);
-        let token = TokenMinter::from_pem(&pem, Some(account.kid.clone()))?.mint(contract::unix_now());
+        let token = util::minter(&mock.credentials.accounts[0])?.mint(contract::unix_now());
         let client = reqwest::Client::new();
         let mut receivers = Vec::with_capacity(webhooks);
         let mut hooks = Vec::with_capacity(webhooks);

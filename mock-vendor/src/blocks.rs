@@ -4,10 +4,10 @@
 //!
 //! A block holds one collection a shape pages through (all of a site's devices, or its cameras,
 //! or its other devices in the `cursor` shape), each device's JSON back to back in page order,
-//! as the shape renders it (`shape::serve::ready_array` hands the renderer in, so this module
-//! knows no shape's words). A block is rendered on first use, from the fleet under its read lock; a device that changes is
-//! marked under the fleet's write lock ([`Blocks::device_changed`]) and only it is re-rendered
-//! when its block is next used; replacing the whole fleet (a reset) drops every block. Blocks
+//! as the shape renders it (`shape::serve::ready_items` hands the renderer in, so this module
+//! knows no shape's words). A block is rendered on first use, from the fleet under its read
+//! lock; a device that changes is marked under the fleet's write lock
+//! ([`Blocks::device_changed`]) and only it is re-rendered when its block is next used; replacing the whole fleet (a reset) drops every block. Blocks
 //! are bounded in bytes ([`Blocks::MAX_BYTES`]): past it the oldest are dropped, so walking a fleet
 //! of ten million devices keeps at most that many bytes rendered. Records only serve from here
 //! while no record fault is active (`records::devices_faulted`): faulted records are rendered
@@ -259,13 +259,17 @@ impl Blocks {
 /// by the items' array.
 pub(crate) const ITEMS_MARK: &str = "\u{0}items\u{0}";
 
+/// [`ITEMS_MARK`] as serde_json writes it, found in each envelope without serialising the mark
+/// again per page (the splicing test fails if the two part).
+const ITEMS_MARK_JSON: &[u8] = br#""\u0000items\u0000""#;
+
 /// `envelope` (holding [`ITEMS_MARK`] where its items go) serialised, with the array of `items`
 /// (comma-separated JSON) in place of the mark: the same bytes as the envelope serialised
 /// holding the items, in three pieces so the items are not copied.
 pub(crate) fn splice(envelope: &Value, items: Bytes) -> Pieces {
     let head = serde_json::to_vec(envelope).expect("envelopes serialise");
-    let mark = serde_json::to_vec(ITEMS_MARK).expect("strings serialise");
-    let at = head.windows(mark.len()).position(|w| w == mark.as_slice()).expect("the envelope holds the mark");
+    let mark = ITEMS_MARK_JSON;
+    let at = head.windows(mark.len()).position(|w| w == mark).expect("the envelope holds the mark");
     let mut before = head[..at].to_vec();
     before.push(b'[');
     let mut after = vec![b']'];

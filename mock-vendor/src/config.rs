@@ -372,26 +372,27 @@ pub fn parse_schedule(s: &str) -> Result<Vec<Duration>, String> {
 
 /// One wait of a retry schedule, at most [`MAX_RETRY_WAIT`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let wait = humantime::parse_duration(s)
-        .map_err(|e| format!("`{s}` is not a duration such as 500ms, 5s, 2m or 1h ({e})"))?;
-    if wait > MAX_RETRY_WAIT {
-        return Err(format!("`{s}` is longer than the longest retry wait, 30 days"));
-    }
-    Ok(wait)
+    bounded_duration(s, s, "500ms, 5s, 2m or 1h", MAX_RETRY_WAIT, "the longest retry wait, 30 days")
 }
 
 /// The longest `--answer-delay`: a remote vendor's latency is milliseconds, and a minute per
 /// answer would only make every client time out.
 pub const MAX_ANSWER_DELAY: Duration = Duration::from_secs(60);
 
-/// An answer delay from the command line (`20ms`, any `humantime` unit), at most [`MAX_ANSWER_DELAY`].
+/// An answer delay from the command line (`20ms`, any `humantime` unit), at most
+/// [`MAX_ANSWER_DELAY`].
 pub fn parse_answer_delay(s: &str) -> Result<Duration, String> {
-    let delay =
-        humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration such as 20ms or 1s ({e})"))?;
-    if delay > MAX_ANSWER_DELAY {
-        return Err(format!("`{s}` is longer than the longest answer delay, 60 s"));
+    bounded_duration(s, s.trim(), "20ms or 1s", MAX_ANSWER_DELAY, "the longest answer delay, 60 s")
+}
+
+/// `text` read as a `humantime` duration of at most `max`; the errors show `s` as given,
+/// `examples` of what reads, and what `longest` is.
+fn bounded_duration(s: &str, text: &str, examples: &str, max: Duration, longest: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| format!("`{s}` is not a duration such as {examples} ({e})"))?;
+    if d > max {
+        return Err(format!("`{s}` is longer than {longest}"));
     }
-    Ok(delay)
+    Ok(d)
 }
 
 /// A simulation rate from the command line: events per second in (0, 10000], as the control API

@@ -133,7 +133,8 @@ pub struct SiteRec {
 }
 
 /// One device in 48 bytes (a test keeps it so): what a 10,000,000-device fleet costs is mostly
-/// this. Fields with no `pub` are read through `Fleet` (`device_name`) or `DeviceJson`.
+/// this. Fields with no `pub` are read through `Fleet` (`device_name`), `DeviceJson`, or
+/// `parent()`, `ip()` and `mac()`.
 #[derive(Debug, Clone)]
 pub struct DeviceRec {
     pub id: Uuid,
@@ -318,7 +319,7 @@ impl Fleet {
         let d = &self.devices[idx as usize];
         match self.names.get(d.name as usize) {
             Some(name) => Cow::Borrowed(name),
-            None => Cow::Owned(synthetic_name(d.kind, idx).to_string()),
+            None => Cow::Owned(SyntheticName(d.kind, idx).to_string()),
         }
     }
 
@@ -415,7 +416,7 @@ impl serde::Serialize for DeviceJson<'_> {
         m.serialize_entry("model", d.kind.models()[d.model as usize].0)?;
         match fleet.names.get(d.name as usize) {
             Some(name) => m.serialize_entry("name", &**name)?,
-            None => m.serialize_entry("name", &Collected(synthetic_name(d.kind, self.idx)))?,
+            None => m.serialize_entry("name", &Collected(SyntheticName(d.kind, self.idx)))?,
         }
         if let Some(p) = d.parent() {
             m.serialize_entry("parent_id", &fleet.devices[p as usize].id)?;
@@ -440,12 +441,8 @@ impl<T: std::fmt::Display> serde::Serialize for Collected<T> {
 /// Devices per synthetic site (the last one may have fewer).
 const PER_SITE: u64 = 1_000;
 
-/// A synthetic device's name from its index: `camera 0042-0017` is site 42's 17th device (the
-/// first account's devices are numbered site after site, `PER_SITE` each).
-fn synthetic_name(kind: Kind, idx: u32) -> SyntheticName {
-    SyntheticName(kind, idx)
-}
-
+/// A synthetic device's name from its kind and index: `camera 0042-0017` is site 42's 17th
+/// device (the first account's devices are numbered site after site, `PER_SITE` each).
 struct SyntheticName(Kind, u32);
 
 impl std::fmt::Display for SyntheticName {
@@ -527,7 +524,7 @@ fn demo(b: &mut Builder) {
 /// after site), an empty site, and a small second tenant. Each site's devices come from their own
 /// generator seeded from the seed and the site, so sites are generated in parallel, in place.
 fn synthetic(b: &mut Builder, seed: u64, n: u64) {
-    let Lookup::Derived(ids) = b.fleet.lookup else { unreachable!("a synthetic fleet derives its ids") };
+    let ids = DerivedIds::new(seed);
     let a = b.account("Synthetic Fleet Inc.");
     let sites = n.div_ceil(PER_SITE);
     for s in 0..sites {

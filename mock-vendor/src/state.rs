@@ -164,7 +164,8 @@ impl std::ops::Deref for AppState {
 pub struct Inner {
     pub config: MockConfig,
     pub fleet: RwLock<Fleet>,
-    /// Bumped under the fleet's write lock on every change (the demo's live view polls it).
+    /// Bumped under the fleet's write lock on every change: the page cache's entries are valid
+    /// for one generation, and the demo's live view polls it.
     pub fleet_generation: AtomicU64,
     /// A client asking the same few pages over and over gets them from here (issue 8's figure).
     pub page_cache: Mutex<PageCache>,

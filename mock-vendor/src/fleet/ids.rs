@@ -53,11 +53,15 @@ fn permute62(mut x: u64) -> u64 {
     x ^ (x >> 32)
 }
 
+/// The multipliers' inverses, worked out when compiling rather than at every lookup.
+const INV_M1: u64 = inverse(M1);
+const INV_M2: u64 = inverse(M2);
+
 fn unpermute62(mut x: u64) -> u64 {
     x = unshift(x, 32);
-    x = x.wrapping_mul(inverse(M2)) & LOW62;
+    x = x.wrapping_mul(INV_M2) & LOW62;
     x = unshift(x, 29);
-    x = x.wrapping_mul(inverse(M1)) & LOW62;
+    x = x.wrapping_mul(INV_M1) & LOW62;
     unshift(x, 31)
 }
 

@@ -146,8 +146,9 @@ impl Survey {
     /// Every walk, in three rounds: each collection at the default size; then the small sizes and
     /// the maximum, chosen from what the first round found; then the default again (PAGE-6: after
     /// every other walk of its collection). Walks within a round are independent and overlap,
-    /// [`READS_AT_ONCE`](crate::sync::READS_AT_ONCE) at a time; each follows its own pages in order, and every result keeps
-    /// its place, so the checks judge the same walks as when they were made one by one.
+    /// [`READS_AT_ONCE`](crate::sync::READS_AT_ONCE) at a time; each follows its own pages in
+    /// order, and every result keeps its place, so the checks judge the same walks as when they
+    /// were made one by one.
     pub(super) async fn take(cx: &Context) -> SurveyResult {
         let sync = cx.sync().await;
         sync.require_sites()?;
