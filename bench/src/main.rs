@@ -21,6 +21,11 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The allocator the mock vendor's and the harness's binaries use, so what is measured here is
+/// what they run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "bench", about = "Benchmarks of the mock vendor and the harness (issues 8 and 18)")]
 struct Cli {

@@ -13,6 +13,11 @@ use mock_vendor::config::{
 use mock_vendor::process::{colour, shutdown_signal};
 use mock_vendor::{Fault, FleetSpec, MockConfig, Shape};
 
+/// mimalloc, not glibc malloc: a page or a delivery allocates per request, and glibc's
+/// free-list work was a tenth of serving one (issue 18; `bench` runs the same allocator).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mock-vendor",
