@@ -70,6 +70,10 @@ struct RunArgs {
     /// fleet of 200,000, criterion 2 s per bench): a smoke test, not figures.
     #[arg(long)]
     quick: bool,
+    /// The serving section's shapes (repeatable); default: all three. The one-page figure and
+    /// Prism are measured with `canonical`.
+    #[arg(long)]
+    shape: Vec<mock_vendor::Shape>,
     /// wrk connections (each with its own token) and threads.
     #[arg(long, default_value_t = 32)]
     connections: u32,
@@ -119,7 +123,10 @@ fn main() -> anyhow::Result<()> {
             connections: args.connections,
             seconds: if args.quick { 5 } else { 10 },
         };
-        match serving::run(&rt, load, &util::target_dir().join("bench-tools")) {
+        let shapes = if args.shape.is_empty() { mock_vendor::Shape::ALL } else { &args.shape[..] };
+        // Cold figures: three interleaved rounds of 5 s per server (one with --quick).
+        let (load, rounds) = if args.quick { (load, 1) } else { (serving::Load { seconds: 5, ..load }, 3) };
+        match serving::run(&rt, load, &util::target_dir().join("bench-tools"), shapes, rounds) {
             Ok(r) => report(r.lines()),
             Err(e) => report(vec![format!("inventory serving: not measured: {e:#}")]),
         }

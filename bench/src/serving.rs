@@ -2,8 +2,10 @@
 //! axum endpoint in this process serving the same bytes without auth, and against Prism mocking
 //! the same route from `schemas/openapi.yaml`. Two kinds of figure: the warm one asks one page
 //! over and over; the cold ones (one per shape: canonical, cursor, link) cycle through 2,000
-//! distinct pages, each against a baseline serving that shape's page bytes to the same script.
+//! distinct pages, each against a baseline serving the same 2,000 pages' bytes (as the mock
+//! served them) to the same script, and for reference against one page's bytes for every path.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -46,6 +48,23 @@ impl std::fmt::Display for WrkResult {
             write!(f, ", socket errors: {}", self.socket_errors)?;
         }
         f.write_str(")")
+    }
+}
+
+impl WrkResult {
+    /// Several runs of one server as one figure: the mean rate, the worst p50 and p99, every
+    /// request, non-2xx answer and socket error.
+    pub fn combined(runs: &[WrkResult]) -> WrkResult {
+        let n = runs.len().max(1) as f64;
+        let errors: Vec<&str> = runs.iter().map(|r| r.socket_errors.as_str()).filter(|e| !e.is_empty()).collect();
+        WrkResult {
+            requests_per_sec: runs.iter().map(|r| r.requests_per_sec).sum::<f64>() / n,
+            p50_ms: runs.iter().map(|r| r.p50_ms).fold(0.0, f64::max),
+            p99_ms: runs.iter().map(|r| r.p99_ms).fold(0.0, f64::max),
+            requests: runs.iter().map(|r| r.requests).sum(),
+            non_2xx: runs.iter().map(|r| r.non_2xx).sum(),
+            socket_errors: errors.join("; "),
+        }
     }
 }
 
@@ -145,72 +164,95 @@ pub fn ensure_tools(tools: &Path) -> anyhow::Result<PathBuf> {
 pub const DISTINCT_PAGES: usize = 2_000;
 
 /// One shape's cold figure: every request asks the next of [`DISTINCT_PAGES`] pages, against
-/// an axum baseline serving that shape's page bytes to the same script.
+/// an axum baseline serving those pages' bytes to the same script.
 #[derive(Debug)]
 pub struct Cold {
     pub shape: Shape,
     pub mock: WrkResult,
+    /// Each path answered with its own page's bytes, looked up by path: a static server of the
+    /// same content. The target's baseline.
     pub baseline: WrkResult,
+    /// Every path answered with the first page's bytes, which stay in the CPU's cache (issue
+    /// 18's first cold figures): for reference, no target.
+    pub one_page: WrkResult,
+    pub body_bytes: usize,
+}
+
+/// The canonical shape's first page asked over and over, against the one-page baseline and Prism.
+#[derive(Debug)]
+pub struct Warm {
+    pub mock: WrkResult,
+    pub baseline: WrkResult,
+    pub prism: Option<WrkResult>,
+    pub prism_note: String,
     pub body_bytes: usize,
 }
 
 /// The figures of §1.
 #[derive(Debug)]
 pub struct Serving {
-    /// The mock asked one page over and over.
-    pub mock: WrkResult,
-    pub baseline: WrkResult,
+    /// Measured with the canonical shape only.
+    pub warm: Option<Warm>,
     /// Per shape: every request renders a different page.
     pub cold: Vec<Cold>,
-    pub prism: Option<WrkResult>,
-    pub prism_note: String,
     pub load: Load,
-    pub body_bytes: usize,
+    pub rounds: u32,
 }
 
 impl Serving {
     pub fn lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
-        let ratio = self.mock.requests_per_sec / self.baseline.requests_per_sec;
-        lines.push(format!(
-            "inventory serving: mock {} / axum baseline {} = {ratio:.2} (target ≥ 0.5) {}",
-            self.mock,
-            self.baseline,
-            verdict(ratio >= 0.5)
-        ));
+        if let Some(warm) = &self.warm {
+            let ratio = warm.mock.requests_per_sec / warm.baseline.requests_per_sec;
+            lines.push(format!(
+                "inventory serving: mock {} / axum baseline {} = {ratio:.2} (target ≥ 0.5) {}",
+                warm.mock,
+                warm.baseline,
+                verdict(ratio >= 0.5)
+            ));
+        }
         for cold in &self.cold {
             let ratio = cold.mock.requests_per_sec / cold.baseline.requests_per_sec;
             lines.push(format!(
-                "inventory serving, {} shape, {} distinct pages (page cache never hits): mock {} / axum baseline {} = {ratio:.2} (target ≥ 0.8) {}",
+                "inventory serving, {} shape, {} distinct pages (page cache never hits): mock {} / axum baseline serving the same pages {} = {ratio:.2} (target ≥ 0.8) {}",
                 cold.shape.name(),
                 thousands(DISTINCT_PAGES as f64),
                 cold.mock,
                 cold.baseline,
                 verdict(ratio >= 0.8)
             ));
+            let ratio = cold.mock.requests_per_sec / cold.one_page.requests_per_sec;
+            lines.push(format!(
+                "  (for reference, no target: axum serving one page's bytes for every path {} = {ratio:.2}; that one page stays in the CPU's cache, {} distinct pages do not)",
+                cold.one_page,
+                thousands(DISTINCT_PAGES as f64),
+            ));
         }
-        match &self.prism {
-            Some(prism) => {
-                let ratio = self.mock.requests_per_sec / prism.requests_per_sec;
-                lines.push(format!(
-                    "inventory serving: mock {} req/s / Prism {prism} = {ratio:.1}× (target ≥ 10×) {}",
-                    thousands(self.mock.requests_per_sec),
-                    verdict(ratio >= 10.0)
-                ));
+        let mut about = String::new();
+        if let Some(warm) = &self.warm {
+            match &warm.prism {
+                Some(prism) => {
+                    let ratio = warm.mock.requests_per_sec / prism.requests_per_sec;
+                    lines.push(format!(
+                        "inventory serving: mock {} req/s / Prism {prism} = {ratio:.1}× (target ≥ 10×) {}",
+                        thousands(warm.mock.requests_per_sec),
+                        verdict(ratio >= 10.0)
+                    ));
+                }
+                None => lines.push(format!("inventory serving: Prism not measured: {}", warm.prism_note)),
             }
-            None => lines.push(format!("inventory serving: Prism not measured: {}", self.prism_note)),
+            about = format!("page of 100 devices = {} bytes; {}; ", thousands(warm.body_bytes as f64), warm.prism_note);
         }
         let sizes: Vec<String> =
             self.cold.iter().map(|c| format!("{} {}", c.shape.name(), thousands(c.body_bytes as f64))).collect();
         lines.push(format!(
-            "  (wrk -t{} -c{} -d{}s on loopback, page of 100 devices = {} bytes, {} distinct tokens; cold pages of 100 per shape, bytes: {}; each cold baseline serves its shape's first page to the same script; {})",
+            "  (wrk -t{} -c{} -d{}s on loopback, {} distinct tokens; {about}cold figures: {} round(s) in which the mock and its baselines take turns, mean rate, worst p99; cold pages of 100 per shape, first page's bytes: {}; each cold baseline answers the same script from the pages the mock served)",
             self.load.threads,
             self.load.connections,
             self.load.seconds,
-            thousands(self.body_bytes as f64),
             self.load.connections,
+            self.rounds,
             sizes.join(", "),
-            self.prism_note
         ));
         lines
     }
@@ -258,13 +300,39 @@ fn shape_pages(fleet: &Fleet, shape: Shape) -> anyhow::Result<Vec<String>> {
     Ok(all)
 }
 
-/// Runs §1. The mock and the baseline serve from this process's runtime; wrk and Prism are children.
-pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Result<Serving> {
+/// The cold figures' runs: `rounds` rounds of `load.seconds` in which the mock and its two
+/// baselines take turns, so a change in the machine's load (it is shared) falls on each of them
+/// rather than on whichever ran then. Each server's rounds combined ([`WrkResult::combined`]).
+fn interleaved<const N: usize>(
+    load: Load,
+    script: &Path,
+    urls: [&str; N],
+    rounds: u32,
+) -> anyhow::Result<[WrkResult; N]> {
+    let mut runs: [Vec<WrkResult>; N] = std::array::from_fn(|_| Vec::new());
+    for _ in 0..rounds.max(1) {
+        for (url, runs) in urls.iter().zip(runs.iter_mut()) {
+            runs.push(run_wrk(load, script, url, load.seconds)?);
+        }
+    }
+    Ok(runs.map(|r| WrkResult::combined(&r)))
+}
+
+/// Runs §1 for `shapes` (the warm figure and Prism with the canonical one), the cold figures in
+/// `rounds` interleaved rounds. The mock and the baselines serve from this process's runtime;
+/// wrk and Prism are children.
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    load: Load,
+    tools: &Path,
+    shapes: &[Shape],
+    rounds: u32,
+) -> anyhow::Result<Serving> {
     let prism_bin = ensure_tools(tools)?;
     let script_dir = tempfile::tempdir()?;
     let mut warm = None;
     let mut cold = Vec::new();
-    for &shape in Shape::ALL {
+    for &shape in shapes {
         let state_dir = tempfile::tempdir()?;
         // 200 sites of 1,000 devices: 2,000 pages of 100 in every shape (about 84 MB in the
         // canonical one). The mock's page cache keeps at most 256 pages and starts over past
@@ -297,31 +365,40 @@ pub fn run(rt: &tokio::runtime::Runtime, load: Load, tools: &Path) -> anyhow::Re
         } else {
             None
         };
+        // The warm-up renders the blocks; the fetch gives the same-pages baseline its bytes.
         run_wrk(load, &cold_script, &mock_url, 2)?;
-        let mock_cold = run_wrk(load, &cold_script, &mock_url, load.seconds)?;
-        rt.block_on(mock.stop());
-        let (baseline_addr, baseline_task) = rt.block_on(async {
-            let baseline = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let addr = baseline.local_addr()?;
-            anyhow::Ok((addr, tokio::spawn(baseline_server(baseline, body.clone()))))
+        let served = rt.block_on(fetch_pages(&mock.base_url, &pages, &tokens[0]))?;
+        let (one_addr, same_addr, tasks) = rt.block_on(async {
+            let one = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let same = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addrs = (one.local_addr()?, same.local_addr()?);
+            let tasks = [
+                tokio::spawn(baseline_server(one, Baseline::OnePage(body.clone()))),
+                tokio::spawn(baseline_server(same, Baseline::SamePages(served))),
+            ];
+            anyhow::Ok((addrs.0, addrs.1, tasks))
         })?;
-        let baseline_url = format!("http://{baseline_addr}{}", pages[0]);
-        run_wrk(load, &cold_script, &baseline_url, 2)?;
-        let baseline_cold = run_wrk(load, &cold_script, &baseline_url, load.seconds)?;
+        let one_url = format!("http://{one_addr}{}", pages[0]);
+        let same_url = format!("http://{same_addr}{}", pages[0]);
+        run_wrk(load, &cold_script, &same_url, 2)?;
+        run_wrk(load, &cold_script, &one_url, 2)?;
+        let [mock_cold, baseline_cold, one_page] =
+            interleaved(load, &cold_script, [&mock_url, &same_url, &one_url], rounds)?;
+        anyhow::ensure!(baseline_cold.non_2xx == 0, "the same-pages baseline missed a page: {baseline_cold}");
+        rt.block_on(mock.stop());
         if let Some(mock_warm) = mock_warm {
-            run_wrk(load, &script, &baseline_url, 2)?;
-            let baseline = run_wrk(load, &script, &baseline_url, load.seconds)?;
-            warm = Some((mock_warm, baseline, script.clone(), pages[0].clone(), body.len()));
+            run_wrk(load, &script, &one_url, 2)?;
+            let baseline = run_wrk(load, &script, &one_url, load.seconds)?;
+            let (prism, prism_note) = match prism_run(&prism_bin, load, &script, &pages[0]) {
+                Ok((r, note)) => (Some(r), note),
+                Err(e) => (None, format!("{e:#}")),
+            };
+            warm = Some(Warm { mock: mock_warm, baseline, prism, prism_note, body_bytes: body.len() });
         }
-        baseline_task.abort();
-        cold.push(Cold { shape, mock: mock_cold, baseline: baseline_cold, body_bytes: body.len() });
+        tasks.iter().for_each(tokio::task::JoinHandle::abort);
+        cold.push(Cold { shape, mock: mock_cold, baseline: baseline_cold, one_page, body_bytes: body.len() });
     }
-    let (mock, baseline, script, path, body_bytes) = warm.context("the canonical shape is measured")?;
-    let (prism, prism_note) = match prism_run(&prism_bin, load, &script, &path) {
-        Ok((r, note)) => (Some(r), note),
-        Err(e) => (None, format!("{e:#}")),
-    };
-    Ok(Serving { mock, baseline, cold, prism, prism_note, load, body_bytes })
+    Ok(Serving { warm, cold, load, rounds })
 }
 
 /// The same route from `schemas/openapi.yaml` under `prism mock` (static examples).
@@ -362,14 +439,50 @@ impl Drop for KillOnDrop<'_> {
     }
 }
 
-/// The baseline: the same pre-serialised bytes on the same route, no auth, no lookups.
-async fn baseline_server(listener: tokio::net::TcpListener, body: bytes::Bytes) {
+/// Each of `pages` (path and query) as the mock answered it, fetched one after another after
+/// the mock's figure: what the same-pages baseline serves.
+async fn fetch_pages(
+    base_url: &str,
+    pages: &[String],
+    token: &Secret,
+) -> anyhow::Result<HashMap<String, bytes::Bytes>> {
+    let client = reqwest::Client::new();
+    let mut served = HashMap::with_capacity(pages.len());
+    for path in pages {
+        let response = client.get(format!("{base_url}{path}")).bearer_auth(token.expose()).send().await?;
+        anyhow::ensure!(response.status().is_success(), "the mock answered {} to {path}", response.status());
+        served.insert(path.clone(), response.bytes().await?);
+    }
+    Ok(served)
+}
+
+/// What a baseline server answers: no auth, no paging, no rendering, ready bytes only.
+enum Baseline {
+    /// The same bytes on every path (the warm figure's baseline, and the cold one's reference).
+    OnePage(bytes::Bytes),
+    /// Each path's own page, looked up by path and query: a static server of the same pages.
+    SamePages(HashMap<String, bytes::Bytes>),
+}
+
+/// The baseline server: every path, since the cold scripts ask each shape's own routes.
+async fn baseline_server(listener: tokio::net::TcpListener, pages: Baseline) {
     use axum::http::header::CONTENT_TYPE;
-    let body = Arc::new(body);
-    // Every path: the cold scripts ask each shape's own routes.
-    let app = axum::Router::new().fallback(axum::routing::get(move || {
-        let body = body.clone();
-        async move { ([(CONTENT_TYPE, "application/json")], bytes::Bytes::clone(&body)) }
+    use axum::http::{StatusCode, Uri};
+    use axum::response::IntoResponse as _;
+    let pages = Arc::new(pages);
+    let app = axum::Router::new().fallback(axum::routing::get(move |uri: Uri| {
+        let pages = pages.clone();
+        async move {
+            let json = [(CONTENT_TYPE, "application/json")];
+            let body = match &*pages {
+                Baseline::OnePage(body) => Some(body.clone()),
+                Baseline::SamePages(map) => uri.path_and_query().and_then(|p| map.get(p.as_str())).cloned(),
+            };
+            match body {
+                Some(body) => (json, body).into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
     }));
     let _ = axum::serve(listener, app).await;
 }
@@ -389,6 +502,21 @@ mod tests {
             assert!(pages[0].contains(&first) && !pages[1].contains(&first), "consecutive pages differ in site");
         }
         assert!(shape_pages(&Fleet::generate(FleetSpec::Synthetic(20_000), 1, 0), Shape::Link).is_err());
+    }
+
+    #[test]
+    fn rounds_combine_to_the_mean_rate_and_the_worst_latency() {
+        let run = |rps: f64, p99: f64, errors: &str| WrkResult {
+            requests_per_sec: rps,
+            p50_ms: p99 / 2.0,
+            p99_ms: p99,
+            requests: rps as u64 * 5,
+            non_2xx: 1,
+            socket_errors: errors.into(),
+        };
+        let c = WrkResult::combined(&[run(100.0, 2.0, ""), run(300.0, 1.0, "timeout 1")]);
+        assert_eq!((c.requests_per_sec, c.p50_ms, c.p99_ms), (200.0, 1.0, 2.0));
+        assert_eq!((c.requests, c.non_2xx, c.socket_errors.as_str()), (2_000, 2, "timeout 1"));
     }
 
     #[test]

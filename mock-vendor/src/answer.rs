@@ -2,7 +2,6 @@
 //! page holds and what its pagination says, with every request-level and pagination fault applied
 //! here and nowhere else (`records` applies the record-level ones).
 
-use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::RwLockReadGuard;
 
@@ -13,10 +12,11 @@ use contract::{PageRequest, Pagination};
 use rand::seq::SliceRandom;
 use serde_json::Value;
 
+use crate::blocks::Which;
 use crate::config::PastEnd;
 use crate::error::error_response;
 use crate::fault::Fault;
-use crate::fleet::{Fleet, Kind};
+use crate::fleet::Fleet;
 use crate::records::{account_value, device_value, site_value};
 use crate::state::AppState;
 
@@ -81,14 +81,14 @@ pub(crate) fn sites(state: &AppState, account: u16, req: PageRequest) -> Result<
     Ok(Page { fleet, req, site: 0, items, pagination, next })
 }
 
-/// A page of a site's devices (of the kinds `keep` keeps, all without it), for an inventory
-/// request naming `site_id`; `site_word` is the shape's word for a site in its 404.
+/// A page of a site's devices (of the collection `which`), for an inventory request naming
+/// `site_id`; `site_word` is the shape's word for a site in its 404.
 pub(crate) fn devices<'a>(
     state: &'a AppState,
     account: u16,
     site_id: &str,
     req: PageRequest,
-    keep: Option<fn(Kind) -> bool>,
+    which: Which,
     site_word: &str,
 ) -> Result<Page<'a>, Response> {
     if let Some(refused) = sync_refused(state, account) {
@@ -98,13 +98,7 @@ pub(crate) fn devices<'a>(
     let Some(site) = resolve_site(state, &fleet, account, site_id) else {
         return Err(error_response(StatusCode::NOT_FOUND, "not_found", &format!("no such {site_word}")));
     };
-    let all = &fleet.sites[site as usize].devices;
-    let all: Cow<[u32]> = match keep {
-        None => Cow::Borrowed(all),
-        Some(keep) => all.iter().copied().filter(|&d| keep(fleet.devices[d as usize].kind)).collect(),
-    };
-    let (items, pagination, next) = choose(state, req, &all)?;
-    drop(all);
+    let (items, pagination, next) = choose(state, req, which.collection(&fleet, site))?;
     Ok(Page { fleet, req, site, items, pagination, next })
 }
 

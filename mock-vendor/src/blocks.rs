@@ -21,7 +21,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::config::Shape;
-use crate::fleet::{Fleet, Kind};
+use crate::fleet::Fleet;
 
 /// Which of a site's devices a collection holds, in the site's page order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,12 +34,12 @@ pub(crate) enum Which {
 }
 
 impl Which {
-    /// The filter `answer::devices` applies, none for all.
-    pub fn keep(self) -> Option<fn(Kind) -> bool> {
+    /// The collection's devices of `site`, in page order.
+    pub fn collection(self, fleet: &Fleet, site: u32) -> &[u32] {
         match self {
-            Self::All => None,
-            Self::Cameras => Some(|k| k == Kind::Camera),
-            Self::NotCameras => Some(|k| k != Kind::Camera),
+            Self::All => &fleet.sites[site as usize].devices,
+            Self::Cameras => fleet.cameras_and_others(site).0,
+            Self::NotCameras => fleet.cameras_and_others(site).1,
         }
     }
 
@@ -67,13 +67,7 @@ pub(crate) struct Block {
 
 impl Block {
     fn build(fleet: &Fleet, which: Which, site: u32, render: Render) -> Self {
-        let keep = which.keep();
-        let devices: Vec<u32> = fleet.sites[site as usize]
-            .devices
-            .iter()
-            .copied()
-            .filter(|&d| keep.is_none_or(|keep| keep(fleet.devices[d as usize].kind)))
-            .collect();
+        let devices = which.collection(fleet, site).to_vec();
         let mut buf = Vec::with_capacity(devices.len() * 512);
         let mut ends = Vec::with_capacity(devices.len());
         for &d in &devices {
@@ -121,12 +115,15 @@ impl Block {
     /// comma-separated, or none if an item is not where this block has it. A run in collection
     /// order (every page but under `unstable-order`) is a slice of the block, not a copy.
     pub fn items(&self, items: &[(usize, u32)]) -> Option<Bytes> {
+        let (Some(&(first, d0)), Some(&(last, d1))) = (items.first(), items.last()) else { return Some(Bytes::new()) };
+        if items.windows(2).all(|w| w[1].0 == w[0].0 + 1) {
+            // A run of the collection (every page of one, from `answer::choose`): its two ends
+            // are where this block has them, so the run between is too.
+            let ends_match = self.devices.get(first) == Some(&d0) && self.devices.get(last) == Some(&d1);
+            return ends_match.then(|| self.buf.slice(self.start(first)..self.ends[last] as usize));
+        }
         if items.iter().any(|&(at, d)| self.devices.get(at) != Some(&d)) {
             return None;
-        }
-        let (Some(&(first, _)), Some(&(last, _))) = (items.first(), items.last()) else { return Some(Bytes::new()) };
-        if items.windows(2).all(|w| w[1].0 == w[0].0 + 1) {
-            return Some(self.buf.slice(self.start(first)..self.ends[last] as usize));
         }
         let mut out = Vec::with_capacity(items.iter().map(|&(at, _)| self.get(at).len() + 1).sum());
         for (n, &(at, _)) in items.iter().enumerate() {
@@ -322,6 +319,7 @@ impl http_body::Body for Pieces {
 mod tests {
     use super::*;
     use crate::FleetSpec;
+    use crate::fleet::Kind;
     use serde_json::json;
 
     /// What the stand-in rendering writes of a device: its name and when it was last seen.

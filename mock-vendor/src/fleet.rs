@@ -16,8 +16,10 @@ use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 mod ids;
+mod kind;
 
 use ids::{DerivedIds, splitmix};
+pub use kind::Kind;
 
 /// Which fleet to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,61 +57,6 @@ impl FleetSpec {
     }
 }
 
-/// Canonical device kinds (`contract::DEVICE_TYPES`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Camera,
-    Nvr,
-    AccessPanel,
-    Door,
-    Reader,
-    IntrusionPanel,
-    Sensor,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Self::Camera, Self::Nvr, Self::AccessPanel, Self::Door, Self::Reader, Self::IntrusionPanel, Self::Sensor];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Camera => "camera",
-            Self::Nvr => "nvr",
-            Self::AccessPanel => "access_panel",
-            Self::Door => "door",
-            Self::Reader => "reader",
-            Self::IntrusionPanel => "intrusion_panel",
-            Self::Sensor => "sensor",
-        }
-    }
-
-    /// Whether devices of this kind publish events. Sensors report through their panel only,
-    /// so their status is known from inventory alone (partial coverage, EVT-1 / FB-4).
-    pub fn publishes_events(self) -> bool {
-        self != Self::Sensor
-    }
-
-    fn models(self) -> &'static [(&'static str, [u8; 3])] {
-        match self {
-            Self::Camera => &[
-                ("Axis P3265-LVE", [0x00, 0x40, 0x8c]),
-                ("Hanwha XNV-8080R", [0x00, 0x16, 0x6c]),
-                ("Bosch FLEXIDOME 5100i", [0x00, 0x07, 0x5f]),
-            ],
-            Self::Nvr => &[("Milestone Husky IVO 350T", [0x00, 0x1b, 0x21])],
-            Self::AccessPanel => &[("Mercury LP1502", [0x00, 0x0f, 0xe5]), ("Mercury MP4502", [0x00, 0x0f, 0xe5])],
-            Self::Door => &[("HID Edge Door", [0, 0, 0])],
-            Self::Reader => &[("HID Signo 40", [0x00, 0x06, 0x8e])],
-            Self::IntrusionPanel => &[("DMP XR550", [0x00, 0x0d, 0x6f])],
-            Self::Sensor => &[("Bosch Blue Line Gen2 PIR", [0, 0, 0])],
-        }
-    }
-
-    fn has_network(self) -> bool {
-        !matches!(self, Self::Door | Self::Sensor)
-    }
-}
-
 const FIRMWARE: &[&str] = &["10.12.3", "11.4.61", "2.3.1", "1.9.0-rc2", "5.0.14"];
 
 #[derive(Debug, Clone)]
@@ -130,6 +77,9 @@ pub struct SiteRec {
     pub timezone: Option<String>,
     /// Device indexes, in page order.
     pub devices: Vec<u32>,
+    /// `devices` split into cameras and the others, each in page order (the `cursor` shape's two
+    /// collections): worked out on first use ([`Fleet::cameras_and_others`]), not per page.
+    pub split: std::sync::OnceLock<[Box<[u32]>; 2]>,
 }
 
 /// One device in 48 bytes (a test keeps it so): what a 10,000,000-device fleet costs is mostly
@@ -185,6 +135,9 @@ pub struct Fleet {
     /// Stored device names (the demo's, a synthetic fleet's second tenant's).
     names: Vec<Box<str>>,
     lookup: Lookup,
+    /// Every site by its id, built on first use: an inventory request names its site, and a
+    /// fleet of ten million devices has ten thousand sites to look through.
+    site_ids: std::sync::OnceLock<HashMap<Uuid, u32>>,
 }
 
 /// How a device is found by its id.
@@ -224,6 +177,7 @@ impl Builder {
             coordinates: Some(Coordinates { latitude: coords.0, longitude: coords.1 }),
             timezone: Some(tz.to_owned()),
             devices: Vec::new(),
+            split: std::sync::OnceLock::new(),
         });
         self.fleet.accounts[account as usize].sites.push(idx);
         idx
@@ -297,6 +251,18 @@ fn random_device(rng: &mut StdRng, now_ms: i64, id: Uuid, site: u32, kind: Kind,
 }
 
 impl Fleet {
+    /// Site `site`'s cameras and its other devices, each in page order, split once per site (a
+    /// device's kind never changes; a new fleet starts unsplit).
+    pub fn cameras_and_others(&self, site: u32) -> (&[u32], &[u32]) {
+        let rec = &self.sites[site as usize];
+        let [cameras, others] = rec.split.get_or_init(|| {
+            let (cameras, others): (Vec<u32>, Vec<u32>) =
+                rec.devices.iter().partition(|&&d| self.devices[d as usize].kind == Kind::Camera);
+            [cameras.into(), others.into()]
+        });
+        (cameras, others)
+    }
+
     pub fn generate(spec: FleetSpec, seed: u64, now_ms: i64) -> Self {
         let lookup = match spec {
             FleetSpec::Demo => Lookup::Map(HashMap::new()),
@@ -305,7 +271,14 @@ impl Fleet {
         let mut b = Builder {
             rng: StdRng::seed_from_u64(seed),
             now_ms,
-            fleet: Fleet { accounts: Vec::new(), sites: Vec::new(), devices: Vec::new(), names: Vec::new(), lookup },
+            fleet: Fleet {
+                accounts: Vec::new(),
+                sites: Vec::new(),
+                devices: Vec::new(),
+                names: Vec::new(),
+                lookup,
+                site_ids: std::sync::OnceLock::new(),
+            },
         };
         match spec {
             FleetSpec::Demo => demo(&mut b),
@@ -324,14 +297,14 @@ impl Fleet {
     }
 
     pub fn site_index(&self, account: u16, site_id: &str) -> Option<u32> {
-        let id = Uuid::parse_str(site_id).ok()?;
-        self.accounts[account as usize].sites.iter().copied().find(|&s| self.sites[s as usize].id == id)
+        self.any_site_index(site_id).filter(|&s| self.sites[s as usize].account == account)
     }
 
     /// A site of any account (for cross-tenant faults and the control API).
     pub fn any_site_index(&self, site_id: &str) -> Option<u32> {
         let id = Uuid::parse_str(site_id).ok()?;
-        self.sites.iter().position(|s| s.id == id).map(|i| i as u32)
+        let ids = self.site_ids.get_or_init(|| self.sites.iter().enumerate().map(|(i, s)| (s.id, i as u32)).collect());
+        ids.get(&id).copied()
     }
 
     pub fn device_by_id(&self, device_id: &str) -> Option<u32> {

@@ -73,11 +73,12 @@ async fn inventory(
     Path(site_id): Path<String>,
     params: Result<Params, QueryRejection>,
 ) -> Response {
-    let page =
-        match page_request(&state, params).and_then(|req| answer::devices(&state, a, &site_id, req, None, "site")) {
-            Ok(page) => page,
-            Err(refused) => return refused,
-        };
+    let page = match page_request(&state, params)
+        .and_then(|req| answer::devices(&state, a, &site_id, req, Which::All, "site"))
+    {
+        Ok(page) => page,
+        Err(refused) => return refused,
+    };
     let pagination = serde_json::to_value(page.pagination).expect("pagination serialises");
     if devices_faulted(&state) {
         return Json(json!({"devices": page.device_values(&state), "pagination": pagination})).into_response();

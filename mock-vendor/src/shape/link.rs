@@ -26,7 +26,7 @@ impl Wire for Link {
     /// exists. URLs are absolute, built from the request's `Host`, and name the page size
     /// actually used, so a clamp shows.
     fn envelope(asked: &Asked, page: &Page, items: Value) -> (Value, HeaderMap) {
-        let host = asked.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let host = asked.host.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("localhost");
         let (size, token) = (said(CONVENTIONS, Self::SHAPE, "per_page"), said(CONVENTIONS, Self::SHAPE, "page"));
         let base = format!("http://{host}{}?{size}={}", asked.uri.path(), page.req.per_page);
         let mut links = vec![format!("<{base}>; rel=first")];

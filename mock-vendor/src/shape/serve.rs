@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Extension, FromRequestParts, Query, State};
+use axum::extract::{Extension, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -49,7 +49,7 @@ fn respond_with<W: Wire>(asked: &Asked, page: &Page, items: Vec<Value>) -> Respo
 /// its `Host` and path, for envelopes that link to other pages.
 pub(super) struct Asked {
     pub query: Option<Vec<(String, String)>>,
-    pub headers: HeaderMap,
+    pub host: Option<HeaderValue>,
     pub uri: Uri,
 }
 
@@ -63,9 +63,12 @@ impl Asked {
 impl<S: Send + Sync> FromRequestParts<S> for Asked {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
-        let query = Query::<Vec<(String, String)>>::from_request_parts(parts, state).await.ok().map(|Query(q)| q);
-        Ok(Self { query, headers: parts.headers.clone(), uri: parts.uri.clone() })
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        // What `Query<Vec<(String, String)>>` reads, without its serde layers (a page request's
+        // parameters are read on every page).
+        let pairs = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes());
+        let query = Some(pairs.map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+        Ok(Self { query, host: parts.headers.get(header::HOST).cloned(), uri: parts.uri.clone() })
     }
 }
 
@@ -103,7 +106,7 @@ pub(super) fn devices<W: Wire>(
     let site_word = said(CONVENTIONS, W::SHAPE, "site");
     let page = page_request(state, W::SHAPE, &asked)
         .and_then(|req| Ok((req, site?)))
-        .and_then(|(req, site)| answer::devices(state, a, &site, req, which.keep(), site_word));
+        .and_then(|(req, site)| answer::devices(state, a, &site, req, which, site_word));
     let page = match page {
         Ok(page) => page,
         Err(refused) => return refused,
