@@ -36,6 +36,10 @@ pub struct WrkResult {
     pub requests: u64,
     pub non_2xx: u64,
     pub socket_errors: String,
+    /// CPU time per request: this process's (the server under test; the others are idle) and
+    /// wrk's, in microseconds, from `/proc/self/stat`'s clock ticks.
+    pub server_cpu_us: f64,
+    pub client_cpu_us: f64,
 }
 
 impl std::fmt::Display for WrkResult {
@@ -47,8 +51,30 @@ impl std::fmt::Display for WrkResult {
         if !self.socket_errors.is_empty() {
             write!(f, ", socket errors: {}", self.socket_errors)?;
         }
+        if self.server_cpu_us > 0.0 {
+            write!(f, ", server CPU {:.1} µs/request, wrk {:.1}", self.server_cpu_us, self.client_cpu_us)?;
+        }
         f.write_str(")")
     }
+}
+
+/// This process's CPU time and its waited-for children's, in seconds (Linux `/proc/self/stat`).
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime is the 14th field overall.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let field = |n: usize| rest.split_whitespace().nth(n - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let tick = clock_tick();
+    ((field(14) + field(15)) / tick, (field(16) + field(17)) / tick)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux when it cannot be asked).
+fn clock_tick() -> f64 {
+    static TICK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICK.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().ok();
+        out.and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()).unwrap_or(100.0)
+    })
 }
 
 impl WrkResult {
@@ -64,6 +90,8 @@ impl WrkResult {
             requests: runs.iter().map(|r| r.requests).sum(),
             non_2xx: runs.iter().map(|r| r.non_2xx).sum(),
             socket_errors: errors.join("; "),
+            server_cpu_us: runs.iter().map(|r| r.server_cpu_us).sum::<f64>() / n,
+            client_cpu_us: runs.iter().map(|r| r.client_cpu_us).sum::<f64>() / n,
         }
     }
 }
@@ -115,6 +143,7 @@ fn wrk_script(tokens: &[Secret], paths: &[String]) -> String {
 }
 
 pub fn run_wrk(load: Load, script: &Path, url: &str, seconds: u32) -> anyhow::Result<WrkResult> {
+    let (server, client) = cpu_seconds();
     let out = Command::new("wrk")
         .args(["-t", &load.threads.to_string(), "-c", &load.connections.to_string()])
         .args(["-d", &format!("{seconds}s"), "--latency", "--timeout", "10s", "-s"])
@@ -123,7 +152,12 @@ pub fn run_wrk(load: Load, script: &Path, url: &str, seconds: u32) -> anyhow::Re
         .output()
         .context("failed to run wrk")?;
     anyhow::ensure!(out.status.success(), "wrk failed: {}", String::from_utf8_lossy(&out.stderr));
-    parse_wrk(&String::from_utf8_lossy(&out.stdout))
+    let (server_after, client_after) = cpu_seconds();
+    let mut result = parse_wrk(&String::from_utf8_lossy(&out.stdout))?;
+    let per_request = |secs: f64| secs * 1e6 / result.requests.max(1) as f64;
+    result.server_cpu_us = per_request(server_after - server);
+    result.client_cpu_us = per_request(client_after - client);
+    Ok(result)
 }
 
 /// Makes sure `wrk` and Prism are there; installs what is missing, or says what to run.
@@ -513,6 +547,7 @@ mod tests {
             requests: rps as u64 * 5,
             non_2xx: 1,
             socket_errors: errors.into(),
+            ..WrkResult::default()
         };
         let c = WrkResult::combined(&[run(100.0, 2.0, ""), run(300.0, 1.0, "timeout 1")]);
         assert_eq!((c.requests_per_sec, c.p50_ms, c.p99_ms), (200.0, 1.0, 2.0));
