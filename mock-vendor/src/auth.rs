@@ -154,7 +154,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {
         return Err(Refusal::Token(TokenError::UnknownKid(a_kid(&kid))));
     }
     let now = contract::unix_now();
-    let cached = state.token_cache.lock().expect("cache lock").get(token).copied();
+    let cached = state.token_cache.read().expect("cache lock").get(token).copied();
     if let Some((account, exp)) = cached
         && now <= exp.saturating_add(state.verifier.policy.exp_leeway_secs as i64)
     {
@@ -166,7 +166,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<u16, Refusal> {
     match state.verifier.verify(token, now) {
         Ok(verified) => {
             let account = verified.owner.parse().expect("owners are account indexes");
-            let mut cache = state.token_cache.lock().expect("cache lock");
+            let mut cache = state.token_cache.write().expect("cache lock");
             if cache.len() > 100_000 {
                 cache.clear();
             }

@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -157,14 +157,16 @@ pub struct Blocks {
     /// The shape whose bytes are kept: the server's.
     shape: Shape,
     enabled: AtomicBool,
-    kept: Mutex<Kept>,
+    /// Read-locked to find a block (every page), write-locked to keep or drop one: on two busy
+    /// cores a lock holder is often preempted, and pages must not queue behind it.
+    kept: RwLock<Kept>,
     /// [`Self::MAX_BYTES`] but in tests.
     budget: usize,
 }
 
 impl Blocks {
     pub fn new(shape: Shape) -> Self {
-        Self { shape, enabled: AtomicBool::new(true), kept: Mutex::default(), budget: Self::MAX_BYTES }
+        Self { shape, enabled: AtomicBool::new(true), kept: RwLock::default(), budget: Self::MAX_BYTES }
     }
 
     /// At most this many bytes of blocks are kept (a 200,000-device fleet fits whole in every
@@ -188,7 +190,7 @@ impl Blocks {
     /// Device `device` of site `site` changed: its bytes are rendered again at next use. Called
     /// under the fleet's write lock, so no reader renders from the fleet meanwhile.
     pub(crate) fn device_changed(&self, site: u32, device: u32) {
-        let mut kept = self.kept.lock().expect("blocks lock");
+        let mut kept = self.kept.write().expect("blocks lock");
         for which in [Which::All, Which::Cameras, Which::NotCameras] {
             if let Some(entry) = kept.entries.get_mut(&(site, which))
                 && !entry.stale.contains(&device)
@@ -200,12 +202,12 @@ impl Blocks {
 
     /// The fleet was replaced: every block goes. Called under the fleet's write lock.
     pub(crate) fn clear(&self) {
-        *self.kept.lock().expect("blocks lock") = Kept::default();
+        *self.kept.write().expect("blocks lock") = Kept::default();
     }
 
     /// How many bytes of blocks are kept.
     pub fn kept_bytes(&self) -> usize {
-        self.kept.lock().expect("blocks lock").bytes
+        self.kept.read().expect("blocks lock").bytes
     }
 
     /// The block of collection `which` of `site` as `shape` renders it, rendered or brought up
@@ -225,7 +227,7 @@ impl Blocks {
         }
         let key = (site, which);
         let found = {
-            let kept = self.kept.lock().expect("blocks lock");
+            let kept = self.kept.read().expect("blocks lock");
             kept.entries.get(&key).map(|e| (e.block.clone(), e.stale.clone()))
         };
         // Rendering happens outside the lock: other sites' pages go on meanwhile.
@@ -234,7 +236,7 @@ impl Blocks {
             Some((old, stale)) => Arc::new(old.patched(&stale, render)),
             None => Arc::new(Block::build(fleet, which, site, render)),
         };
-        let mut kept = self.kept.lock().expect("blocks lock");
+        let mut kept = self.kept.write().expect("blocks lock");
         let fresh = block.bytes();
         match kept.entries.insert(key, Entry { block: block.clone(), stale: Vec::new() }) {
             Some(old) => kept.bytes -= old.block.bytes(),
@@ -342,7 +344,7 @@ mod tests {
             let block = blocks.block(&fleet, Shape::Link, Which::All, site, &render).unwrap();
             assert_eq!(block.devices, fleet.sites[site as usize].devices);
         }
-        let kept = blocks.kept.lock().unwrap();
+        let kept = blocks.kept.read().unwrap();
         assert!(kept.bytes <= blocks.budget, "{} > {}", kept.bytes, blocks.budget);
         let sites: Vec<u32> = kept.order.iter().map(|k| k.0).collect();
         assert_eq!(sites, [1, 2], "the oldest block went first");

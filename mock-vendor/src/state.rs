@@ -176,8 +176,9 @@ pub struct Inner {
     pub verifier: TokenVerifier,
     pub faults: FaultSet,
     /// Tokens that passed the strict policy, until their `exp`: an authenticated page then costs
-    /// a hash lookup, not an RSA verification.
-    pub token_cache: Mutex<HashMap<String, (u16, i64)>>,
+    /// a hash lookup, not an RSA verification. A read lock: on two busy cores a lock holder is
+    /// often preempted, and readers must not queue behind it (issue 18).
+    pub token_cache: RwLock<HashMap<String, (u16, i64)>>,
     pub webhooks: Mutex<Vec<WebhookRec>>,
     /// Webhooks registered at start-up (`--register-webhook`): a reset brings them back, with
     /// their ids and secrets, as the integrator configured them.
@@ -247,7 +248,7 @@ impl AppState {
             blocks: crate::blocks::Blocks::new(config.shape),
             accounts,
             faults,
-            token_cache: Mutex::new(HashMap::new()),
+            token_cache: RwLock::new(HashMap::new()),
             webhooks: Mutex::new(Vec::new()),
             startup_webhooks: Mutex::new(Vec::new()),
             deliveries: Mutex::new(Vec::new()),
@@ -286,7 +287,7 @@ impl AppState {
         *self.webhooks.lock().expect("webhooks lock") = self.startup_webhooks.lock().expect("webhooks lock").clone();
         self.deliveries.lock().expect("deliveries lock").clear();
         self.webhook_slots.lock().expect("webhook slots lock").clear();
-        self.token_cache.lock().expect("cache lock").clear();
+        self.token_cache.write().expect("cache lock").clear();
         *self.auth_failures.lock().expect("limiter lock") = (Instant::now(), 0);
         self.account_requests.lock().expect("limiter lock").clear();
         self.faults.replace(&self.config.faults);

@@ -89,13 +89,18 @@ async fn inventory(
     let cacheable = state.faults.is_empty() && state.blocks.enabled();
     let generation = state.fleet_generation.load(std::sync::atomic::Ordering::Acquire);
     let key = (page.site, page.req.page, page.req.per_page);
-    if cacheable && let Some(pieces) = state.page_cache.lock().expect("page cache lock").get(generation, key) {
+    // `try_lock`: a cache must not make a request wait (on two busy cores its holder is often
+    // preempted); taken, it is a miss, and the page is assembled from the blocks.
+    let cached = cacheable.then(|| state.page_cache.try_lock().ok()?.get(generation, key)).flatten();
+    if let Some(pieces) = cached {
         return (json, Body::new(pieces)).into_response();
     }
     if let Some(items) = ready_items(&state, &page, Shape::Canonical, Which::All) {
         let pieces = splice(&json!({"devices": ITEMS_MARK, "pagination": pagination}), items);
         if cacheable {
-            state.page_cache.lock().expect("page cache lock").insert(generation, key, pieces.clone());
+            if let Ok(mut cache) = state.page_cache.try_lock() {
+                cache.insert(generation, key, pieces.clone());
+            }
         }
         return (json, Body::new(pieces)).into_response();
     }
