@@ -97,10 +97,8 @@ async fn inventory(
     }
     if let Some(items) = ready_items(&state, &page, Shape::Canonical, Which::All) {
         let pieces = splice(&json!({"devices": ITEMS_MARK, "pagination": pagination}), items);
-        if cacheable {
-            if let Ok(mut cache) = state.page_cache.try_lock() {
-                cache.insert(generation, key, pieces.clone());
-            }
+        if cacheable && let Ok(mut cache) = state.page_cache.try_lock() {
+            cache.insert(generation, key, pieces.clone());
         }
         return (json, Body::new(pieces)).into_response();
     }
