@@ -167,3 +167,18 @@ async fn a_page_asked_again_comes_whole_from_the_page_cache() {
     m.mock.state.blocks.set_enabled(false);
     assert_eq!(raw(&m, &token, &path).await, first, "what rendering record by record gives");
 }
+
+/// Two workers: a page that waited for the lock would block one, and the timeout fire on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock, reason = "the lock is held across the request on purpose")]
+async fn a_page_never_waits_for_the_page_cache() {
+    let m = start(Shape::Canonical).await;
+    let token = m.token(0);
+    let (path, _) = first_page(&m, Shape::Canonical);
+    let first = raw(&m, &token, &path).await;
+    // Held here as a preempted request's thread would hold it: the page is assembled anyway.
+    let held = m.mock.state.page_cache.lock().unwrap();
+    let again = tokio::time::timeout(std::time::Duration::from_secs(10), raw(&m, &token, &path)).await;
+    drop(held);
+    assert_eq!(again.expect("the page did not wait for the cache"), first);
+}
