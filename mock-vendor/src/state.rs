@@ -199,6 +199,9 @@ pub struct Inner {
     pub delivery_slots: tokio::sync::Semaphore,
     /// Each webhook's attempts in flight (`MockConfig::max_deliveries_per_webhook`), by id.
     pub webhook_slots: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// Where each webhook was last found in `webhooks`, by id ([`AppState::webhook_position`]):
+    /// a hint, checked against the id at every use, so a reset cannot make it wrong.
+    pub webhook_index: Mutex<HashMap<String, usize>>,
 }
 
 impl AppState {
@@ -260,6 +263,7 @@ impl AppState {
             simulation: Mutex::new(None),
             delivery_slots: tokio::sync::Semaphore::new(config.max_concurrent_deliveries.max(1)),
             webhook_slots: Mutex::new(HashMap::new()),
+            webhook_index: Mutex::new(HashMap::new()),
             config,
         })))
     }
@@ -275,6 +279,12 @@ impl AppState {
         Some(f(&mut deliveries[at]))
     }
 
+    /// Where webhook `id` is in `hooks` (the locked `webhooks`): the index's answer when the
+    /// webhook there has that id, else a search (whose answer the index then keeps).
+    pub fn webhook_position(&self, hooks: &[WebhookRec], id: &str) -> Option<usize> {
+        position_in(&mut self.webhook_index.lock().expect("webhook index lock"), hooks, id)
+    }
+
     /// Back to the state at start-up: fleet statuses, webhooks, deliveries, faults.
     pub fn reset(&self) {
         let fresh = Fleet::generate(self.config.fleet, self.config.seed, contract::unix_now() * 1000);
@@ -286,11 +296,24 @@ impl AppState {
         *self.webhooks.lock().expect("webhooks lock") = self.startup_webhooks.lock().expect("webhooks lock").clone();
         self.deliveries.lock().expect("deliveries lock").clear();
         self.webhook_slots.lock().expect("webhook slots lock").clear();
+        self.webhook_index.lock().expect("webhook index lock").clear();
         self.token_cache.lock().expect("cache lock").clear();
         *self.auth_failures.lock().expect("limiter lock") = (Instant::now(), 0);
         self.account_requests.lock().expect("limiter lock").clear();
         self.faults.replace(&self.config.faults);
     }
+}
+
+/// [`AppState::webhook_position`] over `index`.
+fn position_in(index: &mut HashMap<String, usize>, hooks: &[WebhookRec], id: &str) -> Option<usize> {
+    if let Some(&at) = index.get(id)
+        && hooks.get(at).is_some_and(|w| w.id == id)
+    {
+        return Some(at);
+    }
+    let at = hooks.iter().position(|w| w.id == id)?;
+    index.insert(id.to_owned(), at);
+    Some(at)
 }
 
 /// Random URL-safe characters for secrets and tokens.
@@ -308,6 +331,29 @@ mod tests {
     fn pieces(n: u64) -> crate::blocks::Pieces {
         let marked = serde_json::json!({"devices": crate::blocks::ITEMS_MARK, "n": n});
         crate::blocks::splice(&marked, Bytes::new())
+    }
+
+    #[test]
+    fn a_webhook_is_found_where_it_is_now_whatever_the_index_remembers() {
+        let hook = |id: &str| WebhookRec {
+            id: id.into(),
+            account: 0,
+            name: id.into(),
+            target_url: format!("http://127.0.0.1:9/{id}"),
+            status: WebhookStatus::Active,
+            secret: Secret::new("whsec_x"),
+            deleted: false,
+        };
+        let mut index = HashMap::new();
+        let before = vec![hook("a"), hook("b"), hook("c")];
+        assert_eq!(position_in(&mut index, &before, "c"), Some(2));
+        assert_eq!(index.get("c"), Some(&2), "remembered");
+        // After a reset the list holds other webhooks: the stale hint is not taken.
+        let after = vec![hook("c"), hook("d"), hook("e")];
+        assert_eq!(position_in(&mut index, &after, "c"), Some(0));
+        assert_eq!(position_in(&mut index, &after[1..], "c"), None);
+        assert_eq!(position_in(&mut index, &after, "x"), None);
+        assert!(!index.contains_key("x"), "only webhooks that exist are remembered");
     }
 
     #[test]

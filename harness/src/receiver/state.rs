@@ -181,6 +181,10 @@ impl ReceiverState {
     /// and headers cut, event reduced to its short top-level fields), and beyond the record count
     /// only counted. Returns whether it was recorded.
     pub(super) fn keep(&self, mut delivery: Delivery, headers: &HeaderMap, bytes: bytes::Bytes) -> bool {
+        // A body read in one piece is a slice of the connection's read buffer: kept as is, it
+        // would pin that whole buffer (8 KiB and up) and make hyper allocate a fresh one for the
+        // next request, so every delivery kept would cost a buffer. Its own few bytes instead.
+        let bytes = bytes::Bytes::copy_from_slice(&bytes);
         let limits = &self.limits;
         let mut guard = self.record.lock().expect("receiver lock");
         let record = &mut *guard;
@@ -318,6 +322,32 @@ fn trim_event(event: serde_json::Value) -> Option<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_body_does_not_pin_the_buffer_it_was_read_into() {
+        let state = ReceiverState::new(SignatureFormat::canonical(contract::Scheme::Body), Vec::new(), 1024);
+        let buffer = bytes::Bytes::from(vec![b'x'; 8192]);
+        let body = buffer.slice(..100);
+        let delivery = Delivery {
+            seq: 0,
+            received_at_ms: 0,
+            headers: Vec::new(),
+            body: String::new(),
+            body_bytes: body.len(),
+            verification: Verification::Valid { timestamp: None },
+            event: None,
+            event_id: None,
+            duplicate: false,
+            answered: Some(200),
+            path: "/webhook".into(),
+        };
+        assert!(state.keep(delivery, &HeaderMap::new(), body.clone()));
+        let record = state.record.lock().unwrap();
+        let kept = &record.raw[&0];
+        assert_eq!(kept, &body, "the same bytes");
+        let within = buffer.as_ptr_range();
+        assert!(!within.contains(&kept.as_ptr()), "kept in their own allocation, not a slice of the read buffer");
+    }
 
     #[test]
     fn cutting_keeps_whole_characters() {
