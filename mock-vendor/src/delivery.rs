@@ -87,6 +87,8 @@ pub async fn deliver(state: AppState, id: u64, position: usize) {
     let format = delivery_format(&state);
     let mut first_signature: Option<Vec<(String, String)>> = None;
     let own_slots = webhook_slots(&state, &webhook_id);
+    // The target as last parsed: parsed again only if the webhook's URL changed.
+    let mut parsed: Option<(String, reqwest::Url)> = None;
     let mut attempt = 0usize;
     loop {
         let target = {
@@ -107,12 +109,16 @@ pub async fn deliver(state: AppState, id: u64, position: usize) {
         let slot = (own, state.delivery_slots.acquire().await.expect("the delivery semaphore is never closed"));
         let body = state.config.shape.event_body(attempt_body(&state, &stored, attempt));
         let headers = signed_headers(&state, &format, &secret, &body, unsigned, &mut first_signature);
-        let answer = send(&state, id, &url, &headers, &body).await;
+        if parsed.as_ref().is_none_or(|(was, _)| *was != url) {
+            parsed = reqwest::Url::parse(&url).ok().map(|u| (url.clone(), u));
+        }
+        let target = parsed.as_ref().map(|(_, u)| u);
+        let answer = send(&state, id, &url, target, &headers, &body).await;
         match answer {
             Answer::Success => {
                 if state.has(Fault::DeliverAfterSuccess) && attempt == 0 {
                     let again = signed_headers(&state, &format, &secret, &body, unsigned, &mut None);
-                    let _ = send(&state, id, &url, &again, &body).await;
+                    let _ = send(&state, id, &url, target, &again, &body).await;
                 }
                 drop(slot);
                 return finish(&state, id, DeliveryState::Succeeded);
@@ -200,15 +206,25 @@ fn signed_headers(
     if state.has(Fault::MissingTimestamp) {
         headers.retain(|(k, _)| Some(k) != format.timestamp_header.as_ref());
     }
-    first.get_or_insert_with(|| headers.clone());
+    if state.has(Fault::RetryStaleSignature) {
+        first.get_or_insert_with(|| headers.clone());
+    }
     headers
 }
 
-async fn send(state: &AppState, id: u64, url: &str, headers: &[(String, String)], body: &Bytes) -> Answer {
+/// One attempt to `url` (`parsed`, when it parsed), recorded.
+async fn send(
+    state: &AppState,
+    id: u64,
+    url: &str,
+    parsed: Option<&reqwest::Url>,
+    headers: &[(String, String)],
+    body: &Bytes,
+) -> Answer {
     let started = Instant::now();
     let at_ms = contract::unix_now_ms();
     let mut target = url.to_owned();
-    let mut result = post(state, &target, headers, body).await;
+    let mut result = post(state, &target, parsed, headers, body).await;
     if state.has(Fault::FollowRedirects)
         && let Ok(r) = &result
         && r.status().is_redirection()
@@ -219,7 +235,7 @@ async fn send(state: &AppState, id: u64, url: &str, headers: &[(String, String)]
             .and_then(|l| reqwest::Url::parse(url).ok()?.join(l).ok())
     {
         target = next.to_string();
-        result = post(state, &target, headers, body).await;
+        result = post(state, &target, Some(&next), headers, body).await;
     }
     let duration_ms = started.elapsed().as_millis() as u64;
     let (answer, status, error) = match result {
@@ -254,14 +270,21 @@ async fn send(state: &AppState, id: u64, url: &str, headers: &[(String, String)]
 async fn post(
     state: &AppState,
     url: &str,
+    parsed: Option<&reqwest::Url>,
     headers: &[(String, String)],
     body: &Bytes,
 ) -> Result<reqwest::Response, String> {
-    if let Err(why) = crate::targets::check_egress_url(url, state.config.allow_private_targets) {
+    let Some(parsed) = parsed else {
+        let why = reqwest::Url::parse(url).map_or_else(|e| format!("not a URL: {e}"), |_| "not parsed".to_owned());
+        tracing::warn!(%url, "delivery refused by the egress guard: {why}");
+        return Err(EGRESS_REFUSED.to_owned());
+    };
+    if let Err(why) = crate::targets::check_egress_parsed(parsed, state.config.allow_private_targets) {
         tracing::warn!(%url, "delivery refused by the egress guard: {why}");
         return Err(EGRESS_REFUSED.to_owned());
     }
-    let mut req = state.http.post(url).header(CONTENT_TYPE, "application/json").body(body.clone());
+    // The parsed URL, not the text: reqwest would parse it again.
+    let mut req = state.http.post(parsed.clone()).header(CONTENT_TYPE, "application/json").body(body.clone());
     for (k, v) in headers {
         req = req.header(k, v);
     }
