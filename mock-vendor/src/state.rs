@@ -200,6 +200,9 @@ pub struct Inner {
     pub delivery_slots: tokio::sync::Semaphore,
     /// Each webhook's attempts in flight (`MockConfig::max_deliveries_per_webhook`), by id.
     pub webhook_slots: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// Where each webhook was last found in `webhooks`, by id ([`AppState::webhook_position`]):
+    /// a hint, checked against the id at every use, so a reset cannot make it wrong.
+    pub webhook_index: Mutex<HashMap<String, usize>>,
 }
 
 impl AppState {
@@ -261,6 +264,7 @@ impl AppState {
             simulation: Mutex::new(None),
             delivery_slots: tokio::sync::Semaphore::new(config.max_concurrent_deliveries.max(1)),
             webhook_slots: Mutex::new(HashMap::new()),
+            webhook_index: Mutex::new(HashMap::new()),
             config,
         })))
     }
@@ -272,8 +276,14 @@ impl AppState {
     /// Runs `f` on delivery `id` if it still exists.
     pub fn with_delivery<T>(&self, id: u64, f: impl FnOnce(&mut DeliveryRec) -> T) -> Option<T> {
         let mut deliveries = self.deliveries.lock().expect("deliveries lock");
-        let at = deliveries.binary_search_by_key(&id, |d| d.delivery_id).ok()?;
+        let at = delivery_index(&deliveries, id)?;
         Some(f(&mut deliveries[at]))
+    }
+
+    /// Where webhook `id` is in `hooks` (the locked `webhooks`): the index's answer when the
+    /// webhook there has that id, else a search (whose answer the index then keeps).
+    pub fn webhook_position(&self, hooks: &[WebhookRec], id: &str) -> Option<usize> {
+        position_in(&mut self.webhook_index.lock().expect("webhook index lock"), hooks, id)
     }
 
     /// Back to the state at start-up: fleet statuses, webhooks, deliveries, faults.
@@ -287,11 +297,37 @@ impl AppState {
         *self.webhooks.lock().expect("webhooks lock") = self.startup_webhooks.lock().expect("webhooks lock").clone();
         self.deliveries.lock().expect("deliveries lock").clear();
         self.webhook_slots.lock().expect("webhook slots lock").clear();
+        self.webhook_index.lock().expect("webhook index lock").clear();
         self.token_cache.write().expect("cache lock").clear();
         *self.auth_failures.lock().expect("limiter lock") = (Instant::now(), 0);
         self.account_requests.lock().expect("limiter lock").clear();
         self.faults.replace(&self.config.faults);
     }
+}
+
+/// Where delivery `id` is in `deliveries` (sorted by id). Ids are handed out in order as records
+/// are pushed and none is ever removed but by a reset's clear, so it is found by its offset from
+/// the first, checked; a search is the fallback. The lookup runs three times per delivery under
+/// the lock every delivery takes: a search over a million records out of cache was not free.
+fn delivery_index(deliveries: &[DeliveryRec], id: u64) -> Option<usize> {
+    let first = deliveries.first()?.delivery_id;
+    let guess = usize::try_from(id.checked_sub(first)?).ok()?;
+    if deliveries.get(guess).is_some_and(|d| d.delivery_id == id) {
+        return Some(guess);
+    }
+    deliveries.binary_search_by_key(&id, |d| d.delivery_id).ok()
+}
+
+/// [`AppState::webhook_position`] over `index`.
+fn position_in(index: &mut HashMap<String, usize>, hooks: &[WebhookRec], id: &str) -> Option<usize> {
+    if let Some(&at) = index.get(id)
+        && hooks.get(at).is_some_and(|w| w.id == id)
+    {
+        return Some(at);
+    }
+    let at = hooks.iter().position(|w| w.id == id)?;
+    index.insert(id.to_owned(), at);
+    Some(at)
 }
 
 /// Random URL-safe characters for secrets and tokens.
@@ -309,6 +345,55 @@ mod tests {
     fn pieces(n: u64) -> crate::blocks::Pieces {
         let marked = serde_json::json!({"devices": crate::blocks::ITEMS_MARK, "n": n});
         crate::blocks::splice(&marked, Bytes::new())
+    }
+
+    #[test]
+    fn a_delivery_is_found_by_its_id_with_or_without_gaps() {
+        let rec = |id: u64| DeliveryRec {
+            delivery_id: id,
+            webhook_id: "w".into(),
+            event_id: None,
+            event_type: "alarm".into(),
+            device_id: None,
+            created_ms: 0,
+            state: DeliveryState::Pending,
+            attempts: Vec::new(),
+            body: Bytes::new(),
+        };
+        // After a reset the first id is not 0.
+        let dense: Vec<_> = (7..12).map(rec).collect();
+        assert_eq!(delivery_index(&dense, 7), Some(0));
+        assert_eq!(delivery_index(&dense, 11), Some(4));
+        assert_eq!(delivery_index(&dense, 12), None);
+        assert_eq!(delivery_index(&dense, 3), None, "gone with the reset");
+        // Were ids ever to skip, the search still finds them.
+        let gaps: Vec<_> = [2, 3, 9, 10].into_iter().map(rec).collect();
+        assert_eq!(delivery_index(&gaps, 9), Some(2));
+        assert_eq!(delivery_index(&gaps, 4), None);
+        assert_eq!(delivery_index(&[], 0), None);
+    }
+
+    #[test]
+    fn a_webhook_is_found_where_it_is_now_whatever_the_index_remembers() {
+        let hook = |id: &str| WebhookRec {
+            id: id.into(),
+            account: 0,
+            name: id.into(),
+            target_url: format!("http://127.0.0.1:9/{id}"),
+            status: WebhookStatus::Active,
+            secret: Secret::new("whsec_x"),
+            deleted: false,
+        };
+        let mut index = HashMap::new();
+        let before = vec![hook("a"), hook("b"), hook("c")];
+        assert_eq!(position_in(&mut index, &before, "c"), Some(2));
+        assert_eq!(index.get("c"), Some(&2), "remembered");
+        // After a reset the list holds other webhooks: the stale hint is not taken.
+        let after = vec![hook("c"), hook("d"), hook("e")];
+        assert_eq!(position_in(&mut index, &after, "c"), Some(0));
+        assert_eq!(position_in(&mut index, &after[1..], "c"), None);
+        assert_eq!(position_in(&mut index, &after, "x"), None);
+        assert!(!index.contains_key("x"), "only webhooks that exist are remembered");
     }
 
     #[test]

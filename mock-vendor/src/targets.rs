@@ -210,6 +210,11 @@ fn validate_target_with(url: &str, allow_private: bool, lookup: impl Fn(&str) ->
 /// client's resolver, so it is judged here; a name is judged by `GuardedResolver`.
 pub fn check_egress_url(url: &str, allow_private: bool) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    check_egress_parsed(&parsed, allow_private)
+}
+
+/// [`check_egress_url`] for a URL already parsed (the delivery engine parses a target once).
+pub fn check_egress_parsed(parsed: &url::Url, allow_private: bool) -> Result<(), String> {
     match parsed.host() {
         Some(url::Host::Ipv4(v4)) => check_ip(IpAddr::V4(v4), allow_private),
         Some(url::Host::Ipv6(v6)) => check_ip(IpAddr::V6(v6), allow_private),

@@ -63,7 +63,7 @@ impl Inbox for ReceiverInbox {
     fn add_secret(&self, secret: Secret) {
         let mut secrets = self.0.secrets.lock().expect("receiver lock");
         if !secrets.iter().any(|s| s.expose() == secret.expose()) {
-            secrets.push(secret);
+            Arc::make_mut(&mut secrets).push(secret);
         }
     }
 
@@ -95,7 +95,7 @@ impl Inbox for ReceiverInbox {
         };
         let secrets = match secret {
             Some(secret) => vec![secret.clone()],
-            None => self.0.secrets.lock().expect("receiver lock").clone(),
+            None => self.0.secrets.lock().expect("receiver lock").to_vec(),
         };
         if secrets.is_empty() {
             return Verification::NoSecret;

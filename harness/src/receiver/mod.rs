@@ -150,7 +150,8 @@ struct Record {
 /// Shared between the server and the checks.
 pub struct ReceiverState {
     format: SignatureFormat,
-    secrets: Mutex<Vec<Secret>>,
+    /// Shared, not copied, by each delivery's verification (replaced whole when they change).
+    secrets: Mutex<Arc<Vec<Secret>>>,
     /// Secrets replaced during the run (rotation, webhooks created mid-run): still redacted from
     /// what the run writes.
     retired_secrets: Mutex<Vec<Secret>>,

@@ -22,7 +22,7 @@ impl ReceiverState {
     pub fn with_limits(format: SignatureFormat, secrets: Vec<Secret>, limits: Limits) -> Arc<Self> {
         Arc::new(Self {
             format,
-            secrets: Mutex::new(secrets),
+            secrets: Mutex::new(Arc::new(secrets)),
             retired_secrets: Mutex::new(Vec::new()),
             limits,
             record: Mutex::new(Record::default()),
@@ -53,14 +53,14 @@ impl ReceiverState {
 
     /// Replaces the secrets deliveries are verified with (a webhook created mid-run, rotation).
     pub fn set_secrets(&self, secrets: Vec<Secret>) {
-        let old = std::mem::replace(&mut *self.secrets.lock().expect("receiver lock"), secrets);
-        self.retired_secrets.lock().expect("receiver lock").extend(old);
+        let old = std::mem::replace(&mut *self.secrets.lock().expect("receiver lock"), Arc::new(secrets));
+        self.retired_secrets.lock().expect("receiver lock").extend(old.iter().cloned());
     }
 
     /// Every secret deliveries were verified with during the run, the replaced ones too: what
     /// the run's files must not hold.
     pub fn secrets_ever(&self) -> Vec<Secret> {
-        let mut all = self.secrets.lock().expect("receiver lock").clone();
+        let mut all = self.secrets.lock().expect("receiver lock").to_vec();
         all.extend(self.retired_secrets.lock().expect("receiver lock").iter().cloned());
         all
     }
@@ -102,7 +102,7 @@ impl ReceiverState {
         let verification = if too_large {
             Verification::Invalid { reason: format!("body larger than {} bytes", self.limits.max_body_bytes) }
         } else {
-            let secrets = self.secrets.lock().expect("receiver lock").clone();
+            let secrets = Arc::clone(&self.secrets.lock().expect("receiver lock"));
             if secrets.is_empty() {
                 Verification::NoSecret
             } else {
@@ -181,37 +181,56 @@ impl ReceiverState {
     /// and headers cut, event reduced to its short top-level fields), and beyond the record count
     /// only counted. Returns whether it was recorded.
     pub(super) fn keep(&self, mut delivery: Delivery, headers: &HeaderMap, bytes: bytes::Bytes) -> bool {
+        // A body read in one piece is a slice of the connection's read buffer: kept as is, it
+        // would pin that whole buffer (8 KiB and up) and make hyper allocate a fresh one for the
+        // next request, so every delivery kept would cost a buffer. Its own few bytes instead.
+        let bytes = bytes::Bytes::copy_from_slice(&bytes);
         let limits = &self.limits;
-        let mut guard = self.record.lock().expect("receiver lock");
-        let record = &mut *guard;
-        record.counts.deliveries += 1;
-        let seq = record.deliveries.len() as u64;
-        delivery.seq = seq;
         let all_headers = || -> Vec<(String, String)> {
             headers
                 .iter()
                 .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .collect()
         };
-        if matches!(delivery.verification, Verification::Valid { .. }) {
-            record.counts.verified += 1;
+        let verified = matches!(delivery.verification, Verification::Valid { .. });
+        if verified {
+            // A verified delivery is kept whole: its copies are made before the lock, which
+            // every delivery (and every check reading the inbox) waits for.
             delivery.headers = all_headers();
             delivery.body = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        let mut guard = self.record.lock().expect("receiver lock");
+        let record = &mut *guard;
+        record.counts.deliveries += 1;
+        let seq = record.deliveries.len() as u64;
+        delivery.seq = seq;
+        if verified {
+            record.counts.verified += 1;
             let cost = whole_cost(&delivery, bytes.len());
             record.raw.insert(seq, bytes);
             record.verified_whole.push_back((seq, cost));
             record.verified_bytes += cost;
             record.deliveries.push(delivery);
+            // What eviction lets go of is freed after the lock: an old delivery's event is a few
+            // dozen allocations long out of cache, and past the budget every delivery evicts one.
+            let mut dropped = Vec::new();
             while record.verified_bytes > limits.verified_kept_bytes {
                 let Some((old, cost)) = record.verified_whole.pop_front() else { break };
                 record.verified_bytes -= cost;
-                record.raw.remove(&old);
+                let raw = record.raw.remove(&old);
                 let evicted = &mut record.deliveries[old as usize];
-                evicted.body = cut_str(&evicted.body, CUT_BODY_BYTES).to_owned();
+                let body = if evicted.body.len() > CUT_BODY_BYTES {
+                    let cut = cut_str(&evicted.body, CUT_BODY_BYTES).to_owned();
+                    Some(std::mem::replace(&mut evicted.body, cut))
+                } else {
+                    None
+                };
                 // No event rather than a partial one a check might judge as the vendor's.
-                evicted.event = None;
+                dropped.push((raw, body, evicted.event.take()));
                 record.counts.evicted += 1;
             }
+            drop(guard);
+            drop(dropped);
             return true;
         }
         record.counts.unverified += 1;
@@ -250,7 +269,7 @@ impl ReceiverState {
         body: &[u8],
         at: i64,
     ) -> Vec<(SignatureFormat, Verification)> {
-        let secrets = self.secrets.lock().expect("receiver lock").clone();
+        let secrets = Arc::clone(&self.secrets.lock().expect("receiver lock"));
         if secrets.is_empty() {
             return Vec::new();
         }
@@ -318,6 +337,32 @@ fn trim_event(event: serde_json::Value) -> Option<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_body_does_not_pin_the_buffer_it_was_read_into() {
+        let state = ReceiverState::new(SignatureFormat::canonical(contract::Scheme::Body), Vec::new(), 1024);
+        let buffer = bytes::Bytes::from(vec![b'x'; 8192]);
+        let body = buffer.slice(..100);
+        let delivery = Delivery {
+            seq: 0,
+            received_at_ms: 0,
+            headers: Vec::new(),
+            body: String::new(),
+            body_bytes: body.len(),
+            verification: Verification::Valid { timestamp: None },
+            event: None,
+            event_id: None,
+            duplicate: false,
+            answered: Some(200),
+            path: "/webhook".into(),
+        };
+        assert!(state.keep(delivery, &HeaderMap::new(), body.clone()));
+        let record = state.record.lock().unwrap();
+        let kept = &record.raw[&0];
+        assert_eq!(kept, &body, "the same bytes");
+        let within = buffer.as_ptr_range();
+        assert!(!within.contains(&kept.as_ptr()), "kept in their own allocation, not a slice of the read buffer");
+    }
 
     #[test]
     fn cutting_keeps_whole_characters() {
