@@ -93,7 +93,8 @@ pub async fn deliver(state: AppState, id: u64, position: usize) {
     loop {
         let target = {
             let hooks = state.webhooks.lock().expect("webhooks lock");
-            find_webhook(&hooks, &webhook_id, position)
+            webhook_at(&state, &hooks, &webhook_id, position)
+                .map(|at| &hooks[at])
                 .map(|w| (w.target_url.clone(), w.secret.clone(), w.deleted, w.status))
         };
         let Some((url, secret, deleted, status)) = target else { return finish(&state, id, DeliveryState::Cancelled) };
@@ -125,8 +126,7 @@ pub async fn deliver(state: AppState, id: u64, position: usize) {
             }
             Answer::Gone if !state.has(Fault::Ignore410) => {
                 let mut hooks = state.webhooks.lock().expect("webhooks lock");
-                let at = hooks.get(position).filter(|w| w.id == webhook_id).map(|_| position);
-                if let Some(at) = at.or_else(|| hooks.iter().position(|w| w.id == webhook_id)) {
+                if let Some(at) = webhook_at(&state, &hooks, &webhook_id, position) {
                     hooks[at].status = WebhookStatus::Disabled;
                 }
                 drop(hooks);
@@ -150,9 +150,11 @@ pub async fn deliver(state: AppState, id: u64, position: usize) {
     }
 }
 
-/// Webhook `id`, looked for at `position` first.
-fn find_webhook<'a>(hooks: &'a [WebhookRec], id: &str, position: usize) -> Option<&'a WebhookRec> {
-    hooks.get(position).filter(|w| w.id == id).or_else(|| hooks.iter().find(|w| w.id == id))
+/// Where webhook `id` is in `hooks` (the locked `webhooks`): at `position`, where `emit` found
+/// it, while it still is; else wherever the state's index finds it.
+fn webhook_at(state: &AppState, hooks: &[WebhookRec], id: &str, position: usize) -> Option<usize> {
+    let still = hooks.get(position).is_some_and(|w| w.id == id);
+    if still { Some(position) } else { state.webhook_position(hooks, id) }
 }
 
 /// The semaphore bounding `webhook_id`'s attempts in flight.
@@ -275,7 +277,8 @@ async fn post(
     body: &Bytes,
 ) -> Result<reqwest::Response, String> {
     let Some(parsed) = parsed else {
-        let why = reqwest::Url::parse(url).map_or_else(|e| format!("not a URL: {e}"), |_| "not parsed".to_owned());
+        // The engine's parse failed: the guard says why in its own words.
+        let why = crate::targets::check_egress_url(url, state.config.allow_private_targets).err().unwrap_or_default();
         tracing::warn!(%url, "delivery refused by the egress guard: {why}");
         return Err(EGRESS_REFUSED.to_owned());
     };

@@ -45,10 +45,10 @@ fn respond_with<W: Wire>(asked: &Asked, page: &Page, items: Vec<Value>) -> Respo
     respond(serde_json::to_vec(&body).expect("pages serialise"), headers)
 }
 
-/// What a page request asked: its query parameters (`None` when the query cannot be read), and
-/// its `Host` and path, for envelopes that link to other pages.
+/// What a page request asked: its query parameters (decoded as forms are, so any query reads),
+/// and its `Host` and path, for envelopes that link to other pages.
 pub(super) struct Asked {
-    pub query: Option<Vec<(String, String)>>,
+    pub query: Vec<(String, String)>,
     pub host: Option<HeaderValue>,
     pub uri: Uri,
 }
@@ -56,7 +56,7 @@ pub(super) struct Asked {
 impl Asked {
     /// The value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query.as_ref()?.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -67,7 +67,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Asked {
         // What `Query<Vec<(String, String)>>` reads, without its serde layers (a page request's
         // parameters are read on every page).
         let pairs = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes());
-        let query = Some(pairs.map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+        let query = pairs.map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         Ok(Self { query, host: parts.headers.get(header::HOST).cloned(), uri: parts.uri.clone() })
     }
 }
@@ -145,8 +145,6 @@ pub(super) fn ready_items(state: &AppState, page: &Page, shape: Shape, which: Wh
 /// Why a shaped page request was refused: each answers 400 (or 500 under `bad-page-500`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShapeParamError {
-    #[error("the query string cannot be read")]
-    Unreadable,
     #[error("`{name}` must be a whole number, got `{value}`")]
     NotANumber { name: &'static str, value: String },
     #[error("`{name}` must be at least 1, got {value}")]
@@ -177,9 +175,6 @@ fn page_request(state: &AppState, shape: Shape, asked: &Asked) -> Result<PageReq
 }
 
 fn parse_page(state: &AppState, shape: Shape, asked: &Asked) -> Result<PageRequest, ShapeParamError> {
-    if asked.query.is_none() {
-        return Err(ShapeParamError::Unreadable);
-    }
     let (size_name, token_name) = (said(CONVENTIONS, shape, "per_page"), said(CONVENTIONS, shape, "page"));
     let max = page_limit(state);
     // These shapes clamp silently unless the vendor refuses sizes over its maximum (PAGE-5).
